@@ -1,0 +1,5 @@
+"""``python -m relcalc``."""
+
+from .cli import main
+
+main()

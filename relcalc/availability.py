@@ -1,0 +1,246 @@
+"""Closed forms for one repairable component: availability, nines, downtime.
+
+Every function takes floats or numpy arrays and broadcasts. Unavailability is
+always computed directly (MTTR / (MTBF + MTTR)), never as ``1 - A``, so a
+component with twelve nines keeps all its digits.
+
+Notes
+-----
+A component alternates between up periods of mean MTBF (mean time between
+failures, taken as the mean up time) and down periods of mean MTTR. In steady
+state, for any up and down distributions (an alternating renewal process):
+
+    A = MTBF / (MTBF + MTTR),   U = MTTR / (MTBF + MTTR),
+    failure frequency f = 1 / (MTBF + MTTR),   nines = -log10(U).
+
+References: Trivedi & Bobbio, *Reliability and Availability Engineering*
+(Cambridge, 2017), ch. 9 (alternating renewal processes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+HOURS_PER_DAY = 24.0
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The period lengths used for downtime budgets.
+
+    Published tables disagree on a month: 99.9% is 43.2 min with 30-day
+    months and 43.8 min with a twelfth of a 365-day year. relcalc uses a
+    twelfth of the chosen year for a month and a quarter of it for a quarter.
+    """
+
+    year_days: float = 365.0
+
+    def __post_init__(self) -> None:
+        if self.year_days not in (365.0, 365.25):
+            raise InputError(f"--year-days must be 365 or 365.25, got {self.year_days:g}")
+
+    @property
+    def periods_hours(self) -> dict[str, float]:
+        """Period name to length in hours, longest first."""
+        year = self.year_days * HOURS_PER_DAY
+        return {"year": year, "quarter": year / 4, "month": year / 12, "week": 168.0, "day": 24.0}
+
+    @property
+    def year_hours(self) -> float:
+        return self.year_days * HOURS_PER_DAY
+
+    def describe(self) -> str:
+        return f"year = {self.year_days:g} days, quarter = year/4, month = year/12 ({self.year_days / 12:.2f} days)"
+
+
+def _positive(name: str, value: Any) -> np.ndarray | float:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} must be finite, got {value}")
+    if np.any(arr <= 0):
+        raise InputError(f"{name} must be positive, got {value}")
+    return arr if arr.ndim else float(arr)
+
+
+def unavailability(mtbf_hours, mttr_hours):
+    """Steady-state unavailability U = MTTR / (MTBF + MTTR)."""
+    return mttr_hours / (mtbf_hours + mttr_hours)
+
+
+def availability(mtbf_hours, mttr_hours):
+    """Steady-state availability A = MTBF / (MTBF + MTTR)."""
+    return mtbf_hours / (mtbf_hours + mttr_hours)
+
+
+def nines(unavailability_):
+    """Number of nines, -log10(U); infinite for U = 0."""
+    with np.errstate(divide="ignore"):
+        return -np.log10(unavailability_)
+
+
+def failure_frequency_per_hour(mtbf_hours, mttr_hours):
+    """Failures per hour in steady state, 1 / (MTBF + MTTR)."""
+    return 1.0 / (mtbf_hours + mttr_hours)
+
+
+def max_mttr_for_target(mtbf_hours, target_availability, target_unavailability):
+    """The largest MTTR meeting the target: MTTR = MTBF * U / A."""
+    return mtbf_hours * target_unavailability / target_availability
+
+
+def min_mtbf_for_target(mttr_hours, target_availability, target_unavailability):
+    """The smallest MTBF meeting the target: MTBF = MTTR * A / U."""
+    return mttr_hours * target_availability / target_unavailability
+
+
+@dataclass(frozen=True)
+class AvailabilityResult:
+    """Availability figures for one component or a vector of them.
+
+    ``mtbf_hours`` and ``mttr_hours`` are None for a bare budget (a target
+    availability with no component behind it). Fields are floats or arrays of
+    one common shape.
+    """
+
+    availability: Any
+    unavailability: Any
+    mtbf_hours: Any = None
+    mttr_hours: Any = None
+    calendar: Calendar = field(default_factory=Calendar)
+    solved_for: str | None = None  #: "mttr" or "mtbf" when inverse-solved
+
+    @property
+    def nines(self):
+        return nines(self.unavailability)
+
+    @property
+    def failure_frequency_per_hour(self):
+        if self.mtbf_hours is None:
+            return None
+        return failure_frequency_per_hour(self.mtbf_hours, self.mttr_hours)
+
+    @property
+    def failure_frequency_per_year(self):
+        per_hour = self.failure_frequency_per_hour
+        return None if per_hour is None else per_hour * self.calendar.year_hours
+
+    def downtime_hours(self, period: str):
+        """Expected downtime in one period ("year", "quarter", "month", "week", "day")."""
+        return self.unavailability * self.calendar.periods_hours[period]
+
+    def downtime_table(self) -> dict[str, Any]:
+        return {period: self.downtime_hours(period) for period in self.calendar.periods_hours}
+
+    def meets(self, target_unavailability: float):
+        """True where the unavailability is within the target's."""
+        return self.unavailability <= target_unavailability
+
+    def to_dict(self) -> dict[str, Any]:
+        """Scalar results as a flat dict whose keys carry their units."""
+        out: dict[str, Any] = {}
+        if self.mtbf_hours is not None:
+            out["mtbf_hours"] = self.mtbf_hours
+            out["mttr_hours"] = self.mttr_hours
+        out["availability"] = self.availability
+        out["unavailability"] = self.unavailability
+        out["nines"] = self.nines
+        if self.mtbf_hours is not None:
+            out["failure_frequency_per_year"] = self.failure_frequency_per_year
+        for period, hours in self.downtime_table().items():
+            out[f"downtime_per_{period}_hours"] = hours
+        out["year_days"] = self.calendar.year_days
+        if self.solved_for:
+            out["solved_for"] = self.solved_for
+        return out
+
+
+def analyze(mtbf_hours, mttr_hours, *, calendar: Calendar | None = None) -> AvailabilityResult:
+    """Availability, unavailability, nines, frequency and downtime of a component.
+
+    Parameters
+    ----------
+    mtbf_hours, mttr_hours : float or array_like
+        Mean up time and mean repair time in hours, positive and finite.
+    calendar : Calendar, optional
+        Period lengths for the downtime budgets (365-day year by default).
+
+    Examples
+    --------
+    >>> r = analyze(2000.0, 4.0)
+    >>> round(r.nines, 3), round(r.downtime_hours("year"), 2)
+    (2.7, 17.49)
+    """
+    mtbf = _positive("mtbf", mtbf_hours)
+    mttr = _positive("mttr", mttr_hours)
+    return AvailabilityResult(
+        availability=availability(mtbf, mttr),
+        unavailability=unavailability(mtbf, mttr),
+        mtbf_hours=mtbf,
+        mttr_hours=mttr,
+        calendar=calendar or Calendar(),
+    )
+
+
+def analyze_rates(failure_rate_per_hour, repair_rate_per_hour, *, calendar: Calendar | None = None) -> AvailabilityResult:
+    """Like :func:`analyze` from rates: U = lambda / (lambda + mu), computed directly."""
+    lam = _positive("failure rate", failure_rate_per_hour)
+    mu = _positive("repair rate", repair_rate_per_hour)
+    return AvailabilityResult(
+        availability=mu / (lam + mu),
+        unavailability=lam / (lam + mu),
+        mtbf_hours=1.0 / lam,
+        mttr_hours=1.0 / mu,
+        calendar=calendar or Calendar(),
+    )
+
+
+def budget(target_availability, target_unavailability, *, calendar: Calendar | None = None) -> AvailabilityResult:
+    """The downtime budget (error budget) of an availability target.
+
+    Pass both the availability and its unavailability (as returned by
+    :func:`relcalc.units.parse_probability`) so no digits are lost.
+    """
+    return AvailabilityResult(
+        availability=target_availability,
+        unavailability=target_unavailability,
+        calendar=calendar or Calendar(),
+    )
+
+
+def solve(
+    target_availability: float,
+    target_unavailability: float,
+    *,
+    mtbf_hours=None,
+    mttr_hours=None,
+    calendar: Calendar | None = None,
+) -> AvailabilityResult:
+    """Inverse solving: given a target and one of MTBF/MTTR, find the other.
+
+    With ``mtbf_hours`` the result carries the largest MTTR that meets the
+    target; with ``mttr_hours`` the smallest MTBF.
+    """
+    if (mtbf_hours is None) == (mttr_hours is None):
+        raise InputError("give exactly one of MTBF and MTTR to solve for the other")
+    if mtbf_hours is not None:
+        mtbf = _positive("mtbf", mtbf_hours)
+        mttr = max_mttr_for_target(mtbf, target_availability, target_unavailability)
+        solved = "mttr"
+    else:
+        mttr = _positive("mttr", mttr_hours)
+        mtbf = min_mtbf_for_target(mttr, target_availability, target_unavailability)
+        solved = "mtbf"
+    result = analyze(mtbf, mttr, calendar=calendar)
+    return AvailabilityResult(
+        availability=result.availability,
+        unavailability=result.unavailability,
+        mtbf_hours=mtbf,
+        mttr_hours=mttr,
+        calendar=result.calendar,
+        solved_for=solved,
+    )

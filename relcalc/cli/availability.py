@@ -1,0 +1,209 @@
+"""``relcalc availability``: one component, an inverse solve, a budget, or a CSV batch."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import IO, Annotated, Optional
+
+import typer
+
+from ..errors import ExitCode, InputError
+from ..units import format_duration, format_percent
+from .output import FormatOption, OutputOption, emit, warn
+
+MAX_ERRORS_SHOWN = 20
+
+
+class OnError(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+def availability_command(
+    mtbf: Annotated[Optional[str], typer.Option(help="Mean time between failures (mean up time), e.g. 2000h, 83d; plain numbers are hours.")] = None,
+    mttr: Annotated[Optional[str], typer.Option(help="Mean time to repair, e.g. 4h, 90min, 2 d.")] = None,
+    failure_rate: Annotated[Optional[str], typer.Option(help="Failure rate instead of --mtbf: per hour, N/y, or N FIT (per 1e9 h).")] = None,
+    repair_rate: Annotated[Optional[str], typer.Option(help="Repair rate instead of --mttr: per hour, or N/d.")] = None,
+    target: Annotated[Optional[str], typer.Option(help="Target availability, e.g. 99.95% or 0.9995.")] = None,
+    target_nines: Annotated[Optional[float], typer.Option(help="Target as a number of nines, e.g. 4.5.")] = None,
+    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
+    on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    year_days: Annotated[float, typer.Option(help="Days in a year for budgets: 365 or 365.25.")] = 365.0,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Availability, nines, failure frequency and downtime budgets.
+
+    Give --mtbf and --mttr (or rates) to evaluate a component; add --target to
+    check it. Give a target with only one of them to solve for the other (the
+    largest MTTR allowed, the smallest MTBF needed), or a target alone for its
+    downtime budget per year, quarter, month, week and day.
+    """
+    from ..availability import Calendar, analyze, analyze_rates, budget, solve
+    from ..units import parse_duration, parse_probability, parse_rate_per_hour, probability_from_nines
+
+    calendar = Calendar(year_days)
+    if target is not None and target_nines is not None:
+        raise InputError("give --target or --target-nines, not both")
+    goal = None
+    if target is not None:
+        goal = parse_probability(target, "--target")
+    elif target_nines is not None:
+        goal = probability_from_nines(target_nines)
+
+    if mtbf is not None and failure_rate is not None:
+        raise InputError("give --mtbf or --failure-rate, not both")
+    if mttr is not None and repair_rate is not None:
+        raise InputError("give --mttr or --repair-rate, not both")
+
+    if csv is not None:
+        if any(v is not None for v in (mtbf, mttr, failure_rate, repair_rate)):
+            raise InputError("--csv takes MTBF and MTTR from the file; drop --mtbf/--mttr/--failure-rate/--repair-rate")
+        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output))
+
+    up_hours = down_hours = None
+    if mtbf is not None:
+        up_hours = parse_duration(mtbf, "--mtbf", year_days=year_days)
+    if mttr is not None:
+        down_hours = parse_duration(mttr, "--mttr", year_days=year_days)
+    lam = parse_rate_per_hour(failure_rate, "--failure-rate", year_days=year_days) if failure_rate else None
+    mu = parse_rate_per_hour(repair_rate, "--repair-rate", year_days=year_days) if repair_rate else None
+    have_up = up_hours is not None or lam is not None
+    have_down = down_hours is not None or mu is not None
+
+    check = None
+    if have_up and have_down:
+        if lam is not None and mu is not None:
+            result = analyze_rates(lam, mu, calendar=calendar)
+        else:
+            result = analyze(up_hours or 1.0 / lam, down_hours or 1.0 / mu, calendar=calendar)
+        check = goal
+    elif goal is not None and (have_up or have_down):
+        result = solve(
+            *goal,
+            mtbf_hours=(up_hours or 1.0 / lam) if have_up else None,
+            mttr_hours=(down_hours or 1.0 / mu) if have_down else None,
+            calendar=calendar,
+        )
+    elif goal is not None:
+        result = budget(*goal, calendar=calendar)
+    else:
+        raise InputError("give --mtbf and --mttr (or --failure-rate and --repair-rate), a --target, or --csv FILE")
+
+    record = result.to_dict()
+    if check is not None:
+        record["target_availability"] = check[0]
+        record["target_unavailability"] = check[1]
+        record["meets_target"] = bool(result.meets(check[1]))
+    from .output import write_csv_record
+
+    emit(
+        fmt,
+        output,
+        table=lambda console: _single_table(console, result, check),
+        json_data=lambda: record,
+        csv_write=lambda handle: write_csv_record(record, handle),
+    )
+    if check is not None and not record["meets_target"]:
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _hours(hours: float) -> str:
+    text = f"{hours:,.6g} h"
+    return text if hours >= 1 else f"{text} ({format_duration(hours)})"
+
+
+def _single_table(console, result, check) -> None:
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    u = float(result.unavailability)
+    solved = result.solved_for
+    if result.mtbf_hours is not None:
+        table.add_row("MTBF" + (" (smallest allowed)" if solved == "mtbf" else ""), _hours(result.mtbf_hours))
+        table.add_row("MTTR" + (" (largest allowed)" if solved == "mttr" else ""), _hours(result.mttr_hours))
+    table.add_row("Availability", format_percent(float(result.availability), u))
+    table.add_row("Unavailability", f"{u:.4g}")
+    table.add_row("Nines", f"{float(result.nines):.2f}")
+    if result.mtbf_hours is not None:
+        table.add_row("Failures per year", f"{float(result.failure_frequency_per_year):.4g}")
+    if check is not None:
+        verdict = "yes" if result.meets(check[1]) else "NO"
+        table.add_row("Target", f"{format_percent(*check)} -> meets target: {verdict}")
+    console.print(table)
+    downtime = Table(title="Expected downtime" if solved is None and result.mtbf_hours is not None else "Downtime budget", title_justify="left")
+    downtime.add_column("per")
+    downtime.add_column("downtime", justify="right")
+    downtime.add_column("hours", justify="right")
+    for period, hours in result.downtime_table().items():
+        downtime.add_row(period, format_duration(float(hours)), f"{float(hours):.6g}")
+    console.print(downtime)
+    console.print(f"Calendar: {result.calendar.describe()}.")
+
+
+def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output) -> int:
+    from ..batch import evaluate_availability_csv, read_csv
+
+    handle: str | IO[str] = sys.stdin if source == "-" else source
+    frame = read_csv(handle, "--csv")
+    result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
+    for error in result.errors[:MAX_ERRORS_SHOWN]:
+        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
+    if len(result.errors) > MAX_ERRORS_SHOWN:
+        warn(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more bad rows")
+    if result.errors and on_error is OnError.fail:
+        raise InputError(f"--csv: {len(result.errors)} of {result.rows_read} rows have errors; nothing written")
+    table = result.table
+    emit(
+        fmt,
+        output,
+        table=lambda console: _batch_table(console, result),
+        json_data=lambda: table.to_dict(orient="records"),
+        csv_write=lambda handle: table.to_csv(handle, index=False, lineterminator="\n"),
+    )
+    code = ExitCode.OK
+    if result.errors:
+        warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")
+        code = ExitCode.PARTIAL
+    if "meets_target" in table and not table["meets_target"].all():
+        missed = int((~table["meets_target"]).sum())
+        warn(f"{missed} of {len(table)} rows miss the target")
+        code = ExitCode.PARTIAL
+    return int(code)
+
+
+def _batch_table(console, result) -> None:
+    from rich.table import Table
+
+    frame = result.table
+    table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
+    label = next((c for c in frame.columns if c.lower() == "name"), None)
+    table.add_column(label or "row")
+    components = result.mode == "components"
+    if components:
+        table.add_column("MTBF h", justify="right")
+        table.add_column("MTTR h", justify="right")
+    table.add_column("availability", justify="right")
+    table.add_column("nines", justify="right")
+    table.add_column("downtime/yr", justify="right")
+    has_target = "meets_target" in frame
+    if has_target:
+        table.add_column("target", justify="center")
+    for i, row in enumerate(frame.itertuples(index=False)):
+        rec = dict(zip(frame.columns, row))
+        cells = [str(rec[label]) if label else str(i + 1)]
+        if components:
+            cells += [f"{rec['mtbf_hours']:,.6g}", f"{rec['mttr_hours']:,.4g}"]
+        cells += [
+            format_percent(rec["availability"], rec["unavailability"]),
+            f"{rec['nines']:.2f}",
+            format_duration(rec["downtime_per_year_hours"]),
+        ]
+        if has_target:
+            cells.append("ok" if rec["meets_target"] else "MISS")
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"Calendar: {result.calendar.describe()}.")

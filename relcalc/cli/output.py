@@ -1,0 +1,153 @@
+"""The output layer every command shares: --format, -o/--output, atomic writes.
+
+Machine formats (JSON, CSV) go straight to the stream; only tables go through
+a rich Console, which would otherwise wrap and truncate numbers in pipes.
+rich is imported only when a table is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from enum import Enum
+from typing import IO, Annotated, Any, Callable, Iterator, Optional
+
+import typer
+
+from ..errors import InputError
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    Optional[Format],
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="table (for people), json or csv. Default: from the -o extension, else table.",
+    ),
+]
+OutputOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE (atomically: a temporary file renamed into place); - for stdout.",
+    ),
+]
+
+
+def resolve_format(fmt: Format | None, output: str | None) -> Format:
+    """The explicit format, else one implied by the output file's extension, else table."""
+    if fmt is not None:
+        return fmt
+    if output and output != "-":
+        ext = os.path.splitext(output)[1].lower()
+        if ext in (".json", ".csv"):
+            return Format(ext[1:])
+    return Format.table
+
+
+@contextmanager
+def open_output(output: str | None) -> Iterator[IO[str]]:
+    """Yield stdout, or a temporary file next to ``output`` that replaces it on success.
+
+    An exception (or Ctrl-C) inside the block removes the temporary file, so a
+    failed run never leaves a half-written output behind.
+    """
+    if not output or output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise InputError(f"--output: directory does not exist: {directory}")
+    if os.path.isdir(output):
+        raise InputError(f"--output: {output} is a directory")
+    fd, tmp = tempfile.mkstemp(prefix=".relcalc-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, output)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def plain(value: Any) -> Any:
+    """Turn numpy scalars and arrays into JSON-ready Python values; non-finite floats become null."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def write_json(data: Any, handle: IO[str]) -> None:
+    json.dump(plain(data), handle, indent=2, allow_nan=False)
+    handle.write("\n")
+
+
+def write_csv_record(record: dict[str, Any], handle: IO[str]) -> None:
+    """One header line and one value line; floats keep all their digits."""
+    import csv
+
+    writer = csv.writer(handle, lineterminator="\n")
+    record = plain(record)
+    writer.writerow(record.keys())
+    writer.writerow("" if v is None else v for v in record.values())
+
+
+def make_console(handle: IO[str]):
+    """A rich Console for ``handle``: styled on a terminal, plain 80 columns otherwise."""
+    from rich.console import Console
+
+    tty = handle.isatty()
+    return Console(file=handle, width=None if tty else 80, no_color=not tty, highlight=False, soft_wrap=False)
+
+
+def emit(
+    fmt: Format | None,
+    output: str | None,
+    *,
+    table: Callable[[Any], None],
+    json_data: Callable[[], Any] | None = None,
+    csv_write: Callable[[IO[str]], None] | None = None,
+) -> None:
+    """Render one result in the chosen format to stdout or ``output``.
+
+    ``table`` draws on a rich Console; ``json_data`` returns a JSON-ready
+    object; ``csv_write`` writes CSV to a text stream.
+    """
+    chosen = resolve_format(fmt, output)
+    with open_output(output) as handle:
+        if chosen is Format.json and json_data is not None:
+            write_json(json_data(), handle)
+        elif chosen is Format.csv and csv_write is not None:
+            csv_write(handle)
+        elif chosen is Format.table:
+            table(make_console(handle))
+        else:
+            raise InputError(f"--format {chosen.value} is not available for this command")
+
+
+def warn(message: str) -> None:
+    """A one-line note on stderr, never mixed into the results on stdout."""
+    print(f"relcalc: {message}", file=sys.stderr)

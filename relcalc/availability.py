@@ -19,12 +19,15 @@ References: Trivedi & Bobbio, *Reliability and Availability Engineering*
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from .errors import InputError
+
+# numpy is imported only when an array arrives: a single component on the
+# command line is plain float arithmetic, and numpy would double start-up time.
+_SCALARS = (int, float)
 
 HOURS_PER_DAY = 24.0
 
@@ -58,7 +61,17 @@ class Calendar:
         return f"year = {self.year_days:g} days, quarter = year/4, month = year/12 ({self.year_days / 12:.2f} days)"
 
 
-def _positive(name: str, value: Any) -> np.ndarray | float:
+def _positive(name: str, value: Any):
+    """``value`` as a float or float array, checked positive and finite."""
+    if isinstance(value, _SCALARS) and not isinstance(value, bool):
+        value = float(value)
+        if not math.isfinite(value):
+            raise InputError(f"{name} must be finite, got {value}")
+        if value <= 0:
+            raise InputError(f"{name} must be positive, got {value}")
+        return value
+    import numpy as np
+
     arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name} must be finite, got {value}")
@@ -79,6 +92,10 @@ def availability(mtbf_hours, mttr_hours):
 
 def nines(unavailability_):
     """Number of nines, -log10(U); infinite for U = 0."""
+    if isinstance(unavailability_, _SCALARS):
+        return math.inf if unavailability_ == 0 else -math.log10(unavailability_)
+    import numpy as np
+
     with np.errstate(divide="ignore"):
         return -np.log10(unavailability_)
 

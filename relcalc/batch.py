@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import IO, Any, Callable
 
@@ -17,9 +18,10 @@ import pandas as pd
 
 from .availability import Calendar, analyze, budget
 from .errors import InputError
-from .units import parse_duration, parse_probability, parse_rate_per_hour, unit_hours
+from .units import DURATION_UNITS, NUMBER, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
 
 _DURATION_HEADER = re.compile(r"^(mtbf|mttr)(?:_(?:in_)?([a-z]+))?$")
+_CELL_QUANTITY = rf"^\s*(?P<number>{NUMBER})\s*(?P<unit>[A-Za-z]*)\s*$"
 _RATE_HEADERS = {
     "failure_rate": ("failure_rate", 1.0),
     "failure_rate_per_hour": ("failure_rate", 1.0),
@@ -54,13 +56,18 @@ class BatchResult:
 def read_csv(source: str | IO[str], name: str = "--csv") -> pd.DataFrame:
     """Read a CSV into a DataFrame, turning every pandas failure into InputError."""
     try:
-        frame = pd.read_csv(source, skipinitialspace=True)
+        with warnings.catch_warnings():
+            # a row longer than the header would otherwise lose cells silently
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(source, skipinitialspace=True, index_col=False)
     except FileNotFoundError:
         raise InputError(f"{name}: file not found: {source}") from None
     except IsADirectoryError:
         raise InputError(f"{name}: {source} is a directory, not a CSV file") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{name}: the CSV is empty (no header row)") from None
+    except pd.errors.ParserWarning:
+        raise InputError(f"{name}: malformed CSV: a row has more cells than the header") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         detail = " ".join(str(exc).split())
         raise InputError(f"{name}: malformed CSV: {detail}") from None
@@ -80,22 +87,48 @@ def _parse_cells(
     parse_one: Callable[[str], float],
     label: str,
     errors: dict[int, list[str]],
+    year_days: float,
 ) -> np.ndarray:
-    """Vectorised parse of a numeric column; cells with units go one by one."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan) * scale
-    raw = column.to_numpy(dtype=object)
-    for i in np.flatnonzero(np.isnan(values)):
-        cell = raw[i]
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
-            errors.setdefault(int(i), []).append(f"{label} is empty")
-            continue
-        try:
-            values[i] = parse_one(str(cell))
-        except InputError as exc:
-            errors.setdefault(int(i), []).append(str(exc))
+    """Vectorised parse of a quantity column into hours (or per-hour rates).
+
+    Plain numbers are multiplied by ``scale`` (the unit in the header). Cells
+    with their own unit are split by one vectorised regex; only cells that
+    fail it go through ``parse_one``: rates with units (``2/y``, ``500 FIT``)
+    are parsed there, and anything malformed gets its precise message.
+    """
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        values = column.to_numpy(dtype=float, na_value=np.nan) * scale
+    else:
+        # one pass of pyarrow's regex over the text: number and unit per cell
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts = pc.extract_regex(pa.array(column.astype("str").array), _CELL_QUANTITY)
+        number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
+        unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
+        names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []
+        factor = np.array([unit_hours(n, year_days=year_days) for n in names] + [scale, np.nan])
+        which = pc.index_in(unit, value_set=pa.array(names, pa.string())).cast(pa.int64())
+        which = pc.if_else(pc.equal(unit, ""), len(names), which)  # plain number: the header's unit
+        which = pc.fill_null(which, len(names) + 1).to_numpy(zero_copy_only=False)  # no match: NaN
+        values = np.asarray(number, dtype=float) * factor[which]
+    todo = np.flatnonzero(np.isnan(values))
+    if len(todo):
+        raw = column.to_numpy(dtype=object)
+        for i in todo:
+            cell = raw[i]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
+                errors.setdefault(int(i), []).append(f"{label} is empty")
+                continue
+            try:
+                values[i] = parse_one(str(cell))
+            except InputError as exc:
+                errors.setdefault(int(i), []).append(str(exc))
     bad = ~np.isnan(values) & (~np.isfinite(values) | (values <= 0))
-    for i in np.flatnonzero(bad):
-        errors.setdefault(int(i), []).append(f"{label} must be positive and finite, got {raw[i]}")
+    if bad.any():
+        raw = column.to_numpy(dtype=object)
+        for i in np.flatnonzero(bad):
+            errors.setdefault(int(i), []).append(f"{label} must be positive and finite, got {raw[i]}")
     return values
 
 
@@ -173,7 +206,7 @@ def evaluate_availability_csv(
                 parse_one = lambda cell, r=role: parse_duration(cell, r, year_days=year_days)  # noqa: E731
             else:
                 parse_one = lambda cell, r=role: parse_rate_per_hour(cell, r, year_days=year_days)  # noqa: E731
-            values[role] = _parse_cells(frame[column], scale, parse_one, role, errors)
+            values[role] = _parse_cells(frame[column], scale, parse_one, role, errors, year_days)
     elif "availability" in found and not up_roles and not down_roles:
         mode = "budgets"
         a, u = _probability_cells(frame[found["availability"][0]], "availability", errors)

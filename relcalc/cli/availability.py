@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..units import format_duration, format_percent
-from .output import FormatOption, OutputOption, emit, warn
+from .output import FormatOption, OutputOption, emit, warn, write_frame_csv
 
 MAX_ERRORS_SHOWN = 20
 
@@ -162,7 +162,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output) -> i
         output,
         table=lambda console: _batch_table(console, result),
         json_data=lambda: table.to_dict(orient="records"),
-        csv_write=lambda handle: table.to_csv(handle, index=False, lineterminator="\n"),
+        csv_write=lambda handle: write_frame_csv(table, handle),
     )
     code = ExitCode.OK
     if result.errors:

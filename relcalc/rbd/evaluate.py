@@ -1,0 +1,397 @@
+"""Exact evaluation of a block diagram: availability, failure frequency, importance.
+
+Notes
+-----
+The diagram is compiled to a tree over variables, one per component instance.
+Children that share no variable are independent and combine in closed form:
+
+    series:    A = prod(a_i),             U = -expm1(sum(log1p(-u_i)))
+    parallel:  U = prod(u_i)
+    k-of-n:    U = P(more than n - k children down), a Poisson-binomial tail
+
+Where children share variables (a name used in two places), the block is
+expanded exactly on the shared variables (Shannon decomposition):
+``P = sum_s P(s) P(block | s)``. Unavailability is carried beside
+availability at every node, as a sum of non-negative terms, so it keeps its
+digits at twelve nines.
+
+Birnbaum importance ``I_B(i) = dA/da_i`` comes from the same pass (each node
+returns the derivatives of its availability with respect to the instances
+below it). From it, with ``u_i`` the instance's and ``U`` the system's
+unavailability (the system is multilinear in each ``a_i``):
+
+    U(i perfect) = U - u_i I_B         U(i failed) = U + a_i I_B
+    criticality  = u_i I_B / U         risk achievement worth = U(i failed) / U
+    improvement potential = U - U(i perfect) = u_i I_B
+    Fussell-Vesely (conditional form) = P(i down | system down) = u_i U(i failed) / U
+
+The cut-set form of Fussell-Vesely (P(a minimal cut set containing i is down
+| system down)) lies between criticality and the conditional form.
+
+System failure frequency for independent two-state components in steady state
+is ``f = sum_i I_B(i) f_i`` with ``f_i = 1/(MTBF_i + MTTR_i)``; the equivalent
+system MTBF (mean up time) is ``A/f`` and MTTR (mean down time) ``U/f``.
+
+References: Rausand & Hoyland, *System Reliability Theory* (2nd ed., Wiley,
+2004), ch. 4-5 (structure functions, pivotal decomposition) and ch. 10
+(importance measures); Singh & Billinton, *System Reliability Modelling and
+Evaluation* (1977), for the frequency formula.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..availability import Calendar
+from ..errors import InputError
+from .model import Component, KofN, Parallel, Series, Standby, System, Use
+from .standby import standby_steady_state
+
+MAX_FACTORED = 22  #: shared variables one block may be expanded on (2^22 cases)
+
+VAR, AND, OR, KOFN = "var", "and", "or", "kofn"
+
+
+@dataclass
+class Node:
+    """A compiled block: a variable, or an and/or/k-of-n over children."""
+
+    kind: str
+    children: list["Node"] = field(default_factory=list)
+    var: int = -1
+    k: int = 0
+    label: str = ""
+    variables: frozenset = frozenset()
+    shared: tuple = ()  #: variables found in more than one child
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One variable: a component instance, or a whole standby block."""
+
+    name: str
+    component: str
+    availability: float
+    unavailability: float
+    frequency_per_hour: float | None
+
+
+@dataclass(frozen=True)
+class Importance:
+    name: str
+    unavailability: float
+    birnbaum: float
+    criticality: float
+    fussell_vesely: float
+    risk_achievement_worth: float
+    improvement_potential: float
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "birnbaum": self.birnbaum,
+            "criticality": self.criticality,
+            "fussell_vesely": self.fussell_vesely,
+            "risk_achievement_worth": self.risk_achievement_worth,
+            "improvement_potential": self.improvement_potential,
+        }
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    """Steady-state results of a diagram; ``importance`` is ranked, largest improvement first."""
+
+    availability: float
+    unavailability: float
+    failure_frequency_per_hour: float | None
+    importance: tuple[Importance, ...]
+    frequency_excludes: tuple[str, ...] = ()
+    calendar: Calendar = field(default_factory=Calendar)
+
+    @property
+    def nines(self) -> float:
+        return math.inf if self.unavailability <= 0 else -math.log10(self.unavailability)
+
+    @property
+    def mtbf_hours(self) -> float | None:
+        f = self.failure_frequency_per_hour
+        return None if not f else self.availability / f
+
+    @property
+    def mttr_hours(self) -> float | None:
+        f = self.failure_frequency_per_hour
+        return None if not f else self.unavailability / f
+
+    @property
+    def downtime_per_year_hours(self) -> float:
+        return self.unavailability * self.calendar.year_hours
+
+    def to_dict(self) -> dict:
+        f = self.failure_frequency_per_hour
+        return {
+            "availability": self.availability,
+            "unavailability": self.unavailability,
+            "nines": self.nines,
+            "failure_frequency_per_hour": f,
+            "failure_frequency_per_year": None if f is None else f * self.calendar.year_hours,
+            "mtbf_hours": self.mtbf_hours,
+            "mttr_hours": self.mttr_hours,
+            "downtime_per_year_hours": self.downtime_per_year_hours,
+            "frequency_excludes": list(self.frequency_excludes),
+            "importance": [item.to_dict() for item in self.importance],
+        }
+
+
+# --- compiling ------------------------------------------------------------------------
+
+
+@dataclass
+class Compiled:
+    root: Node
+    units: list[Unit]
+
+
+def compile_system(system: System, unit_values=None) -> Compiled:
+    """Turn the block tree into variables and nodes.
+
+    ``unit_values(component, instance_index)`` may override an instance's
+    (availability, unavailability), e.g. reliabilities at a mission time.
+    """
+    units: list[Unit] = []
+    index: dict[str, list[int]] = {}
+
+    def instances(name: str) -> list[int]:
+        if name not in index:
+            comp = system.components[name]
+            ids = []
+            for i, label in enumerate(comp.instance_names()):
+                a, u = (comp.availability, comp.unavailability) if unit_values is None else unit_values(comp, i)
+                ids.append(len(units))
+                units.append(Unit(label, name, a, u, comp.failure_frequency_per_hour))
+            index[name] = ids
+        return index[name]
+
+    def leaf(var: int) -> Node:
+        return Node(VAR, var=var, label=units[var].name, variables=frozenset((var,)))
+
+    def build(block) -> list[Node]:
+        """A block as a list of nodes: a name expands to its instances."""
+        if isinstance(block, Use):
+            return [leaf(v) for v in instances(block.name)]
+        if isinstance(block, Standby):
+            comp = system.components[block.name]
+            if unit_values is None:
+                a, u, f = standby_steady_state(comp, block)
+            else:
+                a, u = unit_values(comp, block)
+                f = None
+            var = len(units)
+            units.append(Unit(block.label, block.name, a, u, f))
+            return [leaf(var)]
+        members = [node for child in block.children for node in build(child)]
+        if isinstance(block, Series):
+            kind, k = AND, 0
+        elif isinstance(block, Parallel):
+            kind, k = OR, 0
+        else:
+            kind, k = KOFN, block.k
+        if len(members) == 1 and kind != KOFN:
+            return members
+        if kind == KOFN and not 1 <= k <= len(members):
+            raise InputError(f"{block.where}: k must be between 1 and n = {len(members)}, got k = {k}")
+        return [_node(kind, members, k, block.where)]
+
+    roots = build(system.root)
+    root = roots[0] if len(roots) == 1 else _node(AND, roots, 0, "system")
+    return Compiled(root, units)
+
+
+def _node(kind: str, children: list[Node], k: int, label: str) -> Node:
+    seen: dict[int, int] = defaultdict(int)
+    for child in children:
+        for var in child.variables:
+            seen[var] += 1
+    variables = frozenset(seen)
+    shared = tuple(sorted(v for v, n in seen.items() if n > 1))
+    return Node(kind, children, k=k, label=label, variables=variables, shared=shared)
+
+
+# --- evaluating -----------------------------------------------------------------------
+
+
+def _evaluate(node: Node, a: np.ndarray, u: np.ndarray, fixed: dict[int, int], want_grad: bool):
+    """(availability, unavailability, {var: dA/da_var}) of a node given fixed variables."""
+    if node.kind == VAR:
+        if node.var in fixed:
+            up = fixed[node.var]
+            return float(up), float(1 - up), {}
+        return float(a[node.var]), float(u[node.var]), ({node.var: 1.0} if want_grad else {})
+    free = [v for v in node.shared if v not in fixed]
+    if not free:
+        return _combine(node, a, u, fixed, want_grad)
+    if len(free) > MAX_FACTORED:
+        raise InputError(
+            f"{node.label}: {len(free)} components are shared between branches of one block; "
+            f"exact evaluation would need 2^{len(free)} cases (limit {MAX_FACTORED})"
+        )
+    total_a = total_u = 0.0
+    grad: dict[int, float] = defaultdict(float)
+    for bits in itertools.product((1, 0), repeat=len(free)):
+        weights = [a[v] if b else u[v] for v, b in zip(free, bits)]
+        weight = math.prod(weights)
+        if weight == 0.0 and not want_grad:
+            continue
+        cond = dict(fixed)
+        cond.update(zip(free, bits))
+        val_a, val_u, g = _combine(node, a, u, cond, want_grad)
+        total_a += weight * val_a
+        total_u += weight * val_u
+        if want_grad:
+            for var, d in g.items():
+                grad[var] += weight * d
+            for j, (v, b) in enumerate(zip(free, bits)):
+                others = math.prod(weights[:j]) * math.prod(weights[j + 1 :])
+                grad[v] += others * val_a if b else -others * val_a
+    return total_a, total_u, dict(grad)
+
+
+def _combine(node: Node, a, u, fixed, want_grad):
+    results = [_evaluate(child, a, u, fixed, want_grad) for child in node.children]
+    ca = np.array([r[0] for r in results])
+    cu = np.array([r[1] for r in results])
+    if node.kind == AND:
+        avail = float(np.prod(ca))
+        unavail = float(-np.expm1(np.sum(np.log1p(-np.minimum(cu, 1.0))))) if np.all(cu < 1) else 1.0
+        local = _leave_one_out_products(ca) if want_grad else None
+    elif node.kind == OR:
+        unavail = float(np.prod(cu))
+        avail = float(-np.expm1(np.sum(np.log1p(-np.minimum(ca, 1.0))))) if np.all(ca < 1) else 1.0
+        local = _leave_one_out_products(cu) if want_grad else None
+    else:
+        avail, unavail, local = k_of_n(ca, cu, node.k, want_grad)
+    grad: dict[int, float] = {}
+    if want_grad:
+        for d_child, (_, _, g) in zip(local, results):
+            if d_child != 0.0:
+                for var, d in g.items():
+                    grad[var] = grad.get(var, 0.0) + d_child * d
+    return avail, unavail, grad
+
+
+def _leave_one_out_products(values: np.ndarray) -> np.ndarray:
+    """prod over j != i of values[j], for every i, without division."""
+    n = len(values)
+    prefix = np.ones(n)
+    suffix = np.ones(n)
+    if n > 1:
+        prefix[1:] = np.cumprod(values[:-1])
+        suffix[:-1] = np.cumprod(values[::-1][:-1])[::-1]
+    return prefix * suffix
+
+
+def k_of_n(a: np.ndarray, u: np.ndarray, k: int, want_grad: bool = False):
+    """A k-out-of-n block of independent members: (A, U, dA/da_i).
+
+    Dynamic programming over the number of members down, truncated at
+    ``n - k + 1`` ("too many down"), so the cost is O(n (n - k + 1)) and U is a
+    sum of non-negative products. The derivative for member i is the
+    probability that exactly n - k of the *other* members are down, found by
+    removing member i from the distribution (stable for u_i < 1/2, else
+    recomputed directly).
+    """
+    n = len(a)
+    allowed = n - k  # members that may be down
+    dist = np.zeros(allowed + 2)
+    dist[0] = 1.0
+    for ai, ui in zip(a, u):
+        spill = dist[allowed] * ui
+        dist[1 : allowed + 1] = dist[1 : allowed + 1] * ai + dist[: allowed] * ui
+        dist[0] *= ai
+        dist[allowed + 1] += spill
+    unavail = float(dist[allowed + 1])
+    avail = float(np.sum(dist[: allowed + 1]))
+    if not want_grad:
+        return avail, unavail, None
+    # others_down[m] for each member: distribution of the other n-1 members
+    f = dist[: allowed + 1]
+    grad = np.empty(n)
+    stable = u < 0.5
+    if stable.any():
+        ai, ui = a[stable], u[stable]
+        g = f[0] / ai
+        for m in range(1, allowed + 1):
+            g = (f[m] - ui * g) / ai
+        grad[stable] = g
+    for i in np.flatnonzero(~stable):
+        others = np.delete(np.arange(n), i)
+        sub = np.zeros(allowed + 1)
+        sub[0] = 1.0
+        for j in others:
+            sub[1:] = sub[1:] * a[j] + sub[:-1] * u[j]
+            sub[0] *= a[j]
+        grad[i] = sub[allowed]
+    return avail, unavail, grad
+
+
+def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
+    """Exact steady-state availability, frequency and importance of a diagram."""
+    compiled = compile_system(system)
+    a = np.array([unit.availability for unit in compiled.units])
+    u = np.array([unit.unavailability for unit in compiled.units])
+    avail, unavail, grad = _evaluate(compiled.root, a, u, {}, True)
+    frequency = 0.0
+    excludes = []
+    items = []
+    for var, unit in enumerate(compiled.units):
+        birnbaum = grad.get(var, 0.0)
+        if unit.frequency_per_hour is None:
+            if birnbaum > 0:
+                excludes.append(unit.name)
+        else:
+            frequency += birnbaum * unit.frequency_per_hour
+        if importance:
+            items.append(_measures(unit, birnbaum, unavail))
+    items.sort(key=lambda m: (-m.improvement_potential, -m.birnbaum, m.name))
+    return ComposeResult(
+        availability=avail,
+        unavailability=unavail,
+        failure_frequency_per_hour=frequency if frequency > 0 else None,
+        importance=tuple(items),
+        frequency_excludes=tuple(excludes),
+        calendar=calendar or Calendar(),
+    )
+
+
+def _measures(unit: Unit, birnbaum: float, system_u: float) -> Importance:
+    ui, ai = unit.unavailability, unit.availability
+    improvement = ui * birnbaum
+    failed = system_u + ai * birnbaum
+    if system_u > 0:
+        crit, fv, raw = improvement / system_u, ui * failed / system_u, failed / system_u
+    else:
+        crit = fv = 0.0
+        raw = math.inf if failed > 0 else 1.0
+    return Importance(unit.name, float(ui), float(birnbaum), float(crit), float(fv), float(raw), float(improvement))
+
+
+def block_availabilities(system: System) -> dict[int, tuple[float, float]]:
+    """(A, U) of every block on its own, keyed by ``id()`` of the spec block, for tree views."""
+    from dataclasses import replace as _replace
+
+    out: dict[int, tuple[float, float]] = {}
+    stack = [system.root]
+    while stack:
+        block = stack.pop()
+        sub = _replace(system, root=block)
+        compiled = compile_system(sub)
+        a = np.array([unit.availability for unit in compiled.units])
+        u = np.array([unit.unavailability for unit in compiled.units])
+        av, un, _ = _evaluate(compiled.root, a, u, {}, False)
+        out[id(block)] = (av, un)
+        stack.extend(getattr(block, "children", ()))
+    return out

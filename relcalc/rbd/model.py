@@ -1,0 +1,191 @@
+"""The structure model of a reliability block diagram.
+
+A :class:`System` holds named components and a tree of blocks. Leaves refer
+to component *instances*: a component with ``count: 3`` stands for three
+independent identical instances, and every use of its name refers to the same
+physical instances, so a name used in two places is shared, never copied.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from ..errors import InputError
+
+MAX_DEPTH = 200  #: deeper nesting is refused with a clean error
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component type: rates (per hour) or a bare availability, and a count.
+
+    ``unavailability`` is carried directly; for a component with rates it is
+    lambda / (lambda + mu), never 1 - A.
+    """
+
+    name: str
+    availability: float
+    unavailability: float
+    failure_rate: float | None = None  #: per hour; None for a bare availability
+    repair_rate: float | None = None  #: per hour
+    count: int = 1
+    weibull_shape: float = 1.0  #: shape of the time to failure for mission reliability
+
+    @classmethod
+    def from_times(cls, name: str, mtbf_hours: float, mttr_hours: float, **kw) -> "Component":
+        return cls(
+            name,
+            availability=mtbf_hours / (mtbf_hours + mttr_hours),
+            unavailability=mttr_hours / (mtbf_hours + mttr_hours),
+            failure_rate=1.0 / mtbf_hours,
+            repair_rate=1.0 / mttr_hours,
+            **kw,
+        )
+
+    @property
+    def mtbf_hours(self) -> float | None:
+        return None if self.failure_rate is None else 1.0 / self.failure_rate
+
+    @property
+    def mttr_hours(self) -> float | None:
+        return None if self.repair_rate is None else 1.0 / self.repair_rate
+
+    @property
+    def failure_frequency_per_hour(self) -> float | None:
+        """Steady-state failures per hour of one instance, 1 / (MTBF + MTTR)."""
+        if self.failure_rate is None:
+            return None
+        return 1.0 / (self.mtbf_hours + self.mttr_hours)
+
+    def with_mttr(self, mttr_hours: float) -> "Component":
+        if self.failure_rate is None:
+            raise InputError(f"component {self.name!r} has no MTBF/MTTR, only an availability")
+        return Component.from_times(
+            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape
+        )
+
+    def instance_names(self) -> list[str]:
+        if self.count == 1:
+            return [self.name]
+        return [f"{self.name}#{i}" for i in range(1, self.count + 1)]
+
+
+# Blocks. ``Use`` is a reference to a component by name; the evaluator expands
+# it to the component's instances in place (so ``parallel: [app]`` with
+# ``count: 3`` is three app instances in parallel).
+
+
+@dataclass(frozen=True)
+class Use:
+    name: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    children: tuple
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Parallel:
+    children: tuple
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class KofN:
+    k: int
+    children: tuple
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Standby:
+    """``active`` of ``count`` instances of one component needed, the rest spares.
+
+    ``mode`` is ``cold`` (spares do not fail), ``warm`` (spares fail at
+    ``dormant_factor`` times the active rate) or ``hot`` (spares fail like
+    active units); ``switch`` is the probability that a switch-over works.
+    """
+
+    name: str
+    active: int
+    mode: str = "cold"
+    dormant_factor: float = 0.0
+    switch: float = 1.0
+    where: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"standby({self.name})"
+
+
+Block = Use | Series | Parallel | KofN | Standby
+
+
+@dataclass(frozen=True)
+class System:
+    """Components by name and the root block."""
+
+    components: dict[str, Component]
+    root: Block
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_component(self, component: Component) -> "System":
+        components = dict(self.components)
+        components[component.name] = component
+        return replace(self, components=components)
+
+    def validate(self) -> None:
+        """Check every name, k and block; raise InputError naming the place."""
+        used_in_standby: dict[str, str] = {}
+        used_elsewhere: dict[str, str] = {}
+        stack = [(self.root, 1)]
+        while stack:
+            block, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                raise InputError(f"{block.where or 'system'}: nesting deeper than {MAX_DEPTH} levels")
+            if isinstance(block, (Use, Standby)):
+                if block.name not in self.components:
+                    known = ", ".join(sorted(self.components)) or "none"
+                    raise InputError(f"{block.where}: unknown component {block.name!r} (defined: {known})")
+                target = used_in_standby if isinstance(block, Standby) else used_elsewhere
+                target.setdefault(block.name, block.where)
+                if isinstance(block, Standby):
+                    _check_standby(block, self.components[block.name])
+                continue
+            if not block.children:
+                raise InputError(f"{block.where}: empty block")
+            if isinstance(block, KofN):
+                n = sum(self._width(child) for child in block.children)
+                if not 1 <= block.k <= n:
+                    raise InputError(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
+            stack.extend((child, depth + 1) for child in block.children)
+        for name in used_in_standby.keys() & used_elsewhere.keys():
+            raise InputError(
+                f"{used_elsewhere[name]}: component {name!r} is in a standby block; it cannot be used elsewhere too"
+            )
+
+    def _width(self, block: Block) -> int:
+        """How many members a child adds to a k-of-n block (a name adds its instances)."""
+        if isinstance(block, Use):
+            return self.components[block.name].count if block.name in self.components else 1
+        return 1
+
+
+def _check_standby(block: Standby, component: Component) -> None:
+    where = block.where
+    if component.failure_rate is None:
+        raise InputError(f"{where}: standby needs MTBF and MTTR for {component.name!r}, not a bare availability")
+    if not 1 <= block.active < component.count:
+        raise InputError(
+            f"{where}: standby needs 1 <= active < count; {component.name!r} has count {component.count}, active {block.active}"
+        )
+    if block.mode not in ("cold", "warm", "hot"):
+        raise InputError(f"{where}: standby mode must be cold, warm or hot, got {block.mode!r}")
+    if not (0.0 <= block.dormant_factor <= 1.0) or not math.isfinite(block.dormant_factor):
+        raise InputError(f"{where}: dormant_factor must be in [0, 1], got {block.dormant_factor}")
+    if not 0.0 < block.switch <= 1.0:
+        raise InputError(f"{where}: switch (switch-over success probability) must be in (0, 1], got {block.switch}")

@@ -1,0 +1,381 @@
+"""Reading block diagrams: YAML/JSON specs, the inline expression syntax,
+component tables and ``--set`` what-ifs.
+
+Every error names the place in the spec (``system.series[2].k_of_n``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from ..errors import InputError
+from ..units import parse_duration, parse_probability, parse_rate_per_hour
+from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
+
+COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
+
+
+# --- component parameters -------------------------------------------------------
+
+
+def component_from_mapping(name: str, params: Any, where: str, year_days: float = 365.0) -> Component:
+    """Build a component from ``{mtbf, mttr}``, rates, or ``{availability}``, plus ``count``."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {params!r}")
+    unknown = set(params) - COMPONENT_KEYS
+    if unknown:
+        raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
+    count = _positive_int(params.get("count", 1), f"{where}.count")
+    shape = params.get("weibull_shape", 1.0)
+    if not isinstance(shape, (int, float)) or isinstance(shape, bool) or not (math.isfinite(shape) and shape > 0):
+        raise InputError(f"{where}.weibull_shape must be a positive number, got {shape!r}")
+    has_up = [k for k in ("mtbf", "failure_rate") if k in params]
+    has_down = [k for k in ("mttr", "repair_rate") if k in params]
+    if "availability" in params:
+        if has_up or has_down:
+            raise InputError(f"{where}: give availability or MTBF/MTTR, not both (contradictory parameters)")
+        a, u = parse_probability(_text(params["availability"]), f"{where}.availability")
+        return Component(name, a, u, count=count, weibull_shape=float(shape))
+    if len(has_up) > 1 or len(has_down) > 1:
+        raise InputError(f"{where}: give mtbf or failure_rate, and mttr or repair_rate, not both (contradictory)")
+    if not has_up or not has_down:
+        missing = "mtbf (or failure_rate)" if not has_up else "mttr (or repair_rate)"
+        raise InputError(f"{where}: missing {missing}; or give an availability")
+    up_key, down_key = has_up[0], has_down[0]
+    if up_key == "mtbf":
+        mtbf = parse_duration(_text(params["mtbf"]), f"{where}.mtbf", year_days=year_days)
+    else:
+        mtbf = 1.0 / parse_rate_per_hour(_text(params["failure_rate"]), f"{where}.failure_rate", year_days=year_days)
+    if down_key == "mttr":
+        mttr = parse_duration(_text(params["mttr"]), f"{where}.mttr", year_days=year_days)
+    else:
+        mttr = 1.0 / parse_rate_per_hour(_text(params["repair_rate"]), f"{where}.repair_rate", year_days=year_days)
+    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=float(shape))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"expected a number, got {value!r}")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{where} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+# --- YAML / JSON ------------------------------------------------------------------
+
+
+def load_spec_text(text: str, source: str = "spec") -> dict:
+    """Parse YAML (safe loading only) or JSON text into a mapping, refusing duplicate keys."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise InputError(f"{source}: line {line}: duplicate definition of {key!r}")
+            seen.add(key)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise InputError(f"{source}: nesting too deep (more than {MAX_DEPTH} levels)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{source}: {place}not valid YAML or JSON: {problem}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: the spec must be a mapping with 'components' and 'system', got {type(data).__name__}")
+    return data
+
+
+def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | None = None, year_days: float = 365.0) -> System:
+    """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
+    unknown = set(data) - {"components", "system", "name", "description"}
+    if unknown:
+        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
+    if "system" not in data:
+        raise InputError("spec: missing 'system' (the block diagram)")
+    raw = data.get("components") or {}
+    if not isinstance(raw, dict):
+        raise InputError("components: expected a mapping of name to parameters")
+    components: dict[str, Component] = {}
+    extra = extra_components or {}
+    for name, params in raw.items():
+        where = f"components.{name}"
+        if not isinstance(name, str) or not name:
+            raise InputError(f"components: component names must be text, got {name!r}")
+        if name in extra:
+            if params:
+                raise InputError(f"{where}: defined in the spec and in --components (duplicate definition)")
+            continue
+        components[name] = component_from_mapping(name, params, where, year_days)
+    components.update(extra)
+    root = parse_block(data["system"], "system")
+    system = System(components, root)
+    system.validate()
+    return system
+
+
+def parse_block(raw: Any, where: str, depth: int = 1):
+    """One block of the ``system`` tree; depth is checked before recursing."""
+    if depth > MAX_DEPTH:
+        raise InputError(f"{where}: nesting deeper than {MAX_DEPTH} levels (or a cycle through YAML aliases)")
+    if isinstance(raw, str):
+        return Use(raw, where)
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise InputError(
+            f"{where}: expected a component name or one of series, parallel, k_of_n, standby; got {_short(raw)}"
+        )
+    [(kind, body)] = raw.items()
+    if kind in ("series", "parallel"):
+        members = _members(body, f"{where}.{kind}", depth)
+        return (Series if kind == "series" else Parallel)(members, f"{where}.{kind}")
+    if kind == "k_of_n":
+        place = f"{where}.k_of_n"
+        if not isinstance(body, dict) or set(body) - {"k", "of"} or "k" not in body or "of" not in body:
+            raise InputError(f"{place}: expected {{k: 2, of: [a, b, c]}}")
+        k = body["k"]
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise InputError(f"{place}.k must be a whole number, got {k!r}")
+        of = body["of"] if isinstance(body["of"], list) else [body["of"]]
+        return KofN(k, _members(of, f"{place}.of", depth), place)
+    if kind == "standby":
+        place = f"{where}.standby"
+        allowed = {"of", "active", "mode", "dormant_factor", "switch"}
+        if not isinstance(body, dict) or "of" not in body or set(body) - allowed:
+            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
+        if not isinstance(body["of"], str):
+            raise InputError(f"{place}.of must name one component (with a count)")
+        active = body.get("active", 1)
+        if isinstance(active, bool) or not isinstance(active, int):
+            raise InputError(f"{place}.active must be a whole number, got {active!r}")
+        mode = body.get("mode", "cold")
+        factor = body.get("dormant_factor", {"cold": 0.0, "hot": 1.0}.get(mode, 0.1))
+        switch = body.get("switch", 1.0)
+        for key, value in (("dormant_factor", factor), ("switch", switch)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(f"{place}.{key} must be a number, got {value!r}")
+        return Standby(body["of"], active, str(mode), float(factor), float(switch), place)
+    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
+
+
+def _members(body: Any, where: str, depth: int) -> tuple:
+    if not isinstance(body, list):
+        raise InputError(f"{where}: expected a list of blocks, got {_short(body)}")
+    if not body:
+        raise InputError(f"{where}: empty block")
+    return tuple(parse_block(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(body))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- inline expressions --------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<kofn>\d+\s*/\s*\d+)|(?P<times>\d+\s*x)(?=\s*[A-Za-z_(])|(?P<name>[A-Za-z_][\w.\-]*)|(?P<op>[*|(),&+]))"
+)
+
+
+def parse_expression(text: str) -> Any:
+    """Parse the inline syntax into blocks (a recursive-descent parser, no eval).
+
+    Grammar, loosest first::
+
+        series   := parallel ('*' parallel)*          # '&' also means series
+        parallel := term ('|' term)*                  # '+' also means parallel
+        term     := name | 'N' 'x' name | 'K/N' name | 'K/N' '(' series (',' series)* ')'
+                    | '(' series ')'
+
+    ``3x app`` is three instances of app in parallel; ``2/3 db`` is a 2-of-3
+    of three db instances; ``2/3 (a, b, c)`` a 2-of-3 of three blocks.
+    Returns ``(root_block, counts)`` where ``counts`` maps a name to the
+    number of instances the expression implies.
+    """
+    tokens = _tokenize(text)
+    parser = _ExpressionParser(tokens, text)
+    root = parser.series(1)
+    if parser.pos != len(tokens):
+        raise InputError(f"expression: unexpected {tokens[parser.pos][1]!r} in {text!r}")
+    return root, parser.counts
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    stripped = text.rstrip()
+    while pos < len(stripped):
+        match = _TOKEN.match(stripped, pos)
+        if not match or match.end() == pos:
+            raise InputError(f"expression: cannot read {stripped[pos:].strip()[:20]!r} in {text!r}")
+        kind = match.lastgroup
+        tokens.append((kind, re.sub(r"\s+", "", match.group(kind))))
+        pos = match.end()
+    if not tokens:
+        raise InputError("expression: empty")
+    return tokens
+
+
+class _ExpressionParser:
+    def __init__(self, tokens: list[tuple[str, str]], text: str):
+        self.tokens, self.text, self.pos = tokens, text, 0
+        self.counts: dict[str, int] = {}
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            found = "the end" if token is None else repr(token[1])
+            raise InputError(f"expression: expected {value or 'a block'!r}, found {found} in {self.text!r}")
+        self.pos += 1
+        return token
+
+    def series(self, depth: int):
+        if depth > MAX_DEPTH:
+            raise InputError(f"expression: nesting deeper than {MAX_DEPTH} levels")
+        items = [self.parallel(depth)]
+        while self.peek() and self.peek()[1] in ("*", "&"):
+            self.take()
+            items.append(self.parallel(depth))
+        return items[0] if len(items) == 1 else Series(tuple(items), "expression")
+
+    def parallel(self, depth: int):
+        items = [self.term(depth)]
+        while self.peek() and self.peek()[1] in ("|", "+"):
+            self.take()
+            items.append(self.term(depth))
+        return items[0] if len(items) == 1 else Parallel(tuple(items), "expression")
+
+    def term(self, depth: int):
+        kind, value = self.take()
+        if kind == "name":
+            self._count(value, 1)
+            return Use(value, f"expression: {value}")
+        if kind == "times":
+            n = int(value[:-1])
+            name = self._name()
+            self._count(name, n)
+            return Parallel((Use(name, f"expression: {value} {name}"),), f"expression: {value} {name}")
+        if kind == "kofn":
+            k, n = (int(x) for x in value.split("/"))
+            if self.peek() and self.peek()[1] == "(":
+                self.take("(")
+                items = [self.series(depth + 1)]
+                while self.peek() and self.peek()[1] == ",":
+                    self.take(",")
+                    items.append(self.series(depth + 1))
+                self.take(")")
+                if len(items) != n:
+                    raise InputError(f"expression: {value} lists {len(items)} blocks, expected {n}")
+                return KofN(k, tuple(items), f"expression: {value}")
+            name = self._name()
+            self._count(name, n)
+            return KofN(k, (Use(name, f"expression: {value} {name}"),), f"expression: {value} {name}")
+        if value == "(":
+            inner = self.series(depth + 1)
+            self.take(")")
+            return inner
+        raise InputError(f"expression: unexpected {value!r} in {self.text!r}")
+
+    def _name(self) -> str:
+        kind, value = self.take()
+        if kind != "name":
+            raise InputError(f"expression: expected a component name, found {value!r} in {self.text!r}")
+        return value
+
+    def _count(self, name: str, n: int) -> None:
+        if n < 1:
+            raise InputError(f"expression: {name} needs at least one instance")
+        known = self.counts.get(name)
+        if known is not None and known != n and not (n == 1 or known == 1):
+            raise InputError(f"expression: {name} is used with {known} and with {n} instances")
+        self.counts[name] = max(n, known or 1)
+
+
+def parse_component_option(text: str, year_days: float = 365.0) -> Component:
+    """``--component NAME=MTBF/MTTR`` or ``NAME=AVAILABILITY`` (e.g. ``lb=50000h/2h``, ``power=99.999%``)."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not value.strip():
+        raise InputError(f"--component: expected NAME=MTBF/MTTR or NAME=AVAILABILITY, got {text!r}")
+    where = f"--component {name}"
+    if "/" in value:
+        up, down = value.split("/", 1)
+        return component_from_mapping(name, {"mtbf": up.strip(), "mttr": down.strip()}, where, year_days)
+    return component_from_mapping(name, {"availability": value.strip()}, where, year_days)
+
+
+def apply_set(system: System, assignment: str, year_days: float = 365.0) -> System:
+    """``--set NAME.PARAM=VALUE``: a what-if change of one component parameter."""
+    target, sep, value = assignment.partition("=")
+    name, dot, param = target.strip().rpartition(".")
+    if not sep or not dot or not name:
+        raise InputError(f"--set: expected NAME.PARAM=VALUE such as app.mttr=1h, got {assignment!r}")
+    if name not in system.components:
+        raise InputError(f"--set {assignment}: unknown component {name!r}")
+    if param not in COMPONENT_KEYS:
+        raise InputError(f"--set {assignment}: unknown parameter {param!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
+    old = system.components[name]
+    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape}
+    if old.failure_rate is not None:
+        params.update(mtbf=old.mtbf_hours, mttr=old.mttr_hours)
+    else:
+        params["availability"] = repr(old.availability)
+    value = value.strip()
+    if param in ("count",):
+        if not value.isdigit():
+            raise InputError(f"--set {assignment}: count must be a whole number")
+        params["count"] = int(value)
+    elif param == "weibull_shape":
+        params["weibull_shape"] = float(value)
+    elif param == "availability":
+        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
+    else:
+        if old.failure_rate is None:
+            raise InputError(f"--set {assignment}: {name!r} has only an availability; set availability instead")
+        pair = {"mtbf": "failure_rate", "failure_rate": "mtbf", "mttr": "repair_rate", "repair_rate": "mttr"}
+        params.pop(pair[param], None)
+        params.pop(param, None)
+        params[param] = value
+    updated = system.with_component(component_from_mapping(name, params, f"--set {assignment}", year_days))
+    updated.validate()
+    return updated
+
+
+def load_json_text(text: str, source: str) -> dict:
+    """JSON with duplicate keys refused (YAML loading covers JSON too; kept for strictness)."""
+
+    def pairs(items):
+        out = {}
+        for key, value in items:
+            if key in out:
+                raise InputError(f"{source}: duplicate definition of {key!r}")
+            out[key] = value
+        return out
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise InputError(f"{source}: nesting too deep") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: line {exc.lineno}: not valid JSON: {exc.msg}") from None

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - older typer on click
 
 from ..errors import ExitCode, RelcalcError
 from .availability import availability_command
+from .compose import compose_command
 
 
 def _debug_wanted(args: list[str]) -> bool:
@@ -83,7 +84,7 @@ class RelcalcGroup(TyperGroup):
 app = typer.Typer(
     name="relcalc",
     cls=RelcalcGroup,
-    help="Reliability and capacity planning: availability, nines, downtime budgets.",
+    help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -109,6 +110,7 @@ def root(
 
 
 app.command("availability")(availability_command)
+app.command("compose")(compose_command)
 
 
 def main() -> None:

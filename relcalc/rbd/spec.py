@@ -100,6 +100,8 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
         place = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{source}: {place}not valid YAML or JSON: {problem}") from None
+    if data is None:
+        raise InputError(f"{source}: the spec is empty")
     if not isinstance(data, dict):
         raise InputError(f"{source}: the spec must be a mapping with 'components' and 'system', got {type(data).__name__}")
     return data

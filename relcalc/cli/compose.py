@@ -1,0 +1,251 @@
+"""``relcalc compose``: exact availability of a block diagram and what to fix first."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import ExitCode, InputError
+from ..units import format_duration, format_percent
+from .output import FormatOption, OutputOption, emit
+
+ASSUMPTIONS = (
+    "components fail and are repaired independently, each with its own repair crew",
+    "components keep failing while the system is down (steady state of two-state components)",
+    "Fussell-Vesely is the conditional form P(component down | system down)",
+)
+
+
+def compose_command(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="A YAML/JSON file, - for stdin, or an inline expression such as \"lb * 3x app * 2/3 db\".")],
+    component: Annotated[Optional[list[str]], typer.Option("--component", "-c", metavar="NAME=MTBF/MTTR", help="A component for an inline expression: lb=50000h/2h or power=99.999%. Repeatable.")] = None,
+    components: Annotated[Optional[str], typer.Option("--components", metavar="FILE.csv", help="Component parameters from a CSV: name,mtbf,mttr or name,availability; optional count.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="NAME.PARAM=VALUE", help="What-if change, e.g. app.mttr=1h or db.count=5. Repeatable.")] = None,
+    target: Annotated[Optional[str], typer.Option(help="Target availability (99.99% or 0.9999): checked, and the goal of --solve-*.")] = None,
+    solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
+    solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
+    mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Rows of the importance ranking in the table.")] = 10,
+    year_days: Annotated[float, typer.Option(help="Days in a year: 365 or 365.25.")] = 365.0,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Exact availability of series, parallel, k-of-n and standby blocks.
+
+    Shared components (a name used in two places) are one physical component:
+    diagrams such as the bridge are evaluated exactly. Reports system
+    MTBF/MTTR and ranks components by what improving them would buy.
+    """
+    from ..availability import Calendar
+    from ..rbd.evaluate import block_availabilities, evaluate
+    from ..units import parse_duration, parse_probability
+
+    calendar = Calendar(year_days)
+    system = _load_system(spec, component or [], components, year_days)
+    from ..rbd.spec import apply_set
+
+    for assignment in set_ or []:
+        system = apply_set(system, assignment, year_days)
+    goal = parse_probability(target, "--target") if target is not None else None
+    if (solve_mttr or solve_count) and goal is None:
+        raise InputError("--solve-mttr and --solve-count need a --target")
+    result = evaluate(system, calendar=calendar)
+    record = result.to_dict()
+    record["year_days"] = year_days
+    record["assumptions"] = list(ASSUMPTIONS)
+    if goal is not None:
+        record["target_availability"], record["target_unavailability"] = goal
+        record["meets_target"] = result.unavailability <= goal[1]
+    solutions = []
+    if solve_mttr:
+        from ..rbd.inverse import largest_mttr
+
+        names = "all" if solve_mttr.strip() == "all" else [n.strip() for n in solve_mttr.split(",") if n.strip()]
+        solutions.append(largest_mttr(system, names, goal[1]))
+    if solve_count:
+        from ..rbd.inverse import smallest_count
+
+        solutions.append(smallest_count(system, solve_count.strip(), goal[1]))
+    if solutions:
+        record["solutions"] = [s.to_dict() for s in solutions]
+    mission_result = None
+    if mission_time is not None:
+        from ..rbd.mission import mission
+
+        mission_result = mission(system, parse_duration(mission_time, "--mission-time", year_days=year_days))
+        record["mission"] = mission_result.to_dict()
+
+    def table(console) -> None:
+        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
+
+    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
+    missed = goal is not None and not record["meets_target"]
+    unreachable = any(s.value is None for s in solutions)
+    if missed or unreachable:
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float):
+    from ..rbd.model import System
+    from ..rbd.spec import load_spec_text, parse_component_option, parse_expression, system_from_mapping
+
+    extra = {}
+    if components_csv:
+        extra = _components_from_csv(components_csv, year_days)
+    for text in inline:
+        comp = parse_component_option(text, year_days)
+        if comp.name in extra:
+            raise InputError(f"--component {comp.name}: defined twice (duplicate definition)")
+        extra[comp.name] = comp
+    is_file = spec == "-" or os.path.exists(spec) or spec.lower().endswith((".yaml", ".yml", ".json"))
+    if is_file:
+        if spec == "-":
+            text, source = sys.stdin.read(), "stdin"
+        else:
+            if not os.path.isfile(spec):
+                raise InputError(f"SPEC: file not found: {spec}")
+            with open(spec, encoding="utf-8") as handle:
+                text, source = handle.read(), spec
+        return system_from_mapping(load_spec_text(text, source), extra_components=extra, year_days=year_days)
+    from dataclasses import replace
+
+    root, counts = parse_expression(spec)
+    for name, count in counts.items():
+        if name not in extra:
+            raise InputError(f"expression: component {name!r} has no parameters; add --component {name}=MTBF/MTTR")
+        if count > 1 or extra[name].count == 1:
+            extra[name] = replace(extra[name], count=count)
+    unused = set(extra) - set(counts)
+    if unused:
+        raise InputError(f"--component {sorted(unused)[0]}: not used in the expression")
+    system = System(extra, root)
+    system.validate()
+    return system
+
+
+def _components_from_csv(path: str, year_days: float):
+    from ..batch import read_csv
+    from ..rbd.spec import component_from_mapping
+
+    frame = read_csv(sys.stdin if path == "-" else path, "--components")
+    columns = {c.strip().lower(): c for c in frame.columns}
+    if "name" not in columns:
+        raise InputError("--components: the CSV needs a 'name' column")
+    out = {}
+    known = ("availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape")
+    for i, row in enumerate(frame.to_dict(orient="records"), start=1):
+        name = str(row[columns["name"]]).strip()
+        params = {}
+        for key in known:
+            if key in columns:
+                value = row[columns[key]]
+                if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+                    continue
+                params[key] = int(value) if key == "count" and float(value).is_integer() else value
+        if name in out:
+            raise InputError(f"--components: row {i}: {name!r} defined twice (duplicate definition)")
+        out[name] = component_from_mapping(name, params, f"--components row {i} ({name})", year_days)
+    return out
+
+
+def _csv(result, handle) -> None:
+    import csv
+
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["name", "unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth", "improvement_potential"])
+    writer.writerow(["SYSTEM", result.unavailability, "", "", "", "", ""])
+    for item in result.importance:
+        writer.writerow([item.name, item.unavailability, item.birnbaum, item.criticality, item.fussell_vesely, item.risk_achievement_worth, item.improvement_potential])
+
+
+def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities) -> None:
+    from rich.table import Table
+    from rich.tree import Tree
+
+    summary = Table(show_header=False, box=None, pad_edge=False)
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("Availability", format_percent(result.availability, result.unavailability))
+    summary.add_row("Unavailability", f"{result.unavailability:.4g}")
+    summary.add_row("Nines", f"{result.nines:.2f}")
+    summary.add_row("Downtime per year", format_duration(result.downtime_per_year_hours))
+    if result.failure_frequency_per_hour:
+        per_year = result.failure_frequency_per_hour * result.calendar.year_hours
+        summary.add_row("Failures per year", f"{per_year:.4g}")
+        summary.add_row("System MTBF", f"{result.mtbf_hours:,.6g} h")
+        summary.add_row("System MTTR", format_duration(result.mttr_hours))
+    if result.frequency_excludes:
+        summary.add_row("Not in frequency", ", ".join(result.frequency_excludes) + " (availability only)")
+    if goal is not None:
+        verdict = "yes" if result.unavailability <= goal[1] else "NO"
+        summary.add_row("Target", f"{format_percent(*goal)} -> meets target: {verdict}")
+    for s in solutions:
+        what = "largest MTTR" if s.kind == "mttr_hours" else "smallest count"
+        names = ", ".join(s.names)
+        if s.value is None:
+            text = "unreachable"
+        elif s.value == float("inf"):
+            text = "any value meets the target"
+        else:
+            text = format_duration(s.value) if s.kind == "mttr_hours" else f"{int(s.value)}"
+        summary.add_row(f"{what} ({names})", text)
+    if mission_result is not None:
+        summary.add_row(f"R({format_duration(mission_result.mission_hours)})", f"{mission_result.reliability:.6g}")
+        summary.add_row("MTTF (no repair)", f"{mission_result.mttf_hours:,.6g} h")
+    console.print(summary)
+
+    ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")
+    for header in ("component", "U", "Birnb.", "crit.", "F-V", "RAW", "improve"):
+        ranking.add_column(header, justify="left" if header == "component" else "right")
+    for item in result.importance[:top]:
+        ranking.add_row(
+            item.name,
+            f"{item.unavailability:.2e}",
+            f"{item.birnbaum:.3g}",
+            f"{item.criticality:.3g}",
+            f"{item.fussell_vesely:.3g}",
+            f"{item.risk_achievement_worth:.3g}",
+            f"{item.improvement_potential:.2e}",
+        )
+    console.print(ranking)
+    if len(result.importance) > top:
+        console.print(f"({len(result.importance) - top} more; --top N or -f json for all)")
+
+    if _count_blocks(system.root) <= 200:
+        values = block_availabilities(system)
+        tree = Tree(_label(system, system.root, values))
+        stack = [(tree, system.root)]
+        while stack:
+            branch, block = stack.pop()
+            for child in getattr(block, "children", ()):
+                stack.append((branch.add(_label(system, child, values)), child))
+        console.print(tree)
+    console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+
+
+def _count_blocks(block) -> int:
+    total, stack = 0, [block]
+    while stack:
+        node = stack.pop()
+        total += 1
+        stack.extend(getattr(node, "children", ()))
+    return total
+
+
+def _label(system, block, values) -> str:
+    from ..rbd.model import KofN, Parallel, Series, Standby, Use
+
+    a, u = values[id(block)]
+    shown = format_percent(a, u)
+    if isinstance(block, Use):
+        comp = system.components[block.name]
+        each = format_percent(comp.availability, comp.unavailability)
+        return f"{block.name}  {each}" if comp.count == 1 else f"{block.name} x{comp.count}  {each} each"
+    if isinstance(block, Standby):
+        return f"{block.label} {block.mode}, {block.active} active  {shown}"
+    if isinstance(block, KofN):
+        return f"{block.k}-of-{sum(system._width(child) for child in block.children)}  {shown}"
+    return f"{'series' if isinstance(block, Series) else 'parallel' if isinstance(block, Parallel) else '?'}  {shown}"

@@ -1,0 +1,91 @@
+"""Inverse questions on a diagram: the largest MTTR, the smallest redundancy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import InputError
+from .evaluate import evaluate
+from .model import System
+
+MAX_COUNT = 1000
+
+
+@dataclass(frozen=True)
+class Solution:
+    """``value`` is None when no value reaches the target, inf when every value does."""
+
+    kind: str  #: "mttr_hours" or "count"
+    names: tuple[str, ...]
+    value: float | None
+    unavailability_at_value: float | None
+
+    def to_dict(self) -> dict:
+        return {
+            "solve": self.kind,
+            "components": list(self.names),
+            "value": self.value,
+            "unavailability_at_value": self.unavailability_at_value,
+            "reachable": self.value is not None,
+        }
+
+
+def _unavailability(system: System) -> float:
+    return evaluate(system, importance=False).unavailability
+
+
+def _with_mttr(system: System, names, mttr: float) -> System:
+    for name in names:
+        system = system.with_component(system.components[name].with_mttr(mttr))
+    return system
+
+
+def largest_mttr(system: System, names: list[str] | str, target_unavailability: float) -> Solution:
+    """The largest MTTR, common to ``names`` (or ``"all"`` repairable components), meeting the target.
+
+    System unavailability grows with every component's MTTR, so the answer is
+    found by bisection on log(MTTR) to a relative precision of 1e-9.
+    """
+    if names == "all":
+        names = [n for n, c in system.components.items() if c.failure_rate is not None]
+    for name in names:
+        if name not in system.components:
+            raise InputError(f"--solve-mttr: unknown component {name!r}")
+        if system.components[name].failure_rate is None:
+            raise InputError(f"--solve-mttr: {name!r} has only an availability, no MTTR")
+    if not names:
+        raise InputError("--solve-mttr: no component has an MTTR")
+    low, high = 1e-9, 1e9  # hours
+    if _unavailability(_with_mttr(system, names, low)) > target_unavailability:
+        return Solution("mttr_hours", tuple(names), None, None)
+    if _unavailability(_with_mttr(system, names, high)) <= target_unavailability:
+        return Solution("mttr_hours", tuple(names), math.inf, None)
+    lo, hi = math.log(low), math.log(high)
+    while hi - lo > 1e-9:
+        mid = 0.5 * (lo + hi)
+        if _unavailability(_with_mttr(system, names, math.exp(mid))) <= target_unavailability:
+            lo = mid
+        else:
+            hi = mid
+    best = math.exp(lo)
+    return Solution("mttr_hours", tuple(names), best, _unavailability(_with_mttr(system, names, best)))
+
+
+def smallest_count(system: System, name: str, target_unavailability: float) -> Solution:
+    """The smallest number of instances of ``name`` meeting the target (k of k-of-n blocks kept)."""
+    from dataclasses import replace
+
+    if name not in system.components:
+        raise InputError(f"--solve-count: unknown component {name!r}")
+    component = system.components[name]
+    for count in range(1, MAX_COUNT + 1):
+        trial = system.with_component(replace(component, count=count))
+        try:
+            trial.validate()
+        except InputError:
+            continue  # e.g. fewer instances than a k-of-n's k
+        u = _unavailability(trial)
+        if u <= target_unavailability:
+            return Solution("count", (name,), float(count), u)
+    return Solution("count", (name,), None, None)

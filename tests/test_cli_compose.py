@@ -1,0 +1,132 @@
+"""``relcalc compose`` end to end."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from conftest import SAMPLES
+
+
+def test_web_service_sample(run):
+    result = run("compose", SAMPLES / "web-service.yaml", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    # closed form: power * lb * (1 - u_app^3) * (3 a_db^2 - 2 a_db^3)
+    u_app, a_db = 4 / 2004, 8000 / 8008
+    a = 0.99999 * (50000 / 50002) * (1 - u_app**3) * (3 * a_db**2 - 2 * a_db**3)
+    assert data["availability"] == pytest.approx(a, rel=1e-13)
+    assert data["importance"][0]["name"] == "lb"
+    assert set(data["importance"][0]) == {
+        "name", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth", "improvement_potential",
+    }
+    for key in ("unavailability", "nines", "failure_frequency_per_hour", "mtbf_hours", "mttr_hours", "downtime_per_year_hours"):
+        assert key in data
+    assert data["frequency_excludes"] == ["power"]
+
+
+def test_table_has_tree_and_assumptions(run):
+    result = run("compose", SAMPLES / "bridge.yaml")
+    assert result.exit_code == 0
+    assert "What to fix first" in result.stdout
+    assert "Assumptions" in result.stdout
+    assert "parallel" in result.stdout
+
+
+def test_inline_expression_matches_yaml(run):
+    inline = run(
+        "compose", "power * lb * 3x app * 2/3 db",
+        "-c", "power=0.99999", "-c", "lb=50000h/2h", "-c", "app=2000h/4h", "-c", "db=8000h/8h", "-f", "json",
+    )
+    spec = run("compose", SAMPLES / "web-service.yaml", "-f", "json")
+    assert inline.exit_code == 0, inline.stderr
+    assert json.loads(inline.stdout)["unavailability"] == pytest.approx(json.loads(spec.stdout)["unavailability"], rel=1e-14)
+
+
+def test_components_csv_and_set(run, tmp_path):
+    structure = tmp_path / "s.yaml"
+    structure.write_text("components: {app: , db: }\nsystem: {series: [{parallel: [app]}, {k_of_n: {k: 2, of: [db]}}]}\n")
+    table = tmp_path / "c.csv"
+    table.write_text("name,mtbf,mttr,count\napp,2000h,4h,3\ndb,8000h,8h,3\n")
+    base = run("compose", structure, "--components", table, "-f", "json")
+    assert base.exit_code == 0, base.stderr
+    what_if = run("compose", structure, "--components", table, "--set", "db.mttr=1h", "-f", "json")
+    assert json.loads(what_if.stdout)["unavailability"] < json.loads(base.stdout)["unavailability"]
+
+
+def test_target_solve_mttr_and_count(run):
+    result = run(
+        "compose", SAMPLES / "web-service.yaml", "--target", "99.99%", "--solve-mttr", "lb", "--solve-count", "app", "-f", "json"
+    )
+    data = json.loads(result.stdout)
+    assert data["meets_target"] is True
+    mttr, count = data["solutions"]
+    assert mttr["value"] > 2.0 and count["value"] == 2.0
+    check = run("compose", SAMPLES / "web-service.yaml", "--set", f"lb.mttr={mttr['value'] * 1.001}h", "-f", "json")
+    assert json.loads(check.stdout)["unavailability"] > 1e-4  # just past the answer misses the target
+
+
+def test_target_missed_exit_3(run):
+    result = run("compose", SAMPLES / "web-service.yaml", "--target", "99.999%")
+    assert result.exit_code == 3
+
+
+def test_csv_output(run):
+    result = run("compose", SAMPLES / "bridge.yaml", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["name"] == "SYSTEM" and len(rows) == 6
+
+
+def test_mission_time(run):
+    result = run("compose", SAMPLES / "bridge.yaml", "--mission-time", "100h", "-f", "json")
+    mission = json.loads(result.stdout)["mission"]
+    assert 0 < mission["reliability"] < 1 and mission["mttf_hours"] > 0
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("components: {a: {availability: 0.9}}\nsystem: {series: [b]}", "unknown component 'b'"),
+        ("components: {a: {availability: 0.9}}\nsystem: {k_of_n: {k: 0, of: [a]}}", "k must be between"),
+        ("components: {a: {availability: 0.9}}\nsystem: {k_of_n: {k: 2, of: [a]}}", "k must be between"),
+        ("components: {a: {availability: 0.9}}\nsystem: {series: []}", "empty block"),
+        ("components: {a: {mtbf: 1h, mttr: 1h, availability: 0.9}}\nsystem: a", "contradictory"),
+        ("components: {a: {availability: 0.9}}\ncomponents: {b: {availability: 0.9}}\nsystem: a", "duplicate"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("components: {a: {availability: 0.9}}\nsystem: {loop: [a]}", "unknown block"),
+        ("components: {a: {availability: 1.5}}\nsystem: a", "strictly between"),
+        ("components: {a: {mtbf: -1h, mttr: 1h}}\nsystem: a", "must be positive"),
+        ("components: {a: {availability: 0.9, count: 0}}\nsystem: a", "count"),
+        ("components: [a]\nsystem: a", "components: expected a mapping"),
+        ("system: [a", "not valid YAML"),
+        ("", "empty"),
+    ],
+)
+def test_bad_specs(run, spec, fragment):
+    result = run("compose", "-", input=spec)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_absurd_depth_is_clean(run):
+    spec = "components: {a: {availability: 0.9}}\nsystem: " + "{series: [" * 10000 + "a" + "]}" * 10000
+    result = run("compose", "-", input=spec)
+    assert result.exit_code == 2 and "nesting" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["a * b", "-c", "a=1h/1h"], "has no parameters"),
+        (["a", "-c", "a=1h/1h", "-c", "b=0.9"], "not used"),
+        (["a", "-c", "a"], "expected NAME="),
+        (["missing.yaml"], "file not found"),
+        (["a", "-c", "a=1h/1h", "--solve-mttr", "a"], "need a --target"),
+    ],
+)
+def test_bad_cli_input(run, args, fragment):
+    result = run("compose", *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert fragment in result.stderr

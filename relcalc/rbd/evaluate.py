@@ -260,37 +260,61 @@ def _evaluate(node: Node, a: np.ndarray, u: np.ndarray, fixed: dict[int, int], w
     return total_a, total_u, dict(grad)
 
 
+SMALL = 16  #: below this many children, plain Python beats numpy's per-call overhead
+
+
 def _combine(node: Node, a, u, fixed, want_grad):
     results = [_evaluate(child, a, u, fixed, want_grad) for child in node.children]
-    ca = np.array([r[0] for r in results])
-    cu = np.array([r[1] for r in results])
-    if node.kind == AND:
-        avail = float(np.prod(ca))
-        unavail = float(-np.expm1(np.sum(np.log1p(-np.minimum(cu, 1.0))))) if np.all(cu < 1) else 1.0
-        local = _leave_one_out_products(ca) if want_grad else None
-    elif node.kind == OR:
-        unavail = float(np.prod(cu))
-        avail = float(-np.expm1(np.sum(np.log1p(-np.minimum(ca, 1.0))))) if np.all(ca < 1) else 1.0
-        local = _leave_one_out_products(cu) if want_grad else None
-    else:
+    if node.kind == KOFN:
+        ca = np.array([r[0] for r in results])
+        cu = np.array([r[1] for r in results])
         avail, unavail, local = k_of_n(ca, cu, node.k, want_grad)
+    else:
+        ca = [r[0] for r in results]
+        cu = [r[1] for r in results]
+        # series: A = prod(a), U = 1 - prod(1 - u); parallel is the mirror image
+        ups, downs = (ca, cu) if node.kind == AND else (cu, ca)
+        product = _product(ups)
+        complement = 1.0 if max(downs) >= 1.0 else -_expm1_sum_log1p(downs)
+        avail, unavail = (product, complement) if node.kind == AND else (complement, product)
+        local = _leave_one_out_products(ups) if want_grad else None
     grad: dict[int, float] = {}
     if want_grad:
         for d_child, (_, _, g) in zip(local, results):
             if d_child != 0.0:
                 for var, d in g.items():
                     grad[var] = grad.get(var, 0.0) + d_child * d
-    return avail, unavail, grad
+    return float(avail), float(unavail), grad
 
 
-def _leave_one_out_products(values: np.ndarray) -> np.ndarray:
+def _product(values) -> float:
+    return math.prod(values) if len(values) < SMALL else float(np.prod(values))
+
+
+def _expm1_sum_log1p(values) -> float:
+    """expm1(sum(log1p(-v))) = prod(1 - v) - 1, without cancellation for tiny v."""
+    if len(values) < SMALL:
+        return math.expm1(math.fsum(math.log1p(-v) for v in values))
+    return float(np.expm1(np.sum(np.log1p(-np.asarray(values)))))
+
+
+def _leave_one_out_products(values):
     """prod over j != i of values[j], for every i, without division."""
     n = len(values)
+    if n < SMALL:
+        prefix = [1.0] * n
+        for i in range(1, n):
+            prefix[i] = prefix[i - 1] * values[i - 1]
+        out, suffix = [0.0] * n, 1.0
+        for i in range(n - 1, -1, -1):
+            out[i] = prefix[i] * suffix
+            suffix *= values[i]
+        return out
+    values = np.asarray(values)
     prefix = np.ones(n)
     suffix = np.ones(n)
-    if n > 1:
-        prefix[1:] = np.cumprod(values[:-1])
-        suffix[:-1] = np.cumprod(values[::-1][:-1])[::-1]
+    prefix[1:] = np.cumprod(values[:-1])
+    suffix[:-1] = np.cumprod(values[::-1][:-1])[::-1]
     return prefix * suffix
 
 

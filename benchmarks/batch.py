@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
+from timing import median_seconds
 
 BASELINE = "import pandas as pd, sys; pd.read_csv(sys.argv[1]).to_csv(sys.argv[2], index=False)"
 
@@ -47,15 +45,6 @@ def make_csv(path: str, rows: int, unit_share: float, seed: int = 1) -> None:
     frame.to_csv(path, index=False)
 
 
-def timed(command: list[str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -66,8 +55,8 @@ def main() -> None:
         source = os.path.join(tmp, "services.csv")
         make_csv(source, args.rows, args.unit_share)
         out = os.path.join(tmp, "out.csv")
-        base = timed([sys.executable, "-c", BASELINE, source, out], args.repeats)
-        ours = timed(
+        base = median_seconds([sys.executable, "-c", BASELINE, source, out], args.repeats, warm_up=False)
+        ours = median_seconds(
             [sys.executable, "-m", "relcalc", "availability", "--csv", source, "-f", "csv", "-o", out], args.repeats
         )
         produced = sum(1 for _ in open(out)) - 1

@@ -1,0 +1,19 @@
+"""Timing helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+
+
+def median_seconds(command: list[str], runs: int, *, warm_up: bool = True) -> float:
+    """Median wall time of running ``command`` ``runs`` times (after one warm-up run)."""
+    if warm_up:
+        subprocess.run(command, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

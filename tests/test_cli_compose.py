@@ -110,6 +110,13 @@ def test_bad_specs(run, spec, fragment):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def test_alias_cycle_is_clean(run):
+    spec = "components: {a: {availability: 0.9}}\nsystem: &x {series: [a, *x]}\n"
+    result = run("compose", "-", input=spec)
+    assert result.exit_code == 2 and "cycle" in result.stderr
+    assert len(result.stderr) < 300
+
+
 def test_absurd_depth_is_clean(run):
     spec = "components: {a: {availability: 0.9}}\nsystem: " + "{series: [" * 10000 + "a" + "]}" * 10000
     result = run("compose", "-", input=spec)

@@ -6,7 +6,6 @@ Every error names the place in the spec (``system.series[2].k_of_n``).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
@@ -138,7 +137,8 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
 def parse_block(raw: Any, where: str, depth: int = 1):
     """One block of the ``system`` tree; depth is checked before recursing."""
     if depth > MAX_DEPTH:
-        raise InputError(f"{where}: nesting deeper than {MAX_DEPTH} levels (or a cycle through YAML aliases)")
+        place = where if len(where) <= 80 else f"{where[:40]} ... {where[-30:]}"
+        raise InputError(f"{place}: nesting deeper than {MAX_DEPTH} levels (or a cycle through YAML aliases)")
     if isinstance(raw, str):
         return Use(raw, where)
     if not isinstance(raw, dict) or len(raw) != 1:
@@ -362,22 +362,3 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     updated = system.with_component(component_from_mapping(name, params, f"--set {assignment}", year_days))
     updated.validate()
     return updated
-
-
-def load_json_text(text: str, source: str) -> dict:
-    """JSON with duplicate keys refused (YAML loading covers JSON too; kept for strictness)."""
-
-    def pairs(items):
-        out = {}
-        for key, value in items:
-            if key in out:
-                raise InputError(f"{source}: duplicate definition of {key!r}")
-            out[key] = value
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs)
-    except RecursionError:
-        raise InputError(f"{source}: nesting too deep") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: line {exc.lineno}: not valid JSON: {exc.msg}") from None

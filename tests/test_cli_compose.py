@@ -123,6 +123,15 @@ def test_absurd_depth_is_clean(run):
     assert result.exit_code == 2 and "nesting" in result.stderr
 
 
+@pytest.mark.parametrize("cell", ["abc", "2.5", "0"])
+def test_components_csv_bad_count(run, tmp_path, cell):
+    table = tmp_path / "c.csv"
+    table.write_text(f"name,mtbf,mttr,count\napp,2000h,4h,{cell}\n")
+    result = run("compose", "app", "--components", table)
+    assert result.exit_code == 2, result.stderr
+    assert "count" in result.stderr and "row 1" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

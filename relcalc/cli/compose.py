@@ -144,11 +144,24 @@ def _components_from_csv(path: str, year_days: float):
                 value = row[columns[key]]
                 if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
                     continue
-                params[key] = int(value) if key == "count" and float(value).is_integer() else value
+                if key == "count":
+                    value = _whole(value, f"--components row {i} ({name}).count")
+                params[key] = value
         if name in out:
             raise InputError(f"--components: row {i}: {name!r} defined twice (duplicate definition)")
         out[name] = component_from_mapping(name, params, f"--components row {i} ({name})", year_days)
     return out
+
+
+def _whole(value, where: str) -> int:
+    """A count cell (pandas may read 3 as 3.0) as an int, or a clear error."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} must be a whole number >= 1, got {value!r}") from None
+    if not number.is_integer() or number < 1:
+        raise InputError(f"{where} must be a whole number >= 1, got {value!r}")
+    return int(number)
 
 
 def _csv(result, handle) -> None:
@@ -247,5 +260,5 @@ def _label(system, block, values) -> str:
     if isinstance(block, Standby):
         return f"{block.label} {block.mode}, {block.active} active  {shown}"
     if isinstance(block, KofN):
-        return f"{block.k}-of-{sum(system._width(child) for child in block.children)}  {shown}"
+        return f"{block.k}-of-{sum(system.member_count(child) for child in block.children)}  {shown}"
     return f"{'series' if isinstance(block, Series) else 'parallel' if isinstance(block, Parallel) else '?'}  {shown}"

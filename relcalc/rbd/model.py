@@ -159,7 +159,7 @@ class System:
             if not block.children:
                 raise InputError(f"{block.where}: empty block")
             if isinstance(block, KofN):
-                n = sum(self._width(child) for child in block.children)
+                n = sum(self.member_count(child) for child in block.children)
                 if not 1 <= block.k <= n:
                     raise InputError(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
             stack.extend((child, depth + 1) for child in block.children)
@@ -168,7 +168,7 @@ class System:
                 f"{used_elsewhere[name]}: component {name!r} is in a standby block; it cannot be used elsewhere too"
             )
 
-    def _width(self, block: Block) -> int:
+    def member_count(self, block: Block) -> int:
         """How many members a child adds to a k-of-n block (a name adds its instances)."""
         if isinstance(block, Use):
             return self.components[block.name].count if block.name in self.components else 1

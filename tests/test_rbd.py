@@ -314,6 +314,9 @@ def test_set_what_if():
         apply_set(system, "nope.mttr=1h")
     with pytest.raises(InputError):
         apply_set(system, "power.mttr=1h")  # availability only
+    for bad in ("app.weibull_shape=x", "app.weibull_shape=-1", "app.count=x", "app.mttr=abc", "app=1h"):
+        with pytest.raises(InputError):
+            apply_set(system, bad)
 
 
 def test_deep_nesting_is_a_clean_error():

@@ -349,7 +349,10 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
             raise InputError(f"--set {assignment}: count must be a whole number")
         params["count"] = int(value)
     elif param == "weibull_shape":
-        params["weibull_shape"] = float(value)
+        try:
+            params["weibull_shape"] = float(value)
+        except ValueError:
+            raise InputError(f"--set {assignment}: weibull_shape must be a positive number") from None
     elif param == "availability":
         params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
     else:
@@ -359,6 +362,6 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
         params.pop(pair[param], None)
         params.pop(param, None)
         params[param] = value
-    updated = system.with_component(component_from_mapping(name, params, f"--set {assignment}", year_days))
+    updated = system.with_component(component_from_mapping(name, params, f"--set {name}", year_days))
     updated.validate()
     return updated

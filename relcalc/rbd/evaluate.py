@@ -362,12 +362,17 @@ def k_of_n(a: np.ndarray, u: np.ndarray, k: int, want_grad: bool = False):
     return avail, unavail, grad
 
 
+def evaluate_compiled(compiled: Compiled, want_grad: bool = False):
+    """(availability, unavailability, {var: dA/da_var}) of a compiled diagram."""
+    a = np.array([unit.availability for unit in compiled.units])
+    u = np.array([unit.unavailability for unit in compiled.units])
+    return _evaluate(compiled.root, a, u, {}, want_grad)
+
+
 def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
     """Exact steady-state availability, frequency and importance of a diagram."""
     compiled = compile_system(system)
-    a = np.array([unit.availability for unit in compiled.units])
-    u = np.array([unit.unavailability for unit in compiled.units])
-    avail, unavail, grad = _evaluate(compiled.root, a, u, {}, True)
+    avail, unavail, grad = evaluate_compiled(compiled, want_grad=True)
     frequency = 0.0
     excludes = []
     items = []
@@ -411,11 +416,7 @@ def block_availabilities(system: System) -> dict[int, tuple[float, float]]:
     stack = [system.root]
     while stack:
         block = stack.pop()
-        sub = _replace(system, root=block)
-        compiled = compile_system(sub)
-        a = np.array([unit.availability for unit in compiled.units])
-        u = np.array([unit.unavailability for unit in compiled.units])
-        av, un, _ = _evaluate(compiled.root, a, u, {}, False)
+        av, un, _ = evaluate_compiled(compile_system(_replace(system, root=block)))
         out[id(block)] = (av, un)
         stack.extend(getattr(block, "children", ()))
     return out

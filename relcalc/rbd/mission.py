@@ -14,10 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import InputError
-from .evaluate import _evaluate, compile_system
+from .evaluate import compile_system, evaluate_compiled
 from .model import Component, Standby, System
 from .standby import standby_reliability
 
@@ -54,10 +52,7 @@ def _instance_reliability(t: float):
 
 def system_reliability(system: System, t_hours: float) -> tuple[float, float]:
     """(R(t), 1 - R(t)) of the system at mission time ``t_hours``."""
-    compiled = compile_system(system, unit_values=_instance_reliability(t_hours))
-    a = np.array([unit.availability for unit in compiled.units])
-    u = np.array([unit.unavailability for unit in compiled.units])
-    r, q, _ = _evaluate(compiled.root, a, u, {}, False)
+    r, q, _ = evaluate_compiled(compile_system(system, unit_values=_instance_reliability(t_hours)))
     return r, q
 
 

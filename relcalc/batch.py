@@ -77,6 +77,11 @@ def read_csv(source: str | IO[str], name: str = "--csv") -> pd.DataFrame:
     return frame
 
 
+def is_blank(cell: Any) -> bool:
+    """True for a missing CSV cell: None, NaN or only white space."""
+    return cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip()
+
+
 def _normalise(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
@@ -117,7 +122,7 @@ def _parse_cells(
         raw = column.to_numpy(dtype=object)
         for i in todo:
             cell = raw[i]
-            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
+            if is_blank(cell):
                 errors.setdefault(int(i), []).append(f"{label} is empty")
                 continue
             try:
@@ -137,7 +142,7 @@ def _probability_cells(column: pd.Series, label: str, errors: dict[int, list[str
     a = np.full(len(column), np.nan)
     u = np.full(len(column), np.nan)
     for i, cell in enumerate(column.to_numpy(dtype=object)):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip():
+        if is_blank(cell):
             errors.setdefault(i, []).append(f"{label} is empty")
             continue
         try:

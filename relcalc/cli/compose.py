@@ -127,7 +127,7 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
 
 
 def _components_from_csv(path: str, year_days: float):
-    from ..batch import read_csv
+    from ..batch import is_blank, read_csv
     from ..rbd.spec import component_from_mapping
 
     frame = read_csv(sys.stdin if path == "-" else path, "--components")
@@ -142,7 +142,7 @@ def _components_from_csv(path: str, year_days: float):
         for key in known:
             if key in columns:
                 value = row[columns[key]]
-                if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+                if is_blank(value):
                     continue
                 if key == "count":
                     value = _whole(value, f"--components row {i} ({name}).count")

@@ -1,0 +1,22 @@
+"""Capacity planning: cluster sizing, queueing latency, growth and the USL."""
+
+from .parse import LatencyTarget, parse_growth, parse_latency_target, parse_months, parse_request_rate
+from .sizing import BALANCERS, CONSTRAINTS, Cluster, Sizing, balance_factor, check, evaluate, size, slowdown, usl_peak
+
+__all__ = [
+    "BALANCERS",
+    "CONSTRAINTS",
+    "Cluster",
+    "LatencyTarget",
+    "Sizing",
+    "balance_factor",
+    "check",
+    "evaluate",
+    "parse_growth",
+    "parse_latency_target",
+    "parse_months",
+    "parse_request_rate",
+    "size",
+    "slowdown",
+    "usl_peak",
+]

@@ -35,6 +35,9 @@ import numpy as np
 from .. import queueing
 
 BALANCERS = ("round-robin", "least-connections", "random", "two-choices", "ring")
+#: Policies that place long-lived sessions (connections, clients, keys), whose
+#: imbalance depends on how many there are.
+SESSION_BALANCERS = ("least-connections", "random", "two-choices")
 CONSTRAINTS = ("throughput", "utilization", "redundancy", "latency")
 #: Largest cluster the search considers.
 MAX_NODES = 2.0**40
@@ -55,6 +58,7 @@ class Cluster:
     concurrency: object = np.nan
     balance_factor: object = np.nan
     balancer: str = "round-robin"
+    sessions: object = np.nan  # sticky sessions placed by the balancer (random, two-choices, least-connections)
     target_utilization: object = 1.0
     failover_utilization: object = 1.0
     tolerate_failures: object = 0
@@ -98,7 +102,8 @@ def check(cluster: Cluster) -> list[tuple[int, str]]:
     flag(~((c.target_utilization > 0) & (c.target_utilization <= 1)), "the target utilization must be in (0, 1]")
     flag(~((c.failover_utilization > 0) & (c.failover_utilization <= 1)),
          "the failover utilization must be in (0, 1]")
-    flag(~(c.tolerate_failures >= 0) | (c.tolerate_failures != np.floor(c.tolerate_failures)),
+    flag(~(c.tolerate_failures >= 0) | (c.tolerate_failures != np.floor(c.tolerate_failures))
+         | np.isinf(c.tolerate_failures),
          "the tolerated failures must be a whole number >= 0")
     flag(~np.isnan(c.zones) & ~((c.zones >= 2) & (c.zones == np.floor(c.zones)) & np.isfinite(c.zones)),
          "zones must be a whole number >= 2 to survive the loss of one")
@@ -110,9 +115,11 @@ def check(cluster: Cluster) -> list[tuple[int, str]]:
     flag(has_latency & ~(c.latency_seconds > 0), "the latency limit must be positive")
     q = c.latency_quantile
     flag(~np.isnan(q) & ~((q > 0) & (q < 1)), "the latency percentile must be between 0 and 100")
-    if c.balancer in ("random", "two-choices", "least-connections"):
-        flag(np.isnan(c.service_time),
-             f"--balancer {c.balancer} needs the service time (requests in flight = rate x service time)")
+    if c.balancer in SESSION_BALANCERS:
+        flag(np.isnan(c.sessions) & np.isnan(c.balance_factor),
+             f"--balancer {c.balancer} places sticky sessions: give their number (--sessions)")
+    flag(~np.isnan(c.sessions) & ~((c.sessions >= 1) & (c.sessions == np.floor(c.sessions)) & np.isfinite(c.sessions)),
+         "sessions must be a whole number >= 1")
     return problems
 
 
@@ -136,17 +143,22 @@ def usl_peak(sigma, kappa):
         return np.where(kappa > 0, np.sqrt((1.0 - sigma) / np.where(kappa > 0, kappa, 1.0)), np.inf)
 
 
-def balance_factor(n, balancer: str, in_flight=np.nan, given=np.nan) -> np.ndarray:
+def balance_factor(n, balancer: str, sessions=np.nan, given=np.nan) -> np.ndarray:
     """The hottest node's share over the mean, for ``n`` nodes.
 
-    ``given`` wins where it is a number. Otherwise, with ``m`` requests in
-    flight spread over ``n`` nodes (``x = m / n`` each on average):
+    ``given`` wins where it is a number. A balancer that routes every request
+    on its own (round robin, or random per request) splits a Poisson stream
+    into equal Poisson streams: k = 1, and the randomness is in each node's
+    queue. Imbalance comes from placing ``m`` long-lived sessions
+    (connections, clients, keys) that each carry an equal share of the
+    traffic, ``x = m / n`` per node on average:
 
-    round-robin        1 (equal requests in turn)
-    least-connections  ceil(x) / x: joining the least-loaded node keeps every
-                       node within one request of the others
+    round-robin        1
+    least-connections  ceil(x) / x: each new session goes to the node with the
+                       fewest, so no node is more than one session ahead
     random             1 + sqrt(2 ln(n) / x): the heavily loaded balls-into-bins
-                       maximum, m/n + sqrt(2 (m/n) ln n) (Raab and Steger 1998)
+                       maximum, m/n + sqrt(2 (m/n) ln n) (Raab and Steger 1998;
+                       an asymptote, good when m >> n ln n)
     two-choices        1 + (ln ln n / ln 2) / x: the power of two choices,
                        m/n + ln ln n / ln 2 + O(1) (Berenbrink, Czumaj, Steger
                        and Vocking 2000), the O(1) term dropped
@@ -155,7 +167,7 @@ def balance_factor(n, balancer: str, in_flight=np.nan, given=np.nan) -> np.ndarr
                        longest of n random arcs is on average H_n / n of the ring
     """
     n = np.asarray(n, dtype=float)
-    x = np.asarray(in_flight, dtype=float) / np.maximum(n, 1.0)
+    x = np.asarray(sessions, dtype=float) / np.maximum(n, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if balancer == "round-robin":
             k = np.ones_like(n)
@@ -205,29 +217,29 @@ def _failover_load(n, lost, extra, c: Cluster, k_n):
         if c.balancer == "ring" and np.all(np.isnan(c.balance_factor)):
             hottest_share = (k_n + extra) / n
         else:
-            k_s = balance_factor(s, c.balancer, c.rate * c.service_time, c.balance_factor)
+            k_s = balance_factor(s, c.balancer, c.sessions, c.balance_factor)
             hottest_share = k_s / s
         node_capacity = c.node_throughput / slowdown(s, c.usl_sigma, c.usl_kappa)
         load = c.rate * hottest_share / node_capacity
     return np.where(s >= 1, load, np.inf)
 
 
-def _constraints(n, c: Cluster) -> dict[str, np.ndarray]:
-    """For node counts ``n``: whether each constraint holds (True where not asked)."""
-    k = balance_factor(n, c.balancer, c.rate * c.service_time, c.balance_factor)
+def _constraints(n, c: Cluster, names=CONSTRAINTS) -> dict[str, np.ndarray]:
+    """For node counts ``n``: whether each named constraint holds (True where not asked)."""
+    k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
     slow = slowdown(n, c.usl_sigma, c.usl_kappa)
     util = k * c.rate * slow / (n * c.node_throughput)
-    after = _after_failures(n, c, k)
-    ok_latency = np.ones(n.shape, bool)
-    asked = ~np.isnan(c.latency_seconds)
-    if np.any(asked):
-        ok_latency = ~asked | _latency_ok(n, k, slow, c)
-    return {
-        "throughput": util <= 1.0,
-        "utilization": util <= c.target_utilization,
-        "redundancy": after <= c.failover_utilization,
-        "latency": ok_latency,
-    }
+    out = {}
+    if "throughput" in names:
+        out["throughput"] = util <= 1.0
+    if "utilization" in names:
+        out["utilization"] = util <= c.target_utilization
+    if "redundancy" in names:
+        out["redundancy"] = _after_failures(n, c, k) <= c.failover_utilization
+    if "latency" in names:
+        asked = ~np.isnan(c.latency_seconds)
+        out["latency"] = ~asked | _latency_ok(n, k, slow, c) if np.any(asked) else np.ones(n.shape, bool)
+    return out
 
 
 def _queue(n, k, slow, c: Cluster):
@@ -312,7 +324,7 @@ def size(cluster: Cluster) -> Sizing:
         if name == "latency" and np.all(np.isnan(c.latency_seconds)):
             nodes_for[name] = np.full(shape, np.nan)
             continue
-        found = _smallest_nodes(lambda n, name=name: _constraints(n, c)[name], np.zeros(shape), ceiling)
+        found = _smallest_nodes(lambda n, name=name: _constraints(n, c, (name,))[name], np.zeros(shape), ceiling)
         if name == "redundancy":
             found = np.where((c.tolerate_failures == 0) & np.isnan(c.zones), np.nan, found)
         if name == "latency":
@@ -339,7 +351,14 @@ def size(cluster: Cluster) -> Sizing:
         nodes = np.where(joint | np.isnan(nodes), nodes, _smallest_nodes(lambda n: _all_hold(n, c), nodes, ceiling))
     binding = np.array([CONSTRAINTS[i] for i in np.argmax(stacked, axis=0)], dtype=object)
     binding[np.isnan(nodes)] = ""
-    return Sizing(nodes, binding, nodes_for, reasons, _evaluate(c, np.where(np.isnan(nodes), 1.0, nodes), nodes))
+    metrics = _evaluate(c, np.where(np.isnan(nodes), 1.0, nodes), nodes)
+    for key, value in metrics.items():
+        if key not in _INPUT_FIGURES:  # no cluster size to describe where the targets are out of reach
+            metrics[key] = np.where(np.isnan(nodes), np.nan, value)
+    return Sizing(nodes, binding, nodes_for, reasons, metrics)
+
+
+_INPUT_FIGURES = ("nodes", "capacity_c", "node_throughput", "offered_load_erlangs")
 
 
 def _all_hold(n, c: Cluster) -> np.ndarray:
@@ -365,9 +384,21 @@ def _unreachable_reason(name: str, c: Cluster) -> np.ndarray:
                 f"{service_only[i] * 1000:.4g} ms at that percentile (exponential service), over the "
                 f"{c.latency_seconds[i] * 1000:.4g} ms target"
             )
+    best = _search_ceiling(c)
+    k = balance_factor(best, c.balancer, c.sessions, c.balance_factor)
+    top_rate = best * c.node_throughput / (k * slowdown(best, c.usl_sigma, c.usl_kappa))
     for i in np.flatnonzero(out == ""):
         if limited[i]:
-            out[i] = f"the {name} target cannot be met below the USL peak of about {peak[i]:.1f} nodes"
+            out[i] = (
+                f"the {name} target cannot be met: by the USL the cluster peaks at {best[i]:.0f} nodes, "
+                f"serving about {top_rate[i]:,.0f}/s at the hottest node's full load, "
+                f"against {c.rate[i]:,.6g}/s asked"
+            )
+        elif c.balancer in SESSION_BALANCERS and np.isnan(c.balance_factor[i]):
+            out[i] = (
+                f"the {name} target cannot be met at any size: each of the {c.sessions[i]:.0f} sessions "
+                f"carries {c.rate[i] / c.sessions[i]:,.6g}/s and one node must take a whole session"
+            )
         else:
             out[i] = f"the {name} target cannot be met with up to {MAX_NODES:.0f} nodes"
     return out
@@ -379,11 +410,16 @@ def evaluate(cluster: Cluster, nodes) -> dict[str, np.ndarray]:
     if problems:
         raise ValueError(problems[0][1])
     c = _resolved(cluster.arrays())
-    return _evaluate(c, np.broadcast_to(np.asarray(nodes, float), c.rate.shape).astype(float))
+    n = np.asarray(nodes, float)
+    shape = np.broadcast_shapes(c.rate.shape, n.shape)
+    if shape != c.rate.shape:
+        c = Cluster(balancer=c.balancer, **{f.name: np.broadcast_to(getattr(c, f.name), shape)
+                                            for f in fields(c) if f.name != "balancer"})
+    return _evaluate(c, np.broadcast_to(n, shape).astype(float))
 
 
 def _evaluate(c: Cluster, n, reported_nodes=None) -> dict[str, np.ndarray]:
-    k = balance_factor(n, c.balancer, c.rate * c.service_time, c.balance_factor)
+    k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
     slow = slowdown(n, c.usl_sigma, c.usl_kappa)
     util = k * c.rate * slow / (n * c.node_throughput)
     f_lost, zone_lost = _failed(n, c)

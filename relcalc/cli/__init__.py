@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - older typer on click
 
 from ..errors import ExitCode, RelcalcError
 from .availability import availability_command
+from .capacity import capacity_app
 from .compose import compose_command
 
 
@@ -111,6 +112,7 @@ def root(
 
 app.command("availability")(availability_command)
 app.command("compose")(compose_command)
+app.add_typer(capacity_app, name="capacity")
 
 
 def main() -> None:

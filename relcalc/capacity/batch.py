@@ -1,0 +1,192 @@
+"""Sizing a CSV of services: one result row per service, bad rows by number.
+
+Columns (case-insensitive, spaces or dashes read as underscores) are the
+fields of :class:`~relcalc.capacity.sizing.Cluster` spelt as on the command
+line: ``rate``, ``node_throughput``, ``service_time``, ``concurrency``,
+``balance_factor``, ``balancer``, ``sessions``, ``target_utilization``,
+``failover_utilization``, ``tolerate_failures``, ``zones``, ``latency``
+(``p99<=200ms``), ``usl_sigma``, ``usl_kappa``, and ``current_nodes``. A blank
+or absent cell takes the default passed in (the command-line options). Every
+other column passes through.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..batch import RowError, _normalise, is_blank
+from ..errors import InputError
+from .parse import LatencyTarget, parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
+from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
+
+
+def _number(name: str, whole: bool = False) -> Callable[[Any], float]:
+    def parse(cell: Any) -> float:
+        try:
+            value = float(str(cell).strip())
+        except ValueError:
+            raise InputError(f"{name}: cannot read {cell!r} as a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"{name}: must be a finite number, got {cell!r}")
+        if whole and value != math.floor(value):
+            raise InputError(f"{name}: must be a whole number, got {cell!r}")
+        return value
+
+    return parse
+
+
+_COLUMNS: dict[str, Callable[[Any], float]] = {
+    "rate": lambda cell: parse_request_rate(cell, "rate"),
+    "node_throughput": lambda cell: parse_request_rate(cell, "node_throughput"),
+    "service_time": lambda cell: parse_seconds(cell, "service_time"),
+    "concurrency": _number("concurrency", whole=True),
+    "balance_factor": _number("balance_factor"),
+    "sessions": _number("sessions", whole=True),
+    "target_utilization": lambda cell: parse_fraction(cell, "target_utilization"),
+    "failover_utilization": lambda cell: parse_fraction(cell, "failover_utilization"),
+    "tolerate_failures": _number("tolerate_failures", whole=True),
+    "zones": _number("zones", whole=True),
+    "usl_sigma": _number("usl_sigma"),
+    "usl_kappa": _number("usl_kappa"),
+    "current_nodes": _number("current_nodes", whole=True),
+}
+_TEXT_COLUMNS = ("balancer", "latency")
+_OUTPUT = (
+    "nodes", "binding_constraint", *(f"nodes_for_{c}" for c in CONSTRAINTS), "capacity_c", "effective_capacity_q",
+    "balance_factor", "offered_load_erlangs", "utilization", "utilization_after_failures", "probability_of_wait",
+    "mean_wait_seconds", "mean_response_seconds", "p50_response_seconds", "p95_response_seconds",
+    "p99_response_seconds",
+)
+
+
+@dataclass(frozen=True)
+class CapacityBatch:
+    """Sized rows in input order (bad rows left out and listed in ``errors``)."""
+
+    table: pd.DataFrame
+    errors: list[RowError]
+    rows_read: int
+    unreachable: int  # rows whose targets no cluster size meets (kept, with a note)
+    short: int  # rows whose current_nodes are fewer than needed
+
+
+def _column_values(column: pd.Series, parse: Callable[[Any], float], default: float,
+                   errors: dict[int, list[str]]) -> np.ndarray:
+    """Parse a column: plain numbers in one vectorised pass, the rest cell by cell."""
+    numeric = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    out = numeric.copy()
+    for i in np.flatnonzero(np.isnan(numeric)):
+        cell = column.iat[i]
+        if is_blank(cell):
+            out[i] = default
+            continue
+        try:
+            out[i] = parse(cell)
+        except InputError as exc:
+            errors.setdefault(i, []).append(str(exc))
+    return out  # plain numbers are range-checked with the rest by sizing.check
+
+
+def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "round-robin") -> CapacityBatch:
+    """Size every service of ``frame``; ``defaults`` fill absent or blank cells."""
+    found: dict[str, str] = {}
+    for column in frame.columns:
+        key = _normalise(column)
+        key = {"throughput": "node_throughput", "t": "node_throughput", "r": "rate", "nodes": "current_nodes"}.get(key, key)
+        if key in _COLUMNS or key in _TEXT_COLUMNS:
+            if key in found:
+                raise InputError(f"--csv: columns {found[key]!r} and {column!r} both give {key}")
+            found[key] = column
+    if "rate" not in found and math.isnan(defaults.get("rate", math.nan)):
+        have = ", ".join(repr(c) for c in frame.columns)
+        raise InputError(f"--csv: need a rate column (or --rate for every row); found {have}")
+    rows = len(frame)
+    errors: dict[int, list[str]] = {}
+    values: dict[str, np.ndarray] = {}
+    for key, parse in _COLUMNS.items():
+        default = defaults.get(key, math.nan)
+        if key in found:
+            values[key] = _column_values(frame[found[key]], parse, default, errors)
+        else:
+            values[key] = np.full(rows, default)
+    balancers = np.full(rows, balancer, dtype=object)
+    if "balancer" in found:
+        for i, cell in enumerate(frame[found["balancer"]]):
+            if not is_blank(cell):
+                name = str(cell).strip().lower()
+                if name in BALANCERS:
+                    balancers[i] = name
+                else:
+                    errors.setdefault(i, []).append(f"balancer: unknown policy {cell!r}")
+    if "latency" in found:
+        cache: dict[str, LatencyTarget] = {}
+        for i, cell in enumerate(frame[found["latency"]]):
+            if is_blank(cell):
+                continue
+            text = str(cell)
+            try:
+                goal = cache[text] if text in cache else cache.setdefault(text, parse_latency_target(text, "latency"))
+            except InputError as exc:
+                errors.setdefault(i, []).append(str(exc))
+                continue
+            values["latency_quantile"] = values.get("latency_quantile", np.full(rows, defaults.get("latency_quantile", math.nan)))
+            values["latency_seconds"] = values.get("latency_seconds", np.full(rows, defaults.get("latency_seconds", math.nan)))
+            values["latency_quantile"][i] = math.nan if goal.quantile is None else goal.quantile
+            values["latency_seconds"][i] = goal.seconds
+    for key in ("latency_quantile", "latency_seconds"):
+        values.setdefault(key, np.full(rows, defaults.get(key, math.nan)))
+    current = values.pop("current_nodes")
+    bad_current = ~np.isnan(current) & ~((current >= 1) & np.isfinite(current) & (current == np.floor(current)))
+    for i in np.flatnonzero(bad_current):
+        errors.setdefault(int(i), []).append("current_nodes must be a whole number >= 1")
+
+    results: dict[str, np.ndarray] = {key: np.full(rows, np.nan) for key in _OUTPUT}
+    results["binding_constraint"] = np.full(rows, "", dtype=object)
+    notes = np.full(rows, "", dtype=object)
+    for policy in BALANCERS:
+        members = np.flatnonzero(balancers == policy)
+        members = members[[int(i) not in errors for i in members]] if members.size else members
+        if not members.size:
+            continue
+        cluster = Cluster(balancer=policy, **{k: v[members] for k, v in values.items()})
+        for index, message in check(cluster):
+            errors.setdefault(int(members[index]), []).append(message)
+        keep = np.array([int(i) not in errors for i in members], dtype=bool)
+        members = members[keep]
+        if not members.size:
+            continue
+        sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))
+        results["nodes"][members] = sizing.nodes
+        results["binding_constraint"][members] = sizing.binding_constraint
+        for name in CONSTRAINTS:
+            results[f"nodes_for_{name}"][members] = sizing.nodes_for[name]
+        for key in _OUTPUT[2 + len(CONSTRAINTS):]:
+            results[key][members] = sizing.metrics[key]
+        notes[members] = sizing.unreachable
+    good = np.ones(rows, dtype=bool)
+    good[list(errors)] = False
+    consumed = set(found.values())
+    out: dict[str, Any] = {c: frame.loc[good, c].reset_index(drop=True) for c in frame.columns if c not in consumed}
+    out["rate_per_second"] = values["rate"][good]
+    for key in _OUTPUT:
+        column = results[key][good]
+        if key == "nodes" or key.startswith("nodes_for_"):
+            column = pd.array(np.where(np.isnan(column), pd.NA, column), dtype="Int64") if column.size else column
+        out[key] = column
+    short = 0
+    if "current_nodes" in found:
+        cur = current[good]
+        needed = results["nodes"][good]
+        out["current_nodes"] = pd.array(np.where(np.isnan(cur), pd.NA, cur), dtype="Int64")
+        enough = np.where(np.isnan(cur) | np.isnan(needed), pd.NA, cur >= needed)
+        out["enough_nodes"] = pd.array(enough, dtype="boolean")
+        short = int(np.sum(~np.isnan(cur) & ~np.isnan(needed) & (cur < needed)))
+    out["note"] = notes[good]
+    table = pd.DataFrame(out)
+    row_errors = [RowError(i + 1, "; ".join(msgs)) for i, msgs in sorted(errors.items())]
+    return CapacityBatch(table, row_errors, rows, int(np.sum(notes[good] != "")), short)

@@ -1,0 +1,492 @@
+"""``relcalc capacity``: size a cluster, project growth, fit the USL."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import IO, Annotated, Any, Optional
+
+import typer
+
+from ..errors import ExitCode, InputError
+from .availability import MAX_ERRORS_SHOWN, OnError
+from .output import FormatOption, OutputOption, emit, warn
+
+ASSUMPTIONS = (
+    "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
+    "(Poisson arrivals, exponential service, c = concurrency)",
+    "the hottest node gets balance_factor times the mean share, before and after failures",
+    "failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin",
+)
+
+capacity_app = typer.Typer(
+    name="capacity",
+    help="Size a cluster from request rate, node throughput and balancing; project growth; fit the USL.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@capacity_app.callback(invoke_without_command=True)
+def capacity_command(
+    ctx: typer.Context,
+    rate: Annotated[Optional[str], typer.Option("--rate", "-r", help="Peak request rate R: 12k, 12000/s, 720k/min (plain numbers are per second).")] = None,
+    node_throughput: Annotated[Optional[str], typer.Option(help="Requests per second one node serves flat out (T).")] = None,
+    service_time: Annotated[Optional[str], typer.Option(help="Mean service time S of one request, e.g. 40ms (plain numbers are seconds).")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Requests one node serves at once (c); with --service-time, T = c/S.")] = None,
+    balance_factor: Annotated[Optional[float], typer.Option(help="The hottest node's share over the mean, k >= 1 (default 1, or from --balancer).")] = None,
+    balancer: Annotated[str, typer.Option(help="Derive k from the policy: round-robin, least-connections, random, two-choices or ring.")] = "round-robin",
+    sessions: Annotated[Optional[int], typer.Option(help="Sticky sessions (connections, clients, keys) the balancer places; needed by random, two-choices, least-connections.")] = None,
+    target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70%.")] = None,
+    failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 1).")] = None,
+    tolerate_failures: Annotated[Optional[int], typer.Option(help="N+f: survive f node failures.")] = None,
+    zones: Annotated[Optional[int], typer.Option(help="Nodes spread round robin over this many zones; survive losing the largest.")] = None,
+    latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, e.g. p99<=200ms or mean<=50ms.")] = None,
+    usl: Annotated[Optional[str], typer.Option(metavar="SIGMA,KAPPA", help="Scale by the Universal Scalability Law instead of linearly (see capacity fit).")] = None,
+    nodes: Annotated[Optional[int], typer.Option(help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
+    growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
+    horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
+    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
+    on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """How many nodes: throughput with imbalance, utilisation cap, N+f or zone loss, latency.
+
+    C = R/T is the work in nodes; Q = N/k what N nodes deliver when the hottest
+    node gets k times the mean share. Each constraint gives a node count; the
+    largest is the answer, and its constraint is the binding one.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    defaults = _option_defaults(
+        node_throughput, service_time, concurrency, balance_factor, target_utilization, failover_utilization,
+        tolerate_failures, zones, latency, usl, sessions,
+    )
+    if csv is not None:
+        if nodes is not None or growth is not None:
+            raise InputError("--nodes and --growth apply to one service; in --csv give a current_nodes column")
+        raise typer.Exit(_run_batch(csv, rate, balancer, defaults, on_error, fmt, output))
+    if rate is None:
+        raise InputError("give --rate (the peak request rate), or --csv FILE")
+    from ..capacity import parse_request_rate
+
+    cluster = _cluster({**defaults, "rate": parse_request_rate(rate, "--rate")}, balancer)
+    raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output))
+
+
+def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,
+                     failover_utilization, tolerate_failures, zones, latency, usl, sessions) -> dict[str, float]:
+    """The numeric Cluster fields given as options (missing ones are NaN or their default)."""
+    from ..capacity.parse import parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
+
+    nan = math.nan
+    values: dict[str, float] = {
+        "node_throughput": parse_request_rate(node_throughput, "--node-throughput") if node_throughput else nan,
+        "service_time": parse_seconds(service_time, "--service-time") if service_time else nan,
+        "concurrency": nan,
+        "balance_factor": nan,
+        "sessions": nan,
+        "target_utilization": parse_fraction(target_utilization, "--target-utilization") if target_utilization else 1.0,
+        "failover_utilization": parse_fraction(failover_utilization, "--failover-utilization") if failover_utilization else 1.0,
+        "tolerate_failures": 0.0,
+        "zones": nan,
+        "latency_quantile": nan,
+        "latency_seconds": nan,
+        "usl_sigma": 0.0,
+        "usl_kappa": 0.0,
+    }
+    if concurrency is not None:
+        if concurrency < 1:
+            raise InputError(f"--concurrency must be at least 1, got {concurrency}")
+        values["concurrency"] = float(concurrency)
+    if balance_factor is not None:
+        if not (balance_factor >= 1) or not math.isfinite(balance_factor):
+            raise InputError(f"--balance-factor must be >= 1 (1 is perfect balance), got {balance_factor}")
+        values["balance_factor"] = balance_factor
+    if sessions is not None:
+        if sessions < 1:
+            raise InputError(f"--sessions must be at least 1, got {sessions}")
+        values["sessions"] = float(sessions)
+    if tolerate_failures is not None:
+        if tolerate_failures < 0:
+            raise InputError(f"--tolerate-failures must be >= 0, got {tolerate_failures}")
+        values["tolerate_failures"] = float(tolerate_failures)
+    if zones is not None:
+        if zones < 2:
+            raise InputError(f"--zones must be at least 2 to survive the loss of one, got {zones}")
+        values["zones"] = float(zones)
+    if latency is not None:
+        goal = parse_latency_target(latency, "--latency")
+        values["latency_quantile"] = nan if goal.quantile is None else goal.quantile
+        values["latency_seconds"] = goal.seconds
+    if usl is not None:
+        values["usl_sigma"], values["usl_kappa"] = _parse_usl(usl)
+    return values
+
+
+def _parse_usl(text: str) -> tuple[float, float]:
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        sigma, kappa = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"--usl: write SIGMA,KAPPA such as 0.03,0.0005, got {text!r}") from None
+    if not (0 <= sigma < 1) or not (0 <= kappa < math.inf):
+        raise InputError(f"--usl needs 0 <= sigma < 1 and kappa >= 0, got {text!r}")
+    return sigma, kappa
+
+
+def _cluster(values: dict[str, Any], balancer: str):
+    from ..capacity import BALANCERS, Cluster, check
+
+    if balancer not in BALANCERS:
+        raise InputError(f"--balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
+    cluster = Cluster(balancer=balancer, **values)
+    problems = check(cluster)
+    if problems:
+        raise InputError(problems[0][1])
+    return cluster
+
+
+def _scalar(value) -> Any:
+    """A one-element array as a Python value (NaN as None)."""
+    if hasattr(value, "reshape"):
+        value = value.reshape(-1)[0]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _record(sizing, i: int = 0) -> dict[str, Any]:
+    from ..capacity import CONSTRAINTS
+
+    metrics = {k: _scalar(v[i : i + 1]) for k, v in sizing.metrics.items()}
+    out: dict[str, Any] = {
+        "nodes": None if math.isnan(sizing.nodes[i]) else int(sizing.nodes[i]),
+        "binding_constraint": sizing.binding_constraint[i] or None,
+    }
+    for name in CONSTRAINTS:
+        value = sizing.nodes_for[name][i]
+        out[f"nodes_for_{name}"] = None if math.isnan(value) else int(value)
+    for key in ("capacity_c", "effective_capacity_q", "balance_factor", "offered_load_erlangs", "utilization",
+                "utilization_after_failures", "nodes_lost_in_failure", "probability_of_wait", "mean_wait_seconds",
+                "mean_response_seconds", "p50_response_seconds", "p95_response_seconds", "p99_response_seconds"):
+        out[key] = metrics.get(key)
+    if out["nodes_lost_in_failure"] is not None:
+        out["nodes_lost_in_failure"] = int(out["nodes_lost_in_failure"])
+    if "target_response_seconds" in metrics:
+        out["target_response_seconds"] = metrics["target_response_seconds"]
+    out["node_throughput_per_second"] = metrics["node_throughput"]
+    return out
+
+
+def _run_single(cluster, nodes, growth, horizon, fmt, output) -> int:
+    import numpy as np
+
+    from ..capacity import evaluate, size
+    from ..capacity.parse import parse_growth, parse_months
+    from ..capacity.sizing import max_rate, project_growth
+
+    sizing = size(cluster)
+    if sizing.unreachable[0]:
+        raise InputError(sizing.unreachable[0])
+    record = {"rate_per_second": float(cluster.rate), "balancer": cluster.balancer, **_record(sizing)}
+    if float(cluster.usl_sigma) or float(cluster.usl_kappa):
+        record["usl_sigma"], record["usl_kappa"] = float(cluster.usl_sigma), float(cluster.usl_kappa)
+    if not math.isnan(float(cluster.latency_seconds)):
+        from ..capacity.parse import LatencyTarget
+
+        q = float(cluster.latency_quantile)
+        record["latency_target"] = LatencyTarget(None if math.isnan(q) else q, float(cluster.latency_seconds)).label
+    code = ExitCode.OK
+    current = None
+    if nodes is not None:
+        if nodes < 1:
+            raise InputError(f"--nodes must be at least 1, got {nodes}")
+        figures = evaluate(cluster, nodes)
+        limit = _scalar(max_rate(cluster, nodes))
+        current = {
+            "nodes": nodes,
+            "meets_targets": nodes >= record["nodes"],
+            "max_rate_per_second": limit,
+            **{k: _scalar(v) for k, v in figures.items() if k not in ("nodes", "stable", "node_throughput")},
+        }
+        record["current"] = current
+        if not current["meets_targets"]:
+            code = ExitCode.PARTIAL
+    projection = None
+    if growth is not None:
+        factor = parse_growth(growth, "--growth")
+        months = parse_months(horizon, "--horizon")
+        projection = project_growth(cluster, factor, months, nodes)
+        record["growth_per_month"] = factor - 1.0
+        record["growth"] = [
+            {"month": int(m), "rate_per_second": float(r), "nodes_needed": None if np.isnan(np_n) else int(np_n), "binding_constraint": b or None}
+            for m, r, np_n, b in zip(projection.months, projection.rate, projection.nodes_needed,
+                                     projection.binding_constraint)
+        ]
+        record["runs_out_month"] = projection.runs_out_month
+        record["runs_out_after_months"] = projection.runs_out_after_months
+    record["assumptions"] = list(ASSUMPTIONS)
+
+    def write_csv(handle: IO[str]) -> None:
+        from .output import write_csv_record
+
+        if projection is None:
+            flat = {k: v for k, v in record.items() if k not in ("assumptions", "current")}
+            if current is not None:
+                flat.update({f"current_{k}": v for k, v in current.items()})
+            write_csv_record(flat, handle)
+            return
+        import csv as csv_module
+
+        writer = csv_module.writer(handle, lineterminator="\n")
+        writer.writerow(["month", "rate_per_second", "nodes_needed", "binding_constraint"])
+        for row in record["growth"]:
+            writer.writerow(["" if v is None else v for v in row.values()])
+
+    emit(
+        fmt,
+        output,
+        table=lambda console: _single_table(console, record, projection),
+        json_data=lambda: record,
+        csv_write=write_csv,
+    )
+    if current is not None and not current["meets_targets"]:
+        warn(f"{nodes} nodes are not enough: {record['nodes']} are needed")
+    return int(code)
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value * 1000:.4g} ms"
+
+
+def _single_table(console, record: dict, projection) -> None:
+    from rich.table import Table
+
+    head = Table(title="Nodes needed per constraint", title_justify="left")
+    head.add_column("constraint")
+    head.add_column("nodes", justify="right")
+    for name in ("throughput", "utilization", "redundancy", "latency"):
+        value = record[f"nodes_for_{name}"]
+        mark = "  <- binding" if name == record["binding_constraint"] else ""
+        head.add_row(name, ("-" if value is None else f"{value:,}") + mark)
+    console.print(head)
+    console.print(f"Answer: [bold]{record['nodes']:,} nodes[/bold] (binding: {record['binding_constraint']})")
+    facts = Table(show_header=False, box=None, pad_edge=False)
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("Request rate R", f"{record['rate_per_second']:,.6g}/s")
+    facts.add_row("Node throughput T", f"{record['node_throughput_per_second']:,.6g}/s")
+    facts.add_row("Work C = R/T", f"{record['capacity_c']:,.4g} nodes")
+    facts.add_row("Balance factor k", f"{record['balance_factor']:.4g} ({record['balancer']})")
+    facts.add_row("Delivered Q = N/k", f"{record['effective_capacity_q']:,.4g} nodes")
+    if record.get("usl_sigma") or record.get("usl_kappa"):
+        facts.add_row("Scaling (USL)", f"sigma {record['usl_sigma']:.4g}, kappa {record['usl_kappa']:.4g}")
+    if record["offered_load_erlangs"] is not None:
+        facts.add_row("Offered load R*S", f"{record['offered_load_erlangs']:,.4g} Erlangs")
+    facts.add_row("Utilisation (hottest)", _pct(record["utilization"]))
+    if record["utilization_after_failures"] is not None:
+        facts.add_row(
+            f"After losing {record['nodes_lost_in_failure']}", _pct(record["utilization_after_failures"])
+        )
+    if record["p99_response_seconds"] is not None:
+        facts.add_row("P(wait)", f"{record['probability_of_wait']:.3g}")
+        facts.add_row("Mean wait", _ms(record["mean_wait_seconds"]))
+        facts.add_row(
+            "Response p50/p95/p99",
+            " / ".join(_ms(record[f"p{p}_response_seconds"]) for p in (50, 95, 99)),
+        )
+    if "latency_target" in record:
+        facts.add_row("Latency target", f"{record['latency_target']} (at N: {_ms(record['target_response_seconds'])})")
+    console.print(facts)
+    current = record.get("current")
+    if current is not None:
+        verdict = "enough" if current["meets_targets"] else "NOT enough"
+        limit = current["max_rate_per_second"]
+        console.print(
+            f"With {current['nodes']:,} nodes: {verdict}; utilisation {_pct(current['utilization'])}, "
+            f"p99 {_ms(current['p99_response_seconds'])}; they take up to "
+            + ("no load within the targets" if limit is None else f"{limit:,.6g}/s within every target")
+        )
+    if projection is not None:
+        grow = Table(title=f"Growth at {record['growth_per_month'] * 100:.3g}%/month", title_justify="left")
+        for name in ("month", "rate/s", "nodes", "binding"):
+            grow.add_column(name, justify="right" if name != "binding" else "left")
+        for row in record["growth"]:
+            needed = row["nodes_needed"]
+            grow.add_row(str(row["month"]), f"{row['rate_per_second']:,.0f}",
+                         "-" if needed is None else f"{int(needed):,}", row["binding_constraint"] or "unreachable")
+        console.print(grow)
+        if projection.current_nodes is not None:
+            if projection.runs_out_after_months == 0:
+                console.print(f"{projection.current_nodes:,} nodes are already short of today's rate.")
+            elif projection.runs_out_after_months is None or projection.runs_out_month is None:
+                console.print(f"{projection.current_nodes:,} nodes last beyond the {len(record['growth']) - 1}-month horizon.")
+            else:
+                console.print(
+                    f"{projection.current_nodes:,} nodes run out after {projection.runs_out_after_months:.1f} months"
+                    + ("" if projection.runs_out_month is None else f" (short from month {projection.runs_out_month:.0f})")
+                )
+    console.print("Assumptions: " + "; ".join(record["assumptions"]) + ".")
+
+
+def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str, float], on_error: OnError,
+               fmt, output) -> int:
+    from ..batch import read_csv
+    from ..capacity import BALANCERS, parse_request_rate
+    from ..capacity.batch import size_csv
+    from .output import write_frame_csv
+
+    if balancer not in BALANCERS:
+        raise InputError(f"--balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
+    if rate is not None:
+        defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
+    frame = read_csv(sys.stdin if source == "-" else source, "--csv")
+    result = size_csv(frame, defaults, balancer)
+    for error in result.errors[:MAX_ERRORS_SHOWN]:
+        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
+    if len(result.errors) > MAX_ERRORS_SHOWN:
+        warn(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more bad rows")
+    if result.errors and on_error is OnError.fail:
+        raise InputError(f"--csv: {len(result.errors)} of {result.rows_read} rows have errors; nothing written")
+    table = result.table
+    emit(
+        fmt,
+        output,
+        table=lambda console: _batch_table(console, result),
+        json_data=lambda: table.astype(object).where(table.notna(), None).to_dict(orient="records"),
+        csv_write=lambda handle: write_frame_csv(table, handle),
+    )
+    code = ExitCode.OK
+    if result.errors:
+        warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")
+        code = ExitCode.PARTIAL
+    if result.unreachable:
+        warn(f"{result.unreachable} of {len(table)} rows cannot meet their targets at any size (see the note column)")
+        code = ExitCode.PARTIAL
+    if result.short:
+        warn(f"{result.short} of {len(table)} rows have fewer current_nodes than they need")
+        code = ExitCode.PARTIAL
+    return int(code)
+
+
+def _batch_table(console, result) -> None:
+    import pandas as pd
+    from rich.table import Table
+
+    frame = result.table
+    table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
+    label = next((c for c in frame.columns if c.lower() == "name"), None)
+    table.add_column(label or "row")
+    for name in ("rate/s", "nodes", "binding", "util", "p99"):
+        table.add_column(name, justify="left" if name == "binding" else "right")
+    has_current = "enough_nodes" in frame
+    if has_current:
+        table.add_column("have", justify="right")
+    for i, rec in enumerate(frame.to_dict(orient="records")):
+        nodes = rec["nodes"]
+        missing = pd.isna(nodes)
+        cells = [
+            str(rec[label]) if label else str(i + 1),
+            f"{rec['rate_per_second']:,.6g}",
+            "-" if missing else f"{int(nodes):,}",
+            rec["binding_constraint"] or "unreachable",
+            "-" if missing else _pct(rec["utilization"]),
+            "-" if missing or pd.isna(rec["p99_response_seconds"]) else _ms(rec["p99_response_seconds"]),
+        ]
+        if has_current:
+            have = rec["current_nodes"]
+            ok = rec["enough_nodes"]
+            cells.append("-" if pd.isna(have) else f"{int(have):,}" + ("" if ok is True else " SHORT"))
+        table.add_row(*cells)
+    console.print(table)
+    for rec in frame.to_dict(orient="records"):
+        if rec["note"]:
+            console.print(f"{rec[label] if label else ''}: {rec['note']}")
+
+
+@capacity_app.command("fit")
+def fit_command(
+    csv: Annotated[str, typer.Option("--csv", metavar="FILE", help="Measurements: columns nodes,throughput (req/s); - for stdin.")],
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Fit the Universal Scalability Law to measured throughput.
+
+    X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)): sigma is contention,
+    kappa coherency. Reports the fit quality and the peak; size with
+    relcalc capacity --usl SIGMA,KAPPA --node-throughput LAMBDA.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..batch import _normalise, read_csv
+    from ..capacity.usl import fit_usl
+
+    frame = read_csv(sys.stdin if csv == "-" else csv, "--csv")
+    columns = {_normalise(c): c for c in frame.columns}
+    missing = [c for c in ("nodes", "throughput") if c not in columns]
+    if missing:
+        have = ", ".join(repr(c) for c in frame.columns)
+        raise InputError(f"--csv: need columns nodes and throughput; missing {', '.join(missing)} (found {have})")
+    data = {}
+    for key in ("nodes", "throughput"):
+        values = pd.to_numeric(frame[columns[key]], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            cell = frame[columns[key]].iat[bad[0]]
+            raise InputError(f"--csv: row {bad[0] + 1}: {key} {cell!r} is not a finite number")
+        data[key] = values
+    try:
+        fit = fit_usl(data["nodes"], data["throughput"])
+    except ValueError as exc:
+        raise InputError(f"--csv: {exc}") from None
+    record = fit.to_dict()
+    record["node_throughput_per_second"] = record.pop("node_throughput")
+    record["rmse_per_second"] = record.pop("rmse")
+    record["peak_throughput_per_second"] = record.pop("peak_throughput")
+    record["usl_option"] = f"{fit.sigma:.6g},{fit.kappa:.6g}"
+    from .output import write_csv_record
+
+    emit(
+        fmt,
+        output,
+        table=lambda console: _fit_table(console, record, data),
+        json_data=lambda: record,
+        csv_write=lambda handle: write_csv_record(record, handle),
+    )
+
+
+def _fit_table(console, record: dict, data: dict) -> None:
+    from rich.table import Table
+
+    from ..capacity.usl import usl_throughput
+
+    facts = Table(show_header=False, box=None, pad_edge=False)
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("lambda (one node)", f"{record['node_throughput_per_second']:,.6g}/s")
+    facts.add_row("sigma (contention)", f"{record['sigma']:.4g}")
+    facts.add_row("kappa (coherency)", f"{record['kappa']:.4g}")
+    facts.add_row("R squared", f"{record['r_squared']:.5f}")
+    facts.add_row("RMSE", f"{record['rmse_per_second']:,.4g}/s over {record['points']} points")
+    if record["peak_nodes"] is None:
+        facts.add_row("Peak", "none: no coherency cost, throughput keeps rising")
+    else:
+        facts.add_row("Peak", f"N = {record['peak_nodes']:.1f}, {record['peak_throughput_per_second']:,.6g}/s")
+    console.print(facts)
+    table = Table(title="Measured and fitted", title_justify="left")
+    for name in ("nodes", "measured/s", "fitted/s"):
+        table.add_column(name, justify="right")
+    fitted = usl_throughput(data["nodes"], record["node_throughput_per_second"], record["sigma"], record["kappa"])
+    for n, x, f in zip(data["nodes"], data["throughput"], fitted):
+        table.add_row(f"{n:g}", f"{x:,.6g}", f"{f:,.6g}")
+    console.print(table)
+    console.print(f"Size with: --usl {record['usl_option']} --node-throughput {record['node_throughput_per_second']:.6g}")

@@ -1,0 +1,110 @@
+"""Erlang B, Erlang C and M/M/c response times against independent maths.
+
+Independent references: exact rational arithmetic (fractions) for the
+Erlang recurrences, 60-digit decimals for c = 100,000, a published Erlang B
+table, the M/M/1 closed forms, and numerical integration of the response
+time's convolution.
+"""
+
+import math
+from decimal import Decimal, getcontext
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+
+from relcalc.queueing import erlang_b, erlang_c, mmc, response_percentile, response_survival
+
+
+def exact_b(c: int, a) -> Fraction:
+    a, b = Fraction(a), Fraction(1)
+    for j in range(1, c + 1):
+        b = a * b / (j + a * b)
+    return b
+
+
+def exact_c(c: int, a) -> Fraction:
+    a, b = Fraction(a), exact_b(c, a)
+    return c * b / (c - a * (1 - b))
+
+
+@pytest.mark.parametrize("c,a", [(1, "0.5"), (2, "1"), (10, "7.5"), (30, "25"), (55, "48"), (200, "180"),
+                                 (5, "9"), (50, "80"), (3, "0.001")])
+def test_erlang_b_matches_exact_fractions(c, a):
+    assert erlang_b(c, float(a)) == pytest.approx(float(exact_b(c, Fraction(a))), rel=1e-12)
+
+
+@pytest.mark.parametrize("c,a", [(1, "0.5"), (2, "1"), (11, "10"), (55, "48"), (200, "190"), (1000, "990")])
+def test_erlang_c_matches_exact_fractions(c, a):
+    assert erlang_c(c, float(a)) == pytest.approx(float(exact_c(c, Fraction(a))), rel=1e-11)
+
+
+# Erlang B table, 1% blocking (as printed in traffic-engineering tables, two
+# decimals): 5 trunks 1.36 E, 10 trunks 4.46 E, 20 trunks 12.03 E, 100 trunks
+# 84.06 E. The table rounds A, so the 1% point lies within A +- 0.005.
+@pytest.mark.parametrize("trunks,erlangs", [(5, 1.36), (10, 4.46), (20, 12.03), (100, 84.06)])
+def test_erlang_b_reproduces_the_one_percent_table(trunks, erlangs):
+    assert erlang_b(trunks, erlangs - 0.005) < 0.01 < erlang_b(trunks, erlangs + 0.005)
+
+
+def test_erlang_c_with_100000_servers_matches_high_precision_decimals():
+    getcontext().prec = 60
+    c, a = 100_000, Decimal(99_000)
+    b = Decimal(1)
+    for j in range(1, c + 1):
+        b = a * b / (j + a * b)
+    exact = c * b / (c - a * (1 - b))
+    assert erlang_c(c, 99_000.0) == pytest.approx(float(exact), rel=1e-9)
+    assert erlang_b(c, 99_000.0) == pytest.approx(float(b), rel=1e-9)
+
+
+def test_overload_and_tiny_load_stay_finite():
+    assert np.isnan(erlang_c(10, 10.0)) and np.isnan(erlang_c(10, 12.0))
+    assert 0 < erlang_b(100_000, 300_000.0) < 1  # heavy overload, the log-sum branch
+    assert erlang_b(100_000, 300_000.0) == pytest.approx(1 - 100_000 / 300_000, rel=1e-4)  # B -> 1 - c/a
+    assert erlang_c(100_000, 1.0) == 0.0  # underflows to zero, not NaN
+    with pytest.raises(ValueError):
+        erlang_b(2.5, 1.0)
+
+
+def test_mm1_closed_forms():
+    lam, mu = 0.7, 1.0
+    m = mmc(lam, mu, 1)
+    assert float(m["probability_of_wait"]) == pytest.approx(0.7, rel=1e-14)  # rho
+    assert float(m["mean_wait"]) == pytest.approx(lam / (mu * (mu - lam)), rel=1e-13)
+    assert float(m["mean_response"]) == pytest.approx(1 / (mu - lam), rel=1e-13)
+    # M/M/1 response time is exponential with rate mu - lambda
+    for q in (0.5, 0.95, 0.99, 0.999):
+        assert response_percentile(q, lam, mu, 1) == pytest.approx(-math.log(1 - q) / (mu - lam), rel=1e-10)
+
+
+def convolution_survival(t, lam, mu, c):
+    p = float(exact_c(c, Fraction(lam / mu)))
+    theta = c * mu - lam
+    inner = quad(lambda w: theta * math.exp(-theta * w) * math.exp(-mu * (t - w)), 0, t, epsabs=0, epsrel=1e-12)[0]
+    return (1 - p) * math.exp(-mu * t) + p * (inner + math.exp(-theta * t))
+
+
+@pytest.mark.parametrize("lam,mu,c", [(3.0, 1.0, 4), (7.0, 1.0, 8), (1.0, 1.0, 2), (30.0, 1.0, 32), (9.5, 0.5, 20)])
+def test_response_survival_matches_numerical_convolution(lam, mu, c):
+    for t in (0.1, 1.0, 3.0, 10.0):
+        assert response_survival(t, lam, mu, c) == pytest.approx(convolution_survival(t, lam, mu, c), rel=1e-9)
+
+
+def test_percentile_inverts_survival_and_unstable_is_nan():
+    t = response_percentile(0.99, 30.0, 1.0, 32)
+    assert response_survival(t, 30.0, 1.0, 32) == pytest.approx(0.01, rel=1e-9)
+    assert np.isnan(response_percentile(0.99, 40.0, 1.0, 32))
+    assert np.isnan(mmc(40.0, 1.0, 32)["mean_wait"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(c=st.integers(1, 60), load_share=st.floats(0.01, 0.99))
+def test_erlang_c_is_at_least_erlang_b_and_a_probability(c, load_share):
+    a = c * load_share
+    b, w = float(erlang_b(c, a)), float(erlang_c(c, a))
+    assert 0 <= b <= w <= 1
+    assert w == pytest.approx(float(exact_c(c, Fraction(a))), rel=1e-9, abs=1e-300)

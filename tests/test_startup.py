@@ -23,6 +23,8 @@ print("loaded=" + ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
         ["--help"],
         ["availability", "--help"],
         ["compose", "--help"],
+        ["capacity", "--help"],
+        ["capacity", "fit", "--help"],
         ["availability", "--mtbf", "2000h", "--mttr", "4h"],
         ["availability", "--target", "99.95%", "-f", "json"],
     ],

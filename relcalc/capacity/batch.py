@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..batch import RowError, _normalise, is_blank
 from ..errors import InputError
-from .parse import LatencyTarget, parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
+from .parse import parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
 from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
 
 
@@ -123,23 +123,29 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
                     balancers[i] = name
                 else:
                     errors.setdefault(i, []).append(f"balancer: unknown policy {cell!r}")
-    if "latency" in found:
-        cache: dict[str, LatencyTarget] = {}
-        for i, cell in enumerate(frame[found["latency"]]):
-            if is_blank(cell):
-                continue
-            text = str(cell)
-            try:
-                goal = cache[text] if text in cache else cache.setdefault(text, parse_latency_target(text, "latency"))
-            except InputError as exc:
-                errors.setdefault(i, []).append(str(exc))
-                continue
-            values["latency_quantile"] = values.get("latency_quantile", np.full(rows, defaults.get("latency_quantile", math.nan)))
-            values["latency_seconds"] = values.get("latency_seconds", np.full(rows, defaults.get("latency_seconds", math.nan)))
-            values["latency_quantile"][i] = math.nan if goal.quantile is None else goal.quantile
-            values["latency_seconds"][i] = goal.seconds
     for key in ("latency_quantile", "latency_seconds"):
-        values.setdefault(key, np.full(rows, defaults.get(key, math.nan)))
+        values[key] = np.full(rows, defaults.get(key, math.nan))
+    if "latency" in found:
+        # few distinct targets in practice: parse each once, then scatter
+        column = frame[found["latency"]]
+        blank = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
+        codes, uniques = pd.factorize(column.astype(str))
+        quantile = np.full(len(uniques), np.nan)
+        seconds = np.full(len(uniques), np.nan)
+        problem: dict[int, str] = {}
+        for u, text in enumerate(uniques):
+            try:
+                goal = parse_latency_target(text, "latency")
+            except InputError as exc:
+                problem[u] = str(exc)
+                continue
+            quantile[u] = math.nan if goal.quantile is None else goal.quantile
+            seconds[u] = goal.seconds
+        given = ~blank
+        for i in np.flatnonzero(given & np.isin(codes, list(problem))):
+            errors.setdefault(int(i), []).append(problem[codes[i]])
+        values["latency_quantile"][given] = quantile[codes[given]]
+        values["latency_seconds"][given] = seconds[codes[given]]
     current = values.pop("current_nodes")
     bad_current = ~np.isnan(current) & ~((current >= 1) & np.isfinite(current) & (current == np.floor(current)))
     for i in np.flatnonzero(bad_current):

@@ -340,7 +340,8 @@ def size(cluster: Cluster) -> Sizing:
     }
     for name in CONSTRAINTS:
         missing = asked[name] & np.isnan(nodes_for[name]) & (reasons == "")
-        reasons[missing] = _unreachable_reason(name, c)[missing]
+        if np.any(missing):
+            reasons[missing] = _unreachable_reason(name, c)[missing]
     stacked = np.stack([np.where(asked[n], nodes_for[n], 0.0) for n in CONSTRAINTS])
     nodes = np.where(reasons == "", stacked.max(axis=0), np.nan)
     # constraints are combined by taking the largest N; if the individually

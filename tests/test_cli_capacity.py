@@ -1,0 +1,164 @@
+"""``relcalc capacity`` and ``relcalc capacity fit`` end to end."""
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from conftest import SAMPLES
+
+
+def test_json_has_the_documented_keys(run):
+    result = run("capacity", "--rate", "12k", "--service-time", "40ms", "--concurrency", "32", "--balancer",
+                 "two-choices", "--sessions", "2000", "--target-utilization", "70%", "--zones", "3", "--latency",
+                 "p99<=200ms", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("nodes", "binding_constraint", "capacity_c", "effective_capacity_q", "balance_factor",
+                "offered_load_erlangs", "utilization", "utilization_after_failures", "probability_of_wait",
+                "p99_response_seconds", "p50_response_seconds", "p95_response_seconds", "mean_wait_seconds",
+                "nodes_for_throughput", "nodes_for_utilization", "nodes_for_redundancy", "nodes_for_latency"):
+        assert key in data, key
+    assert data["capacity_c"] == pytest.approx(15.0)
+    assert data["offered_load_erlangs"] == pytest.approx(480.0)
+    assert data["nodes"] == max(data[f"nodes_for_{c}"] for c in ("throughput", "utilization", "redundancy", "latency"))
+    assert data["nodes_for_" + data["binding_constraint"]] == data["nodes"]
+    assert data["utilization"] <= 0.7 and data["utilization_after_failures"] <= 1.0
+    assert data["p99_response_seconds"] <= 0.2
+    assert data["latency_target"] == "p99<=200ms"
+
+
+def test_table_names_the_binding_constraint(run):
+    result = run("capacity", "--rate", "12000", "--node-throughput", "800", "--tolerate-failures", "2")
+    assert result.exit_code == 0
+    assert "Answer: 17 nodes (binding: redundancy)" in result.stdout
+    assert "Assumptions" in result.stdout
+
+
+def test_current_nodes_and_growth(run):
+    result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "30", "--growth", "5%/month",
+                 "--horizon", "2y", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["current"]["meets_targets"] is True
+    assert data["current"]["max_rate_per_second"] == pytest.approx(24000, rel=1e-9)
+    assert len(data["growth"]) == 25 and data["growth"][0]["nodes_needed"] == 15
+    assert data["runs_out_after_months"] == pytest.approx(math.log(2) / math.log(1.05), rel=1e-9)
+    csv_out = run("capacity", "-r", "12000", "--node-throughput", "800", "--growth", "5%/month", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert len(rows) == 13 and rows[12]["nodes_needed"] == str(math.ceil(12000 * 1.05**12 / 800))
+
+
+def test_too_few_current_nodes_exits_3(run):
+    result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "10")
+    assert result.exit_code == 3
+    assert "not enough" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["-r", "0", "--node-throughput", "1"], "--rate"),
+        (["-r", "-12k", "--node-throughput", "1"], "--rate"),
+        (["-r", "12k"], "node throughput"),
+        (["-r", "12k", "--node-throughput", "0"], "--node-throughput"),
+        (["-r", "12k", "--node-throughput", "800", "--balance-factor", "0.9"], "--balance-factor"),
+        (["-r", "12k", "--node-throughput", "800", "--target-utilization", "0"], "--target-utilization"),
+        (["-r", "12k", "--node-throughput", "800", "--target-utilization", "120%"], "--target-utilization"),
+        (["-r", "12k", "--node-throughput", "800", "--latency", "p99<=1s"], "service time"),
+        (["-r", "12k", "--service-time", "100ms", "--concurrency", "4", "--latency", "p99<=200ms"], "service time alone"),
+        (["-r", "12k", "--service-time", "1s", "--concurrency", "4", "--latency", "mean<=500ms"], "service time alone"),
+        (["-r", "12k", "--node-throughput", "800", "--balancer", "random"], "--sessions"),
+        (["-r", "12k", "--node-throughput", "800", "--balancer", "magic"], "--balancer"),
+        (["-r", "12k", "--node-throughput", "800", "--zones", "1"], "--zones"),
+        (["-r", "12k", "--node-throughput", "800", "--tolerate-failures", "-1"], "--tolerate-failures"),
+        (["-r", "12k", "--node-throughput", "800", "--usl", "0.1"], "--usl"),
+        (["-r", "20k", "--node-throughput", "1000", "--usl", "0.03,0.0005"], "USL"),
+        (["-r", "12k", "--node-throughput", "800", "--growth", "fast"], "--growth"),
+        (["-r", "12k", "--node-throughput", "800", "--growth", "5%/month", "--horizon", "0mo"], "--horizon"),
+        (["-r", "12k", "--node-throughput", "800", "--nodes", "0"], "--nodes"),
+        (["--node-throughput", "800"], "--rate"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(run, args, fragment):
+    result = run("capacity", *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert fragment in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_batch_sample(run):
+    result = run("capacity", "--csv", SAMPLES / "capacity.csv", "-f", "csv")
+    assert result.exit_code == 3  # some services are short of nodes
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["name"] for r in rows] == ["edge-lb", "api", "search", "sessions", "cache", "auth"]
+    search = rows[2]
+    assert search["nodes"] == str(math.ceil(3000 / 150 / 0.8)) and search["enough_nodes"] == "false"
+    assert "rows have fewer current_nodes" in result.stderr
+
+
+def test_batch_bad_rows_are_reported_not_dropped(run, tmp_path):
+    path = tmp_path / "svc.csv"
+    path.write_text(
+        "name,rate,node_throughput,balancer,latency\n"
+        "ok,1000,100,,\n"
+        "negative,-5,100,,\n"
+        "policy,1000,100,magic,\n"
+        "latency,1000,100,,p99<=1s\n"
+        "units,720k/min,1k,,\n"
+        "nan,nan,100,,\n"
+    )
+    result = run("capacity", "--csv", path, "-f", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert [r["name"] for r in data] == ["ok", "units"]
+    assert data[1]["nodes"] == 12
+    for row in (2, 3, 4, 6):
+        assert f"row {row}:" in result.stderr
+    failed = run("capacity", "--csv", path, "--on-error", "fail", "-o", tmp_path / "out.csv")
+    assert failed.exit_code == 2 and not (tmp_path / "out.csv").exists()
+
+
+def test_batch_options_fill_absent_cells(run, tmp_path):
+    path = tmp_path / "svc.csv"
+    path.write_text("name,rate\na,1000\nb,2000\n")
+    result = run("capacity", "--csv", path, "--node-throughput", "100", "--tolerate-failures", "1", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["nodes"] for r in json.loads(result.stdout)] == [11, 21]
+    missing = run("capacity", "--csv", path)
+    assert missing.exit_code == 3 and "node throughput" in missing.stderr
+
+
+def test_batch_unreachable_row_is_kept_with_a_note(run, tmp_path):
+    path = tmp_path / "svc.csv"
+    path.write_text("name,rate,service_time,concurrency,latency\nfast,100,10ms,4,p99<=100ms\nslow,100,1s,4,p99<=1s\n")
+    result = run("capacity", "--csv", path, "-f", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data[1]["nodes"] is None and "service time alone" in data[1]["note"]
+    assert data[0]["nodes"] >= 1
+
+
+def test_fit_sample(run):
+    result = run("capacity", "fit", "--csv", SAMPLES / "usl-measurements.csv", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert 0 < data["sigma"] < 0.1 and 0 < data["kappa"] < 0.01 and data["r_squared"] > 0.99
+    assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]))
+    sized = run("capacity", "-r", "10000", "--node-throughput", str(data["node_throughput_per_second"]),
+                "--usl", data["usl_option"], "-f", "json")
+    assert sized.exit_code == 0 and sized.stdout
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [("nodes,throughput\n1,100\n2,190\n", "at least 3"), ("n,x\n1,2\n", "need columns"),
+     ("nodes,throughput\n1,100\n2,abc\n4,300\n", "row 2"), ("nodes,throughput\n", "no data rows")],
+)
+def test_fit_bad_input(run, tmp_path, text, fragment):
+    path = tmp_path / "m.csv"
+    path.write_text(text)
+    result = run("capacity", "fit", "--csv", path)
+    assert result.exit_code == 2 and fragment in result.stderr

@@ -108,3 +108,24 @@ def test_erlang_c_is_at_least_erlang_b_and_a_probability(c, load_share):
     b, w = float(erlang_b(c, a)), float(erlang_c(c, a))
     assert 0 <= b <= w <= 1
     assert w == pytest.approx(float(exact_c(c, Fraction(a))), rel=1e-9, abs=1e-300)
+
+
+def test_call_centre_staffing_example():
+    # The classic Erlang C staffing walk-through: 360 calls per half hour,
+    # 4-minute average handling time (A = 48 Erlangs), answer 80% of calls
+    # within 15 seconds. Service level = 1 - C exp(-(c - A) t / AHT). The
+    # smallest staff is found with our Erlang C and with exact fractions.
+    lam, aht, t = 360 / 1800, 240.0, 15.0
+    a = lam * aht
+    assert a == pytest.approx(48.0)
+
+    def level(c, pw):
+        return 1 - pw * math.exp(-(c - a) * t / aht)
+
+    ours = next(c for c in range(49, 200) if level(c, float(erlang_c(c, a))) >= 0.8)
+    exact = next(c for c in range(49, 200) if level(c, float(exact_c(c, Fraction(48)))) >= 0.8)
+    assert ours == exact
+    # and the waiting-time tail agrees with the response-time survival minus the service part
+    pw = float(erlang_c(55, a))
+    assert pw == pytest.approx(float(exact_c(55, Fraction(48))), rel=1e-12)
+    assert level(55, pw) == pytest.approx(1 - float(exact_c(55, Fraction(48))) * math.exp(-7 * 15 / 240), rel=1e-12)

@@ -25,6 +25,7 @@ from ..errors import ExitCode, RelcalcError
 from .availability import availability_command
 from .capacity import capacity_app
 from .compose import compose_command
+from .simulate import simulate_app
 
 
 def _debug_wanted(args: list[str]) -> bool:
@@ -113,6 +114,7 @@ def root(
 app.command("availability")(availability_command)
 app.command("compose")(compose_command)
 app.add_typer(capacity_app, name="capacity")
+app.add_typer(simulate_app, name="simulate")
 
 
 def main() -> None:

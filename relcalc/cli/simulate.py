@@ -1,0 +1,296 @@
+"""``relcalc simulate raft``: Monte Carlo of a Raft quorum, beside the exact values."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from typing import IO, Annotated, Any, Optional
+
+import typer
+
+from ..errors import ExitCode, InputError
+from .output import FormatOption, OutputOption, emit, warn
+
+ASSUMPTIONS = (
+    "nodes fail and are repaired independently (zones aside); a failed zone stops its nodes serving, "
+    "and they keep their own state",
+    "writes need a majority of all nodes serving and an elected leader; a leader cut off from its "
+    "majority steps down",
+    "an election is rounds of random timeouts among the serving nodes plus one round trip, "
+    "retried while two timeouts fire within a round trip (a split vote)",
+)
+
+simulate_app = typer.Typer(
+    name="simulate",
+    help="Monte Carlo simulations, validated against exact maths where it exists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _list(text: str | None, name: str, parse) -> list:
+    if text is None:
+        return [None]
+    parts = [p.strip() for p in str(text).split(",")]
+    if not all(parts):
+        raise InputError(f"{name}: empty item in the list {text!r}")
+    return [parse(p) for p in parts]
+
+
+def _int(name: str, low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise InputError(f"{name}: cannot read {text!r} as a whole number") from None
+        if value < low:
+            raise InputError(f"{name} must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+@simulate_app.command("raft")
+def raft_command(
+    nodes: Annotated[str, typer.Option(help="Cluster size n; a comma list sweeps, e.g. 3,5,7.")] = "5",
+    mtbf: Annotated[str, typer.Option(help="Mean time to failure of a node, e.g. 2000h or 1y; a comma list sweeps.")] = "2000h",
+    mttr: Annotated[str, typer.Option(help="Mean time to repair a node, e.g. 4h; a comma list sweeps.")] = "4h",
+    ttf: Annotated[Optional[str], typer.Option(help="Time-to-failure law: exponential (default), weibull:SHAPE, lognormal:SIGMA, fixed.")] = None,
+    ttr: Annotated[Optional[str], typer.Option(help="Time-to-repair law, e.g. lognormal:1.0; the mean stays --mttr.")] = None,
+    repair_crews: Annotated[Optional[str], typer.Option(help="Crews repairing one node each, first come first served (default unlimited); a comma list sweeps.")] = None,
+    zones: Annotated[Optional[str], typer.Option(help="Spread the nodes round robin over this many zones; a comma list sweeps.")] = None,
+    layout: Annotated[Optional[str], typer.Option(help="Nodes per zone instead of --zones, e.g. 2,2,1.")] = None,
+    zone_mtbf: Annotated[Optional[str], typer.Option(help="Mean time between failures of a whole zone (zones never fail without it).")] = None,
+    zone_mttr: Annotated[Optional[str], typer.Option(help="Mean time to restore a failed zone.")] = None,
+    election_timeout: Annotated[str, typer.Option(help="Randomised election timeout range; plain numbers are ms (etcd's defaults give about 1s).")] = "150ms..300ms",
+    rtt: Annotated[str, typer.Option(help="Round trip of a vote request; plain numbers are ms.")] = "1ms",
+    years: Annotated[float, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = 100_000.0,
+    seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
+    max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Availability of a Raft cluster under failures, repairs, zone outages and elections.
+
+    Writes need a majority serving and a leader. Each estimate comes with a
+    95% interval, and beside it the exact value where one exists (binomial
+    steady state, birth-death chain for exponential nodes and repair crews).
+    """
+    from ..raft.model import (
+        RaftModel,
+        parse_distribution,
+        parse_layout,
+        parse_short_duration,
+        parse_timeout_range,
+        round_robin_layout,
+    )
+    from ..units import parse_duration
+
+    node_list = _list(nodes, "--nodes", _int("--nodes", 1))
+    mtbf_list = _list(mtbf, "--mtbf", lambda t: parse_duration(t, "--mtbf"))
+    mttr_list = _list(mttr, "--mttr", lambda t: parse_duration(t, "--mttr"))
+    crew_list = _list(repair_crews, "--repair-crews", _int("--repair-crews", 1))
+    zone_list = _list(zones, "--zones", _int("--zones", 1))
+    zmtbf_list = _list(zone_mtbf, "--zone-mtbf", lambda t: parse_duration(t, "--zone-mtbf"))
+    zmttr_list = _list(zone_mttr, "--zone-mttr", lambda t: parse_duration(t, "--zone-mttr"))
+    if (zone_mtbf is None) != (zone_mttr is None):
+        raise InputError("zone failures need both --zone-mtbf and --zone-mttr")
+    if layout is not None and zones is not None:
+        raise InputError("give --zones or --layout, not both")
+    timeout = parse_timeout_range(election_timeout)
+    round_trip = parse_short_duration(rtt, "--rtt")
+    if not (years > 0) or not math.isfinite(years):
+        raise InputError(f"--years must be positive, got {years}")
+    if target_rel_error is not None and not (0 < target_rel_error < 1):
+        raise InputError(f"--target-rel-error must be between 0 and 1, e.g. 0.05, got {target_rel_error}")
+    max_seconds = parse_duration(max_time, "--max-time") * 3600 if max_time is not None else None
+    if seed is None:
+        import numpy as np
+
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+    elif seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
+
+    models = []
+    for n, up, down, crews, z, zup, zdown in itertools.product(
+        node_list, mtbf_list, mttr_list, crew_list, zone_list, zmtbf_list, zmttr_list
+    ):
+        if z is not None and z > n:
+            raise InputError(f"--zones {z} is more zones than the {n} nodes")
+        sizes = parse_layout(layout, n) if layout is not None else (round_robin_layout(n, z) if z else None)
+        models.append(
+            RaftModel(
+                nodes=n,
+                ttf=parse_distribution(ttf, up, "--ttf"),
+                ttr=parse_distribution(ttr, down, "--ttr"),
+                crews=crews or 0,
+                layout=sizes,
+                zone_ttf=parse_distribution(None, zup, "--zone-mtbf") if zup else None,
+                zone_ttr=parse_distribution(None, zdown, "--zone-mttr") if zdown else None,
+                election_timeout=timeout,
+                rtt=round_trip,
+            )
+        )
+
+    from ..raft.engine import simulate
+
+    results = []
+    with _progress(len(models)) as tick:
+        for i, model in enumerate(models):
+            results.append(
+                simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
+                         max_seconds=max_seconds, progress=lambda done, total, i=i: tick(i, done, total))
+            )
+    records = [r.to_dict() for r in results]
+    sweep = len(records) > 1
+
+    def write_csv(handle: IO[str]) -> None:
+        import csv
+
+        writer = csv.writer(handle, lineterminator="\n")
+        keys = list(records[0].keys())
+        writer.writerow(keys)
+        for rec in records:
+            writer.writerow(_csv_cell(rec[k]) for k in keys)
+
+    emit(
+        fmt,
+        output,
+        table=lambda console: (_sweep_table(console, records) if sweep else _single_table(console, records[0])),
+        json_data=lambda: records if sweep else records[0],
+        csv_write=write_csv,
+    )
+    warn(f"seed {seed}")
+    if any(r.stopped == "time" for r in results) and target_rel_error is not None:
+        warn("--max-time ran out before --target-rel-error was reached; the figures are what was reached")
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+class _progress:
+    """A rich progress bar on a terminal's stderr; nothing when stderr is piped."""
+
+    def __init__(self, points: int):
+        self.points = points
+        self.bar = None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("simulating", total=self.points)
+        return self.tick
+
+    def tick(self, point: int, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=point + done / max(total, 1))
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
+def _num(value, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _ci(pair) -> str:
+    return "-" if pair is None else f"[{pair[0]:.3g}, {pair[1]:.3g}]"
+
+
+def _exact(value, covered=None) -> str:
+    if value is None:
+        return "-"
+    mark = "" if covered is None else (" (inside)" if covered else " (OUTSIDE)")
+    return f"{value:.4g}{mark}"
+
+
+def _single_table(console, rec: dict) -> None:
+    from rich.table import Table
+
+    from ..units import format_duration
+
+    layout = rec["layout"]
+    zone = f", zones {'/'.join(map(str, layout))}" if len(layout) > 1 else ""
+    if rec["zone_mtbf_hours"]:
+        zone += f" failing every {rec['zone_mtbf_hours']:,.6g} h for {rec['zone_mttr_hours']:,.4g} h"
+    crews = f"{rec['repair_crews']} repair crew(s)" if rec["repair_crews"] else "unlimited repair crews"
+    console.print(
+        f"Raft, {rec['nodes']} nodes (quorum {rec['quorum']}), MTBF {rec['mtbf_hours']:,.6g} h {rec['ttf']}, "
+        f"MTTR {rec['mttr_hours']:,.4g} h {rec['ttr']}, {crews}{zone}"
+    )
+    table = Table(title=f"{rec['simulated_years']:,.0f} simulated years, {rec['events']:,} events", title_justify="left")
+    for name in ("figure", "estimate", "95% interval", "exact"):
+        table.add_column(name, justify="left" if name == "figure" else "right")
+    table.add_row("write unavailability", _num(rec["unavailability"]), _ci(rec["unavailability_ci95"]), "-")
+    table.add_row("quorum unavailability", _num(rec["quorum_unavailability"]), _ci(rec["quorum_unavailability_ci95"]),
+                  _exact(rec["exact_quorum_unavailability"], rec["exact_covered"]))
+    table.add_row("quorum losses / year", _num(rec["quorum_losses_per_year"]), _ci(rec["quorum_losses_per_year_ci95"]),
+                  _exact(rec["exact_quorum_losses_per_year"]))
+    table.add_row("P(loss within a year)", _num(rec["probability_of_loss_within_year"]),
+                  _ci(rec["probability_of_loss_within_year_ci95"]), _exact(rec["exact_probability_of_loss_within_year"]))
+    table.add_row("mean outage (h)", _num(rec["mean_outage_hours"]), _ci(rec["mean_outage_hours_ci95"]),
+                  _exact(rec["exact_mean_outage_hours"]))
+    table.add_row("MTTF from all up (h)", _num(rec["mttf_hours"]), _ci(rec["mttf_hours_ci95"]),
+                  _exact(rec["exact_mttf_hours"], rec["exact_mttf_covered"]))
+    table.add_row("elections / year", _num(rec["elections_per_year"]), _ci(rec["elections_per_year_ci95"]), "-")
+    table.add_row("election downtime (h/yr)", _num(rec["election_downtime_per_year_hours"]),
+                  _ci(rec["election_downtime_per_year_hours_ci95"]), "-")
+    console.print(table)
+    if rec["unavailability"] is not None:
+        nines = rec["nines"]
+        console.print(
+            f"Writes: availability {100 * rec['availability']:.6g}%, "
+            f"{'-' if nines is None else f'{nines:.2f}'} nines, "
+            f"downtime {format_duration(rec['downtime_per_year_hours'])} per year."
+        )
+    if rec["p50_outage_hours"] is not None:
+        console.print(
+            "Quorum outages: p50 " + " / p95 ".join(format_duration(rec[f"{p}_outage_hours"]) for p in ("p50", "p95"))
+            + f" / p99 {format_duration(rec['p99_outage_hours'])}."
+        )
+    console.print(f"{rec['events_per_second']:,.3g} events/s; seed {rec['seed']}.")
+    for note in rec["notes"]:
+        console.print(f"Note: {note}.")
+    console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+
+
+def _sweep_table(console, records: list[dict]) -> None:
+    from rich.table import Table
+
+    from rich import box
+
+    table = Table(title=f"{len(records)} points, seed {records[0]['seed']}", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 0))
+    for name in ("n", "MTBF h", "MTTR h", "crews", "zones", "quorum U", "95% interval", "exact", "loss/yr"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for rec in records:
+        covered = rec["exact_covered"]
+        exact = rec["exact_quorum_unavailability"]
+        table.add_row(
+            str(rec["nodes"]), f"{rec['mtbf_hours']:.4g}", f"{rec['mttr_hours']:.3g}",
+            str(rec["repair_crews"] or "-"), "/".join(map(str, rec["layout"])) if len(rec["layout"]) > 1 else "-",
+            _num(rec["quorum_unavailability"], 3), _ci(rec["quorum_unavailability_ci95"]).replace(", ", ","),
+            "-" if exact is None else f"{exact:.3g}" + ("" if covered else "!"),
+            _num(rec["quorum_losses_per_year"], 3),
+        )
+    console.print(table)
+    if any(rec["exact_covered"] is False for rec in records):
+        console.print("! the exact value lies outside the 95% interval (expected at about 1 point in 20)")
+    for rec in records:
+        for note in rec["notes"]:
+            console.print(f"Note (n={rec['nodes']}, MTTR {rec['mttr_hours']:.3g} h): {note}.")

@@ -1,0 +1,299 @@
+"""Monte Carlo of a Raft cluster: chunks, seeds, workers, estimates with 95% intervals.
+
+A run is a sequence of independent chunks of simulated time. Chunk i is
+driven by the i-th child of ``numpy.random.SeedSequence(seed)``, so the
+numbers depend only on the seed and the chunk plan, never on how many
+worker processes ran the chunks. Each chunk starts from all nodes up with a
+leader; chunks are long (up to 1,000 simulated years) against any repair
+time, so the start-up transient is negligible.
+
+Intervals: a time share (unavailability) or a rate (losses per year) is a
+mean over equal chunks, with a t interval over the chunk values. The mean
+outage and the MTTF are ratios of sums over chunks, with a delta-method
+interval. With few events an interval is wide or degenerate, and the result
+says how many events it rests on.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import kernel as k
+from .exact import ExactQuorum, exact
+from .model import RaftModel
+
+YEAR_HOURS = 8760.0
+CHUNK_YEARS = 1000.0
+WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
+
+
+def _triple(dist) -> np.ndarray:
+    if dist is None:
+        return np.array([3.0, 1.0, 1.0])
+    return np.array([float(dist.code), dist.engine_parameter, dist.shape])
+
+
+def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
+    return (
+        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _triple(model.ttf), _triple(model.ttr),
+        model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
+        _triple(model.zone_ttf), _triple(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
+        model.rtt,
+    )
+
+
+def _run(args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    return k.run_chunk(*args)
+
+
+def _run_many(arg_list: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [k.run_chunk(*a) for a in arg_list]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    low: float | None
+    high: float | None
+
+    def covers(self, exact_value: float | None) -> bool | None:
+        if exact_value is None or self.low is None or self.high is None:
+            return None
+        return self.low <= exact_value <= self.high
+
+    def half_width_ratio(self) -> float:
+        if self.value is None or self.low is None or not self.value:
+            return math.inf
+        return (self.high - self.low) / 2 / abs(self.value)
+
+
+def _t95(dof: int) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, max(dof, 1)))
+
+
+def _mean_estimate(values: np.ndarray) -> Estimate:
+    m = float(values.mean())
+    if values.size < 2:
+        return Estimate(m, None, None)
+    half = _t95(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
+    return Estimate(m, max(m - half, 0.0), m + half)
+
+
+def _ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
+    total = float(den.sum())
+    if total <= 0:
+        return Estimate(None, None, None)
+    r = float(num.sum()) / total
+    if num.size < 2:
+        return Estimate(r, None, None)
+    residual = num - r * den
+    half = _t95(num.size - 1) * float(residual.std(ddof=1)) * math.sqrt(num.size) / total
+    return Estimate(r, max(r - half, 0.0), r + half)
+
+
+@dataclass(frozen=True)
+class RaftResult:
+    """Estimates of one model, each with a 95% interval, beside the exact values."""
+
+    model: RaftModel
+    seed: int
+    chunks: int
+    simulated_years: float
+    events: int
+    wall_seconds: float
+    write_unavailability: Estimate
+    quorum_unavailability: Estimate
+    losses_per_year: Estimate
+    loss_within_year: Estimate
+    mean_outage_hours: Estimate
+    elections_per_year: Estimate
+    election_downtime_hours_per_year: Estimate
+    mttf_hours: Estimate
+    outage_percentiles_hours: dict[str, float | None]
+    losses_observed: int
+    exact: ExactQuorum
+    stopped: str  # "budget", "target" or "time"
+    method: str = "monte-carlo"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.wall_seconds if self.wall_seconds > 0 else math.inf
+
+    def to_dict(self) -> dict:
+        def pair(e: Estimate):
+            return None if e.low is None else [e.low, e.high]
+
+        u = self.write_unavailability
+        ex = self.exact
+        return {
+            **self.model.describe(),
+            "availability": None if u.value is None else 1.0 - u.value,
+            "unavailability": u.value,
+            "unavailability_ci95": pair(u),
+            "nines": None if not u.value else -math.log10(u.value),
+            "downtime_per_year_hours": None if u.value is None else u.value * YEAR_HOURS,
+            "quorum_unavailability": self.quorum_unavailability.value,
+            "quorum_unavailability_ci95": pair(self.quorum_unavailability),
+            "exact_quorum_unavailability": ex.quorum_unavailability,
+            "exact_covered": self.quorum_unavailability.covers(ex.quorum_unavailability),
+            "quorum_losses_per_year": self.losses_per_year.value,
+            "quorum_losses_per_year_ci95": pair(self.losses_per_year),
+            "exact_quorum_losses_per_year": None if ex.losses_per_hour is None else ex.losses_per_hour * YEAR_HOURS,
+            "quorum_losses_observed": self.losses_observed,
+            "probability_of_loss_within_year": self.loss_within_year.value,
+            "probability_of_loss_within_year_ci95": pair(self.loss_within_year),
+            "exact_probability_of_loss_within_year": ex.loss_within_year,
+            "mean_outage_hours": self.mean_outage_hours.value,
+            "mean_outage_hours_ci95": pair(self.mean_outage_hours),
+            "exact_mean_outage_hours": ex.mean_outage_hours,
+            **{f"{k}_outage_hours": v for k, v in self.outage_percentiles_hours.items()},
+            "elections_per_year": self.elections_per_year.value,
+            "elections_per_year_ci95": pair(self.elections_per_year),
+            "election_downtime_per_year_hours": self.election_downtime_hours_per_year.value,
+            "election_downtime_per_year_hours_ci95": pair(self.election_downtime_hours_per_year),
+            "mttf_hours": self.mttf_hours.value,
+            "mttf_hours_ci95": pair(self.mttf_hours),
+            "exact_mttf_hours": ex.mttf_hours,
+            "exact_mttf_covered": self.mttf_hours.covers(ex.mttf_hours),
+            "simulated_years": self.simulated_years,
+            "events": self.events,
+            "events_per_second": self.events_per_second,
+            "seed": self.seed,
+            "method": self.method,
+            "stopped": self.stopped,
+            "notes": list(self.notes),
+        }
+
+
+def _percentiles(hist: np.ndarray) -> dict[str, float | None]:
+    total = int(hist.sum())
+    out: dict[str, float | None] = {}
+    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        if total == 0:
+            out[name] = None
+            continue
+        index = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
+        out[name] = float(10 ** (k.HIST_LO + (index + 0.5) * k.HIST_STEP))
+    return out
+
+
+def chunk_seeds(seed: int, count: int, start: int = 0) -> list[int]:
+    """Seeds of chunks ``start .. start + count - 1`` of a run (independent of the split)."""
+    children = np.random.SeedSequence(seed).spawn(start + count)[start:]
+    return [int(c.generate_state(1, np.uint32)[0]) for c in children]
+
+
+def simulate(
+    model: RaftModel,
+    *,
+    years: float = 100_000.0,
+    seed: int = 0,
+    workers: int = 1,
+    target_rel_error: float | None = None,
+    max_seconds: float | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> RaftResult:
+    """Simulate ``model`` for ``years`` (or until ``target_rel_error`` on quorum unavailability).
+
+    With a target, chunks of up to 1,000 years run in waves of 32 until the
+    interval's half-width is within ``target_rel_error`` of the estimate, or
+    ``years`` (then the budget) or ``max_seconds`` runs out.
+    """
+    if not (years > 0) or not math.isfinite(years):
+        raise ValueError("years must be positive")
+    chunk_years = min(CHUNK_YEARS, years / 16)
+    planned = int(math.ceil(years / chunk_years - 1e-9))
+    warm_up()  # compile or load the kernel outside the timed part
+    start = time.perf_counter()
+    stats: list[np.ndarray] = []
+    hist = np.zeros(k.HIST_BINS, np.int64)
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    stopped = "budget"
+    try:
+        done = 0
+        while done < planned:
+            count = min(WAVE if target_rel_error else planned, planned - done)
+            seeds = chunk_seeds(seed, count, done)
+            args = [_chunk_args(model, s, chunk_years * YEAR_HOURS) for s in seeds]
+            if pool is None:
+                results = _run_many(args)
+            else:
+                per = max(1, math.ceil(len(args) / (workers * 4)))
+                batches = [args[i : i + per] for i in range(0, len(args), per)]
+                results = [r for batch in pool.map(_run_many, batches) for r in batch]
+            for s, h in results:
+                stats.append(s)
+                hist += h
+            done += count
+            if progress is not None:
+                progress(done, planned)
+            if target_rel_error is not None:
+                table = np.array(stats)
+                est = _mean_estimate(table[:, k.QUORUM_DOWN] / table[:, k.HOURS])
+                if done >= 2 * WAVE and est.half_width_ratio() <= target_rel_error:
+                    stopped = "target"
+                    break
+            if max_seconds is not None and time.perf_counter() - start > max_seconds and done < planned:
+                stopped = "time"
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    wall = time.perf_counter() - start
+    table = np.array(stats)
+    hours = table[:, k.HOURS]
+    per_year = YEAR_HOURS / hours
+    quorum = _mean_estimate(table[:, k.QUORUM_DOWN] / hours)
+    write = _mean_estimate((table[:, k.QUORUM_DOWN] + table[:, k.NO_LEADER]) / hours)
+    losses_observed = int(table[:, k.LOSSES].sum())
+    notes = []
+    if losses_observed < 10:
+        notes.append(
+            f"only {losses_observed} quorum losses were observed: the quorum figures rest on few events; "
+            "simulate longer (--years) or use the exact values"
+        )
+    if target_rel_error is not None and stopped != "target":
+        notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
+    mttf = _ratio_estimate(table[:, k.ARMED_TIME], table[:, k.ARMED_LOSSES])
+    if not model.ttf.exponential:
+        notes.append("MTTF treats each return to all-up as a fresh start, exact only for exponential time to failure")
+    return RaftResult(
+        model=model,
+        seed=seed,
+        chunks=len(stats),
+        simulated_years=float(hours.sum() / YEAR_HOURS),
+        events=int(table[:, k.EVENTS].sum()),
+        wall_seconds=wall,
+        write_unavailability=write,
+        quorum_unavailability=quorum,
+        losses_per_year=_mean_estimate(table[:, k.LOSSES] * per_year),
+        loss_within_year=_ratio_estimate(table[:, k.YEARS_WITH_LOSS], hours / YEAR_HOURS),
+        mean_outage_hours=_ratio_estimate(table[:, k.OUTAGE_SUM], table[:, k.OUTAGES]),
+        elections_per_year=_mean_estimate(table[:, k.ELECTIONS] * per_year),
+        election_downtime_hours_per_year=_mean_estimate(table[:, k.NO_LEADER] * per_year),
+        mttf_hours=mttf,
+        outage_percentiles_hours=_percentiles(hist),
+        losses_observed=losses_observed,
+        exact=exact(model, YEAR_HOURS),
+        stopped=stopped,
+        notes=tuple(notes),
+    )
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) the kernel before timing anything."""
+    _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0)])
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 1))

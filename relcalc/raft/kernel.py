@@ -1,0 +1,219 @@
+"""The compiled event loop of the Raft simulation (numba).
+
+One call simulates one chunk: ``horizon`` hours from all nodes up with a
+leader, driven by its own seed. Chunks are independent, so a run is a list of
+chunks whose results are summed; the same chunk seeds give the same numbers
+however the chunks are spread over processes.
+
+The loop keeps, per node, the time of its next transition (failure if up,
+end of repair if under repair, infinity while it waits for a crew), per zone
+the same, and the end of the election in progress. Each step takes the
+earliest, adds the time since the last step to the state's totals, applies
+the transition, and then re-derives the quorum and leader state.
+
+Statistics (indices into the returned vector) are sums over the chunk, so
+chunks add up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+QUORUM_DOWN = 0  # hours without a quorum
+NO_LEADER = 1  # hours with a quorum but no leader (elections)
+LOSSES = 2  # quorum losses (transitions from quorum to none)
+ELECTIONS = 3  # elections started
+EVENTS = 4  # node and zone transitions and election ends
+ARMED_TIME = 5  # hours since the last all-up moment, until the next loss
+ARMED_LOSSES = 6  # losses that ended such a stretch
+OUTAGE_SUM = 7  # hours of completed quorum outages
+OUTAGES = 8  # completed quorum outages
+YEARS_WITH_LOSS = 9  # calendar years of the chunk in which a loss began
+NODE_FAILURES = 10
+HOURS = 11
+ZONE_FAILURES = 12
+LEADER_LOSSES = 13  # the leader stopped serving while a quorum remained
+N_STATS = 14
+
+#: Outage-duration histogram: log10(hours) bins from HIST_LO in steps of HIST_STEP.
+HIST_LO = -7.0
+HIST_STEP = 0.01
+HIST_BINS = 1400
+
+
+@njit(cache=True)
+def _draw(kind, parameter, shape):
+    if kind == 0:
+        return np.random.exponential(parameter)
+    if kind == 1:
+        return parameter * np.random.weibull(shape)
+    if kind == 2:
+        return np.random.lognormal(parameter, shape)
+    return parameter
+
+
+@njit(cache=True)
+def _election_time(serving, low, high, rtt):
+    """Duration of an election among ``serving`` nodes: rounds until no split vote.
+
+    Each round every serving node draws a timeout in [low, high]; the first to
+    fire asks for votes and wins after one round trip, unless a second node's
+    timeout fires within that round trip (a split vote), which costs the
+    round and starts another.
+    """
+    total = 0.0
+    while True:
+        first = np.inf
+        second = np.inf
+        for _ in range(serving):
+            x = low + (high - low) * np.random.random()
+            if x < first:
+                second = first
+                first = x
+            elif x < second:
+                second = x
+        total += first + rtt
+        if serving == 1 or second - first > rtt:
+            return total
+
+
+@njit(cache=True)
+def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt):
+    """Simulate one chunk; returns (stats vector, outage histogram).
+
+    ``ttf``, ``ttr``, ``zttf`` and ``zttr`` are (kind, parameter, shape) float
+    triples as :meth:`Distribution.engine_parameter` gives them.
+    """
+    np.random.seed(seed)
+    stats = np.zeros(N_STATS)
+    hist = np.zeros(HIST_BINS, np.int64)
+    node_up = np.ones(n, np.bool_)
+    node_next = np.empty(n)
+    for i in range(n):
+        node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
+    zone_up = np.ones(zones, np.bool_)
+    zone_next = np.full(zones, np.inf)
+    if zone_fail:
+        for z in range(zones):
+            zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
+    queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
+    q_head = 0
+    q_len = 0
+    busy = 0
+    leader = 0
+    election_end = np.inf
+    have_quorum = True
+    armed = True
+    outage_start = 0.0
+    last_loss_year = -1
+    t = 0.0
+    while True:
+        # the earliest transition
+        kind = 0
+        who = -1
+        t_next = election_end
+        for i in range(n):
+            if node_next[i] < t_next:
+                t_next = node_next[i]
+                kind = 1
+                who = i
+        for z in range(zones):
+            if zone_next[z] < t_next:
+                t_next = zone_next[z]
+                kind = 2
+                who = z
+        end = min(t_next, horizon)
+        dt = end - t
+        if not have_quorum:
+            stats[QUORUM_DOWN] += dt
+        elif leader < 0:
+            stats[NO_LEADER] += dt
+        if armed:
+            stats[ARMED_TIME] += dt
+        if t_next > horizon:
+            break
+        t = t_next
+        stats[EVENTS] += 1
+        if kind == 0:  # an election ends: one of the serving nodes leads
+            election_end = np.inf
+            count = 0
+            for i in range(n):
+                if node_up[i] and zone_up[zone_of[i]]:
+                    count += 1
+            pick = int(np.random.random() * count)
+            for i in range(n):
+                if node_up[i] and zone_up[zone_of[i]]:
+                    if pick == 0:
+                        leader = i
+                        break
+                    pick -= 1
+        elif kind == 1 and node_up[who]:  # a node fails
+            node_up[who] = False
+            stats[NODE_FAILURES] += 1
+            if crews == 0 or busy < crews:
+                busy += 1
+                node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+            else:
+                queue[(q_head + q_len) % n] = who
+                q_len += 1
+                node_next[who] = np.inf
+        elif kind == 1:  # a repair ends; the crew takes the next in line
+            node_up[who] = True
+            node_next[who] = t + _draw(int(ttf[0]), ttf[1], ttf[2])
+            busy -= 1
+            if q_len > 0:
+                nxt = queue[q_head]
+                q_head = (q_head + 1) % n
+                q_len -= 1
+                busy += 1
+                node_next[nxt] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+        elif zone_up[who]:  # a zone fails
+            zone_up[who] = False
+            stats[ZONE_FAILURES] += 1
+            zone_next[who] = t + _draw(int(zttr[0]), zttr[1], zttr[2])
+        else:  # a zone comes back
+            zone_up[who] = True
+            zone_next[who] = t + _draw(int(zttf[0]), zttf[1], zttf[2])
+        # re-derive quorum and leader
+        serving = 0
+        all_up = True
+        for i in range(n):
+            if node_up[i] and zone_up[zone_of[i]]:
+                serving += 1
+            else:
+                all_up = False
+        for z in range(zones):
+            if not zone_up[z]:
+                all_up = False
+        quorum_now = serving >= quorum
+        if leader >= 0 and not (node_up[leader] and zone_up[zone_of[leader]]):
+            leader = -1
+            if quorum_now:
+                stats[LEADER_LOSSES] += 1
+        if have_quorum and not quorum_now:
+            stats[LOSSES] += 1
+            outage_start = t
+            election_end = np.inf
+            leader = -1  # a leader cut off from its majority steps down
+            y = int(t / year)
+            if y != last_loss_year:
+                stats[YEARS_WITH_LOSS] += 1
+                last_loss_year = y
+            if armed:
+                stats[ARMED_LOSSES] += 1
+                armed = False
+        elif quorum_now and not have_quorum:
+            length = t - outage_start
+            stats[OUTAGE_SUM] += length
+            stats[OUTAGES] += 1
+            b = int((np.log10(max(length, 1e-300)) - HIST_LO) / HIST_STEP)
+            hist[min(max(b, 0), HIST_BINS - 1)] += 1
+        have_quorum = quorum_now
+        if quorum_now and leader < 0 and election_end == np.inf:
+            stats[ELECTIONS] += 1
+            election_end = t + _election_time(serving, low, high, rtt)
+        if all_up:
+            armed = True
+    stats[HOURS] = horizon
+    return stats, hist

@@ -1,0 +1,218 @@
+"""The Raft cluster model: nodes, their time-to-failure and repair laws, zones, crews, elections.
+
+Times are hours throughout, as elsewhere in relcalc. A :class:`RaftModel` is a
+frozen description; engines (the Monte Carlo engine in :mod:`.engine`, the
+exact chains in :mod:`.exact`) read it and never change it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+
+from ..errors import InputError
+from ..units import parse_duration
+
+#: Distribution kinds, in the order the engine numbers them.
+KINDS = ("exponential", "weibull", "lognormal", "fixed")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A positive random duration given by its mean (hours) and a shape.
+
+    ``shape`` is the Weibull shape k or the lognormal sigma (of the log);
+    exponential and fixed take none. The mean is kept whatever the shape.
+    """
+
+    kind: str
+    mean: float
+    shape: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"unknown distribution {self.kind!r}; use {', '.join(KINDS)}")
+        if not (self.mean > 0) or math.isnan(self.mean):
+            raise InputError(f"a distribution's mean must be positive, got {self.mean}")
+        if self.kind in ("weibull", "lognormal") and not (0 < self.shape < math.inf):
+            what = "shape" if self.kind == "weibull" else "sigma"
+            raise InputError(f"{self.kind} needs a positive, finite {what}, got {self.shape}")
+        if self.kind == "weibull" and self.shape < 0.05:
+            raise InputError(f"weibull shape {self.shape} is too small to sample reliably; use 0.05 or more")
+        if self.kind == "lognormal" and self.shape > 5:
+            raise InputError(f"lognormal sigma {self.shape} is too large to sample reliably; use 5 or less")
+
+    @property
+    def code(self) -> int:
+        return KINDS.index(self.kind)
+
+    @property
+    def exponential(self) -> bool:
+        return self.kind == "exponential"
+
+    @property
+    def engine_parameter(self) -> float:
+        """What the sampler needs beside the kind: the Weibull scale, the lognormal mu."""
+        if self.kind == "weibull":
+            return self.mean / math.gamma(1.0 + 1.0 / self.shape)
+        if self.kind == "lognormal":
+            return math.log(self.mean) - 0.5 * self.shape**2
+        return self.mean
+
+    def describe(self) -> str:
+        if self.kind == "weibull":
+            return f"weibull(shape {self.shape:g})"
+        if self.kind == "lognormal":
+            return f"lognormal(sigma {self.shape:g})"
+        return self.kind
+
+
+def parse_distribution(text: str | None, mean: float, name: str) -> Distribution:
+    """``exponential``, ``weibull:1.5``, ``lognormal:1.0`` or ``fixed``, with the given mean."""
+    if text is None or not str(text).strip():
+        return Distribution("exponential", mean)
+    raw = str(text).strip().lower()
+    kind, _, param = raw.partition(":")
+    kind = {"exp": "exponential", "det": "fixed", "deterministic": "fixed", "constant": "fixed"}.get(kind, kind)
+    if kind not in KINDS:
+        raise InputError(f"{name}: unknown distribution {text!r}; use exponential, weibull:SHAPE, lognormal:SIGMA or fixed")
+    if kind in ("weibull", "lognormal"):
+        if not param:
+            raise InputError(f"{name}: {kind} needs a {'shape' if kind == 'weibull' else 'sigma'}, e.g. {kind}:1.5")
+        try:
+            shape = float(param)
+        except ValueError:
+            raise InputError(f"{name}: cannot read {param!r} as a number in {text!r}") from None
+        try:
+            return Distribution(kind, mean, shape)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+    if param:
+        raise InputError(f"{name}: {kind} takes no parameter, got {text!r}")
+    return Distribution(kind, mean)
+
+
+def parse_timeout_range(text: str, name: str = "--election-timeout") -> tuple[float, float]:
+    """``150ms..300ms`` as (low, high) hours; a single value means a fixed timeout."""
+    parts = re.split(r"\s*\.\.\s*", str(text).strip())
+    if len(parts) > 2 or not all(parts):
+        raise InputError(f"{name}: write a range such as 150ms..300ms, got {text!r}")
+    low = parse_duration(_seconds_default(parts[0]), name)
+    high = parse_duration(_seconds_default(parts[-1]), name)
+    if high < low:
+        raise InputError(f"{name}: the range {text!r} is upside down (low above high)")
+    return low, high
+
+
+def parse_short_duration(text: str, name: str) -> float:
+    """A duration >= 0 in hours where plain numbers are milliseconds (``1``, ``0.5ms``, ``0``)."""
+    raw = str(text).strip()
+    if re.fullmatch(r"0+(\.0*)?\s*[A-Za-z]*", raw):
+        return 0.0
+    return parse_duration(_seconds_default(raw), name)
+
+
+def _seconds_default(text: str) -> str:
+    """Election times without a unit are milliseconds."""
+    return text + "ms" if re.fullmatch(r"[0-9.eE+-]+", text.strip()) else text
+
+
+def round_robin_layout(nodes: int, zones: int) -> tuple[int, ...]:
+    """Zone sizes when ``nodes`` are dealt round robin over ``zones``."""
+    return tuple(nodes // zones + (1 if z < nodes % zones else 0) for z in range(zones))
+
+
+def parse_layout(text: str, nodes: int, name: str = "--layout") -> tuple[int, ...]:
+    """``2,2,1``: nodes per zone, summing to ``nodes``."""
+    try:
+        sizes = tuple(int(p) for p in str(text).split(","))
+    except ValueError:
+        raise InputError(f"{name}: write nodes per zone such as 2,2,1, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise InputError(f"{name}: every zone needs at least one node, got {text!r}")
+    if sum(sizes) != nodes:
+        raise InputError(f"{name}: {text!r} places {sum(sizes)} nodes, but the cluster has {nodes}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class RaftModel:
+    """A Raft cluster under failure and repair.
+
+    ``layout`` gives the nodes per zone (nodes are numbered zone by zone). A
+    zone fails as a whole at ``zone_ttf`` (None: zones never fail) and comes
+    back after ``zone_ttr``; its nodes keep their own state meanwhile but do
+    not serve. ``crews`` repair failed nodes one at a time each, first come
+    first served (0 means unlimited: every failed node is under repair at
+    once). Writes need a quorum (a majority of all nodes serving) and a leader.
+    """
+
+    nodes: int = 5
+    ttf: Distribution = field(default_factory=lambda: Distribution("exponential", 2000.0))
+    ttr: Distribution = field(default_factory=lambda: Distribution("exponential", 4.0))
+    crews: int = 0
+    layout: tuple[int, ...] | None = None
+    zone_ttf: Distribution | None = None
+    zone_ttr: Distribution | None = None
+    election_timeout: tuple[float, float] = (0.150 / 3600, 0.300 / 3600)
+    rtt: float = 0.001 / 3600
+
+    def __post_init__(self) -> None:
+        if self.nodes < 1:
+            raise InputError(f"a cluster needs at least one node, got {self.nodes}")
+        if self.crews < 0:
+            raise InputError(f"repair crews must be >= 0 (0 = unlimited), got {self.crews}")
+        layout = self.layout or (self.nodes,)
+        if sum(layout) != self.nodes or any(s < 1 for s in layout):
+            raise InputError(f"layout {layout} does not place {self.nodes} nodes, each zone holding at least one")
+        if len(layout) > self.nodes:
+            raise InputError(f"more zones ({len(layout)}) than nodes ({self.nodes})")
+        if (self.zone_ttf is None) != (self.zone_ttr is None):
+            raise InputError("zone failures need both a zone MTBF and a zone MTTR")
+        low, high = self.election_timeout
+        if not (0 <= low <= high) or not math.isfinite(high):
+            raise InputError(f"the election timeout range {self.election_timeout} must be 0 <= low <= high")
+        if not (self.rtt >= 0) or not math.isfinite(self.rtt):
+            raise InputError(f"the round trip must be >= 0, got {self.rtt}")
+
+    @property
+    def quorum(self) -> int:
+        return self.nodes // 2 + 1
+
+    @property
+    def zones(self) -> tuple[int, ...]:
+        return self.layout or (self.nodes,)
+
+    @property
+    def zone_of(self) -> list[int]:
+        return [z for z, size in enumerate(self.zones) for _ in range(size)]
+
+    @property
+    def zone_failures(self) -> bool:
+        return self.zone_ttf is not None
+
+    @property
+    def markovian(self) -> bool:
+        """Every failure and repair time exponential (elections aside)."""
+        dists = [self.ttf, self.ttr] + ([self.zone_ttf, self.zone_ttr] if self.zone_failures else [])
+        return all(d.exponential for d in dists)
+
+    def with_(self, **changes) -> "RaftModel":
+        return replace(self, **changes)
+
+    def describe(self) -> dict:
+        return {
+            "nodes": self.nodes,
+            "quorum": self.quorum,
+            "mtbf_hours": self.ttf.mean,
+            "mttr_hours": self.ttr.mean,
+            "ttf": self.ttf.describe(),
+            "ttr": self.ttr.describe(),
+            "repair_crews": self.crews or None,
+            "layout": list(self.zones),
+            "zone_mtbf_hours": self.zone_ttf.mean if self.zone_ttf else None,
+            "zone_mttr_hours": self.zone_ttr.mean if self.zone_ttr else None,
+            "election_timeout_seconds": [self.election_timeout[0] * 3600, self.election_timeout[1] * 3600],
+            "rtt_seconds": self.rtt * 3600,
+        }

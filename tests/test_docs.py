@@ -10,8 +10,18 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 def _commands():
-    group = typer.main.get_command(app)
-    return group.commands.items()
+    """Every command and subcommand, as ("capacity fit", command) pairs, groups included."""
+    found = []
+
+    def walk(prefix, group):
+        for name, command in group.commands.items():
+            full = f"{prefix} {name}".strip()
+            found.append((full, command))
+            if hasattr(command, "commands"):
+                walk(full, command)
+
+    walk("", typer.main.get_command(app))
+    return found
 
 
 def test_every_command_has_help_and_readme_section():

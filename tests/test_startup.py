@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "scipy", "matplotlib")
+HEAVY = ("pandas", "scipy", "matplotlib", "numba")
 
 PROBE = """
 import sys
@@ -25,6 +25,8 @@ print("loaded=" + ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
         ["compose", "--help"],
         ["capacity", "--help"],
         ["capacity", "fit", "--help"],
+        ["simulate", "--help"],
+        ["simulate", "raft", "--help"],
         ["availability", "--mtbf", "2000h", "--mttr", "4h"],
         ["availability", "--target", "99.95%", "-f", "json"],
     ],

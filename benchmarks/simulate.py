@@ -1,0 +1,134 @@
+"""Events per second of relcalc's Raft engine against a straightforward SimPy model.
+
+Run by hand (SimPy is a benchmark-only dependency: pip install '.[bench]'):
+
+    python benchmarks/simulate.py [--years 20000]
+
+Both simulate the same full model: 5 nodes in 3 zones (2/2/1) with zone
+failures, one repair crew, lognormal repairs, and Raft elections with split
+votes. An event is a node or zone transition or the end of an election.
+Target (issue 4): at least 50x the SimPy model's events per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+
+import simpy
+
+from relcalc.raft.engine import simulate
+from relcalc.raft.model import Distribution, RaftModel
+
+YEAR = 8760.0
+
+
+def simpy_run(model: RaftModel, years: float, seed: int) -> tuple[int, float, float]:
+    """Simulate with SimPy; returns (events, quorum unavailability, wall seconds)."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    crew = simpy.Resource(env, capacity=model.crews) if model.crews else None
+    zone_of = model.zone_of
+    node_up = [True] * model.nodes
+    zone_up = [True] * len(model.zones)
+    state = {"leader": 0, "electing": False, "quorum": True, "since": 0.0, "down": 0.0, "events": 0}
+    sigma = model.ttr.shape
+    mu_log = math.log(model.ttr.mean) - sigma**2 / 2
+
+    def serving() -> list[int]:
+        return [i for i in range(model.nodes) if node_up[i] and zone_up[zone_of[i]]]
+
+    def election(env, voters):
+        low, high = model.election_timeout
+        total = 0.0
+        while True:
+            draws = sorted(low + (high - low) * rng.random() for _ in range(voters))
+            total += draws[0] + model.rtt
+            if voters == 1 or draws[1] - draws[0] > model.rtt:
+                break
+        yield env.timeout(total)
+        state["events"] += 1
+        state["electing"] = False
+        up = serving()
+        if len(up) >= model.quorum:
+            state["leader"] = rng.choice(up)
+
+    def update(env):
+        up = serving()
+        quorum = len(up) >= model.quorum
+        if state["leader"] is not None and state["leader"] not in up:
+            state["leader"] = None
+        if state["quorum"] and not quorum:
+            state["since"] = env.now
+            state["leader"] = None
+        elif quorum and not state["quorum"]:
+            state["down"] += env.now - state["since"]
+        state["quorum"] = quorum
+        if quorum and state["leader"] is None and not state["electing"]:
+            state["electing"] = True
+            env.process(election(env, len(up)))
+
+    def node(env, i):
+        while True:
+            yield env.timeout(rng.expovariate(1.0 / model.ttf.mean))
+            node_up[i] = False
+            state["events"] += 1
+            update(env)
+            if crew is None:
+                yield env.timeout(rng.lognormvariate(mu_log, sigma))
+            else:
+                with crew.request() as request:
+                    yield request
+                    yield env.timeout(rng.lognormvariate(mu_log, sigma))
+            node_up[i] = True
+            state["events"] += 1
+            update(env)
+
+    def zone(env, z):
+        while True:
+            yield env.timeout(rng.expovariate(1.0 / model.zone_ttf.mean))
+            zone_up[z] = False
+            state["events"] += 1
+            update(env)
+            yield env.timeout(rng.expovariate(1.0 / model.zone_ttr.mean))
+            zone_up[z] = True
+            state["events"] += 1
+            update(env)
+
+    for i in range(model.nodes):
+        env.process(node(env, i))
+    for z in range(len(model.zones)):
+        env.process(zone(env, z))
+    start = time.perf_counter()
+    env.run(until=years * YEAR)
+    wall = time.perf_counter() - start
+    if not state["quorum"]:
+        state["down"] += env.now - state["since"]
+    return state["events"], state["down"] / env.now, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years", type=float, default=20_000)
+    args = parser.parse_args()
+    model = RaftModel(
+        nodes=5, ttf=Distribution("exponential", 500.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1,
+        layout=(2, 2, 1), zone_ttf=Distribution("exponential", 4380.0), zone_ttr=Distribution("exponential", 2.0),
+    )
+    events, unavailable, wall = simpy_run(model, args.years, seed=1)
+    base = events / wall
+    print(f"full model: 5 nodes, zones 2/2/1 failing, 1 crew, lognormal repairs, elections; {args.years:,.0f} years")
+    print(f"SimPy model        {base:12,.0f} events/s   ({events:,} events in {wall:.2f} s, quorum U {unavailable:.3g})")
+    for workers in (1, 2):
+        result = simulate(model, years=args.years * 50, seed=1, workers=workers)
+        rate = result.events_per_second
+        print(f"relcalc, {workers} worker{'s' if workers > 1 else ' '}  {rate:12,.0f} events/s   "
+              f"({result.events:,} events in {result.wall_seconds:.2f} s, quorum U "
+              f"{result.quorum_unavailability.value:.3g})   {rate / base:6.1f}x")
+    print("target: at least 50x the SimPy model")
+
+
+if __name__ == "__main__":
+    main()

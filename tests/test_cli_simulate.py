@@ -59,6 +59,13 @@ def test_seed_is_the_same_across_workers_through_the_cli():
     assert one == two
 
 
+def test_max_time_before_the_budget_exits_3(run):
+    result = run("simulate", "raft", "--years", "1e9", "--max-time", "1s", "--seed", "1", "-f", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["stopped"] == "time" and 0 < data["simulated_years"] < 1e9
+
+
 def test_max_time_before_target_exits_3(run):
     result = run("simulate", "raft", "--mtbf", "10000h", "--mttr", "1h", "--target-rel-error", "0.01",
                  "--max-time", "1s", "--years", "1e9", "--seed", "1", "-f", "json")

@@ -310,9 +310,14 @@ def _single_table(console, record: dict, projection) -> None:
     if current is not None:
         verdict = "enough" if current["meets_targets"] else "NOT enough"
         limit = current["max_rate_per_second"]
+        latency = ""
+        if current.get("offered_load_erlangs") is not None:
+            unstable = current["p99_response_seconds"] is None
+            latency = ", queue unstable (load at or above its servers)" if unstable else (
+                f", p99 {_ms(current['p99_response_seconds'])}")
         console.print(
-            f"With {current['nodes']:,} nodes: {verdict}; utilisation {_pct(current['utilization'])}, "
-            f"p99 {_ms(current['p99_response_seconds'])}; they take up to "
+            f"With {current['nodes']:,} nodes: {verdict}; utilisation {_pct(current['utilization'])}"
+            f"{latency}; they take up to "
             + ("no load within the targets" if limit is None else f"{limit:,.6g}/s within every target")
         )
     if projection is not None:

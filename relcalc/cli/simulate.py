@@ -165,8 +165,9 @@ def raft_command(
         csv_write=write_csv,
     )
     warn(f"seed {seed}")
-    if any(r.stopped == "time" for r in results) and target_rel_error is not None:
-        warn("--max-time ran out before --target-rel-error was reached; the figures are what was reached")
+    if any(r.stopped == "time" for r in results):
+        goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
+        warn(f"--max-time ran out before {goal}; the figures are what was reached")
         raise typer.Exit(ExitCode.PARTIAL)
 
 

@@ -222,7 +222,7 @@ def simulate(
     try:
         done = 0
         while done < planned:
-            count = min(WAVE if target_rel_error else planned, planned - done)
+            count = min(WAVE, planned - done)
             seeds = chunk_seeds(seed, count, done)
             args = [_chunk_args(model, s, chunk_years * YEAR_HOURS) for s in seeds]
             if pool is None:

@@ -10,9 +10,10 @@ With unlimited crews the steady state does not depend on the distributions
 beyond their means (each node is an alternating renewal process, up a share
 MTBF/(MTBF+MTTR) of the time, independently of the others), so the binomial
 quorum unavailability, the loss frequency and the mean outage hold for any
-failure and repair laws. The time to first loss and the chance of a loss
-within a year need the Markov chain, so they are given only for exponential
-times. Zone failures are not covered here (None).
+failure and repair laws. Everything else (time to first loss, the chance of
+a loss within a year, zones, crews, shocks, data loss) needs the Markov chain
+of :mod:`.ctmc`, so it is given only for exponential times. The birth-death
+functions here are the chain's independent check for identical nodes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class ExactQuorum:
     mean_outage_hours: float | None
     mttf_hours: float | None
     loss_within_year: float | None
+    data_loss_per_hour: float | None = None
+    mttdl_hours: float | None = None
+    outage_percentiles_hours: dict | None = None
+    method: str | None = None  # "ctmc" or "binomial" (insensitive steady state)
 
 
 def _rates(n: int, lam: float, mu: float, crews: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,24 +97,34 @@ def loss_within(t: float, n: int, lam: float, mu: float, crews: int, lost_at: in
 
 
 def exact(model: RaftModel, year_hours: float = 8760.0) -> ExactQuorum:
-    """What is known exactly for ``model`` (None fields where nothing is)."""
-    none = ExactQuorum(None, None, None, None, None)
-    if model.zone_failures:
-        return none
+    """What is known exactly for ``model`` (None fields where nothing is).
+
+    Markovian models are solved as a chain (:mod:`.ctmc`). Otherwise, with
+    unlimited repair, independent nodes and nothing else coupling them, the
+    binomial steady state, loss frequency and mean outage still hold.
+    """
+    if model.markovian:
+        from .ctmc import build, solve
+
+        try:
+            chain = build(model)
+        except Exception:  # noqa: BLE001 - too large: no exact value, not an error
+            return ExactQuorum(None, None, None, None, None)
+        sol = solve(chain, year_hours)
+        return ExactQuorum(
+            sol.quorum_unavailability, sol.losses_per_hour, sol.mean_outage_hours, sol.mttf_hours,
+            sol.loss_within_year, sol.data_loss_per_hour if model.permanent > 0 else None,
+            sol.mttdl_hours if model.permanent > 0 else None, sol.outage_percentiles_hours, "ctmc",
+        )
+    coupled = (model.zone_failures or model.common_cause > 0 or model.permanent > 0
+               or model.restart_every is not None or 0 < model.crews < model.nodes)
+    if coupled:
+        return ExactQuorum(None, None, None, None, None)
     n, quorum = model.nodes, model.quorum
     lost_at = n - quorum + 1
     mtbf, mttr = model.ttf.mean, model.ttr.mean
-    markov = model.markovian
-    unlimited = model.crews == 0 or model.crews >= n
-    if not (markov or unlimited):
-        return none
-    lam, mu = 1.0 / mtbf, 1.0 / mttr
-    pi = binomial_failed(n, mtbf, mttr) if unlimited else steady_state(n, lam, mu, model.crews)
+    pi = binomial_failed(n, mtbf, mttr)
     unavailable = float(pi[lost_at:].sum())
-    losses = float(pi[lost_at - 1] * (n - lost_at + 1) * lam)
-    outage = unavailable / losses if losses > 0 else None
-    mttf = within = None
-    if markov:
-        mttf = mttf_from_all_up(n, lam, mu, model.crews, lost_at)
-        within = loss_within(year_hours, n, lam, mu, model.crews, lost_at)
-    return ExactQuorum(unavailable, losses, outage, mttf, within)
+    losses = float(pi[lost_at - 1] * (n - lost_at + 1) / mtbf)
+    return ExactQuorum(unavailable, losses, unavailable / losses if losses > 0 else None, None, None,
+                       method="binomial")

@@ -157,8 +157,43 @@ class RaftModel:
     zone_ttr: Distribution | None = None
     election_timeout: tuple[float, float] = (0.150 / 3600, 0.300 / 3600)
     rtt: float = 0.001 / 3600
+    #: beta-factor common cause: a share beta of each node's failure rate is a
+    #: shock at rate beta/MTBF that fails every serving node at once (per zone
+    #: when ``shock_per_zone``). The node's own rate is (1 - beta)/MTBF.
+    common_cause: float = 0.0
+    shock_per_zone: bool = False
+    #: a share of independent failures destroys the node's data: it needs a
+    #: replacement (exponential, mean ``replace_time`` hours, a crew like a
+    #: repair). A quorum of destroyed nodes at once is data loss.
+    permanent: float = 0.0
+    replace_time: float | None = None
+    #: rolling restarts: every ``restart_every`` hours the nodes restart one
+    #: after another, each out of service for ``restart_duration`` hours.
+    restart_every: float | None = None
+    restart_duration: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("common_cause", "permanent"):
+            share = getattr(self, name)
+            if not (0.0 <= share <= 1.0):
+                raise InputError(f"{name.replace('_', ' ')} must be a share in [0, 100%], got {share}")
+        if self.common_cause >= 1.0:
+            raise InputError("common cause must be below 100%: the nodes would never fail on their own")
+        if self.permanent > 0:
+            if self.replace_time is None or not (0 < self.replace_time < math.inf):
+                raise InputError("permanent node loss needs a positive replacement time")
+        elif self.replace_time is not None and not (0 < self.replace_time < math.inf):
+            raise InputError(f"the replacement time must be positive, got {self.replace_time}")
+        if (self.restart_every is None) != (self.restart_duration is None):
+            raise InputError("rolling restarts need both a period and a restart duration")
+        if self.restart_every is not None:
+            if not (0 < self.restart_every < math.inf) or not (0 < self.restart_duration < math.inf):
+                raise InputError("the restart period and duration must be positive")
+            if self.nodes * self.restart_duration > self.restart_every:
+                raise InputError(
+                    f"a rolling restart of {self.nodes} nodes takes {self.nodes * self.restart_duration:g} h, "
+                    f"longer than the {self.restart_every:g} h period"
+                )
         if self.nodes < 1:
             raise InputError(f"a cluster needs at least one node, got {self.nodes}")
         if self.crews < 0:
@@ -194,9 +229,27 @@ class RaftModel:
 
     @property
     def markovian(self) -> bool:
-        """Every failure and repair time exponential (elections aside)."""
+        """Every failure and repair time exponential and no schedule (elections aside)."""
         dists = [self.ttf, self.ttr] + ([self.zone_ttf, self.zone_ttr] if self.zone_failures else [])
-        return all(d.exponential for d in dists)
+        return all(d.exponential for d in dists) and self.restart_every is None
+
+    def why_not_markovian(self) -> str | None:
+        """Why the model is not a continuous-time Markov chain, or None if it is."""
+        named = [("--ttf", self.ttf), ("--ttr", self.ttr)]
+        bad = [f"{name} is {d.describe()}" for name, d in named if not d.exponential]
+        if self.restart_every is not None:
+            bad.append("rolling restarts run on a fixed schedule")
+        return "; ".join(bad) or None
+
+    @property
+    def own_failure_mean(self) -> float:
+        """Mean of a node's own time to failure: MTBF / (1 - beta)."""
+        return self.ttf.mean / (1.0 - self.common_cause)
+
+    @property
+    def shock_mean(self) -> float:
+        """Mean time between common-cause shocks (inf without them)."""
+        return self.ttf.mean / self.common_cause if self.common_cause > 0 else math.inf
 
     def with_(self, **changes) -> "RaftModel":
         return replace(self, **changes)
@@ -215,4 +268,10 @@ class RaftModel:
             "zone_mttr_hours": self.zone_ttr.mean if self.zone_ttr else None,
             "election_timeout_seconds": [self.election_timeout[0] * 3600, self.election_timeout[1] * 3600],
             "rtt_seconds": self.rtt * 3600,
+            "common_cause": self.common_cause,
+            "shock_per_zone": self.shock_per_zone,
+            "permanent": self.permanent,
+            "replace_time_hours": self.replace_time,
+            "restart_every_hours": self.restart_every,
+            "restart_duration_hours": self.restart_duration,
         }

@@ -25,7 +25,7 @@ def test_json_keys_and_exact_values(run):
     assert data["exact_quorum_unavailability"] == pytest.approx(3 * u**2 * (1 - u) + u**3, rel=1e-12)
     lam, mu = 1 / 100, 1 / 10
     assert data["exact_mttf_hours"] == pytest.approx((5 * lam + mu) / (6 * lam**2), rel=1e-12)
-    assert data["seed"] == 4 and data["method"] == "monte-carlo"
+    assert data["seed"] == 4 and data["method"] == "crude"
     assert data["simulated_years"] == pytest.approx(2000)
     low, high = data["unavailability_ci95"]
     assert low <= data["unavailability"] <= high

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import kernel as k
 from .exact import ExactQuorum, exact
-from .model import RaftModel
+from .model import Distribution, RaftModel
 
 YEAR_HOURS = 8760.0
 CHUNK_YEARS = 1000.0
@@ -41,11 +41,13 @@ def _triple(dist) -> np.ndarray:
 
 
 def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
+    own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
     return (
-        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _triple(model.ttf), _triple(model.ttr),
+        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _triple(own), _triple(model.ttr),
         model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
         _triple(model.zone_ttf), _triple(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
-        model.rtt,
+        model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
+        float(model.replace_time or 1.0), float(model.restart_every or 0.0), float(model.restart_duration or 0.0),
     )
 
 
@@ -118,12 +120,15 @@ class RaftResult:
     elections_per_year: Estimate
     election_downtime_hours_per_year: Estimate
     mttf_hours: Estimate
+    data_loss_per_year: Estimate
+    mttdl_hours: Estimate
     outage_percentiles_hours: dict[str, float | None]
     losses_observed: int
     exact: ExactQuorum
     stopped: str  # "budget", "target" or "time"
-    method: str = "monte-carlo"
+    method: str = "crude"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    variance_reduction: float | None = None
 
     @property
     def events_per_second(self) -> float:
@@ -165,6 +170,13 @@ class RaftResult:
             "mttf_hours_ci95": pair(self.mttf_hours),
             "exact_mttf_hours": ex.mttf_hours,
             "exact_mttf_covered": self.mttf_hours.covers(ex.mttf_hours),
+            "data_loss_per_year": self.data_loss_per_year.value,
+            "data_loss_per_year_ci95": pair(self.data_loss_per_year),
+            "exact_data_loss_per_year": None if ex.data_loss_per_hour is None else ex.data_loss_per_hour * YEAR_HOURS,
+            "mttdl_hours": self.mttdl_hours.value,
+            "mttdl_hours_ci95": pair(self.mttdl_hours),
+            "exact_mttdl_hours": ex.mttdl_hours,
+            "variance_reduction": self.variance_reduction,
             "simulated_years": self.simulated_years,
             "events": self.events,
             "events_per_second": self.events_per_second,
@@ -282,6 +294,10 @@ def simulate(
         elections_per_year=_mean_estimate(table[:, k.ELECTIONS] * per_year),
         election_downtime_hours_per_year=_mean_estimate(table[:, k.NO_LEADER] * per_year),
         mttf_hours=mttf,
+        data_loss_per_year=(_mean_estimate(table[:, k.DATA_LOSSES] * per_year) if model.permanent > 0
+                            else Estimate(None, None, None)),
+        mttdl_hours=(_ratio_estimate(table[:, k.DL_ARMED_TIME], table[:, k.DL_ARMED_LOSSES]) if model.permanent > 0
+                     else Estimate(None, None, None)),
         outage_percentiles_hours=_percentiles(hist),
         losses_observed=losses_observed,
         exact=exact(model, YEAR_HOURS),

@@ -34,7 +34,14 @@ NODE_FAILURES = 10
 HOURS = 11
 ZONE_FAILURES = 12
 LEADER_LOSSES = 13  # the leader stopped serving while a quorum remained
-N_STATS = 14
+DATA_LOSSES = 14  # a quorum of nodes with destroyed data at once
+DL_ARMED_TIME = 15  # hours since the last all-up moment, until the next data loss
+DL_ARMED_LOSSES = 16
+RESTARTS = 17
+SHOCKS = 18
+N_STATS = 19
+
+UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
 
 #: Outage-duration histogram: log10(hours) bins from HIST_LO in steps of HIST_STEP.
 HIST_LO = -7.0
@@ -79,17 +86,33 @@ def _election_time(serving, low, high, rtt):
 
 
 @njit(cache=True)
-def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt):
+def _start_repair(who, t, status, node_next, ttr, replace_mean):
+    if status[who] == REPLACE:
+        node_next[who] = t + np.random.exponential(replace_mean)
+    else:
+        node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+
+
+@njit(cache=True)
+def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt,
+              shock_mean, shock_per_zone, permanent, replace_mean, restart_every, restart_duration):
     """Simulate one chunk; returns (stats vector, outage histogram).
 
     ``ttf``, ``ttr``, ``zttf`` and ``zttr`` are (kind, parameter, shape) float
-    triples as :meth:`Distribution.engine_parameter` gives them.
+    triples as :meth:`Distribution.engine_parameter` gives them; ``ttf`` is a
+    node's own failure law (the common-cause share taken out). Shocks come
+    every ``shock_mean`` hours on average (exponential; inf for none), for the
+    whole cluster or each zone; a share ``permanent`` of own failures destroys
+    the node's data and needs an exponential replacement of mean
+    ``replace_mean``. ``restart_every`` > 0 restarts the nodes one after
+    another for ``restart_duration`` each, once a period.
     """
     np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
-    node_up = np.ones(n, np.bool_)
+    status = np.zeros(n, np.int64)
     node_next = np.empty(n)
+    remaining = np.zeros(n)  # time to failure left when a restart began
     for i in range(n):
         node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
     zone_up = np.ones(zones, np.bool_)
@@ -97,14 +120,24 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
     if zone_fail:
         for z in range(zones):
             zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
+    shock_next = np.full(zones, np.inf)
+    if shock_mean < np.inf:
+        for z in range(zones if shock_per_zone else 1):
+            shock_next[z] = np.random.exponential(shock_mean)
+    restart_next = restart_every if restart_every > 0 else np.inf
+    round_start = restart_next
+    restart_node = 0
     queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
     q_head = 0
     q_len = 0
     busy = 0
+    destroyed = 0
     leader = 0
     election_end = np.inf
     have_quorum = True
+    data_lost = False
     armed = True
+    dl_armed = True
     outage_start = 0.0
     last_loss_year = -1
     t = 0.0
@@ -123,6 +156,13 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
                 t_next = zone_next[z]
                 kind = 2
                 who = z
+            if shock_next[z] < t_next:
+                t_next = shock_next[z]
+                kind = 3
+                who = z
+        if restart_next < t_next:
+            t_next = restart_next
+            kind = 4
         end = min(t_next, horizon)
         dt = end - t
         if not have_quorum:
@@ -131,6 +171,8 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
             stats[NO_LEADER] += dt
         if armed:
             stats[ARMED_TIME] += dt
+        if dl_armed:
+            stats[DL_ARMED_TIME] += dt
         if t_next > horizon:
             break
         t = t_next
@@ -139,27 +181,36 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
             election_end = np.inf
             count = 0
             for i in range(n):
-                if node_up[i] and zone_up[zone_of[i]]:
+                if status[i] == UP and zone_up[zone_of[i]]:
                     count += 1
             pick = int(np.random.random() * count)
             for i in range(n):
-                if node_up[i] and zone_up[zone_of[i]]:
+                if status[i] == UP and zone_up[zone_of[i]]:
                     if pick == 0:
                         leader = i
                         break
                     pick -= 1
-        elif kind == 1 and node_up[who]:  # a node fails
-            node_up[who] = False
+        elif kind == 1 and status[who] == UP:  # a node fails on its own
             stats[NODE_FAILURES] += 1
+            if permanent > 0 and np.random.random() < permanent:
+                status[who] = REPLACE
+                destroyed += 1
+            else:
+                status[who] = REPAIR
             if crews == 0 or busy < crews:
                 busy += 1
-                node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+                _start_repair(who, t, status, node_next, ttr, replace_mean)
             else:
                 queue[(q_head + q_len) % n] = who
                 q_len += 1
                 node_next[who] = np.inf
-        elif kind == 1:  # a repair ends; the crew takes the next in line
-            node_up[who] = True
+        elif kind == 1 and status[who] == RESTART:  # a restart ends
+            status[who] = UP
+            node_next[who] = t + remaining[who]
+        elif kind == 1:  # a repair or replacement ends; the crew takes the next in line
+            if status[who] == REPLACE:
+                destroyed -= 1
+            status[who] = UP
             node_next[who] = t + _draw(int(ttf[0]), ttf[1], ttf[2])
             busy -= 1
             if q_len > 0:
@@ -167,19 +218,45 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
                 q_head = (q_head + 1) % n
                 q_len -= 1
                 busy += 1
-                node_next[nxt] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
-        elif zone_up[who]:  # a zone fails
+                _start_repair(nxt, t, status, node_next, ttr, replace_mean)
+        elif kind == 2 and zone_up[who]:  # a zone fails
             zone_up[who] = False
             stats[ZONE_FAILURES] += 1
             zone_next[who] = t + _draw(int(zttr[0]), zttr[1], zttr[2])
-        else:  # a zone comes back
+        elif kind == 2:  # a zone comes back
             zone_up[who] = True
             zone_next[who] = t + _draw(int(zttf[0]), zttf[1], zttf[2])
-        # re-derive quorum and leader
+        elif kind == 3:  # a common-cause shock fails every up node (of the zone)
+            stats[SHOCKS] += 1
+            shock_next[who] = t + np.random.exponential(shock_mean)
+            for i in range(n):
+                if status[i] == UP and (not shock_per_zone or zone_of[i] == who):
+                    status[i] = REPAIR
+                    if crews == 0 or busy < crews:
+                        busy += 1
+                        _start_repair(i, t, status, node_next, ttr, replace_mean)
+                    else:
+                        queue[(q_head + q_len) % n] = i
+                        q_len += 1
+                        node_next[i] = np.inf
+        else:  # the rolling restart reaches its next node
+            if status[restart_node] == UP:
+                stats[RESTARTS] += 1
+                status[restart_node] = RESTART
+                remaining[restart_node] = node_next[restart_node] - t
+                node_next[restart_node] = t + restart_duration
+            restart_node += 1
+            if restart_node == n:
+                restart_node = 0
+                round_start += restart_every
+                restart_next = round_start
+            else:
+                restart_next = t + restart_duration
+        # re-derive quorum, leader and data loss
         serving = 0
         all_up = True
         for i in range(n):
-            if node_up[i] and zone_up[zone_of[i]]:
+            if status[i] == UP and zone_up[zone_of[i]]:
                 serving += 1
             else:
                 all_up = False
@@ -187,7 +264,7 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
             if not zone_up[z]:
                 all_up = False
         quorum_now = serving >= quorum
-        if leader >= 0 and not (node_up[leader] and zone_up[zone_of[leader]]):
+        if leader >= 0 and not (status[leader] == UP and zone_up[zone_of[leader]]):
             leader = -1
             if quorum_now:
                 stats[LEADER_LOSSES] += 1
@@ -210,10 +287,18 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
             b = int((np.log10(max(length, 1e-300)) - HIST_LO) / HIST_STEP)
             hist[min(max(b, 0), HIST_BINS - 1)] += 1
         have_quorum = quorum_now
+        lost_data_now = destroyed >= quorum
+        if lost_data_now and not data_lost:
+            stats[DATA_LOSSES] += 1
+            if dl_armed:
+                stats[DL_ARMED_LOSSES] += 1
+                dl_armed = False
+        data_lost = lost_data_now
         if quorum_now and leader < 0 and election_end == np.inf:
             stats[ELECTIONS] += 1
             election_end = t + _election_time(serving, low, high, rtt)
         if all_up:
             armed = True
+            dl_armed = True
     stats[HOURS] = horizon
     return stats, hist

@@ -69,6 +69,13 @@ def raft_command(
     years: Annotated[float, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = 100_000.0,
     seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    method: Annotated[str, typer.Option(help="crude (simulate), importance (balanced failure biasing), exact (solve the chain), or auto.")] = "crude",
+    common_cause: Annotated[Optional[str], typer.Option(help="Beta factor: this share of the failure rate is a shock failing every up node, e.g. 1%; a comma list sweeps.")] = None,
+    shock_per_zone: Annotated[bool, typer.Option("--shock-per-zone", help="Common-cause shocks strike one zone at a time.")] = False,
+    permanent: Annotated[Optional[str], typer.Option(help="Share of failures that destroy the node's data, e.g. 5%; needs --replace-time.")] = None,
+    replace_time: Annotated[Optional[str], typer.Option(help="Mean time to replace a destroyed node and catch it up, e.g. 2h.")] = None,
+    restart_every: Annotated[Optional[str], typer.Option(help="Rolling restarts: one round every period, e.g. 1d.")] = None,
+    restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
     target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
     fmt: FormatOption = None,
@@ -97,6 +104,15 @@ def raft_command(
     zone_list = _list(zones, "--zones", _int("--zones", 1))
     zmtbf_list = _list(zone_mtbf, "--zone-mtbf", lambda t: parse_duration(t, "--zone-mtbf"))
     zmttr_list = _list(zone_mttr, "--zone-mttr", lambda t: parse_duration(t, "--zone-mttr"))
+    beta_list = _list(common_cause, "--common-cause", lambda t: _share(t, "--common-cause"))
+    lost_share = _share(permanent, "--permanent") if permanent is not None else 0.0
+    if lost_share > 0 and replace_time is None:
+        raise InputError("--permanent needs --replace-time (how long a replacement and catch-up take)")
+    replace_hours = parse_duration(replace_time, "--replace-time") if replace_time is not None else None
+    if (restart_every is None) != (restart_duration is None):
+        raise InputError("rolling restarts need both --restart-every and --restart-duration")
+    every = parse_duration(restart_every, "--restart-every") if restart_every is not None else None
+    restart_hours = parse_duration(restart_duration, "--restart-duration") if restart_duration is not None else None
     if (zone_mtbf is None) != (zone_mttr is None):
         raise InputError("zone failures need both --zone-mtbf and --zone-mttr")
     if layout is not None and zones is not None:
@@ -116,8 +132,8 @@ def raft_command(
         raise InputError(f"--seed must be >= 0, got {seed}")
 
     models = []
-    for n, up, down, crews, z, zup, zdown in itertools.product(
-        node_list, mtbf_list, mttr_list, crew_list, zone_list, zmtbf_list, zmttr_list
+    for n, up, down, crews, z, zup, zdown, beta in itertools.product(
+        node_list, mtbf_list, mttr_list, crew_list, zone_list, zmtbf_list, zmttr_list, beta_list
     ):
         if z is not None and z > n:
             raise InputError(f"--zones {z} is more zones than the {n} nodes")
@@ -133,19 +149,32 @@ def raft_command(
                 zone_ttr=parse_distribution(None, zdown, "--zone-mttr") if zdown else None,
                 election_timeout=timeout,
                 rtt=round_trip,
+                common_cause=beta or 0.0,
+                shock_per_zone=shock_per_zone,
+                permanent=lost_share,
+                replace_time=replace_hours,
+                restart_every=every,
+                restart_duration=restart_hours,
             )
         )
 
-    from ..raft.engine import simulate
+    from ..raft.methods import METHODS, analyse, choose
 
+    if method not in METHODS:
+        raise InputError(f"--method: unknown method {method!r}; use {', '.join(METHODS)}")
+    if method in ("importance", "exact"):
+        for model in models:  # refuse before any work is done
+            choose(model, method, None, None, None)
     results = []
     with _progress(len(models)) as tick:
         for i, model in enumerate(models):
             results.append(
-                simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
-                         max_seconds=max_seconds, progress=lambda done, total, i=i: tick(i, done, total))
+                analyse(model, method=method, years=years, seed=seed, workers=workers,
+                        target_rel_error=target_rel_error, max_seconds=max_seconds,
+                        progress=lambda done, total, i=i: tick(i, done, total))
             )
     records = [r.to_dict() for r in results]
+    _add_gains(records)
     sweep = len(records) > 1
 
     def write_csv(handle: IO[str]) -> None:
@@ -169,6 +198,45 @@ def raft_command(
         goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
         warn(f"--max-time ran out before {goal}; the figures are what was reached")
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _share(text: str, name: str) -> float:
+    """A share written as 1% or 0.01, in [0, 1]."""
+    raw = str(text).strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise InputError(f"{name}: cannot read {text!r} as a percentage such as 1% or 0.01") from None
+    if not (0.0 <= value <= 1.0):
+        raise InputError(f"{name} must be between 0% and 100%, got {text}")
+    return value
+
+
+_SWEPT = ("mtbf_hours", "mttr_hours", "repair_crews", "layout_zones", "zone_mtbf_hours", "zone_mttr_hours",
+          "common_cause")
+
+
+def _add_gains(records: list[dict]) -> None:
+    """``gain_over_fewer_nodes``: quorum unavailability at the next smaller n over this one, same other inputs.
+
+    It shows where adding nodes stops helping: a gain near 1 means the extra
+    nodes buy nothing (common-cause shocks or zone losses dominate).
+    """
+    def key(rec):
+        return tuple(len(rec["layout"]) if k == "layout_zones" else rec.get(k) for k in _SWEPT)
+
+    groups: dict[tuple, list[dict]] = {}
+    for rec in records:
+        groups.setdefault(key(rec), []).append(rec)
+    for group in groups.values():
+        group.sort(key=lambda r: r["nodes"])
+        previous = None
+        for rec in group:
+            gain = None
+            if previous is not None and previous["quorum_unavailability"] and rec["quorum_unavailability"]:
+                gain = previous["quorum_unavailability"] / rec["quorum_unavailability"]
+            rec["gain_over_fewer_nodes"] = gain
+            previous = rec
 
 
 def _csv_cell(value: Any) -> Any:
@@ -271,27 +339,50 @@ def _single_table(console, rec: dict) -> None:
 
 
 def _sweep_table(console, records: list[dict]) -> None:
+    from rich import box
     from rich.table import Table
 
-    from rich import box
-
-    table = Table(title=f"{len(records)} points, seed {records[0]['seed']}", title_justify="left",
-                  box=box.SIMPLE_HEAD, padding=(0, 0))
-    for name in ("n", "MTBF h", "MTTR h", "crews", "zones", "quorum U", "95% interval", "exact", "loss/yr"):
+    inputs = [
+        ("n", lambda r: str(r["nodes"])),
+        ("MTBF h", lambda r: f"{r['mtbf_hours']:.4g}"),
+        ("MTTR h", lambda r: f"{r['mttr_hours']:.3g}"),
+        ("crews", lambda r: str(r["repair_crews"] or "-")),
+        ("zones", lambda r: "/".join(map(str, r["layout"])) if len(r["layout"]) > 1 else "-"),
+        ("zone MTBF", lambda r: "-" if r["zone_mtbf_hours"] is None else f"{r['zone_mtbf_hours']:.4g}"),
+        ("zone MTTR", lambda r: "-" if r["zone_mttr_hours"] is None else f"{r['zone_mttr_hours']:.3g}"),
+        ("beta", lambda r: f"{100 * r['common_cause']:g}%"),
+    ]
+    # inputs that are the same on every row go in the title
+    varying = [(name, cell) for name, cell in inputs if name == "n" or len({cell(r) for r in records}) > 1]
+    fixed = [f"{name} {cell(records[0])}" for name, cell in inputs if (name, cell) not in varying]
+    method = records[0]["method"]
+    console.print(f"{len(records)} points ({method}, seed {records[0]['seed']}); " + ", ".join(fixed))
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 0))
+    columns = [name for name, _ in varying] + ["quorum U"]
+    with_ci = any(r["quorum_unavailability_ci95"] for r in records)
+    with_exact = method != "exact" and any(r["exact_quorum_unavailability"] is not None for r in records)
+    columns += (["95% interval"] if with_ci else []) + (["exact"] if with_exact else []) + ["loss/yr", "gain"]
+    for name in columns:
         table.add_column(name, justify="right", no_wrap=True)
     for rec in records:
-        covered = rec["exact_covered"]
-        exact = rec["exact_quorum_unavailability"]
-        table.add_row(
-            str(rec["nodes"]), f"{rec['mtbf_hours']:.4g}", f"{rec['mttr_hours']:.3g}",
-            str(rec["repair_crews"] or "-"), "/".join(map(str, rec["layout"])) if len(rec["layout"]) > 1 else "-",
-            _num(rec["quorum_unavailability"], 3), _ci(rec["quorum_unavailability_ci95"]).replace(", ", ","),
-            "-" if exact is None else f"{exact:.3g}" + ("" if covered else "!"),
-            _num(rec["quorum_losses_per_year"], 3),
-        )
+        row = [cell(rec) for _, cell in varying] + [_num(rec["quorum_unavailability"], 3)]
+        if with_ci:
+            row.append(_ci(rec["quorum_unavailability_ci95"]).replace(", ", ","))
+        if with_exact:
+            exact = rec["exact_quorum_unavailability"]
+            row.append("-" if exact is None else f"{exact:.3g}" + ("!" if rec["exact_covered"] is False else ""))
+        gain = rec.get("gain_over_fewer_nodes")
+        row += [_num(rec["quorum_losses_per_year"], 3), "-" if gain is None else f"x{gain:.3g}"]
+        table.add_row(*row)
     console.print(table)
     if any(rec["exact_covered"] is False for rec in records):
         console.print("! the exact value lies outside the 95% interval (expected at about 1 point in 20)")
+    if any(rec.get("gain_over_fewer_nodes") for rec in records):
+        console.print("gain: quorum unavailability with the next smaller cluster over this one; near x1, "
+                      "more nodes no longer help")
+    seen = []
     for rec in records:
         for note in rec["notes"]:
-            console.print(f"Note (n={rec['nodes']}, MTTR {rec['mttr_hours']:.3g} h): {note}.")
+            if note not in seen:
+                seen.append(note)
+                console.print(f"Note: {note}.")

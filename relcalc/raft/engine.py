@@ -109,8 +109,8 @@ class RaftResult:
     model: RaftModel
     seed: int
     chunks: int
-    simulated_years: float
-    events: int
+    simulated_years: float | None  # None for the exact chain and importance sampling
+    events: int | None
     wall_seconds: float
     write_unavailability: Estimate
     quorum_unavailability: Estimate
@@ -129,9 +129,12 @@ class RaftResult:
     method: str = "crude"
     notes: tuple[str, ...] = field(default_factory=tuple)
     variance_reduction: float | None = None
+    cycles: int | None = None  # regenerative cycles (importance sampling)
 
     @property
-    def events_per_second(self) -> float:
+    def events_per_second(self) -> float | None:
+        if self.events is None:
+            return None
         return self.events / self.wall_seconds if self.wall_seconds > 0 else math.inf
 
     def to_dict(self) -> dict:
@@ -154,7 +157,7 @@ class RaftResult:
             "quorum_losses_per_year": self.losses_per_year.value,
             "quorum_losses_per_year_ci95": pair(self.losses_per_year),
             "exact_quorum_losses_per_year": None if ex.losses_per_hour is None else ex.losses_per_hour * YEAR_HOURS,
-            "quorum_losses_observed": self.losses_observed,
+            "quorum_losses_observed": self.losses_observed if self.method == "crude" else None,
             "probability_of_loss_within_year": self.loss_within_year.value,
             "probability_of_loss_within_year_ci95": pair(self.loss_within_year),
             "exact_probability_of_loss_within_year": ex.loss_within_year,
@@ -180,6 +183,8 @@ class RaftResult:
             "simulated_years": self.simulated_years,
             "events": self.events,
             "events_per_second": self.events_per_second,
+            "cycles": self.cycles,
+            "wall_seconds": self.wall_seconds,
             "seed": self.seed,
             "method": self.method,
             "stopped": self.stopped,

@@ -1,0 +1,205 @@
+"""One entry point for every way of answering: crude simulation, importance sampling, the exact chain.
+
+``analyse(model, method=...)`` returns a :class:`~relcalc.raft.engine.RaftResult`
+whatever the method, so reports and sweeps need not care which ran.
+
+- ``crude``: the Monte Carlo engine; any model.
+- ``importance``: balanced failure biasing on the model's Markov chain; needs
+  exponential times and no schedule. Quorum figures (and data loss) only;
+  elections are added as their expected downtime.
+- ``exact``: the chain solved; same conditions, no interval.
+- ``auto``: ``crude`` unless the model is Markovian and crude sampling would
+  need longer than the time budget to reach the requested precision (judged
+  from the exact loss frequency), then ``importance``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import InputError
+from .engine import YEAR_HOURS, Estimate, RaftResult, simulate
+from .exact import ExactQuorum, exact
+from .model import RaftModel
+
+METHODS = ("auto", "crude", "importance", "exact")
+#: What auto assumes crude sampling manages, events per second on one core (conservative).
+CRUDE_EVENTS_PER_SECOND = 1e7
+
+
+def mean_election_hours(model: RaftModel, voters: int) -> float:
+    """Expected election time among ``voters`` serving nodes.
+
+    Rounds repeat while the two earliest of ``voters`` uniform timeouts on
+    [low, high] fire within one round trip; the earliest is low + w/(k+1) on
+    average, the gap between the first two exceeds d with probability
+    (1 - d/w)^k, and by Wald's identity the mean is the mean round over the
+    chance a round succeeds.
+    """
+    low, high = model.election_timeout
+    width = high - low
+    round_time = low + width / (voters + 1) + model.rtt
+    if voters <= 1:
+        return round_time
+    if width <= model.rtt:
+        return math.inf
+    return round_time / (1.0 - model.rtt / width) ** voters
+
+
+def election_downtime_share(model: RaftModel) -> float:
+    """Expected share of time without a leader: leader losses x mean election (an approximation).
+
+    A leader stops serving when its node fails (1/MTBF, shocks included) or
+    its zone does; the election then runs among the other n - 1 nodes.
+    """
+    rate = 1.0 / model.ttf.mean + (1.0 / model.zone_ttf.mean if model.zone_failures else 0.0)
+    if model.restart_every:
+        rate += 1.0 / model.restart_every
+    return rate * mean_election_hours(model, max(model.nodes - 1, 1))
+
+
+def _fixed(value) -> Estimate:
+    return Estimate(value, None, None)
+
+
+def _triple(values) -> Estimate:
+    value, low, high = values
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Estimate(None, None, None)
+    return Estimate(value, low, high)
+
+
+def choose(model: RaftModel, method: str, target_rel_error: float | None, max_seconds: float | None,
+           truth: ExactQuorum | None) -> str:
+    """The method ``auto`` stands for (others are returned as they are, once checked)."""
+    if method not in METHODS:
+        raise InputError(f"--method: unknown method {method!r}; use {', '.join(METHODS)}")
+    why = model.why_not_markovian()
+    if method in ("importance", "exact"):
+        if why:
+            raise InputError(
+                f"--method {method} needs a Markov chain (exponential times, no schedule), but {why}; "
+                "use --method crude, whose intervals hold for any laws"
+            )
+        return method
+    if method == "crude" or why or truth is None or not truth.losses_per_hour:
+        return "crude"
+    rel = target_rel_error or 0.1
+    losses_needed = 2.0 * (1.96 / rel) ** 2
+    years = losses_needed / (truth.losses_per_hour * YEAR_HOURS)
+    events_per_year = 2.0 * model.nodes * YEAR_HOURS / model.ttf.mean
+    seconds = years * events_per_year / CRUDE_EVENTS_PER_SECOND
+    return "importance" if seconds > (max_seconds or 60.0) else "crude"
+
+
+def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
+            target_rel_error: float | None = None, max_seconds: float | None = None, progress=None) -> RaftResult:
+    """Answer for ``model`` by ``method`` (see the module text)."""
+    truth = exact(model, YEAR_HOURS)
+    chosen = choose(model, method, target_rel_error, max_seconds, truth)
+    if chosen == "crude":
+        if method == "auto":
+            # run to the precision auto promised, within the time budget
+            rel = target_rel_error or 0.1
+            budget = years
+            if truth.losses_per_hour:
+                budget = max(years, 4.0 * 2.0 * (1.96 / rel) ** 2 / (truth.losses_per_hour * YEAR_HOURS))
+            result = simulate(model, years=budget, seed=seed, workers=workers, target_rel_error=rel,
+                              max_seconds=max_seconds or 60.0, progress=progress)
+            return _with(result, notes=result.notes + ("auto chose crude sampling",))
+        return simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
+                        max_seconds=max_seconds, progress=progress)
+    if truth.quorum_unavailability is None:
+        raise InputError("the exact chain of this model is too large; use --method crude")
+    elections = election_downtime_share(model)
+    notes = [
+        "write unavailability adds the expected election downtime, (leader failure rate) x (mean election time), "
+        "an approximation",
+    ]
+    if chosen == "exact":
+        return _exact_result(model, truth, elections, seed, notes)
+    return _importance_result(model, truth, elections, seed, target_rel_error, max_seconds, notes, method)
+
+
+def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str]) -> RaftResult:
+    u = truth.quorum_unavailability
+    return RaftResult(
+        model=model, seed=seed, chunks=0, simulated_years=None, events=None, wall_seconds=0.0,
+        write_unavailability=_fixed(u + elections * (1 - u)),
+        quorum_unavailability=_fixed(u),
+        losses_per_year=_fixed(truth.losses_per_hour * YEAR_HOURS),
+        loss_within_year=_fixed(truth.loss_within_year),
+        mean_outage_hours=_fixed(truth.mean_outage_hours),
+        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
+        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
+        mttf_hours=_fixed(truth.mttf_hours),
+        data_loss_per_year=_fixed(None if truth.data_loss_per_hour is None else truth.data_loss_per_hour * YEAR_HOURS),
+        mttdl_hours=_fixed(truth.mttdl_hours),
+        outage_percentiles_hours=dict(truth.outage_percentiles_hours or {"p50": None, "p95": None, "p99": None}),
+        losses_observed=0,
+        exact=truth,
+        stopped="exact",
+        method="exact",
+        notes=tuple(notes),
+    )
+
+
+def _importance_result(model, truth, elections, seed, target_rel_error, max_seconds, notes, asked) -> RaftResult:
+    from .ctmc import build
+    from .importance import estimate, warm_up
+
+    warm_up()
+    chain = build(model)
+    rel = target_rel_error or 0.05
+    quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
+    share = _triple(quorum.share)
+    freq = _triple(tuple(v * YEAR_HOURS for v in quorum.entries_per_hour))
+    mttf = _triple(quorum.mean_time_to)
+    data = mttdl = Estimate(None, None, None)
+    seconds = quorum.seconds
+    if model.permanent > 0 and chain.data_lost.any():
+        lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
+        data = _triple(tuple(v * YEAR_HOURS for v in lost_data.entries_per_hour))
+        mttdl = _triple(lost_data.mean_time_to)
+        seconds += lost_data.seconds
+    outage = Estimate(None, None, None)
+    if share.value and freq.value:
+        outage = Estimate(share.value / freq.value * YEAR_HOURS,
+                          share.low / freq.high * YEAR_HOURS if freq.high else None,
+                          share.high / freq.low * YEAR_HOURS if freq.low else None)
+    within = Estimate(None, None, None)
+    if freq.value is not None:
+        within = Estimate(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
+        notes.append("the chance of a loss within a year is 1 - exp(-losses per year), right for rare losses")
+    if quorum.stopped != "target":
+        notes.append(f"the target relative error {rel:g} was not reached ({quorum.stopped} ran out)")
+    if asked == "auto":
+        notes.append("auto chose importance sampling: crude sampling would need longer than the time budget")
+    write = Estimate(share.value + elections, share.low + elections, share.high + elections)
+    return RaftResult(
+        model=model, seed=seed, chunks=quorum.cycles, simulated_years=None, events=None, wall_seconds=seconds,
+        write_unavailability=write,
+        quorum_unavailability=share,
+        losses_per_year=freq,
+        loss_within_year=within,
+        mean_outage_hours=outage,
+        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
+        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
+        mttf_hours=mttf,
+        data_loss_per_year=data,
+        mttdl_hours=mttdl,
+        outage_percentiles_hours={"p50": None, "p95": None, "p99": None},
+        losses_observed=0,
+        exact=truth,
+        stopped="time" if quorum.stopped == "time" else "target",
+        method="importance",
+        notes=tuple(notes),
+        variance_reduction=quorum.variance_reduction,
+        cycles=quorum.cycles,
+    )
+
+
+def _with(result: RaftResult, **changes) -> RaftResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)

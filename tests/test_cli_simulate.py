@@ -91,6 +91,16 @@ def test_max_time_before_target_exits_3(run):
         (["--years", "0"], "--years"),
         (["--target-rel-error", "2"], "--target-rel-error"),
         (["--seed", "-1"], "--seed"),
+        (["--common-cause", "150%"], "--common-cause"),
+        (["--common-cause", "-1%"], "--common-cause"),
+        (["--permanent", "5%"], "--replace-time"),
+        (["--permanent", "5%", "--replace-time", "0h"], "--replace-time"),
+        (["--permanent", "101%", "--replace-time", "2h"], "--permanent"),
+        (["--restart-every", "10min", "--restart-duration", "3min"], "longer than"),
+        (["--restart-every", "1d"], "--restart-duration"),
+        (["--method", "importance", "--ttr", "lognormal:1.0"], "lognormal"),
+        (["--method", "exact", "--restart-every", "1d", "--restart-duration", "1min"], "schedule"),
+        (["--method", "magic"], "--method"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(run, args, fragment):
@@ -98,3 +108,35 @@ def test_bad_input_is_one_line_exit_2(run, args, fragment):
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert fragment in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_importance_at_eleven_nines(run):
+    result = run("simulate", "raft", "--mtbf", "10000h", "--mttr", "1h", "--method", "importance",
+                 "--target-rel-error", "0.1", "--seed", "1", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["method"] == "importance" and data["variance_reduction"] > 1e3
+    low, high = data["quorum_unavailability_ci95"]
+    assert low <= data["exact_quorum_unavailability"] <= high
+    assert (high - low) / 2 <= 0.1 * data["quorum_unavailability"]
+    assert data["simulated_years"] is None and data["cycles"] > 0
+
+
+def test_exact_sweep_shows_where_nodes_stop_helping(run):
+    result = run("simulate", "raft", "--nodes", "3,5,7", "--common-cause", "0,1%", "--method", "exact", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    gains = {(r["nodes"], r["common_cause"]): r["gain_over_fewer_nodes"] for r in rows}
+    assert gains[(5, 0.0)] > 100 and gains[(7, 0.0)] > 100  # independent failures: each 2 nodes buy a lot
+    assert gains[(5, 0.01)] < 2 and gains[(7, 0.01)] < 2  # with shocks they do not
+    table = run("simulate", "raft", "--nodes", "3,5,7", "--common-cause", "0,1%", "--method", "exact")
+    assert "gain" in table.stdout and max(len(line) for line in table.stdout.splitlines()) <= 80
+
+
+def test_data_loss_keys(run):
+    result = run("simulate", "raft", "--mtbf", "500h", "--permanent", "20%", "--replace-time", "24h",
+                 "--method", "exact", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["data_loss_per_year"] > 0 and data["mttdl_hours"] > 0
+    assert data["data_loss_per_year"] == data["exact_data_loss_per_year"]

@@ -302,7 +302,24 @@ def _single_table(console, rec: dict) -> None:
         f"Raft, {rec['nodes']} nodes (quorum {rec['quorum']}), MTBF {rec['mtbf_hours']:,.6g} h {rec['ttf']}, "
         f"MTTR {rec['mttr_hours']:,.4g} h {rec['ttr']}, {crews}{zone}"
     )
-    table = Table(title=f"{rec['simulated_years']:,.0f} simulated years, {rec['events']:,} events", title_justify="left")
+    if rec["method"] == "crude":
+        title = f"{rec['simulated_years']:,.0f} simulated years, {rec['events']:,} events"
+    elif rec["method"] == "importance":
+        title = (f"importance sampling: {rec['cycles']:,} cycles, variance reduction "
+                 f"{rec['variance_reduction']:.3g}x over crude sampling")
+    else:
+        title = "exact: the Markov chain solved"
+    extras = []
+    if rec["common_cause"]:
+        extras.append(f"common cause {100 * rec['common_cause']:g}%" + (" per zone" if rec["shock_per_zone"] else ""))
+    if rec["permanent"]:
+        extras.append(f"{100 * rec['permanent']:g}% of failures lose data (replaced in {rec['replace_time_hours']:g} h)")
+    if rec["restart_every_hours"]:
+        extras.append(f"rolling restarts every {rec['restart_every_hours']:g} h, "
+                      f"{rec['restart_duration_hours'] * 60:g} min each")
+    if extras:
+        console.print("With " + "; ".join(extras) + ".")
+    table = Table(title=title, title_justify="left")
     for name in ("figure", "estimate", "95% interval", "exact"):
         table.add_column(name, justify="left" if name == "figure" else "right")
     table.add_row("write unavailability", _num(rec["unavailability"]), _ci(rec["unavailability_ci95"]), "-")
@@ -316,14 +333,21 @@ def _single_table(console, rec: dict) -> None:
                   _exact(rec["exact_mean_outage_hours"]))
     table.add_row("MTTF from all up (h)", _num(rec["mttf_hours"]), _ci(rec["mttf_hours_ci95"]),
                   _exact(rec["exact_mttf_hours"], rec["exact_mttf_covered"]))
+    if rec["permanent"]:
+        table.add_row("data losses / year", _num(rec["data_loss_per_year"]), _ci(rec["data_loss_per_year_ci95"]),
+                      _exact(rec["exact_data_loss_per_year"]))
+        table.add_row("MTTDL from all up (h)", _num(rec["mttdl_hours"]), _ci(rec["mttdl_hours_ci95"]),
+                      _exact(rec["exact_mttdl_hours"]))
     table.add_row("elections / year", _num(rec["elections_per_year"]), _ci(rec["elections_per_year_ci95"]), "-")
     table.add_row("election downtime (h/yr)", _num(rec["election_downtime_per_year_hours"]),
                   _ci(rec["election_downtime_per_year_hours_ci95"]), "-")
     console.print(table)
     if rec["unavailability"] is not None:
         nines = rec["nines"]
+        from ..units import format_percent
+
         console.print(
-            f"Writes: availability {100 * rec['availability']:.6g}%, "
+            f"Writes: availability {format_percent(rec['availability'], rec['unavailability'])}, "
             f"{'-' if nines is None else f'{nines:.2f}'} nines, "
             f"downtime {format_duration(rec['downtime_per_year_hours'])} per year."
         )
@@ -332,7 +356,10 @@ def _single_table(console, rec: dict) -> None:
             "Quorum outages: p50 " + " / p95 ".join(format_duration(rec[f"{p}_outage_hours"]) for p in ("p50", "p95"))
             + f" / p99 {format_duration(rec['p99_outage_hours'])}."
         )
-    console.print(f"{rec['events_per_second']:,.3g} events/s; seed {rec['seed']}.")
+    if rec["events_per_second"] is not None:
+        console.print(f"{rec['events_per_second']:,.3g} events/s; seed {rec['seed']}.")
+    elif rec["method"] == "importance":
+        console.print(f"{rec['wall_seconds']:.3g} s; seed {rec['seed']}.")
     for note in rec["notes"]:
         console.print(f"Note: {note}.")
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")

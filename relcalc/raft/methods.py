@@ -107,8 +107,14 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
             result = simulate(model, years=budget, seed=seed, workers=workers, target_rel_error=rel,
                               max_seconds=max_seconds or 60.0, progress=progress)
             return _with(result, notes=result.notes + ("auto chose crude sampling",))
-        return simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
-                        max_seconds=max_seconds, progress=progress)
+        result = simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
+                          max_seconds=max_seconds, progress=progress)
+        why = model.why_not_markovian()
+        if why:
+            note = (f"only crude sampling applies ({why}): importance sampling and the exact chain need "
+                    "exponential times; each interval is a t interval over independent simulated chunks")
+            result = _with(result, notes=result.notes + (note,))
+        return result
     if truth.quorum_unavailability is None:
         raise InputError("the exact chain of this model is too large; use --method crude")
     elections = election_downtime_share(model)

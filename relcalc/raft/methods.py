@@ -86,7 +86,10 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
         return "crude"
     rel = target_rel_error or 0.1
     losses_needed = 2.0 * (1.96 / rel) ** 2
-    years = losses_needed / (truth.losses_per_hour * YEAR_HOURS)
+    rarest = truth.losses_per_hour
+    if model.permanent > 0 and truth.data_loss_per_hour:
+        rarest = min(rarest, truth.data_loss_per_hour)  # data loss must be estimated too
+    years = losses_needed / (rarest * YEAR_HOURS)
     events_per_year = 2.0 * model.nodes * YEAR_HOURS / model.ttf.mean
     seconds = years * events_per_year / CRUDE_EVENTS_PER_SECOND
     return "importance" if seconds > (max_seconds or 60.0) else "crude"

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..units import format_duration, format_percent
-from .output import FormatOption, OutputOption, emit, warn, write_frame_csv
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn, write_frame_csv
 
 MAX_ERRORS_SHOWN = 20
 
@@ -30,6 +30,7 @@ def availability_command(
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
     year_days: Annotated[float, typer.Option(help="Days in a year for budgets: 365 or 365.25.")] = 365.0,
+    chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -44,6 +45,7 @@ def availability_command(
     from ..units import parse_duration, parse_probability, parse_rate_per_hour, probability_from_nines
 
     calendar = Calendar(year_days)
+    check_chart_path(chart)
     if target is not None and target_nines is not None:
         raise InputError("give --target or --target-nines, not both")
     goal = None
@@ -60,7 +62,7 @@ def availability_command(
     if csv is not None:
         if any(v is not None for v in (mtbf, mttr, failure_rate, repair_rate)):
             raise InputError("--csv takes MTBF and MTTR from the file; drop --mtbf/--mttr/--failure-rate/--repair-rate")
-        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output))
+        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output, chart))
 
     up_hours = down_hours = None
     if mtbf is not None:
@@ -105,6 +107,17 @@ def availability_command(
         json_data=lambda: record,
         csv_write=lambda handle: write_csv_record(record, handle),
     )
+    if chart is not None:
+        from ..charts import save
+        from ..charts.availability import mttr_curve, nines_map
+
+        goal_u = goal[1] if goal is not None else None
+        if result.mtbf_hours is None:  # a budget alone: where the target lies over MTBF x MTTR
+            save(nines_map(goal_u), chart)
+        else:
+            save(mttr_curve(float(result.mtbf_hours), float(result.mttr_hours), goal_u), chart)
+            save(nines_map(goal_u, point=(float(result.mtbf_hours), float(result.mttr_hours))),
+                 _sibling(chart, "map"))
     if check is not None and not record["meets_target"]:
         raise typer.Exit(ExitCode.PARTIAL)
 
@@ -144,7 +157,14 @@ def _single_table(console, result, check) -> None:
     console.print(f"Calendar: {result.calendar.describe()}.")
 
 
-def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output) -> int:
+def _sibling(path: str, suffix: str) -> str:
+    import os
+
+    root, ext = os.path.splitext(path)
+    return f"{root}-{suffix}{ext}"
+
+
+def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
     from ..batch import evaluate_availability_csv, read_csv
 
     handle: str | IO[str] = sys.stdin if source == "-" else source
@@ -164,6 +184,13 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output) -> i
         json_data=lambda: table.to_dict(orient="records"),
         csv_write=lambda handle: write_frame_csv(table, handle),
     )
+    if chart is not None and len(table):
+        from ..charts import save
+        from ..charts.availability import ranking
+
+        label = next((c for c in table.columns if c.lower() == "name"), None)
+        names = table[label] if label else [f"row {i + 1}" for i in range(len(table))]
+        save(ranking(list(names), table["nines"].to_numpy(), goal[1] if goal is not None else None), chart)
     code = ExitCode.OK
     if result.errors:
         warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from .availability import MAX_ERRORS_SHOWN, OnError
-from .output import FormatOption, OutputOption, emit, warn
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn
 
 ASSUMPTIONS = (
     "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
@@ -48,6 +48,7 @@ def capacity_command(
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -59,6 +60,7 @@ def capacity_command(
     """
     if ctx.invoked_subcommand is not None:
         return
+    check_chart_path(chart)
     defaults = _option_defaults(
         node_throughput, service_time, concurrency, balance_factor, target_utilization, failover_utilization,
         tolerate_failures, zones, latency, usl, sessions,
@@ -72,7 +74,7 @@ def capacity_command(
     from ..capacity import parse_request_rate
 
     cluster = _cluster({**defaults, "rate": parse_request_rate(rate, "--rate")}, balancer)
-    raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output))
+    raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output, chart))
 
 
 def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,
@@ -182,7 +184,7 @@ def _record(sizing, i: int = 0) -> dict[str, Any]:
     return out
 
 
-def _run_single(cluster, nodes, growth, horizon, fmt, output) -> int:
+def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int:
     import numpy as np
 
     from ..capacity import evaluate, size
@@ -254,6 +256,14 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output) -> int:
         json_data=lambda: record,
         csv_write=write_csv,
     )
+    if chart is not None:
+        from ..charts import save, sibling
+        from ..charts.capacity import growth as growth_chart
+        from ..charts.capacity import utilization_latency
+
+        save(utilization_latency(cluster, sizing), chart)
+        if projection is not None:
+            save(growth_chart(projection), sibling(chart, "growth"))
     if current is not None and not current["meets_targets"]:
         warn(f"{nodes} nodes are not enough: {record['nodes']} are needed")
     return int(code)
@@ -420,6 +430,7 @@ def _batch_table(console, result) -> None:
 @capacity_app.command("fit")
 def fit_command(
     csv: Annotated[str, typer.Option("--csv", metavar="FILE", help="Measurements: columns nodes,throughput (req/s); - for stdin.")],
+    chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -435,6 +446,7 @@ def fit_command(
     from ..batch import _normalise, read_csv
     from ..capacity.usl import fit_usl
 
+    check_chart_path(chart)
     frame = read_csv(sys.stdin if csv == "-" else csv, "--csv")
     columns = {_normalise(c): c for c in frame.columns}
     missing = [c for c in ("nodes", "throughput") if c not in columns]
@@ -467,6 +479,11 @@ def fit_command(
         json_data=lambda: record,
         csv_write=lambda handle: write_csv_record(record, handle),
     )
+    if chart is not None:
+        from ..charts import save
+        from ..charts.capacity import usl
+
+        save(usl(fit, data["nodes"], data["throughput"]), chart)
 
 
 def _fit_table(console, record: dict, data: dict) -> None:

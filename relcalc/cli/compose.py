@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..units import format_duration, format_percent
-from .output import FormatOption, OutputOption, emit
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit
 
 ASSUMPTIONS = (
     "components fail and are repaired independently, each with its own repair crew",
@@ -30,6 +30,7 @@ def compose_command(
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Rows of the importance ranking in the table.")] = 10,
     year_days: Annotated[float, typer.Option(help="Days in a year: 365 or 365.25.")] = 365.0,
+    chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -44,6 +45,7 @@ def compose_command(
     from ..units import parse_duration, parse_probability
 
     calendar = Calendar(year_days)
+    check_chart_path(chart)
     system = _load_system(spec, component or [], components, year_days)
     from ..rbd.spec import apply_set
 
@@ -82,6 +84,13 @@ def compose_command(
         _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
 
     emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
+    if chart is not None:
+        from ..charts import save, sibling
+        from ..charts.compose import diagram, pareto
+
+        name = os.path.splitext(os.path.basename(spec))[0] if os.path.isfile(spec) else "system"
+        save(diagram(system, result, name), chart)
+        save(pareto(result), sibling(chart, "pareto"))
     missed = goal is not None and not record["meets_target"]
     unreachable = any(s.value is None for s in solutions)
     if missed or unreachable:

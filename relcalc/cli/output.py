@@ -47,6 +47,28 @@ OutputOption = Annotated[
 ]
 
 
+ChartOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--chart",
+        metavar="PATH",
+        help="Draw the command's figure to PATH (.png, .svg or .pdf; a second figure goes to PATH-<name>).",
+    ),
+]
+
+
+def check_chart_path(path: str | None) -> None:
+    """Refuse a bad --chart path before any work is done."""
+    if path is None:
+        return
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--chart: {path!r} must end in .png, .svg or .pdf")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(f"--chart: directory does not exist: {directory}")
+
+
 def resolve_format(fmt: Format | None, output: str | None) -> Format:
     """The explicit format, else one implied by the output file's extension, else table."""
     if fmt is not None:
@@ -78,6 +100,7 @@ def open_output(output: str | None) -> Iterator[IO[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
+        os.chmod(tmp, default_mode())
         os.replace(tmp, output)
     except BaseException:
         try:
@@ -85,6 +108,13 @@ def open_output(output: str | None) -> Iterator[IO[str]]:
         except FileNotFoundError:
             pass
         raise
+
+
+def default_mode() -> int:
+    """The permissions a new file gets here (0666 less the umask); mkstemp's are 0600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def plain(value: Any) -> Any:

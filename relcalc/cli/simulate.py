@@ -10,7 +10,7 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
-from .output import FormatOption, OutputOption, emit, warn
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn
 
 ASSUMPTIONS = (
     "nodes fail and are repaired independently (zones aside); a failed zone stops its nodes serving, "
@@ -78,6 +78,7 @@ def raft_command(
     restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
     target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
+    chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -97,6 +98,7 @@ def raft_command(
     )
     from ..units import parse_duration
 
+    check_chart_path(chart)
     node_list = _list(nodes, "--nodes", _int("--nodes", 1))
     mtbf_list = _list(mtbf, "--mtbf", lambda t: parse_duration(t, "--mtbf"))
     mttr_list = _list(mttr, "--mttr", lambda t: parse_duration(t, "--mttr"))
@@ -193,6 +195,8 @@ def raft_command(
         json_data=lambda: records if sweep else records[0],
         csv_write=write_csv,
     )
+    if chart is not None:
+        _charts(chart, models, results, records, seed)
     warn(f"seed {seed}")
     if any(r.stopped == "time" for r in results):
         goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
@@ -413,3 +417,18 @@ def _sweep_table(console, records: list[dict]) -> None:
             if note not in seen:
                 seen.append(note)
                 console.print(f"Note: {note}.")
+
+
+def _charts(path: str, models, results, records, seed: int) -> None:
+    """A sweep: unavailability against the swept input. One point: a sample year, and the outage durations."""
+    from ..charts import save, sibling
+    from ..charts.raft import outages, sweep, timeline
+    from ..raft.engine import trace
+
+    if len(records) > 1:
+        save(sweep(records), path)
+        return
+    save(timeline(trace(models[0], seed=seed), f"; seed {seed}"), path)
+    histogram = results[0].outage_histogram
+    if histogram is not None:
+        save(outages(histogram, f" in {records[0]['simulated_years']:,.0f} years"), sibling(path, "outages"))

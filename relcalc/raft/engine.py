@@ -48,15 +48,32 @@ def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
         _triple(model.zone_ttf), _triple(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
         model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
         float(model.replace_time or 1.0), float(model.restart_every or 0.0), float(model.restart_duration or 0.0),
+        0,
     )
 
 
-def _run(args: tuple) -> tuple[np.ndarray, np.ndarray]:
-    return k.run_chunk(*args)
-
-
 def _run_many(arg_list: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [k.run_chunk(*a) for a in arg_list]
+    return [k.run_chunk(*a)[:2] for a in arg_list]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A sample history: at each time, which nodes serve (rows of booleans) and the leader."""
+
+    hours: np.ndarray
+    serving: np.ndarray  # (events, nodes) bool
+    leader: np.ndarray  # -1 for none
+    quorum: int
+    horizon: float
+
+
+def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: int = 200_000) -> Trace:
+    """Simulate ``hours`` from all up and record every change (for timelines)."""
+    args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours))
+    args[-1] = cap
+    _, _, times, masks, leaders = k.run_chunk(*args)
+    bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
+    return Trace(times, bits, leaders, model.quorum, hours)
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ class RaftResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     variance_reduction: float | None = None
     cycles: int | None = None  # regenerative cycles (importance sampling)
+    outage_histogram: np.ndarray | None = None  # counts per log10-hour bin of kernel.HIST_*
 
     @property
     def events_per_second(self) -> float | None:
@@ -308,6 +326,7 @@ def simulate(
         exact=exact(model, YEAR_HOURS),
         stopped=stopped,
         notes=tuple(notes),
+        outage_histogram=hist,
     )
 
 

@@ -95,7 +95,7 @@ def _start_repair(who, t, status, node_next, ttr, replace_mean):
 
 @njit(cache=True)
 def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt,
-              shock_mean, shock_per_zone, permanent, replace_mean, restart_every, restart_duration):
+              shock_mean, shock_per_zone, permanent, replace_mean, restart_every, restart_duration, trace_cap):
     """Simulate one chunk; returns (stats vector, outage histogram).
 
     ``ttf``, ``ttr``, ``zttf`` and ``zttr`` are (kind, parameter, shape) float
@@ -110,6 +110,13 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
     np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
+    trace_t = np.zeros(trace_cap)
+    trace_mask = np.zeros(trace_cap, np.int64)
+    trace_leader = np.zeros(trace_cap, np.int64)
+    traced = 0
+    if trace_cap > 0:
+        trace_mask[0] = (1 << n) - 1
+        traced = 1
     status = np.zeros(n, np.int64)
     node_next = np.empty(n)
     remaining = np.zeros(n)  # time to failure left when a restart began
@@ -300,5 +307,14 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
         if all_up:
             armed = True
             dl_armed = True
+        if traced < trace_cap:
+            mask = 0
+            for i in range(n):
+                if status[i] == UP and zone_up[zone_of[i]]:
+                    mask |= 1 << i
+            trace_t[traced] = t
+            trace_mask[traced] = mask
+            trace_leader[traced] = leader
+            traced += 1
     stats[HOURS] = horizon
-    return stats, hist
+    return stats, hist, trace_t[:traced], trace_mask[:traced], trace_leader[:traced]

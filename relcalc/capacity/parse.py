@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from ..errors import InputError
 from ..units import NUMBER, DURATION_UNITS
@@ -128,3 +129,83 @@ def parse_months(text: str | int, name: str = "--horizon") -> int:
     if not math.isfinite(value) or value < 1 or value > 1200 or abs(value - round(value)) > 1e-9:
         raise InputError(f"{name} must be a whole number of months from 1 to 1200, got {text}")
     return int(round(value))
+
+
+def _whole(value: Any, name: str, low: int) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: cannot read {value!r} as a whole number") from None
+    if number != math.floor(number) or not math.isfinite(number):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    if number < low:
+        raise InputError(f"{name} must be at least {low}, got {value!r}")
+    return number
+
+
+def parse_usl(text: Any, name: str = "--usl") -> tuple[float, float]:
+    """``SIGMA,KAPPA`` (text or a two-item list)."""
+    parts = text if isinstance(text, (list, tuple)) else [p.strip() for p in str(text).split(",")]
+    try:
+        sigma, kappa = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: write SIGMA,KAPPA such as 0.03,0.0005, got {text!r}") from None
+    if not (0 <= sigma < 1) or not (0 <= kappa < math.inf):
+        raise InputError(f"{name} needs 0 <= sigma < 1 and kappa >= 0, got {text!r}")
+    return sigma, kappa
+
+
+def cluster_values(given: dict[str, Any], name: Callable[[str], str]) -> dict[str, float]:
+    """Numeric :class:`~relcalc.capacity.sizing.Cluster` fields from what a user wrote.
+
+    ``given`` holds the inputs by their option names without dashes
+    (``node_throughput``, ``latency``, ``usl``, ...), None for absent;
+    ``name(key)`` spells a key for error messages (``--node-throughput`` on
+    the command line, ``capacity.node_throughput`` in a report spec). Absent
+    fields are NaN, or their default.
+    """
+    nan = math.nan
+
+    def get(key):
+        return given.get(key)
+
+    values: dict[str, float] = {
+        "node_throughput": parse_request_rate(get("node_throughput"), name("node_throughput"))
+        if get("node_throughput") is not None else nan,
+        "service_time": parse_seconds(get("service_time"), name("service_time"))
+        if get("service_time") is not None else nan,
+        "concurrency": _whole(get("concurrency"), name("concurrency"), 1) if get("concurrency") is not None else nan,
+        "balance_factor": nan,
+        "sessions": _whole(get("sessions"), name("sessions"), 1) if get("sessions") is not None else nan,
+        "target_utilization": parse_fraction(get("target_utilization"), name("target_utilization"))
+        if get("target_utilization") is not None else 1.0,
+        "failover_utilization": parse_fraction(get("failover_utilization"), name("failover_utilization"))
+        if get("failover_utilization") is not None else 1.0,
+        "tolerate_failures": _whole(get("tolerate_failures"), name("tolerate_failures"), 0)
+        if get("tolerate_failures") is not None else 0.0,
+        "zones": nan,
+        "latency_quantile": nan,
+        "latency_seconds": nan,
+        "usl_sigma": 0.0,
+        "usl_kappa": 0.0,
+    }
+    if get("balance_factor") is not None:
+        try:
+            k = float(get("balance_factor"))
+        except (TypeError, ValueError):
+            raise InputError(f"{name('balance_factor')}: cannot read {get('balance_factor')!r} as a number") from None
+        if not (k >= 1) or not math.isfinite(k):
+            raise InputError(f"{name('balance_factor')} must be >= 1 (1 is perfect balance), got {get('balance_factor')}")
+        values["balance_factor"] = k
+    if get("zones") is not None:
+        zones = _whole(get("zones"), name("zones"), 1)
+        if zones < 2:
+            raise InputError(f"{name('zones')} must be at least 2 to survive the loss of one, got {get('zones')}")
+        values["zones"] = zones
+    if get("latency") is not None:
+        goal = parse_latency_target(get("latency"), name("latency"))
+        values["latency_quantile"] = nan if goal.quantile is None else goal.quantile
+        values["latency_seconds"] = goal.seconds
+    if get("usl") is not None:
+        values["usl_sigma"], values["usl_kappa"] = parse_usl(get("usl"), name("usl"))
+    return values

@@ -80,62 +80,13 @@ def capacity_command(
 def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,
                      failover_utilization, tolerate_failures, zones, latency, usl, sessions) -> dict[str, float]:
     """The numeric Cluster fields given as options (missing ones are NaN or their default)."""
-    from ..capacity.parse import parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
+    from ..capacity.parse import cluster_values
 
-    nan = math.nan
-    values: dict[str, float] = {
-        "node_throughput": parse_request_rate(node_throughput, "--node-throughput") if node_throughput else nan,
-        "service_time": parse_seconds(service_time, "--service-time") if service_time else nan,
-        "concurrency": nan,
-        "balance_factor": nan,
-        "sessions": nan,
-        "target_utilization": parse_fraction(target_utilization, "--target-utilization") if target_utilization else 1.0,
-        "failover_utilization": parse_fraction(failover_utilization, "--failover-utilization") if failover_utilization else 1.0,
-        "tolerate_failures": 0.0,
-        "zones": nan,
-        "latency_quantile": nan,
-        "latency_seconds": nan,
-        "usl_sigma": 0.0,
-        "usl_kappa": 0.0,
-    }
-    if concurrency is not None:
-        if concurrency < 1:
-            raise InputError(f"--concurrency must be at least 1, got {concurrency}")
-        values["concurrency"] = float(concurrency)
-    if balance_factor is not None:
-        if not (balance_factor >= 1) or not math.isfinite(balance_factor):
-            raise InputError(f"--balance-factor must be >= 1 (1 is perfect balance), got {balance_factor}")
-        values["balance_factor"] = balance_factor
-    if sessions is not None:
-        if sessions < 1:
-            raise InputError(f"--sessions must be at least 1, got {sessions}")
-        values["sessions"] = float(sessions)
-    if tolerate_failures is not None:
-        if tolerate_failures < 0:
-            raise InputError(f"--tolerate-failures must be >= 0, got {tolerate_failures}")
-        values["tolerate_failures"] = float(tolerate_failures)
-    if zones is not None:
-        if zones < 2:
-            raise InputError(f"--zones must be at least 2 to survive the loss of one, got {zones}")
-        values["zones"] = float(zones)
-    if latency is not None:
-        goal = parse_latency_target(latency, "--latency")
-        values["latency_quantile"] = nan if goal.quantile is None else goal.quantile
-        values["latency_seconds"] = goal.seconds
-    if usl is not None:
-        values["usl_sigma"], values["usl_kappa"] = _parse_usl(usl)
-    return values
-
-
-def _parse_usl(text: str) -> tuple[float, float]:
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        sigma, kappa = (float(p) for p in parts)
-    except ValueError:
-        raise InputError(f"--usl: write SIGMA,KAPPA such as 0.03,0.0005, got {text!r}") from None
-    if not (0 <= sigma < 1) or not (0 <= kappa < math.inf):
-        raise InputError(f"--usl needs 0 <= sigma < 1 and kappa >= 0, got {text!r}")
-    return sigma, kappa
+    given = dict(node_throughput=node_throughput, service_time=service_time, concurrency=concurrency,
+                 balance_factor=balance_factor, target_utilization=target_utilization,
+                 failover_utilization=failover_utilization, tolerate_failures=tolerate_failures, zones=zones,
+                 latency=latency, usl=usl, sessions=sessions)
+    return cluster_values(given, lambda key: "--" + key.replace("_", "-"))
 
 
 def _cluster(values: dict[str, Any], balancer: str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 from typing import IO, Annotated, Any, Optional
@@ -28,28 +27,6 @@ simulate_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _list(text: str | None, name: str, parse) -> list:
-    if text is None:
-        return [None]
-    parts = [p.strip() for p in str(text).split(",")]
-    if not all(parts):
-        raise InputError(f"{name}: empty item in the list {text!r}")
-    return [parse(p) for p in parts]
-
-
-def _int(name: str, low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise InputError(f"{name}: cannot read {text!r} as a whole number") from None
-        if value < low:
-            raise InputError(f"{name} must be at least {low}, got {value}")
-        return value
-
-    return parse
 
 
 @simulate_app.command("raft")
@@ -88,39 +65,16 @@ def raft_command(
     95% interval, and beside it the exact value where one exists (binomial
     steady state, birth-death chain for exponential nodes and repair crews).
     """
-    from ..raft.model import (
-        RaftModel,
-        parse_distribution,
-        parse_layout,
-        parse_short_duration,
-        parse_timeout_range,
-        round_robin_layout,
-    )
     from ..units import parse_duration
 
     check_chart_path(chart)
-    node_list = _list(nodes, "--nodes", _int("--nodes", 1))
-    mtbf_list = _list(mtbf, "--mtbf", lambda t: parse_duration(t, "--mtbf"))
-    mttr_list = _list(mttr, "--mttr", lambda t: parse_duration(t, "--mttr"))
-    crew_list = _list(repair_crews, "--repair-crews", _int("--repair-crews", 1))
-    zone_list = _list(zones, "--zones", _int("--zones", 1))
-    zmtbf_list = _list(zone_mtbf, "--zone-mtbf", lambda t: parse_duration(t, "--zone-mtbf"))
-    zmttr_list = _list(zone_mttr, "--zone-mttr", lambda t: parse_duration(t, "--zone-mttr"))
-    beta_list = _list(common_cause, "--common-cause", lambda t: _share(t, "--common-cause"))
-    lost_share = _share(permanent, "--permanent") if permanent is not None else 0.0
-    if lost_share > 0 and replace_time is None:
-        raise InputError("--permanent needs --replace-time (how long a replacement and catch-up take)")
-    replace_hours = parse_duration(replace_time, "--replace-time") if replace_time is not None else None
-    if (restart_every is None) != (restart_duration is None):
-        raise InputError("rolling restarts need both --restart-every and --restart-duration")
-    every = parse_duration(restart_every, "--restart-every") if restart_every is not None else None
-    restart_hours = parse_duration(restart_duration, "--restart-duration") if restart_duration is not None else None
-    if (zone_mtbf is None) != (zone_mttr is None):
-        raise InputError("zone failures need both --zone-mtbf and --zone-mttr")
-    if layout is not None and zones is not None:
-        raise InputError("give --zones or --layout, not both")
-    timeout = parse_timeout_range(election_timeout)
-    round_trip = parse_short_duration(rtt, "--rtt")
+    from ..raft.inputs import model_grid
+
+    given = dict(nodes=nodes, mtbf=mtbf, mttr=mttr, ttf=ttf, ttr=ttr, repair_crews=repair_crews, zones=zones,
+                 layout=layout, zone_mtbf=zone_mtbf, zone_mttr=zone_mttr, election_timeout=election_timeout, rtt=rtt,
+                 common_cause=common_cause, shock_per_zone=shock_per_zone, permanent=permanent,
+                 replace_time=replace_time, restart_every=restart_every, restart_duration=restart_duration)
+    models = model_grid(given, lambda key: "--" + key.replace("_", "-"))
     if not (years > 0) or not math.isfinite(years):
         raise InputError(f"--years must be positive, got {years}")
     if target_rel_error is not None and not (0 < target_rel_error < 1):
@@ -132,33 +86,6 @@ def raft_command(
         seed = int(np.random.SeedSequence().entropy % (2**63))
     elif seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
-
-    models = []
-    for n, up, down, crews, z, zup, zdown, beta in itertools.product(
-        node_list, mtbf_list, mttr_list, crew_list, zone_list, zmtbf_list, zmttr_list, beta_list
-    ):
-        if z is not None and z > n:
-            raise InputError(f"--zones {z} is more zones than the {n} nodes")
-        sizes = parse_layout(layout, n) if layout is not None else (round_robin_layout(n, z) if z else None)
-        models.append(
-            RaftModel(
-                nodes=n,
-                ttf=parse_distribution(ttf, up, "--ttf"),
-                ttr=parse_distribution(ttr, down, "--ttr"),
-                crews=crews or 0,
-                layout=sizes,
-                zone_ttf=parse_distribution(None, zup, "--zone-mtbf") if zup else None,
-                zone_ttr=parse_distribution(None, zdown, "--zone-mttr") if zdown else None,
-                election_timeout=timeout,
-                rtt=round_trip,
-                common_cause=beta or 0.0,
-                shock_per_zone=shock_per_zone,
-                permanent=lost_share,
-                replace_time=replace_hours,
-                restart_every=every,
-                restart_duration=restart_hours,
-            )
-        )
 
     from ..raft.methods import METHODS, analyse, choose
 
@@ -202,18 +129,6 @@ def raft_command(
         goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
         warn(f"--max-time ran out before {goal}; the figures are what was reached")
         raise typer.Exit(ExitCode.PARTIAL)
-
-
-def _share(text: str, name: str) -> float:
-    """A share written as 1% or 0.01, in [0, 1]."""
-    raw = str(text).strip()
-    try:
-        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
-    except ValueError:
-        raise InputError(f"{name}: cannot read {text!r} as a percentage such as 1% or 0.01") from None
-    if not (0.0 <= value <= 1.0):
-        raise InputError(f"{name} must be between 0% and 100%, got {text}")
-    return value
 
 
 _SWEPT = ("mtbf_hours", "mttr_hours", "repair_crews", "layout_zones", "zone_mtbf_hours", "zone_mttr_hours",

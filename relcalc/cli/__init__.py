@@ -25,6 +25,7 @@ from ..errors import ExitCode, RelcalcError
 from .availability import availability_command
 from .capacity import capacity_app
 from .compose import compose_command
+from .report import report_command
 from .simulate import simulate_app
 
 
@@ -115,6 +116,7 @@ app.command("availability")(availability_command)
 app.command("compose")(compose_command)
 app.add_typer(capacity_app, name="capacity")
 app.add_typer(simulate_app, name="simulate")
+app.command("report")(report_command)
 
 
 def main() -> None:

@@ -1,0 +1,172 @@
+"""The service description behind ``relcalc report``: one YAML file, checked place by place.
+
+```yaml
+service: checkout                  # required: a name
+description: ...                   # optional
+targets:                           # required
+  availability: 99.95%             # required
+  latency: p99<=200ms              # optional; used by capacity
+components: {...}                  # required: as in relcalc compose
+system: {...}                      # required: the block diagram
+raft: {nodes: 5, mtbf: 2000h, ...} # optional: the keys of relcalc simulate raft, plus method, years, seed
+capacity: {rate: 12k, ...}         # optional: the keys of relcalc capacity, plus nodes, growth, horizon
+```
+
+Every error names its place (``raft.mttr``, ``capacity.rate``,
+``system.series[2].k_of_n``) and is an :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from ..rbd.model import System
+from ..rbd.spec import load_spec_text, system_from_mapping
+
+TOP_KEYS = {"service", "description", "targets", "components", "system", "raft", "capacity", "year_days"}
+RAFT_EXTRA = {"method", "years", "seed", "target_rel_error"}
+CAPACITY_KEYS = {"rate", "node_throughput", "service_time", "concurrency", "balance_factor", "balancer", "sessions",
+                 "target_utilization", "failover_utilization", "tolerate_failures", "zones", "usl", "nodes",
+                 "growth", "horizon"}
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    description: str
+    target: tuple[float, float]  # (availability, unavailability)
+    target_text: str
+    latency: str | None
+    system: System
+    raft: Any = None  # a RaftModel
+    raft_method: str = "auto"
+    raft_years: float = 100_000.0
+    raft_rel_error: float = 0.1
+    seed: int = 1
+    cluster: Any = None  # a capacity Cluster
+    current_nodes: int | None = None
+    growth: float | None = None  # monthly factor
+    growth_text: str | None = None
+    horizon_months: int = 12
+    year_days: float = 365.0
+    raft_inputs: dict = field(default_factory=dict)
+
+
+def _mapping(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _unknown(section: dict, allowed: set[str], where: str) -> None:
+    extra = sorted(str(k) for k in section if k not in allowed)
+    if extra:
+        raise InputError(f"{where}.{extra[0]}: unknown key; use {', '.join(sorted(allowed))}")
+
+
+def _number(value: Any, where: str, low: float = 0.0, whole: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"{where}: expected a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"{where}: cannot read {value!r} as a number") from None
+    if not math.isfinite(number) or number < low or (whole and number != math.floor(number)):
+        kind = "a whole number" if whole else "a number"
+        raise InputError(f"{where} must be {kind} >= {low:g}, got {value!r}")
+    return number
+
+
+def load_service(text: str, source: str = "service") -> ServiceSpec:
+    """Parse and check a service description."""
+    from ..units import parse_probability
+
+    data = load_spec_text(text, source)
+    _unknown(data, TOP_KEYS, source)
+    for key in ("service", "targets", "components", "system"):
+        if key not in data:
+            raise InputError(f"{source}: missing section {key!r}")
+    name = data["service"]
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"service: expected a name, got {name!r}")
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise InputError("description: expected text")
+    year_days = _number(data.get("year_days", 365.0), "year_days", 1.0)
+    if year_days not in (365.0, 365.25):
+        raise InputError(f"year_days must be 365 or 365.25, got {data['year_days']!r}")
+    targets = _mapping(data["targets"], "targets")
+    _unknown(targets, {"availability", "latency"}, "targets")
+    if "availability" not in targets:
+        raise InputError("targets: missing 'availability' (e.g. 99.95%)")
+    target_text = str(targets["availability"])
+    target = parse_probability(target_text, "targets.availability")
+    latency = targets.get("latency")
+    if latency is not None and not isinstance(latency, str):
+        raise InputError("targets.latency: expected text such as p99<=200ms")
+    system = system_from_mapping({"components": data["components"], "system": data["system"]}, year_days=year_days)
+    spec = dict(name=name.strip(), description=description.strip(), target=target, target_text=target_text,
+                latency=latency, system=system, year_days=year_days)
+    if data.get("raft") is not None:
+        spec.update(_raft(_mapping(data["raft"], "raft")))
+    if data.get("capacity") is not None:
+        spec.update(_capacity(_mapping(data["capacity"], "capacity"), latency))
+    return ServiceSpec(**spec)
+
+
+def _raft(section: dict) -> dict:
+    from ..raft.inputs import KEYS, model_grid
+    from ..raft.methods import METHODS
+
+    _unknown(section, set(KEYS) | RAFT_EXTRA, "raft")
+    inputs = {k: v for k, v in section.items() if k in KEYS}
+    for key, value in inputs.items():
+        if isinstance(value, (list, tuple, dict)) or (isinstance(value, str) and "," in value and key != "layout"):
+            raise InputError(f"raft.{key}: one value, not a list (the report sweeps the cluster size itself)")
+    models = model_grid(inputs, lambda key: f"raft.{key}", section="raft")
+    method = section.get("method", "auto")
+    if method not in METHODS:
+        raise InputError(f"raft.method: unknown method {method!r}; use {', '.join(METHODS)}")
+    out = {"raft": models[0], "raft_method": method, "raft_inputs": inputs}
+    if "years" in section:
+        out["raft_years"] = _number(section["years"], "raft.years", 1.0)
+    if "seed" in section:
+        out["seed"] = int(_number(section["seed"], "raft.seed", 0.0, whole=True))
+    if "target_rel_error" in section:
+        rel = _number(section["target_rel_error"], "raft.target_rel_error", 0.0)
+        if not 0 < rel < 1:
+            raise InputError(f"raft.target_rel_error must be between 0 and 1, got {rel}")
+        out["raft_rel_error"] = rel
+    return out
+
+
+def _capacity(section: dict, latency: str | None) -> dict:
+    from ..capacity import BALANCERS, Cluster, check
+    from ..capacity.parse import cluster_values, parse_growth, parse_months, parse_request_rate
+
+    _unknown(section, CAPACITY_KEYS, "capacity")
+    if "rate" not in section:
+        raise InputError("capacity: missing 'rate' (the peak request rate, e.g. 12k)")
+    values = cluster_values({**section, "latency": latency}, lambda key: "targets.latency" if key == "latency"
+                            else f"capacity.{key}")
+    values["rate"] = parse_request_rate(section["rate"], "capacity.rate")
+    balancer = section.get("balancer", "round-robin")
+    if balancer not in BALANCERS:
+        raise InputError(f"capacity.balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
+    cluster = Cluster(balancer=balancer, **values)
+    problems = check(cluster)
+    if problems:
+        raise InputError(f"capacity: {problems[0][1]}")
+    out: dict[str, Any] = {"cluster": cluster}
+    if section.get("nodes") is not None:
+        out["current_nodes"] = int(_number(section["nodes"], "capacity.nodes", 1.0, whole=True))
+    if section.get("growth") is not None:
+        out["growth"] = parse_growth(str(section["growth"]), "capacity.growth")
+        out["growth_text"] = str(section["growth"])
+        out["horizon_months"] = parse_months(section.get("horizon", "12mo"), "capacity.horizon")
+    elif section.get("horizon") is not None:
+        raise InputError("capacity.horizon: needs capacity.growth")
+    return out

@@ -19,6 +19,13 @@ _PARAMETERS = {
 }
 
 
+def _describe(key: str, value: str) -> str:
+    short = _PARAMETERS[key][0]
+    if key == "common_cause":
+        return f"beta {float(value) * 100:g}%"
+    return f"{short} {value}"
+
+
 def swept_parameter(records: list[dict]) -> str:
     """The input that varies most across ``records`` (nodes when several do)."""
     varying = [k for k in _PARAMETERS if len({str(r.get(k)) for r in records}) > 1]
@@ -40,11 +47,9 @@ def sweep(records: list[dict], parameter: str | None = None):
         key = tuple((k, str(rec.get(k))) for k in _PARAMETERS if k != parameter)
         groups.setdefault(key, []).append(rec)
     method = records[0]["method"]
-    fig, ax = figure(
-        f"Quorum unavailability against {short}",
-        f"{len(records)} points, {method}; bars are 95% intervals, hollow markers exact values; "
-        f"seed {records[0]['seed']}",
-    )
+    how = ("the Markov chain solved" if method == "exact" else
+           f"{method} sampling, seed {records[0]['seed']}; bars are 95% intervals, hollow squares exact values")
+    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(records)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
     for g, (key, group) in enumerate(groups.items()):
         group.sort(key=lambda r: r[parameter] or 0)
@@ -53,7 +58,7 @@ def sweep(records: list[dict], parameter: str | None = None):
         low = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[0] for r in group])
         high = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[1] for r in group])
         colour = colours[g % len(colours)]
-        varying = [f"{k} {v}" for k, v in key if len({str(r.get(k)) for r in records}) > 1]
+        varying = [_describe(k, v) for k, v in key if len({str(r.get(k)) for r in records}) > 1]
         name = ", ".join(varying) or "estimate"
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)

@@ -27,6 +27,7 @@ print("loaded=" + ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
         ["capacity", "fit", "--help"],
         ["simulate", "--help"],
         ["simulate", "raft", "--help"],
+        ["report", "--help"],
         ["availability", "--mtbf", "2000h", "--mttr", "4h"],
         ["availability", "--target", "99.95%", "-f", "json"],
     ],

@@ -22,11 +22,6 @@ except ImportError:  # pragma: no cover - older typer on click
     from click.exceptions import ClickException, UsageError
 
 from ..errors import ExitCode, RelcalcError
-from .availability import availability_command
-from .capacity import capacity_app
-from .compose import compose_command
-from .report import report_command
-from .simulate import simulate_app
 
 
 def _debug_wanted(args: list[str]) -> bool:
@@ -84,14 +79,18 @@ class RelcalcGroup(TyperGroup):
         return int(code)
 
 
-app = typer.Typer(
-    name="relcalc",
-    cls=RelcalcGroup,
-    help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def _new_app() -> typer.Typer:
+    new = typer.Typer(
+        name="relcalc",
+        cls=RelcalcGroup,
+        help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams, "
+        "Raft quorums, cluster sizing and capacity-review reports.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    new.callback()(root)
+    return new
 
 
 def _version(value: bool) -> None:
@@ -102,7 +101,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[
@@ -112,13 +110,74 @@ def root(
     """relcalc: exact where maths allows, honest about uncertainty."""
 
 
-app.command("availability")(availability_command)
-app.command("compose")(compose_command)
-app.add_typer(capacity_app, name="capacity")
-app.add_typer(simulate_app, name="simulate")
-app.command("report")(report_command)
+def _add_availability(target: typer.Typer) -> None:
+    from .availability import availability_command
+
+    target.command("availability")(availability_command)
+
+
+def _add_compose(target: typer.Typer) -> None:
+    from .compose import compose_command
+
+    target.command("compose")(compose_command)
+
+
+def _add_capacity(target: typer.Typer) -> None:
+    from .capacity import capacity_app
+
+    target.add_typer(capacity_app, name="capacity")
+
+
+def _add_simulate(target: typer.Typer) -> None:
+    from .simulate import simulate_app
+
+    target.add_typer(simulate_app, name="simulate")
+
+
+def _add_report(target: typer.Typer) -> None:
+    from .report import report_command
+
+    target.command("report")(report_command)
+
+
+#: Commands in the order the help lists them. Each is imported only when used:
+#: typer builds every registered command's options at start-up, so a run of
+#: one command registers that command alone.
+COMMANDS = {
+    "availability": _add_availability,
+    "compose": _add_compose,
+    "capacity": _add_capacity,
+    "simulate": _add_simulate,
+    "report": _add_report,
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The relcalc app with every command, or with ``only`` that one."""
+    new = _new_app()
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(new)
+    return new
+
+
+def _first_command(args: list[str]) -> str | None:
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str):
+    # ``from relcalc.cli import app``: the full app, built on first use
+    if name == "app":
+        global app
+        app = build_app()
+        return app
+    raise AttributeError(name)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: builds only the command asked for."""
+    wanted = _first_command(sys.argv[1:])
+    build_app(wanted if wanted in COMMANDS else None)()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -23,4 +24,4 @@ def report_command(
     context = write_report(spec, output)
     verdict = "meets" if context["meets"] else "misses"
     print(f"{context['service']}: availability {context['availability_text']} {verdict} the target "
-          f"{context['target_text']}; report in {output}/report.html")
+          f"{context['target_text']}; report in {os.path.join(output, 'report.html')}")

@@ -71,8 +71,8 @@ class Chain:
         return pointer, self.target[order], self.rate[order], self.failure[order]
 
 
-def build(model: RaftModel) -> Chain:
-    """The chain of ``model``; InputError if it is not Markovian or too large."""
+def build(model: RaftModel, max_states: int = MAX_STATES) -> Chain:
+    """The chain of ``model``; InputError if it is not Markovian or has over ``max_states`` states."""
     why = model.why_not_markovian()
     if why:
         raise InputError(f"the exact chain needs exponential times and no schedule, but {why}")
@@ -154,9 +154,9 @@ def build(model: RaftModel) -> Chain:
             if j is None:
                 j = index[state] = len(states)
                 states.append(state)
-                if len(states) > MAX_STATES:
+                if len(states) > max_states:
                     raise InputError(
-                        f"the exact chain has over {MAX_STATES:,} states; use --method importance or crude"
+                        f"the exact chain has over {max_states:,} states; use --method crude"
                     )
             src.append(i)
             dst.append(j)

@@ -19,7 +19,7 @@ import math
 
 from ..errors import InputError
 from .engine import YEAR_HOURS, Estimate, RaftResult, simulate
-from .exact import ExactQuorum, exact
+from .exact import SIDE_STATES, ExactQuorum, exact
 from .model import RaftModel
 
 METHODS = ("auto", "crude", "importance", "exact")
@@ -98,7 +98,10 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
 def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
             target_rel_error: float | None = None, max_seconds: float | None = None, progress=None) -> RaftResult:
     """Answer for ``model`` by ``method`` (see the module text)."""
-    truth = exact(model, YEAR_HOURS)
+    from .ctmc import MAX_STATES
+
+    # the chain only informs a crude run; it is the answer for exact and importance
+    truth = exact(model, YEAR_HOURS, MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen == "crude":
         if method == "auto":

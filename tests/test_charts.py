@@ -146,6 +146,15 @@ def test_capacity_charts():
     assert list(measured.get_ydata()) == pytest.approx(list(x))
 
 
+def test_services_chart_bars_are_the_sizes():
+    from relcalc.charts.capacity import services
+
+    fig = services(["a", "b", "c"], [3.0, float("nan"), 10.0], ["throughput", "", "latency"], [4.0, 1.0, 8.0])
+    ax = fig.axes[0]
+    assert [bar.get_width() for bar in ax.patches[:2]] == [10.0, 3.0]  # largest first, unreachable left out
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "a"]
+
+
 def test_svg_is_valid_and_deterministic(tmp_path):
     one, two = tmp_path / "one.svg", tmp_path / "two.svg"
     save(mttr_curve(2000.0, 4.0, 1e-3), str(one))
@@ -171,6 +180,8 @@ def test_cli_charts(run, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "d-pareto.svg").exists()
     result = run("capacity", "fit", "--csv", SAMPLES / "usl-measurements.csv", "--chart", tmp_path / "u.png")
     assert result.exit_code == 0 and (tmp_path / "u.png").exists()
+    result = run("capacity", "--csv", SAMPLES / "capacity.csv", "--chart", tmp_path / "s.png")
+    assert result.exit_code == 3 and png_size(tmp_path / "s.png") == (2000, 1125)
     bad = run("availability", "--target", "99.9%", "--chart", tmp_path / "x.gif")
     assert bad.exit_code == 2 and ".png, .svg or .pdf" in bad.stderr
     missing = run("availability", "--target", "99.9%", "--chart", tmp_path / "no" / "x.png")

@@ -107,3 +107,28 @@ def usl(fit, nodes, throughput):
     ax.set_ylabel("throughput (req/s)")
     ax.legend(loc="upper left")
     return fig
+
+
+@styled
+def services(names, nodes, binding, current=None, limit: int = 30):
+    """Nodes needed per service (largest first), coloured by the binding constraint; today's count marked."""
+    names = [str(n) for n in names]
+    nodes = np.asarray(nodes, float)
+    order = [i for i in np.argsort(-np.nan_to_num(nodes, nan=-1.0)) if np.isfinite(nodes[i])][:limit]
+    colours = {"throughput": BLUE, "utilization": ORANGE, "redundancy": GREEN, "latency": VERMILION}
+    fig, ax = figure("How many nodes does each service need?",
+                     f"{len(names)} services, {len(order)} shown; colour: the binding constraint"
+                     + ("" if current is None else "; black ticks: nodes today"))
+    ax.barh(range(len(order)), nodes[order], color=[colours.get(binding[i], "#777777") for i in order])
+    ax.set_yticks(range(len(order)), [names[i] for i in order])
+    ax.invert_yaxis()
+    if current is not None:
+        have = np.asarray(current, float)
+        shown = [(k, have[i]) for k, i in enumerate(order) if np.isfinite(have[i])]
+        ax.plot([h for _, h in shown], [k for k, _ in shown], "|", color="black", ms=18, mew=3)
+    from matplotlib.patches import Patch
+
+    used = sorted({binding[i] for i in order if binding[i] in colours})
+    ax.legend(handles=[Patch(color=colours[b], label=b) for b in used], loc="lower right")
+    ax.set_xlabel("nodes needed")
+    return fig

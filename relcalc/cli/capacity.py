@@ -68,7 +68,7 @@ def capacity_command(
     if csv is not None:
         if nodes is not None or growth is not None:
             raise InputError("--nodes and --growth apply to one service; in --csv give a current_nodes column")
-        raise typer.Exit(_run_batch(csv, rate, balancer, defaults, on_error, fmt, output))
+        raise typer.Exit(_run_batch(csv, rate, balancer, defaults, on_error, fmt, output, chart))
     if rate is None:
         raise InputError("give --rate (the peak request rate), or --csv FILE")
     from ..capacity import parse_request_rate
@@ -304,7 +304,7 @@ def _single_table(console, record: dict, projection) -> None:
 
 
 def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str, float], on_error: OnError,
-               fmt, output) -> int:
+               fmt, output, chart=None) -> int:
     from ..batch import read_csv
     from ..capacity import BALANCERS, parse_request_rate
     from ..capacity.batch import size_csv
@@ -330,6 +330,15 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         json_data=lambda: table.astype(object).where(table.notna(), None).to_dict(orient="records"),
         csv_write=lambda handle: write_frame_csv(table, handle),
     )
+    if chart is not None and len(table):
+        from ..charts import save
+        from ..charts.capacity import services
+
+        label = next((c for c in table.columns if c.lower() == "name"), None)
+        names = list(table[label]) if label else [f"row {i + 1}" for i in range(len(table))]
+        current = table["current_nodes"].astype("float64").to_numpy() if "current_nodes" in table else None
+        save(services(names, table["nodes"].astype("float64").to_numpy(), list(table["binding_constraint"]),
+                      current), chart)
     code = ExitCode.OK
     if result.errors:
         warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")

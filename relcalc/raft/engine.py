@@ -68,7 +68,14 @@ class Trace:
 
 
 def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: int = 200_000) -> Trace:
-    """Simulate ``hours`` from all up and record every change (for timelines)."""
+    """Simulate ``hours`` from all up and record every change (for timelines).
+
+    The serving nodes are kept as a 64-bit mask, so a trace covers up to 62 nodes.
+    """
+    if model.nodes > 62:
+        from ..errors import InputError
+
+        raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
     args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours))
     args[-1] = cap
     _, _, times, masks, leaders = k.run_chunk(*args)

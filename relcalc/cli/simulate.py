@@ -87,6 +87,8 @@ def raft_command(
     elif seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
 
+    if chart is not None and len(models) == 1 and models[0].nodes > 62:
+        raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")
     from ..raft.methods import METHODS, analyse, choose
 
     if method not in METHODS:

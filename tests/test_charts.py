@@ -109,6 +109,17 @@ def test_sweep_plots_estimates_intervals_and_exact():
     assert ax.get_yscale() == "log" and "nodes" in ax.get_xlabel()
 
 
+def test_sweep_over_zones_uses_the_zone_count():
+    from relcalc.raft import Distribution, RaftModel
+    from relcalc.raft.methods import analyse
+    from relcalc.raft.model import round_robin_layout
+
+    records = [analyse(RaftModel(nodes=6, layout=round_robin_layout(6, z), zone_ttf=Distribution("exponential", 8760.0),
+                                 zone_ttr=Distribution("exponential", 4.0)), method="exact").to_dict() for z in (2, 3, 6)]
+    ax = sweep(records).axes[0]
+    assert list(ax.lines[0].get_xdata()) == [2, 3, 6] and ax.get_xlabel() == "zones"
+
+
 def test_timeline_and_outages():
     from relcalc.raft import RaftModel
     from relcalc.raft.engine import simulate, trace

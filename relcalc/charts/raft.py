@@ -13,10 +13,16 @@ _PARAMETERS = {
     "mtbf_hours": ("MTBF", "node MTBF (hours)"),
     "mttr_hours": ("MTTR", "node MTTR (hours)"),
     "repair_crews": ("crews", "repair crews"),
+    "zones": ("zones", "zones"),
     "common_cause": ("beta", "common-cause share beta (%)"),
     "zone_mtbf_hours": ("zone MTBF", "zone MTBF (hours)"),
     "zone_mttr_hours": ("zone MTTR", "zone MTTR (hours)"),
 }
+
+
+def _value(rec: dict, key: str):
+    """A record's input: ``zones`` is the number of zones in its layout."""
+    return len(rec["layout"]) if key == "zones" else rec.get(key)
 
 
 def _describe(key: str, value: str) -> str:
@@ -28,7 +34,7 @@ def _describe(key: str, value: str) -> str:
 
 def swept_parameter(records: list[dict]) -> str:
     """The input that varies most across ``records`` (nodes when several do)."""
-    varying = [k for k in _PARAMETERS if len({str(r.get(k)) for r in records}) > 1]
+    varying = [k for k in _PARAMETERS if len({str(_value(r, k)) for r in records}) > 1]
     if not varying:
         return "nodes"
     return "nodes" if "nodes" in varying else varying[0]
@@ -44,7 +50,7 @@ def sweep(records: list[dict], parameter: str | None = None):
     short, label = _PARAMETERS[parameter]
     groups: dict[tuple, list[dict]] = {}
     for rec in records:
-        key = tuple((k, str(rec.get(k))) for k in _PARAMETERS if k != parameter)
+        key = tuple((k, str(_value(rec, k))) for k in _PARAMETERS if k != parameter)
         groups.setdefault(key, []).append(rec)
     method = records[0]["method"]
     how = ("the Markov chain solved" if method == "exact" else
@@ -52,22 +58,22 @@ def sweep(records: list[dict], parameter: str | None = None):
     fig, ax = figure(f"Quorum unavailability against {short}", f"{len(records)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
     for g, (key, group) in enumerate(groups.items()):
-        group.sort(key=lambda r: r[parameter] or 0)
-        x = np.array([(r[parameter] or 0) * (100 if parameter == "common_cause" else 1) for r in group], float)
+        group.sort(key=lambda r: _value(r, parameter) or 0)
+        x = np.array([(_value(r, parameter) or 0) * (100 if parameter == "common_cause" else 1) for r in group], float)
         y = np.array([r["quorum_unavailability"] or np.nan for r in group])
         low = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[0] for r in group])
         high = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[1] for r in group])
         colour = colours[g % len(colours)]
-        varying = [_describe(k, v) for k, v in key if len({str(r.get(k)) for r in records}) > 1]
-        name = ", ".join(varying) or "estimate"
+        varying = [_describe(k, v) for k, v in key if len({str(_value(r, k)) for r in records}) > 1]
+        name = ", ".join(varying) or ("exact" if method == "exact" else "estimate")
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)
         exact = np.array([r["exact_quorum_unavailability"] or np.nan for r in group])
         if np.isfinite(exact).any() and method != "exact":
             ax.plot(x, exact, "s", mfc="none", mec=colour, ms=10, mew=2,
-                    label="exact" if name == "estimate" else f"exact ({name})")
+                    label="exact" if name in ("estimate", "exact") else f"exact ({name})")
     ax.set_yscale("log")
-    if parameter in ("nodes", "repair_crews"):
+    if parameter in ("nodes", "repair_crews", "zones"):
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -144,7 +150,7 @@ def nines_sweep(records: list[dict], parameter: str | None = None):
     parameter = parameter or swept_parameter(records)
     short, label = _PARAMETERS[parameter]
     fig, ax = figure(f"Write availability against {short}", f"{len(records)} points, {records[0]['method']}")
-    x = [r[parameter] for r in records]
+    x = [_value(r, parameter) for r in records]
     y = [-np.log10(r["unavailability"]) if r["unavailability"] else np.nan for r in records]
     ax.plot(x, y, "o-", color=BLUE, lw=2)
     ax.set_xlabel(label)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import IO, Annotated, Optional
 
 import typer
 
 from ..errors import ExitCode, InputError
 from ..units import format_duration, format_percent
-from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn, write_frame_csv
-
-MAX_ERRORS_SHOWN = 20
-
-
-class OnError(str, Enum):
-    skip = "skip"
-    fail = "fail"
+from .output import (
+    ChartOption,
+    FormatOption,
+    OnError,
+    OutputOption,
+    check_chart_path,
+    emit,
+    name_column,
+    report_row_errors,
+    row_names,
+    warn,
+    write_frame_csv,
+)
 
 
 def availability_command(
@@ -108,7 +112,7 @@ def availability_command(
         csv_write=lambda handle: write_csv_record(record, handle),
     )
     if chart is not None:
-        from ..charts import save
+        from ..charts import save, sibling
         from ..charts.availability import mttr_curve, nines_map
 
         goal_u = goal[1] if goal is not None else None
@@ -117,7 +121,7 @@ def availability_command(
         else:
             save(mttr_curve(float(result.mtbf_hours), float(result.mttr_hours), goal_u), chart)
             save(nines_map(goal_u, point=(float(result.mtbf_hours), float(result.mttr_hours))),
-                 _sibling(chart, "map"))
+                 sibling(chart, "map"))
     if check is not None and not record["meets_target"]:
         raise typer.Exit(ExitCode.PARTIAL)
 
@@ -157,25 +161,13 @@ def _single_table(console, result, check) -> None:
     console.print(f"Calendar: {result.calendar.describe()}.")
 
 
-def _sibling(path: str, suffix: str) -> str:
-    import os
-
-    root, ext = os.path.splitext(path)
-    return f"{root}-{suffix}{ext}"
-
-
 def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
     from ..batch import evaluate_availability_csv, read_csv
 
     handle: str | IO[str] = sys.stdin if source == "-" else source
     frame = read_csv(handle, "--csv")
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
-    for error in result.errors[:MAX_ERRORS_SHOWN]:
-        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
-    if len(result.errors) > MAX_ERRORS_SHOWN:
-        warn(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more bad rows")
-    if result.errors and on_error is OnError.fail:
-        raise InputError(f"--csv: {len(result.errors)} of {result.rows_read} rows have errors; nothing written")
+    report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table
     emit(
         fmt,
@@ -188,9 +180,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         from ..charts import save
         from ..charts.availability import ranking
 
-        label = next((c for c in table.columns if c.lower() == "name"), None)
-        names = table[label] if label else [f"row {i + 1}" for i in range(len(table))]
-        save(ranking(list(names), table["nines"].to_numpy(), goal[1] if goal is not None else None), chart)
+        save(ranking(row_names(table), table["nines"].to_numpy(), goal[1] if goal is not None else None), chart)
     code = ExitCode.OK
     if result.errors:
         warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")
@@ -207,7 +197,7 @@ def _batch_table(console, result) -> None:
 
     frame = result.table
     table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
-    label = next((c for c in frame.columns if c.lower() == "name"), None)
+    label = name_column(frame)
     table.add_column(label or "row")
     components = result.mode == "components"
     if components:

@@ -9,8 +9,18 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
-from .availability import MAX_ERRORS_SHOWN, OnError
-from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn
+from .output import (
+    ChartOption,
+    FormatOption,
+    OnError,
+    OutputOption,
+    check_chart_path,
+    emit,
+    name_column,
+    report_row_errors,
+    row_names,
+    warn,
+)
 
 ASSUMPTIONS = (
     "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
@@ -316,12 +326,7 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
     frame = read_csv(sys.stdin if source == "-" else source, "--csv")
     result = size_csv(frame, defaults, balancer)
-    for error in result.errors[:MAX_ERRORS_SHOWN]:
-        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
-    if len(result.errors) > MAX_ERRORS_SHOWN:
-        warn(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more bad rows")
-    if result.errors and on_error is OnError.fail:
-        raise InputError(f"--csv: {len(result.errors)} of {result.rows_read} rows have errors; nothing written")
+    report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table
     emit(
         fmt,
@@ -334,8 +339,7 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         from ..charts import save
         from ..charts.capacity import services
 
-        label = next((c for c in table.columns if c.lower() == "name"), None)
-        names = list(table[label]) if label else [f"row {i + 1}" for i in range(len(table))]
+        names = row_names(table)
         current = table["current_nodes"].astype("float64").to_numpy() if "current_nodes" in table else None
         save(services(names, table["nodes"].astype("float64").to_numpy(), list(table["binding_constraint"]),
                       current), chart)
@@ -358,7 +362,7 @@ def _batch_table(console, result) -> None:
 
     frame = result.table
     table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
-    label = next((c for c in frame.columns if c.lower() == "name"), None)
+    label = name_column(frame)
     table.add_column(label or "row")
     for name in ("rate/s", "nodes", "binding", "util", "p99"):
         table.add_column(name, justify="left" if name == "binding" else "right")

@@ -69,6 +69,35 @@ def check_chart_path(path: str | None) -> None:
         raise InputError(f"--chart: directory does not exist: {directory}")
 
 
+MAX_ERRORS_SHOWN = 20
+
+
+class OnError(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+def report_row_errors(errors: list, rows_read: int, on_error: OnError) -> None:
+    """Show a batch's bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything."""
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        warn(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
+    if errors and on_error is OnError.fail:
+        raise InputError(f"--csv: {len(errors)} of {rows_read} rows have errors; nothing written")
+
+
+def name_column(frame) -> str | None:
+    """The column that names a batch's rows (``name``, any case), if there is one."""
+    return next((c for c in frame.columns if str(c).lower() == "name"), None)
+
+
+def row_names(frame) -> list[str]:
+    """Each row's name, or ``row N`` without a name column."""
+    label = name_column(frame)
+    return [str(v) for v in frame[label]] if label else [f"row {i + 1}" for i in range(len(frame))]
+
+
 def resolve_format(fmt: Format | None, output: str | None) -> Format:
     """The explicit format, else one implied by the output file's extension, else table."""
     if fmt is not None:

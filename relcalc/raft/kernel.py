@@ -94,17 +94,6 @@ def _start_repair(who, t, status, node_next, ttr, replace_mean):
 
 
 @njit(cache=True)
-def _await_repair(who, t, status, node_next, ttr, replace_mean, crews, busy, queue, q_head, q_len):
-    """A node just failed: a free crew starts on it, or it joins the queue. Returns (busy, queue length)."""
-    if crews == 0 or busy < crews:
-        _start_repair(who, t, status, node_next, ttr, replace_mean)
-        return busy + 1, q_len
-    queue[(q_head + q_len) % queue.size] = who
-    node_next[who] = np.inf
-    return busy, q_len + 1
-
-
-@njit(cache=True)
 def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt,
               shock_mean, shock_per_zone, permanent, replace_mean, restart_every, restart_duration, trace_cap):
     """Simulate one chunk; returns (stats vector, outage histogram).
@@ -215,8 +204,13 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
                 destroyed += 1
             else:
                 status[who] = REPAIR
-            busy, q_len = _await_repair(who, t, status, node_next, ttr, replace_mean, crews, busy, queue, q_head,
-                                        q_len)
+            if crews == 0 or busy < crews:
+                busy += 1
+                _start_repair(who, t, status, node_next, ttr, replace_mean)
+            else:
+                queue[(q_head + q_len) % n] = who
+                q_len += 1
+                node_next[who] = np.inf
         elif kind == 1 and status[who] == RESTART:  # a restart ends
             status[who] = UP
             node_next[who] = t + remaining[who]
@@ -245,8 +239,13 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
             for i in range(n):
                 if status[i] == UP and (not shock_per_zone or zone_of[i] == who):
                     status[i] = REPAIR
-                    busy, q_len = _await_repair(i, t, status, node_next, ttr, replace_mean, crews, busy, queue,
-                                                q_head, q_len)
+                    if crews == 0 or busy < crews:
+                        busy += 1
+                        _start_repair(i, t, status, node_next, ttr, replace_mean)
+                    else:
+                        queue[(q_head + q_len) % n] = i
+                        q_len += 1
+                        node_next[i] = np.inf
         else:  # the rolling restart reaches its next node
             if status[restart_node] == UP:
                 stats[RESTARTS] += 1

@@ -13,21 +13,12 @@ nothing of general diagrams or sharing.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
+from timing import best_of
 
 from relcalc.rbd import Component, KofN, Parallel, Series, System, Use, evaluate
 from relcalc.rbd.evaluate import k_of_n
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def components(n: int, rng) -> dict[str, Component]:

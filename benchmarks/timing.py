@@ -17,3 +17,13 @@ def median_seconds(command: list[str], runs: int, *, warm_up: bool = True) -> fl
         subprocess.run(command, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    """Shortest wall time of ``repeats`` calls of ``fn`` in this process."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)

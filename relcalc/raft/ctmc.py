@@ -28,9 +28,9 @@ the lost states removed, by ``expm_multiply``.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -55,12 +55,15 @@ class Chain:
     start: int = 0  # all up
 
     def generator(self):
-        from scipy.sparse import coo_matrix
+        """(Q as a sparse matrix, exit rate of each state); built once, then shared by every solve."""
+        return self._generator
+
+    @cached_property
+    def _generator(self):
+        from scipy.sparse import coo_matrix, diags
 
         off = coo_matrix((self.rate, (self.source, self.target)), shape=(self.size, self.size)).tocsr()
         out = np.asarray(off.sum(axis=1)).ravel()
-        from scipy.sparse import diags
-
         return (off - diags(out)).tocsr(), out
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -218,13 +221,11 @@ def first_passage(chain: Chain, target: np.ndarray) -> float | None:
     if not target.any():
         return None
     q, _ = chain.generator()
-    keep = np.flatnonzero(~target)
     if target[chain.start]:
         return 0.0
     # states that can reach the target; others would make the system singular
     reach = np.zeros(chain.size, bool)
-    rev = q.T.tocsr()
-    rev.data = np.abs(rev.data)
+    rev = abs(q.T).tocsr()  # a copy: the shared generator stays as it is
     for t in np.flatnonzero(target):
         if not reach[t]:
             order = breadth_first_order(rev, t, directed=True, return_predecessors=False)
@@ -243,8 +244,6 @@ def _flow_into(chain: Chain, pi: np.ndarray, target: np.ndarray) -> float:
 
 
 def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = True) -> ChainSolution:
-    from scipy.sparse.linalg import expm_multiply
-
     pi = steady_state(chain)
     lost = chain.lost
     unavailable = float(pi[lost].sum())

@@ -244,8 +244,12 @@ def simulate(
     target_rel_error: float | None = None,
     max_seconds: float | None = None,
     progress: Callable[[float, float], None] | None = None,
+    truth: ExactQuorum | None = None,
 ) -> RaftResult:
     """Simulate ``model`` for ``years`` (or until ``target_rel_error`` on quorum unavailability).
+
+    ``truth``, the exact values to show beside the estimates, is worked out
+    here unless the caller already has it.
 
     With a target, chunks of up to 1,000 years run in waves of 32 until the
     interval's half-width is within ``target_rel_error`` of the estimate, or
@@ -330,7 +334,7 @@ def simulate(
                      else Estimate(None, None, None)),
         outage_percentiles_hours=_percentiles(hist),
         losses_observed=losses_observed,
-        exact=exact(model, YEAR_HOURS),
+        exact=truth if truth is not None else exact(model, YEAR_HOURS),
         stopped=stopped,
         notes=tuple(notes),
         outage_histogram=hist,

@@ -107,21 +107,30 @@ def exact(model: RaftModel, year_hours: float = 8760.0, max_states: int = SIDE_S
     unlimited repair, independent nodes and nothing else coupling them, the
     binomial steady state, loss frequency and mean outage still hold.
     """
-    if model.markovian:
-        from .ctmc import build, solve
+    return exact_with_chain(model, year_hours, max_states)[0]
 
+
+def exact_with_chain(model: RaftModel, year_hours: float = 8760.0, max_states: int = SIDE_STATES):
+    """:func:`exact` and the chain it solved (None where it built none), for callers that sample it too."""
+    if model.markovian:
         from ..errors import InputError
+        from .ctmc import build, solve
 
         try:
             chain = build(model, max_states=max_states)
         except InputError:  # too large to build quickly: no exact value beside a simulation
-            return ExactQuorum(None, None, None, None, None)
+            return ExactQuorum(None, None, None, None, None), None
         sol = solve(chain, year_hours)
         return ExactQuorum(
             sol.quorum_unavailability, sol.losses_per_hour, sol.mean_outage_hours, sol.mttf_hours,
             sol.loss_within_year, sol.data_loss_per_hour if model.permanent > 0 else None,
             sol.mttdl_hours if model.permanent > 0 else None, sol.outage_percentiles_hours, "ctmc",
-        )
+        ), chain
+    return _insensitive(model), None
+
+
+def _insensitive(model: RaftModel) -> ExactQuorum:
+    """The binomial figures, which hold for any laws when nothing couples the nodes."""
     coupled = (model.zone_failures or model.common_cause > 0 or model.permanent > 0
                or model.restart_every is not None or 0 < model.crews < model.nodes)
     if coupled:

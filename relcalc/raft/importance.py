@@ -186,8 +186,7 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
              max_seconds: float | None = 60.0, max_cycles: int = 50_000_000) -> RareEstimate:
     """Run batches of biased and unbiased cycles until the time share's interval is tight enough."""
     pointer, target, rate, failure = chain.csr()
-    out = np.zeros(chain.size)
-    np.add.at(out, chain.source, chain.rate)
+    out = chain.generator()[1]
     rare = np.asarray(rare, dtype=np.bool_)
     if not rare.any() or rare[chain.start]:
         raise ValueError("the rare set must be reachable and exclude the all-up state")
@@ -240,7 +239,6 @@ def warm_up() -> None:
 
     chain = build(RaftModel(nodes=3))
     pointer, target, rate, failure = chain.csr()
-    out = np.zeros(chain.size)
-    np.add.at(out, chain.source, chain.rate)
+    out = chain.generator()[1]
     _biased_cycles(1, 10, pointer, target, rate, failure, out, chain.lost, 0, BIAS)
     _plain_cycles(1, 10, pointer, target, rate, out, chain.lost, 0)

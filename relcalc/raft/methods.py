@@ -19,7 +19,7 @@ import math
 
 from ..errors import InputError
 from .engine import YEAR_HOURS, Estimate, RaftResult, simulate
-from .exact import SIDE_STATES, ExactQuorum, exact
+from .exact import SIDE_STATES, ExactQuorum, exact_with_chain
 from .model import RaftModel
 
 METHODS = ("auto", "crude", "importance", "exact")
@@ -101,7 +101,8 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     from .ctmc import MAX_STATES
 
     # the chain only informs a crude run; it is the answer for exact and importance
-    truth = exact(model, YEAR_HOURS, MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
+    truth, chain = exact_with_chain(model, YEAR_HOURS,
+                                    MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen == "crude":
         if method == "auto":
@@ -111,10 +112,10 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
             if truth.losses_per_hour:
                 budget = max(years, 4.0 * 2.0 * (1.96 / rel) ** 2 / (truth.losses_per_hour * YEAR_HOURS))
             result = simulate(model, years=budget, seed=seed, workers=workers, target_rel_error=rel,
-                              max_seconds=max_seconds or 60.0, progress=progress)
+                              max_seconds=max_seconds or 60.0, progress=progress, truth=truth)
             return _with(result, notes=result.notes + ("auto chose crude sampling",))
         result = simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
-                          max_seconds=max_seconds, progress=progress)
+                          max_seconds=max_seconds, progress=progress, truth=truth)
         why = model.why_not_markovian()
         if why:
             note = (f"only crude sampling applies ({why}): importance sampling and the exact chain need "
@@ -130,7 +131,7 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     ]
     if chosen == "exact":
         return _exact_result(model, truth, elections, seed, notes)
-    return _importance_result(model, truth, elections, seed, target_rel_error, max_seconds, notes, method)
+    return _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes, method)
 
 
 def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str]) -> RaftResult:
@@ -156,12 +157,11 @@ def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes:
     )
 
 
-def _importance_result(model, truth, elections, seed, target_rel_error, max_seconds, notes, asked) -> RaftResult:
-    from .ctmc import build
+def _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes,
+                       asked) -> RaftResult:
     from .importance import estimate, warm_up
 
     warm_up()
-    chain = build(model)
     rel = target_rel_error or 0.05
     quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
     share = _triple(quorum.share)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..units import format_duration
-from .style import BLUE, GREEN, ORANGE, TARGET, figure, nines_axis, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, figure, joint_legend, nines_axis, second_axis, styled
 
 HOURS_PER_YEAR = 8760.0
 
@@ -33,15 +33,11 @@ def mttr_curve(mtbf_hours: float, mttr_hours: float, target_unavailability: floa
     ax.set_xlabel("MTTR (hours, log scale)")
     ax.set_ylabel("availability")
     nines_axis(ax.yaxis)
-    twin = ax.twinx()
+    twin = second_axis(ax, "downtime per year (hours, log scale)")
     downtime = mttr / (mtbf_hours + mttr) * HOURS_PER_YEAR
     twin.plot(mttr, downtime, color=ORANGE, lw=2, ls=":", label="downtime per year")
     twin.set_yscale("log")
-    twin.set_ylabel("downtime per year (hours, log scale)")
-    twin.grid(False)
-    lines = ax.get_legend_handles_labels()
-    extra = twin.get_legend_handles_labels()
-    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="upper right")
+    joint_legend(ax, twin, "upper right")
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend, second_axis, styled
 
 
 @styled
@@ -73,13 +73,9 @@ def growth(projection):
     ax.plot(months[added], projection.nodes_needed[added], "^", color=GREEN, ms=8, label="add nodes")
     ax.set_xlabel("month")
     ax.set_ylabel("nodes")
-    twin = ax.twinx()
+    twin = second_axis(ax, "request rate (req/s)")
     twin.plot(months, projection.rate, ":", color=ORANGE, lw=2, label="request rate")
-    twin.set_ylabel("request rate (req/s)")
-    twin.grid(False)
-    handles = ax.get_legend_handles_labels()
-    extra = twin.get_legend_handles_labels()
-    ax.legend(handles[0] + extra[0], handles[1] + extra[1], loc="upper left")
+    joint_legend(ax, twin, "upper left")
     return fig
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..rbd.model import KofN, Parallel, Series, Standby, System, Use
-from .style import BLUE, ORANGE, SKY, VERMILION, figure, styled
+from ..rbd.model import KofN, Series, Standby, System, Use
+from .style import BLUE, ORANGE, SKY, VERMILION, figure, second_axis, styled
 
 LEAF_W, LEAF_H, MARGIN = 1.8, 1.0, 0.45
 
@@ -140,12 +140,10 @@ def pareto(result, top: int = 15):
     ax.set_ylabel("downtime removed (minutes per year)")
     ax.set_xlabel("component instance")
     if items:
-        twin = ax.twinx()
+        twin = second_axis(ax, "cumulative share of system downtime (%)")
         total = result.unavailability * year * 60
         twin.plot(range(len(items)), np.minimum(np.cumsum(minutes) / total * 100, 100), "o-", color=VERMILION,
                   lw=2, label="cumulative share of downtime")
         twin.set_ylim(0, 105)
-        twin.set_ylabel("cumulative share of system downtime (%)")
-        twin.grid(False)
         twin.legend(loc="center right")
     return fig

@@ -83,6 +83,21 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=11)
 
 
+def second_axis(ax, label: str):
+    """A right-hand y axis sharing ``ax``'s x axis, labelled, without a second grid."""
+    twin = ax.twinx()
+    twin.set_ylabel(label)
+    twin.grid(False)
+    return twin
+
+
+def joint_legend(ax, twin, loc: str) -> None:
+    """One legend on ``ax`` for the lines of both axes."""
+    handles, labels = ax.get_legend_handles_labels()
+    more_handles, more_labels = twin.get_legend_handles_labels()
+    ax.legend(handles + more_handles, labels + more_labels, loc=loc)
+
+
 def percent_label(nines: float) -> str:
     """An availability given in nines as a percentage: 3 -> 99.9%, 4.5 -> 99.997%."""
     u = 10.0 ** (-nines)
@@ -130,4 +145,5 @@ def sibling(path: str, suffix: str) -> str:
     return f"{root}-{suffix}{ext}"
 
 
-__all__ = ["PALETTE", "figure", "nines_axis", "percent_label", "save", "sibling", "styled"]
+__all__ = ["PALETTE", "figure", "joint_legend", "nines_axis", "percent_label", "save", "second_axis", "sibling",
+           "styled"]

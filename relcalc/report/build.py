@@ -208,28 +208,16 @@ def build(spec: ServiceSpec, root: str) -> dict:
 def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     from ..charts.raft import outages, sweep, timeline
     from ..raft.engine import trace
-    from ..raft.methods import analyse
 
     model = spec.raft
-    run = analyse(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
-                  target_rel_error=spec.raft_rel_error, max_seconds=60.0)
+    run = _analyse(spec, model)
     rec = run.to_dict()
     section = Section("raft", "Raft store", (
         f"A {model.nodes}-node Raft cluster (quorum {model.quorum}); writes need a majority serving and a "
         f"leader. Method: {rec['method']}" + (f", seed {spec.seed}" if rec["method"] != "exact" else "") + "."))
     charts.add(section, "raft-year", "A sample year", timeline(trace(model, seed=spec.seed), f"; seed {spec.seed}"))
     sizes = sorted({max(1, model.nodes - 2), model.nodes, model.nodes + 2})
-    points = []
-    for n in sizes:
-        layout = None
-        if len(model.zones) > 1:
-            from ..raft.model import round_robin_layout
-
-            layout = round_robin_layout(n, min(len(model.zones), n))
-        other = model if n == model.nodes else model.with_(nodes=n, layout=layout)
-        points.append(run if n == model.nodes else analyse(other, method=spec.raft_method, years=spec.raft_years,
-                                                            seed=spec.seed, target_rel_error=spec.raft_rel_error,
-                                                            max_seconds=60.0))
+    points = [run if n == model.nodes else _analyse(spec, _resized(model, n)) for n in sizes]
     charts.add(section, "raft-sizes", "Quorum unavailability by cluster size", sweep([p.to_dict() for p in points]))
     if run.outage_histogram is not None and run.outage_histogram.sum() > 0:
         charts.add(section, "raft-outages", "Outage durations", outages(run.outage_histogram))
@@ -264,6 +252,22 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
         "the store is in series with the block diagram: the service needs both",
     ] + list(rec["notes"])
     return {"section": section, "unavailability": rec["unavailability"] or 0.0, "record": rec}
+
+
+def _analyse(spec: ServiceSpec, model):
+    """The store analysed the way the spec asks (method, years, seed, precision)."""
+    from ..raft.methods import analyse
+
+    return analyse(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
+                   target_rel_error=spec.raft_rel_error, max_seconds=60.0)
+
+
+def _resized(model, nodes: int):
+    """The same store with ``nodes`` nodes, dealt round robin over as many of its zones as they fill."""
+    from ..raft.model import round_robin_layout
+
+    zones = len(model.zones)
+    return model.with_(nodes=nodes, layout=round_robin_layout(nodes, min(zones, nodes)) if zones > 1 else None)
 
 
 def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
@@ -331,23 +335,16 @@ def _improvements(spec: ServiceSpec, result, u_store: float, store, year_hours: 
                                  f"{_hours(comp.mttr_hours / 2)})", before,
                                  _combine(u, u_store)[1] * year_hours))
     if store is not None:
-        from ..raft.methods import analyse
-
         model = spec.raft
         options = [(f"grow the Raft store from {model.nodes} to {model.nodes + 2} nodes",
-                    model.with_(nodes=model.nodes + 2, layout=None)),
+                    _resized(model, model.nodes + 2)),
                    (f"halve the store nodes' MTTR ({_hours(model.ttr.mean)} to {_hours(model.ttr.mean / 2)})",
                     model.with_(ttr=type(model.ttr)(model.ttr.kind, model.ttr.mean / 2, model.ttr.shape)))]
         if model.crews:
             crews = f"{model.crews} crew" + ("s" if model.crews > 1 else "")
             options.append((f"repair store nodes in parallel (now {crews})", model.with_(crews=0)))
         for action, other in options:
-            if len(other.zones) > 1 and other.nodes != model.nodes:
-                from ..raft.model import round_robin_layout
-
-                other = other.with_(layout=round_robin_layout(other.nodes, len(model.zones)))
-            run = analyse(other, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
-                          target_rel_error=spec.raft_rel_error, max_seconds=60.0)
+            run = _analyse(spec, other)
             found.append(Improvement(action, before,
                                      _combine(result.unavailability, run.write_unavailability.value or 0.0)[1]
                                      * year_hours))

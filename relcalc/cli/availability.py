@@ -16,6 +16,7 @@ from .output import (
     OutputOption,
     check_chart_path,
     emit,
+    facts_table,
     name_column,
     report_row_errors,
     row_names,
@@ -134,9 +135,7 @@ def _hours(hours: float) -> str:
 def _single_table(console, result, check) -> None:
     from rich.table import Table
 
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table = facts_table()
     u = float(result.unavailability)
     solved = result.solved_for
     if result.mtbf_hours is not None:

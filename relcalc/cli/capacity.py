@@ -16,6 +16,7 @@ from .output import (
     OutputOption,
     check_chart_path,
     emit,
+    facts_table,
     name_column,
     report_row_errors,
     row_names,
@@ -250,9 +251,7 @@ def _single_table(console, record: dict, projection) -> None:
         head.add_row(name, ("-" if value is None else f"{value:,}") + mark)
     console.print(head)
     console.print(f"Answer: [bold]{record['nodes']:,} nodes[/bold] (binding: {record['binding_constraint']})")
-    facts = Table(show_header=False, box=None, pad_edge=False)
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts = facts_table()
     facts.add_row("Request rate R", f"{record['rate_per_second']:,.6g}/s")
     facts.add_row("Node throughput T", f"{record['node_throughput_per_second']:,.6g}/s")
     facts.add_row("Work C = R/T", f"{record['capacity_c']:,.4g} nodes")
@@ -455,9 +454,7 @@ def _fit_table(console, record: dict, data: dict) -> None:
 
     from ..capacity.usl import usl_throughput
 
-    facts = Table(show_header=False, box=None, pad_edge=False)
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts = facts_table()
     facts.add_row("lambda (one node)", f"{record['node_throughput_per_second']:,.6g}/s")
     facts.add_row("sigma (contention)", f"{record['sigma']:.4g}")
     facts.add_row("kappa (coherency)", f"{record['kappa']:.4g}")

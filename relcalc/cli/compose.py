@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..units import format_duration, format_percent
-from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, facts_table
 
 ASSUMPTIONS = (
     "components fail and are repaired independently, each with its own repair crew",
@@ -187,9 +187,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     from rich.table import Table
     from rich.tree import Tree
 
-    summary = Table(show_header=False, box=None, pad_edge=False)
-    summary.add_column(style="bold")
-    summary.add_column()
+    summary = facts_table()
     summary.add_row("Availability", format_percent(result.availability, result.unavailability))
     summary.add_row("Unavailability", f"{result.unavailability:.4g}")
     summary.add_row("Nines", f"{result.nines:.2f}")

@@ -214,6 +214,16 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
 _CSV_SLICE_ROWS = 100_000
 
 
+def facts_table():
+    """A two-column rich table of labelled figures (label in bold), as every command's summary uses."""
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    return table
+
+
 def make_console(handle: IO[str]):
     """A rich Console for ``handle``: styled on a terminal, plain 80 columns otherwise."""
     from rich.console import Console

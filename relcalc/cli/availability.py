@@ -14,13 +14,13 @@ from .output import (
     FormatOption,
     OnError,
     OutputOption,
+    batch_exit_code,
     check_chart_path,
     emit,
     facts_table,
     name_column,
     report_row_errors,
     row_names,
-    warn,
     write_frame_csv,
 )
 
@@ -180,15 +180,10 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         from ..charts.availability import ranking
 
         save(ranking(row_names(table), table["nines"].to_numpy(), goal[1] if goal is not None else None), chart)
-    code = ExitCode.OK
-    if result.errors:
-        warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")
-        code = ExitCode.PARTIAL
+    shortfalls = []
     if "meets_target" in table and not table["meets_target"].all():
-        missed = int((~table["meets_target"]).sum())
-        warn(f"{missed} of {len(table)} rows miss the target")
-        code = ExitCode.PARTIAL
-    return int(code)
+        shortfalls.append(f"{int((~table['meets_target']).sum())} of {len(table)} rows miss the target")
+    return batch_exit_code(result.errors, result.rows_read, shortfalls)
 
 
 def _batch_table(console, result) -> None:

@@ -15,6 +15,7 @@ from .output import (
     OnError,
     OutputOption,
     check_chart_path,
+    batch_exit_code,
     emit,
     facts_table,
     name_column,
@@ -342,17 +343,13 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         current = table["current_nodes"].astype("float64").to_numpy() if "current_nodes" in table else None
         save(services(names, table["nodes"].astype("float64").to_numpy(), list(table["binding_constraint"]),
                       current), chart)
-    code = ExitCode.OK
-    if result.errors:
-        warn(f"skipped {len(result.errors)} of {result.rows_read} rows with errors")
-        code = ExitCode.PARTIAL
+    shortfalls = []
     if result.unreachable:
-        warn(f"{result.unreachable} of {len(table)} rows cannot meet their targets at any size (see the note column)")
-        code = ExitCode.PARTIAL
+        shortfalls.append(
+            f"{result.unreachable} of {len(table)} rows cannot meet their targets at any size (see the note column)")
     if result.short:
-        warn(f"{result.short} of {len(table)} rows have fewer current_nodes than they need")
-        code = ExitCode.PARTIAL
-    return int(code)
+        shortfalls.append(f"{result.short} of {len(table)} rows have fewer current_nodes than they need")
+    return batch_exit_code(result.errors, result.rows_read, shortfalls)
 
 
 def _batch_table(console, result) -> None:

@@ -87,6 +87,16 @@ def report_row_errors(errors: list, rows_read: int, on_error: OnError) -> None:
         raise InputError(f"--csv: {len(errors)} of {rows_read} rows have errors; nothing written")
 
 
+def batch_exit_code(errors: list, rows_read: int, shortfalls: list[str]) -> int:
+    """Exit 3 (with a line on stderr each) when rows were skipped or some rows fall short; else 0."""
+    from ..errors import ExitCode
+
+    lines = ([f"skipped {len(errors)} of {rows_read} rows with errors"] if errors else []) + shortfalls
+    for line in lines:
+        warn(line)
+    return int(ExitCode.PARTIAL if lines else ExitCode.OK)
+
+
 def name_column(frame) -> str | None:
     """The column that names a batch's rows (``name``, any case), if there is one."""
     return next((c for c in frame.columns if str(c).lower() == "name"), None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 
 import matplotlib
 
@@ -22,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
+from ..files import atomic_path  # noqa: E402
 
 #: Okabe and Ito (2008), colour-blind-safe qualitative palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -120,23 +120,9 @@ def save(fig: Figure, path: str) -> None:
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
         raise InputError(f"--chart: {path!r} must end in .png, .svg or .pdf")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise InputError(f"--chart: directory does not exist: {directory}")
     metadata = {"Date": None} if ext == ".svg" else ({"CreationDate": None} if ext == ".pdf" else {})
-    fd, tmp = tempfile.mkstemp(prefix=".relcalc-", suffix=ext, dir=directory)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context(_RC):
-            fig.savefig(tmp, dpi=DPI, format=ext[1:], metadata=metadata)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, option="--chart", suffix=ext) as tmp, matplotlib.rc_context(_RC):
+        fig.savefig(tmp, dpi=DPI, format=ext[1:], metadata=metadata)
 
 
 def sibling(path: str, suffix: str) -> str:

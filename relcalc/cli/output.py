@@ -8,10 +8,8 @@ rich is imported only when a table is rendered.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from enum import Enum
 from typing import IO, Annotated, Any, Callable, Iterator, Optional
@@ -19,6 +17,8 @@ from typing import IO, Annotated, Any, Callable, Iterator, Optional
 import typer
 
 from ..errors import InputError
+from ..files import atomic_text, write_csv_records
+from ..results import plain
 
 
 class Format(str, Enum):
@@ -121,52 +121,17 @@ def resolve_format(fmt: Format | None, output: str | None) -> Format:
 
 @contextmanager
 def open_output(output: str | None) -> Iterator[IO[str]]:
-    """Yield stdout, or a temporary file next to ``output`` that replaces it on success.
+    """Yield stdout, or a stream whose contents replace ``output`` only on success.
 
-    An exception (or Ctrl-C) inside the block removes the temporary file, so a
-    failed run never leaves a half-written output behind.
+    An exception (or Ctrl-C) inside the block leaves ``output`` as it was, so
+    a failed run never leaves a half-written output behind.
     """
     if not output or output == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise InputError(f"--output: directory does not exist: {directory}")
-    if os.path.isdir(output):
-        raise InputError(f"--output: {output} is a directory")
-    fd, tmp = tempfile.mkstemp(prefix=".relcalc-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def default_mode() -> int:
-    """The permissions a new file gets here (0666 less the umask); mkstemp's are 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def plain(value: Any) -> Any:
-    """Turn numpy scalars and arrays into JSON-ready Python values; non-finite floats become null."""
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
+    with atomic_text(output, option="--output") as handle:
+        yield handle
 
 
 def write_json(data: Any, handle: IO[str]) -> None:
@@ -176,12 +141,7 @@ def write_json(data: Any, handle: IO[str]) -> None:
 
 def write_csv_record(record: dict[str, Any], handle: IO[str]) -> None:
     """One header line and one value line; floats keep all their digits."""
-    import csv
-
-    writer = csv.writer(handle, lineterminator="\n")
-    record = plain(record)
-    writer.writerow(record.keys())
-    writer.writerow("" if v is None else v for v in record.values())
+    write_csv_records(handle, [record])
 
 
 def write_frame_csv(frame, handle: IO[str]) -> None:

@@ -10,15 +10,13 @@ into place at the end, so a failure leaves no partial report.
 from __future__ import annotations
 
 import base64
-import csv
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..files import atomic_directory, write_csv
 from ..units import format_duration, format_percent
 from .spec import ServiceSpec
 
@@ -76,10 +74,7 @@ def _table(root: str, section: Section, name: str, title: str, columns: list[str
     os.makedirs(os.path.join(root, "tables"), exist_ok=True)
     path = os.path.join(root, "tables", f"{name}.csv")
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow(["" if v is None else (v["raw"] if isinstance(v, dict) else v) for v in row])
+        write_csv(handle, columns, ([v["raw"] if isinstance(v, dict) else v for v in row] for row in rows))
     shown = [[v["text"] if isinstance(v, dict) else ("-" if v is None else v) for v in row] for row in rows]
     section.tables.append({"title": title, "columns": columns, "rows": shown, "csv": f"tables/{name}.csv"})
 
@@ -401,25 +396,7 @@ def write_report(spec_path: str, out_dir: str) -> dict:
             raise InputError(f"-o: {out_dir} exists and is not a directory")
         if os.listdir(target) and not os.path.exists(os.path.join(target, MARKER)):
             raise InputError(f"-o: {out_dir} is not empty and holds no relcalc report; choose another directory")
-    work = tempfile.mkdtemp(prefix=".relcalc-report-", dir=parent)
-    try:
+    with atomic_directory(target, option="-o") as work:
         context = build(spec, work)
         render(context, work)
-        mask = os.umask(0)
-        os.umask(mask)
-        for base, dirs, files in os.walk(work):
-            os.chmod(base, 0o777 & ~mask)
-            for f in files:
-                os.chmod(os.path.join(base, f), 0o666 & ~mask)
-        old = None
-        if os.path.exists(target):
-            old = tempfile.mkdtemp(prefix=".relcalc-old-", dir=parent)
-            os.rmdir(old)
-            os.replace(target, old)
-        os.replace(work, target)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return context

@@ -115,21 +115,27 @@ def min_mtbf_for_target(mttr_hours, target_availability, target_unavailability):
     return mttr_hours * target_availability / target_unavailability
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AvailabilityResult:
     """Availability figures for one component or a vector of them.
 
     ``mtbf_hours`` and ``mttr_hours`` are None for a bare budget (a target
     availability with no component behind it). Fields are floats or arrays of
-    one common shape.
+    one common shape. Downtime per period is ``unavailability`` times the
+    period's length in the result's calendar.
     """
 
-    availability: Any
-    unavailability: Any
+    RECORD_PROPERTIES = ("nines", "failure_frequency_per_year", "downtime_per_year_hours",
+                         "downtime_per_quarter_hours", "downtime_per_month_hours", "downtime_per_week_hours",
+                         "downtime_per_day_hours", "year_days", "solved_for")
+    RECORD_OMIT_NONE = ("mtbf_hours", "mttr_hours", "failure_frequency_per_year", "solved_for")
+
     mtbf_hours: Any = None
     mttr_hours: Any = None
-    calendar: Calendar = field(default_factory=Calendar)
-    solved_for: str | None = None  #: "mttr" or "mtbf" when inverse-solved
+    availability: Any
+    unavailability: Any
+    calendar: Calendar = field(default_factory=Calendar, metadata={"record": False})
+    solved_for: str | None = field(default=None, metadata={"record": False})  #: "mttr" or "mtbf" when inverse-solved
 
     @property
     def nines(self):
@@ -146,9 +152,33 @@ class AvailabilityResult:
         per_hour = self.failure_frequency_per_hour
         return None if per_hour is None else per_hour * self.calendar.year_hours
 
+    @property
+    def year_days(self) -> float:
+        return self.calendar.year_days
+
     def downtime_hours(self, period: str):
         """Expected downtime in one period ("year", "quarter", "month", "week", "day")."""
         return self.unavailability * self.calendar.periods_hours[period]
+
+    @property
+    def downtime_per_year_hours(self):
+        return self.downtime_hours("year")
+
+    @property
+    def downtime_per_quarter_hours(self):
+        return self.downtime_hours("quarter")
+
+    @property
+    def downtime_per_month_hours(self):
+        return self.downtime_hours("month")
+
+    @property
+    def downtime_per_week_hours(self):
+        return self.downtime_hours("week")
+
+    @property
+    def downtime_per_day_hours(self):
+        return self.downtime_hours("day")
 
     def downtime_table(self) -> dict[str, Any]:
         return {period: self.downtime_hours(period) for period in self.calendar.periods_hours}
@@ -156,24 +186,6 @@ class AvailabilityResult:
     def meets(self, target_unavailability: float):
         """True where the unavailability is within the target's."""
         return self.unavailability <= target_unavailability
-
-    def to_dict(self) -> dict[str, Any]:
-        """Scalar results as a flat dict whose keys carry their units."""
-        out: dict[str, Any] = {}
-        if self.mtbf_hours is not None:
-            out["mtbf_hours"] = self.mtbf_hours
-            out["mttr_hours"] = self.mttr_hours
-        out["availability"] = self.availability
-        out["unavailability"] = self.unavailability
-        out["nines"] = self.nines
-        if self.mtbf_hours is not None:
-            out["failure_frequency_per_year"] = self.failure_frequency_per_year
-        for period, hours in self.downtime_table().items():
-            out[f"downtime_per_{period}_hours"] = hours
-        out["year_days"] = self.calendar.year_days
-        if self.solved_for:
-            out["solved_for"] = self.solved_for
-        return out
 
 
 def analyze(mtbf_hours, mttr_hours, *, calendar: Calendar | None = None) -> AvailabilityResult:

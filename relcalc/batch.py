@@ -18,6 +18,7 @@ import pandas as pd
 
 from .availability import Calendar, analyze, budget
 from .errors import InputError
+from .results import record
 from .units import DURATION_UNITS, NUMBER, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
 
 _DURATION_HEADER = re.compile(r"^(mtbf|mttr)(?:_(?:in_)?([a-z]+))?$")
@@ -240,7 +241,7 @@ def evaluate_availability_csv(
 
     out: dict[str, Any] = {c: keep[c] for c in keep.columns}
     if result is not None:
-        for key, value in result.to_dict().items():
+        for key, value in record(result, json_ready=False).items():
             if key != "year_days":
                 out[key] = value
         if targets is not None:

@@ -15,7 +15,10 @@ Rules of :func:`record`:
 - a nested result (a dataclass field) is flattened into the same record
   when marked ``metadata={"flatten": True}``, else kept as a nested dict;
 - names listed in the class attribute ``RECORD_PROPERTIES`` add derived
-  figures (properties) after the fields;
+  figures (properties) after the fields (a field excluded above may be
+  listed there to place it last);
+- a field or property named in the class attribute ``RECORD_OMIT_NONE`` is
+  left out when it is None (a figure that does not apply to this result);
 - numpy scalars and arrays become Python numbers and lists; a float that is
   not finite becomes None (JSON has no infinity), so overflow is never
   printed as a number.
@@ -92,29 +95,43 @@ def plain(value: Any) -> Any:
     return value
 
 
-def record(result: Any) -> dict[str, Any]:
-    """A JSON-ready dict of any result dataclass, by the rules in this module's docstring."""
+def record(result: Any, *, json_ready: bool = True) -> dict[str, Any]:
+    """A dict of any result dataclass, by the rules in this module's docstring.
+
+    With ``json_ready=False`` values are kept as they are (numpy arrays stay
+    arrays), for callers that build tables from them.
+    """
     out: dict[str, Any] = {}
-    _into(result, out)
+    _into(result, out, plain if json_ready else _same)
     return out
 
 
-def _into(result: Any, out: dict[str, Any]) -> None:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _into(result: Any, out: dict[str, Any], convert) -> None:
+    omit_none = getattr(type(result), "RECORD_OMIT_NONE", ())
     for f in dataclasses.fields(result):
         if f.name.startswith("_") or not f.metadata.get("record", True):
             continue
         value = getattr(result, f.name)
+        if value is None and f.name in omit_none:
+            continue
         if isinstance(value, Interval):
-            out[f.name] = plain(value.value)
-            out[f"{f.name}_ci95"] = plain(value.bounds)
+            out[f.name] = convert(value.value)
+            out[f"{f.name}_ci95"] = convert(value.bounds)
             if value.method:
                 out[f"{f.name}_interval"] = value.method
         elif f.metadata.get("flatten") and dataclasses.is_dataclass(value):
-            _into(value, out)
+            _into(value, out, convert)
         else:
-            out[f.name] = plain(value)
+            out[f.name] = convert(value)
     for name in getattr(type(result), "RECORD_PROPERTIES", ()):
-        out[name] = plain(getattr(result, name))
+        value = getattr(result, name)
+        if value is None and name in omit_none:
+            continue
+        out[name] = convert(value)
 
 
 __all__ = ["Interval", "plain", "record"]

@@ -18,9 +18,14 @@ def test_web_service_sample(run):
     a = 0.99999 * (50000 / 50002) * (1 - u_app**3) * (3 * a_db**2 - 2 * a_db**3)
     assert data["availability"] == pytest.approx(a, rel=1e-13)
     assert data["importance"][0]["name"] == "lb"
-    assert set(data["importance"][0]) == {
-        "name", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth", "improvement_potential",
+    lb = data["importance"][0]
+    assert set(lb) == {
+        "name", "unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth",
+        "improvement_potential",
     }
+    assert lb["unavailability"] == pytest.approx(2 / 50002, rel=1e-15)  # MTTR / (MTBF + MTTR) of lb
+    # lb is in series with everything: Birnbaum = A_system / A_lb
+    assert lb["birnbaum"] == pytest.approx(a / (50000 / 50002), rel=1e-13)
     for key in ("unavailability", "nines", "failure_frequency_per_hour", "mtbf_hours", "mttr_hours", "downtime_per_year_hours"):
         assert key in data
     assert data["frequency_excludes"] == ["power"]

@@ -8,6 +8,7 @@ from typing import IO, Annotated, Optional
 import typer
 
 from ..errors import ExitCode, InputError
+from ..results import record as to_record
 from ..units import format_duration, format_percent
 from .output import (
     ChartOption,
@@ -98,7 +99,7 @@ def availability_command(
     else:
         raise InputError("give --mtbf and --mttr (or --failure-rate and --repair-rate), a --target, or --csv FILE")
 
-    record = result.to_dict()
+    record = to_record(result)
     if check is not None:
         record["target_availability"] = check[0]
         record["target_unavailability"] = check[1]

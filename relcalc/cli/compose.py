@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ExitCode, InputError
+from ..results import record as to_record
 from ..units import format_duration, format_percent
 from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, facts_table
 
@@ -55,8 +56,7 @@ def compose_command(
     if (solve_mttr or solve_count) and goal is None:
         raise InputError("--solve-mttr and --solve-count need a --target")
     result = evaluate(system, calendar=calendar)
-    record = result.to_dict()
-    record["year_days"] = year_days
+    record = to_record(result)
     record["assumptions"] = list(ASSUMPTIONS)
     if goal is not None:
         record["target_availability"], record["target_unavailability"] = goal
@@ -72,13 +72,13 @@ def compose_command(
 
         solutions.append(smallest_count(system, solve_count.strip(), goal[1]))
     if solutions:
-        record["solutions"] = [s.to_dict() for s in solutions]
+        record["solutions"] = [to_record(s) for s in solutions]
     mission_result = None
     if mission_time is not None:
         from ..rbd.mission import mission
 
         mission_result = mission(system, parse_duration(mission_time, "--mission-time", year_days=year_days))
-        record["mission"] = mission_result.to_dict()
+        record["mission"] = to_record(mission_result)
 
     def table(console) -> None:
         _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
@@ -174,13 +174,13 @@ def _whole(value, where: str) -> int:
 
 
 def _csv(result, handle) -> None:
-    import csv
+    """The system's unavailability, then one row of importance measures per component."""
+    from ..files import write_csv
 
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["name", "unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth", "improvement_potential"])
-    writer.writerow(["SYSTEM", result.unavailability, "", "", "", "", ""])
-    for item in result.importance:
-        writer.writerow([item.name, item.unavailability, item.birnbaum, item.criticality, item.fussell_vesely, item.risk_achievement_worth, item.improvement_potential])
+    columns = ["name", "unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth",
+               "improvement_potential"]
+    system = ["SYSTEM", result.unavailability] + [None] * (len(columns) - 2)
+    write_csv(handle, columns, [system] + [[getattr(item, c) for c in columns] for item in result.importance])
 
 
 def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities) -> None:
@@ -203,14 +203,14 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         verdict = "yes" if result.unavailability <= goal[1] else "NO"
         summary.add_row("Target", f"{format_percent(*goal)} -> meets target: {verdict}")
     for s in solutions:
-        what = "largest MTTR" if s.kind == "mttr_hours" else "smallest count"
-        names = ", ".join(s.names)
+        what = "largest MTTR" if s.solve == "mttr_hours" else "smallest count"
+        names = ", ".join(s.components)
         if s.value is None:
             text = "unreachable"
         elif s.value == float("inf"):
             text = "any value meets the target"
         else:
-            text = format_duration(s.value) if s.kind == "mttr_hours" else f"{int(s.value)}"
+            text = format_duration(s.value) if s.solve == "mttr_hours" else f"{s.value}"
         summary.add_row(f"{what} ({names})", text)
     if mission_result is not None:
         summary.add_row(f"R({format_duration(mission_result.mission_hours)})", f"{mission_result.reliability:.6g}")

@@ -71,7 +71,7 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Unit:
+class Variable:
     """One variable: a component instance, or a whole standby block."""
 
     name: str
@@ -91,16 +91,6 @@ class Importance:
     risk_achievement_worth: float
     improvement_potential: float
 
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "birnbaum": self.birnbaum,
-            "criticality": self.criticality,
-            "fussell_vesely": self.fussell_vesely,
-            "risk_achievement_worth": self.risk_achievement_worth,
-            "improvement_potential": self.improvement_potential,
-        }
-
 
 @dataclass(frozen=True)
 class ComposeResult:
@@ -111,7 +101,10 @@ class ComposeResult:
     failure_frequency_per_hour: float | None
     importance: tuple[Importance, ...]
     frequency_excludes: tuple[str, ...] = ()
-    calendar: Calendar = field(default_factory=Calendar)
+    calendar: Calendar = field(default_factory=Calendar, metadata={"record": False})
+
+    RECORD_PROPERTIES = ("nines", "failure_frequency_per_year", "mtbf_hours", "mttr_hours", "downtime_per_year_hours",
+                         "year_days")
 
     @property
     def nines(self) -> float:
@@ -128,23 +121,17 @@ class ComposeResult:
         return None if not f else self.unavailability / f
 
     @property
+    def failure_frequency_per_year(self) -> float | None:
+        f = self.failure_frequency_per_hour
+        return None if f is None else f * self.calendar.year_hours
+
+    @property
     def downtime_per_year_hours(self) -> float:
         return self.unavailability * self.calendar.year_hours
 
-    def to_dict(self) -> dict:
-        f = self.failure_frequency_per_hour
-        return {
-            "availability": self.availability,
-            "unavailability": self.unavailability,
-            "nines": self.nines,
-            "failure_frequency_per_hour": f,
-            "failure_frequency_per_year": None if f is None else f * self.calendar.year_hours,
-            "mtbf_hours": self.mtbf_hours,
-            "mttr_hours": self.mttr_hours,
-            "downtime_per_year_hours": self.downtime_per_year_hours,
-            "frequency_excludes": list(self.frequency_excludes),
-            "importance": [item.to_dict() for item in self.importance],
-        }
+    @property
+    def year_days(self) -> float:
+        return self.calendar.year_days
 
 
 # --- compiling ------------------------------------------------------------------------
@@ -153,7 +140,7 @@ class ComposeResult:
 @dataclass
 class Compiled:
     root: Node
-    units: list[Unit]
+    units: list[Variable]
 
 
 def compile_system(system: System, unit_values=None) -> Compiled:
@@ -162,7 +149,7 @@ def compile_system(system: System, unit_values=None) -> Compiled:
     ``unit_values(component, instance_index)`` may override an instance's
     (availability, unavailability), e.g. reliabilities at a mission time.
     """
-    units: list[Unit] = []
+    units: list[Variable] = []
     index: dict[str, list[int]] = {}
 
     def instances(name: str) -> list[int]:
@@ -172,7 +159,7 @@ def compile_system(system: System, unit_values=None) -> Compiled:
             for i, label in enumerate(comp.instance_names()):
                 a, u = (comp.availability, comp.unavailability) if unit_values is None else unit_values(comp, i)
                 ids.append(len(units))
-                units.append(Unit(label, name, a, u, comp.failure_frequency_per_hour))
+                units.append(Variable(label, name, a, u, comp.failure_frequency_per_hour))
             index[name] = ids
         return index[name]
 
@@ -191,7 +178,7 @@ def compile_system(system: System, unit_values=None) -> Compiled:
                 a, u = unit_values(comp, block)
                 f = None
             var = len(units)
-            units.append(Unit(block.label, block.name, a, u, f))
+            units.append(Variable(block.label, block.name, a, u, f))
             return [leaf(var)]
         members = [node for child in block.children for node in build(child)]
         if isinstance(block, Series):
@@ -396,7 +383,7 @@ def evaluate(system: System, *, calendar: Calendar | None = None, importance: bo
     )
 
 
-def _measures(unit: Unit, birnbaum: float, system_u: float) -> Importance:
+def _measures(unit: Variable, birnbaum: float, system_u: float) -> Importance:
     ui, ai = unit.unavailability, unit.availability
     improvement = ui * birnbaum
     failed = system_u + ai * birnbaum

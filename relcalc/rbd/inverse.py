@@ -16,19 +16,16 @@ MAX_COUNT = 1000
 class Solution:
     """``value`` is None when no value reaches the target, inf when every value does."""
 
-    kind: str  #: "mttr_hours" or "count"
-    names: tuple[str, ...]
-    value: float | None
+    RECORD_PROPERTIES = ("reachable",)
+
+    solve: str  #: what was solved for: "mttr_hours" or "count"
+    components: tuple[str, ...]
+    value: float | int | None  #: hours for "mttr_hours", a whole number for "count"
     unavailability_at_value: float | None
 
-    def to_dict(self) -> dict:
-        return {
-            "solve": self.kind,
-            "components": list(self.names),
-            "value": self.value,
-            "unavailability_at_value": self.unavailability_at_value,
-            "reachable": self.value is not None,
-        }
+    @property
+    def reachable(self) -> bool:
+        return self.value is not None
 
 
 def _unavailability(system: System) -> float:
@@ -87,5 +84,5 @@ def smallest_count(system: System, name: str, target_unavailability: float) -> S
             continue  # e.g. fewer instances than a k-of-n's k
         u = _unavailability(trial)
         if u <= target_unavailability:
-            return Solution("count", (name,), float(count), u)
+            return Solution("count", (name,), count, u)
     return Solution("count", (name,), None, None)

@@ -27,14 +27,6 @@ class MissionResult:
     unreliability: float
     mttf_hours: float
 
-    def to_dict(self) -> dict:
-        return {
-            "mission_hours": self.mission_hours,
-            "reliability": self.reliability,
-            "unreliability": self.unreliability,
-            "mttf_hours": self.mttf_hours,
-        }
-
 
 def _instance_reliability(t: float):
     def values(component: Component, which) -> tuple[float, float]:

@@ -81,12 +81,39 @@ def test_csv_output(run):
     result = run("compose", SAMPLES / "bridge.yaml", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["name"] == "SYSTEM" and len(rows) == 6
+    assert {row["name"] for row in rows[1:]} == set("abcde")
+    c = next(row for row in rows if row["name"] == "c")
+    assert float(c["unavailability"]) == pytest.approx(10 / 2010, rel=1e-15)
+    assert rows[0]["birnbaum"] == ""  # the system row has no importance
+
+
+def _bridge_reliability(t: float) -> float:
+    """R(t) of the sample bridge by brute force over its 32 component states (paths ad, be, ace, bcd)."""
+    import itertools
+    import math
+
+    r = {"a": math.exp(-t / 1000), "b": math.exp(-t / 1000), "c": math.exp(-t / 2000),
+         "d": math.exp(-t / 1000), "e": math.exp(-t / 1000)}
+    paths = ("ad", "be", "ace", "bcd")
+    total = 0.0
+    for states in itertools.product((True, False), repeat=5):
+        up = dict(zip("abcde", states))
+        if any(all(up[x] for x in path) for path in paths):
+            total += math.prod(r[x] if up[x] else 1 - r[x] for x in "abcde")
+    return total
 
 
 def test_mission_time(run):
+    from scipy.integrate import quad
+
     result = run("compose", SAMPLES / "bridge.yaml", "--mission-time", "100h", "-f", "json")
+    assert result.exit_code == 0, result.stderr
     mission = json.loads(result.stdout)["mission"]
-    assert 0 < mission["reliability"] < 1 and mission["mttf_hours"] > 0
+    assert mission["reliability"] == pytest.approx(_bridge_reliability(100.0), rel=1e-12)
+    assert mission["unreliability"] == pytest.approx(1 - _bridge_reliability(100.0), rel=1e-9)
+    # MTTF = integral of R(t): the brute-force polynomial integrated numerically
+    mttf = quad(_bridge_reliability, 0, 60_000, epsabs=0, epsrel=1e-12, limit=200)[0]
+    assert mission["mttf_hours"] == pytest.approx(mttf, rel=1e-9)
 
 
 @pytest.mark.parametrize(

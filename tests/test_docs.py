@@ -47,3 +47,19 @@ def test_readme_opens_with_the_two_setup_commands():
     assert len(commands) == 2
     assert "pip install ." in commands[0] and "relcalc" in commands[0]
     assert "pip install '.[test]'" in commands[1] and commands[1].rstrip().endswith("pytest")
+
+
+def test_readme_python_examples_run(monkeypatch):
+    """Every ```python block of the README runs as written, from the repository root."""
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks, "the README has no Python examples"
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+        # the figures the comments promise, from the closed forms
+        if "r = analyze(" in block:
+            r = namespace["r"]
+            assert float(r.unavailability) == 4 / 2004 and round(float(r.nines), 2) == 2.70

@@ -20,6 +20,7 @@ References: Trivedi & Bobbio, *Reliability and Availability Engineering*
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,14 +81,45 @@ def _positive(name: str, value: Any):
     return arr if arr.ndim else float(arr)
 
 
+def _share(part, mtbf_hours, mttr_hours):
+    """``part / (MTBF + MTTR)`` without overflow: where the sum overflows, both sides are halved (exactly)."""
+    if isinstance(mtbf_hours, _SCALARS) and isinstance(mttr_hours, _SCALARS):
+        total = mtbf_hours + mttr_hours
+        if math.isinf(total) and math.isfinite(mtbf_hours) and math.isfinite(mttr_hours):
+            return (part * 0.5) / (mtbf_hours * 0.5 + mttr_hours * 0.5)
+        return part / total
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        total = np.add(mtbf_hours, mttr_hours)
+    if not np.isinf(total).any():
+        return part / total
+    halved = np.multiply(mtbf_hours, 0.5) + np.multiply(mttr_hours, 0.5)
+    return np.where(np.isinf(total), np.multiply(part, 0.5) / halved, part / np.where(np.isinf(total), 1.0, total))
+
+
+def _representable(value, what: str, small: str, large: str):
+    """``value`` unless it underflowed (below the smallest normal float, 2.2e-308): then an InputError."""
+    if isinstance(value, _SCALARS):
+        low = value
+    else:
+        import numpy as np
+
+        low = float(np.min(value)) if np.size(value) else 1.0
+    if low < sys.float_info.min:
+        raise InputError(f"{small} is so small against {large} that the {what} is below 1e-308 and cannot be "
+                         f"represented as a number; check the units")
+    return value
+
+
 def unavailability(mtbf_hours, mttr_hours):
-    """Steady-state unavailability U = MTTR / (MTBF + MTTR)."""
-    return mttr_hours / (mtbf_hours + mttr_hours)
+    """Steady-state unavailability U = MTTR / (MTBF + MTTR), for any finite positive inputs."""
+    return _share(mttr_hours, mtbf_hours, mttr_hours)
 
 
 def availability(mtbf_hours, mttr_hours):
-    """Steady-state availability A = MTBF / (MTBF + MTTR)."""
-    return mtbf_hours / (mtbf_hours + mttr_hours)
+    """Steady-state availability A = MTBF / (MTBF + MTTR), for any finite positive inputs."""
+    return _share(mtbf_hours, mtbf_hours, mttr_hours)
 
 
 def nines(unavailability_):
@@ -102,7 +134,7 @@ def nines(unavailability_):
 
 def failure_frequency_per_hour(mtbf_hours, mttr_hours):
     """Failures per hour in steady state, 1 / (MTBF + MTTR)."""
-    return 1.0 / (mtbf_hours + mttr_hours)
+    return _share(1.0, mtbf_hours, mttr_hours)
 
 
 def max_mttr_for_target(mtbf_hours, target_availability, target_unavailability):
@@ -207,8 +239,8 @@ def analyze(mtbf_hours, mttr_hours, *, calendar: Calendar | None = None) -> Avai
     mtbf = _positive("mtbf", mtbf_hours)
     mttr = _positive("mttr", mttr_hours)
     return AvailabilityResult(
-        availability=availability(mtbf, mttr),
-        unavailability=unavailability(mtbf, mttr),
+        availability=_representable(availability(mtbf, mttr), "availability", "MTBF", "MTTR"),
+        unavailability=_representable(unavailability(mtbf, mttr), "unavailability", "MTTR", "MTBF"),
         mtbf_hours=mtbf,
         mttr_hours=mttr,
         calendar=calendar or Calendar(),
@@ -220,8 +252,8 @@ def analyze_rates(failure_rate_per_hour, repair_rate_per_hour, *, calendar: Cale
     lam = _positive("failure rate", failure_rate_per_hour)
     mu = _positive("repair rate", repair_rate_per_hour)
     return AvailabilityResult(
-        availability=mu / (lam + mu),
-        unavailability=lam / (lam + mu),
+        availability=_representable(_share(mu, lam, mu), "availability", "the repair rate", "the failure rate"),
+        unavailability=_representable(_share(lam, lam, mu), "unavailability", "the failure rate", "the repair rate"),
         mtbf_hours=1.0 / lam,
         mttr_hours=1.0 / mu,
         calendar=calendar or Calendar(),
@@ -241,6 +273,20 @@ def budget(target_availability, target_unavailability, *, calendar: Calendar | N
     )
 
 
+def _solved_in_range(hours, name: str):
+    """A solved MTBF or MTTR, or an InputError where it over- or underflowed the float range."""
+    if isinstance(hours, _SCALARS):
+        bad = not math.isfinite(hours) or hours < sys.float_info.min
+    else:
+        import numpy as np
+
+        bad = not np.all(np.isfinite(hours)) or np.any(np.asarray(hours) < sys.float_info.min)
+    if bad:
+        raise InputError(f"the {name} that meets the target is outside the range of numbers (1e-308 to 1e308 "
+                         f"hours); check the units of the inputs")
+    return hours
+
+
 def solve(
     target_availability: float,
     target_unavailability: float,
@@ -258,11 +304,11 @@ def solve(
         raise InputError("give exactly one of MTBF and MTTR to solve for the other")
     if mtbf_hours is not None:
         mtbf = _positive("mtbf", mtbf_hours)
-        mttr = max_mttr_for_target(mtbf, target_availability, target_unavailability)
+        mttr = _solved_in_range(max_mttr_for_target(mtbf, target_availability, target_unavailability), "MTTR")
         solved = "mttr"
     else:
         mttr = _positive("mttr", mttr_hours)
-        mtbf = min_mtbf_for_target(mttr, target_availability, target_unavailability)
+        mtbf = _solved_in_range(min_mtbf_for_target(mttr, target_availability, target_unavailability), "MTBF")
         solved = "mtbf"
     result = analyze(mtbf, mttr, calendar=calendar)
     return AvailabilityResult(

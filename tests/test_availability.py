@@ -112,3 +112,32 @@ def test_inverse_round_trip(mtbf, u):
     assert r.unavailability == pytest.approx(u, rel=1e-12)
     back = solve(1.0 - u, u, mttr_hours=r.mttr_hours)
     assert back.mtbf_hours == pytest.approx(mtbf, rel=1e-12)
+
+
+_ANY_DURATION = st.floats(min_value=5e-324, max_value=1.7976931348623157e308, allow_nan=False, allow_infinity=False)
+
+
+@given(_ANY_DURATION, _ANY_DURATION)
+def test_every_accepted_input_gives_a_and_u_that_sum_to_one(mtbf, mttr):
+    """Over the whole float range: either a clean InputError, or A and U correctly rounded (no overflow to 0)."""
+    try:
+        r = analyze(mtbf, mttr)
+    except InputError:
+        # refused only where a figure really is below the smallest normal float
+        exact_u = Fraction(mttr) / (Fraction(mtbf) + Fraction(mttr))
+        assert min(exact_u, 1 - exact_u) < Fraction(2.2250738585072014e-308)
+        return
+    exact_u = Fraction(mttr) / (Fraction(mtbf) + Fraction(mttr))  # exact rational reference
+    assert 0 <= r.unavailability <= 1 and 0 <= r.availability <= 1
+    assert abs(r.availability + r.unavailability - 1) <= 1e-15
+    assert abs(Fraction(r.unavailability) - exact_u) <= exact_u * Fraction(2**-52)
+    assert abs(Fraction(r.availability) - (1 - exact_u)) <= (1 - exact_u) * Fraction(2**-52)
+
+
+def test_huge_durations_do_not_overflow_to_zero():
+    """Issue 12: MTBF = MTTR = 1e308 h once gave A = U = 0 (the sum overflowed)."""
+    r = analyze(1e308, 1e308)
+    assert r.availability == 0.5 and r.unavailability == 0.5
+    assert float(r.failure_frequency_per_hour) == pytest.approx(0.5 / 1e308, rel=1e-15, abs=0)  # 1 / (2e308)
+    v = analyze(np.array([1e308, 2000.0]), np.array([1e308, 4.0]))
+    assert v.unavailability.tolist() == [0.5, 4 / 2004]

@@ -65,17 +65,24 @@ def test_html_is_self_contained(report):
     assert "](charts/diagram.png)" in md and "## Raft store" in md
 
 
+# a service with a diagram only (no store, no capacity): the cheapest whole report, for the file-handling tests
+SMALL_SERVICE = "service: small\ntargets: {availability: 99.9%}\ncomponents: {a: {mtbf: 1000h, mttr: 1h}}\nsystem: a\n"
+
+
 def test_report_replaces_its_previous_run_but_not_other_directories(tmp_path, run):
+    spec = tmp_path / "small.yaml"
+    spec.write_text(SMALL_SERVICE)
     out = tmp_path / "rep"
-    first = run("report", SAMPLE, "-o", out)
+    first = run("report", spec, "-o", out)
     assert first.exit_code == 0, first.stderr
     (out / "stale.txt").write_text("old")
-    again = run("report", SAMPLE, "-o", out)
+    again = run("report", spec, "-o", out)
     assert again.exit_code == 0 and not (out / "stale.txt").exists()
+    assert (out / "report.html").exists()
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("mine")
-    refused = run("report", SAMPLE, "-o", other)
+    refused = run("report", spec, "-o", other)
     assert refused.exit_code == 2 and "holds no relcalc report" in refused.stderr
     assert (other / "keep.txt").read_text() == "mine"
 

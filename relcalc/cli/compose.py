@@ -151,26 +151,12 @@ def _components_from_csv(path: str, year_days: float):
         for key in known:
             if key in columns:
                 value = row[columns[key]]
-                if is_blank(value):
-                    continue
-                if key == "count":
-                    value = _whole(value, f"--components row {i} ({name}).count")
-                params[key] = value
+                if not is_blank(value):
+                    params[key] = value  # read (count too) by component_from_mapping
         if name in out:
             raise InputError(f"--components: row {i}: {name!r} defined twice (duplicate definition)")
         out[name] = component_from_mapping(name, params, f"--components row {i} ({name})", year_days)
     return out
-
-
-def _whole(value, where: str) -> int:
-    """A count cell (pandas may read 3 as 3.0) as an int, or a clear error."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where} must be a whole number >= 1, got {value!r}") from None
-    if not number.is_integer() or number < 1:
-        raise InputError(f"{where} must be a whole number >= 1, got {value!r}")
-    return int(number)
 
 
 def _csv(result, handle) -> None:

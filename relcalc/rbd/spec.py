@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ..errors import InputError
-from ..units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
+from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
 from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
 
 COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
@@ -77,6 +77,18 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
         return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    # Plain scalars are numbers only in relcalc's grammar (as in YAML 1.2): YAML 1.1 would read 1_000
+    # as 1000, 010 as 8 and 1:30 as 90; they stay text here, and the parsers refuse or read them.
+    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (int_tag, float_tag)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver(int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    _Loader.add_implicit_resolver(
+        float_tag, re.compile(rf"^(?:{NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")
+    )
+    _Loader.add_constructor(int_tag, lambda loader, node: int(loader.construct_scalar(node)))  # 010 is ten
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:

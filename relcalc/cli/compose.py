@@ -28,8 +28,8 @@ def compose_command(
     solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
-    top: Annotated[int, typer.Option(min=1, help="Rows of the importance ranking in the table.")] = 10,
-    year_days: Annotated[float, typer.Option(help="Days in a year: 365 or 365.25.")] = 365.0,
+    top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
+    year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -42,8 +42,11 @@ def compose_command(
     """
     from ..availability import Calendar
     from ..rbd.evaluate import block_availabilities, evaluate
-    from ..units import parse_duration, parse_probability
+    from ..units import parse_count, parse_duration, parse_number, parse_probability
 
+    # numeric options are text read by the one grammar of relcalc.units, as everywhere else
+    top = parse_count(top, "--top")
+    year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
     system = _load_system(spec, component or [], components, year_days)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..batch import RowError, _normalise, is_blank
+from ..batch import RowError, is_blank, normalise_header
 from ..errors import InputError
 from ..units import parse_count, parse_number
 from .parse import FIELD_PARSERS, parse_latency_target, parse_request_rate
@@ -73,7 +73,7 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
     """Size every service of ``frame``; ``defaults`` fill absent or blank cells."""
     found: dict[str, str] = {}
     for column in frame.columns:
-        key = _normalise(column)
+        key = normalise_header(column)
         key = {"throughput": "node_throughput", "t": "node_throughput", "r": "rate", "nodes": "current_nodes"}.get(key, key)
         if key in _COLUMNS or key in _TEXT_COLUMNS:
             if key in found:

@@ -163,7 +163,8 @@ def _single_table(console, result, check) -> None:
 
 
 def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
-    from ..batch import evaluate_availability_csv, read_csv
+    from ..availability_csv import evaluate_availability_csv
+    from ..batch import read_csv
 
     handle: str | IO[str] = sys.stdin if source == "-" else source
     frame = read_csv(handle, "--csv")

@@ -1,7 +1,9 @@
 """``relcalc availability --csv``: one availability result row per input row, bad rows reported by number.
 
-Numeric cells go through pandas' vectorised parser; only cells that carry a
-unit (``2d``, ``90min``) or are malformed are looked at one by one.
+Numeric cells go through pandas' vectorised parser; cells with a unit
+(``2d``, ``90min``) are split by one vectorised pass of the quantity grammar
+of :mod:`relcalc.units`; only cells that fail it (rates such as ``2/y``, or
+malformed cells) are read one by one.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import pandas as pd
 from .availability import Calendar, analyze, budget
 from .batch import RowError, is_blank, normalise_header
 from .errors import InputError
-from .units import DURATION_UNITS, NUMBER, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
+from .units import DURATION_UNITS, QUANTITY, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
 
 _DURATION_HEADER = re.compile(r"^(mtbf|mttr)(?:_(?:in_)?([a-z]+))?$")
-_CELL_QUANTITY = rf"^\s*(?P<number>{NUMBER})\s*(?P<unit>[A-Za-z]*)\s*$"
 _RATE_HEADERS = {
     "failure_rate": ("failure_rate", 1.0),
     "failure_rate_per_hour": ("failure_rate", 1.0),
@@ -55,14 +56,14 @@ def _parse_cells(
     fail it go through ``parse_one``: rates with units (``2/y``, ``500 FIT``)
     are parsed there, and anything malformed gets its precise message.
     """
-    if pd.api.types.is_numeric_dtype(column.dtype):
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy(dtype=float, na_value=np.nan) * scale
     else:
         # one pass of pyarrow's regex over the text: number and unit per cell
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        parts = pc.extract_regex(pa.array(column.astype("str").array), _CELL_QUANTITY)
+        parts = pc.extract_regex(pa.array(column.astype("str").array), QUANTITY)
         number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
         unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
         names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []

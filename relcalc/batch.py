@@ -32,12 +32,17 @@ class RowError:
 
 
 def read_csv(source: str | IO[str], name: str = "--csv") -> pd.DataFrame:
-    """Read a CSV into a DataFrame, turning every pandas failure into InputError."""
+    """Read a CSV into a DataFrame, turning every pandas failure into InputError.
+
+    Only an empty cell is missing (NaN): text such as ``nan`` or ``NA`` stays
+    text, so a quantity column refuses it like any other bad spelling and a
+    pass-through column keeps it as written.
+    """
     try:
         with warnings.catch_warnings():
             # a row longer than the header would otherwise lose cells silently
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(source, skipinitialspace=True, index_col=False)
+            frame = pd.read_csv(source, skipinitialspace=True, index_col=False, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise InputError(f"{name}: file not found: {source}") from None
     except IsADirectoryError:

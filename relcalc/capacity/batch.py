@@ -55,7 +55,10 @@ class CapacityBatch:
 
 def _column_values(column: pd.Series, key: str, default: float, errors: dict[int, list[str]]) -> np.ndarray:
     """Parse a column: plain numbers in one vectorised pass, the rest cell by cell."""
-    numeric = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    if pd.api.types.is_bool_dtype(column.dtype):  # true/false cells: not numbers, whatever pandas makes of them
+        numeric = np.full(len(column), np.nan)
+    else:
+        numeric = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     out = numeric.copy()
     for i in np.flatnonzero(np.isnan(numeric)):
         cell = column.iat[i]

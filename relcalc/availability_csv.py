@@ -101,8 +101,7 @@ def _probability_cells(column: pd.Series, label: str, errors: dict[int, list[str
             errors.setdefault(i, []).append(f"{label} is empty")
             continue
         try:
-            # repr of a float cell keeps its shortest decimal spelling
-            a[i], u[i] = parse_probability(cell if isinstance(cell, str) else repr(cell), label)
+            a[i], u[i] = parse_probability(cell, label)  # a float cell is read by its shortest decimal spelling
         except InputError as exc:
             errors.setdefault(i, []).append(str(exc))
     return a, u

@@ -1,4 +1,8 @@
-"""Reading the capacity inputs people type: request rates, latency targets, growth."""
+"""Reading the capacity inputs people type: latency targets, growth, horizons, the USL, cluster fields.
+
+Numbers, counts, shares, durations and request rates are read by the one
+grammar of :mod:`relcalc.units`; this module adds what only capacity needs.
+"""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def main() -> None:
     write(availability.mttr_curve(2000.0, 4.0, 5e-4), "availability-mttr")
     write(availability.nines_map(1e-4, point=(2000.0, 4.0)), "nines-map")
     services = pd.read_csv("samples/services.csv")
-    from relcalc.batch import evaluate_availability_csv
+    from relcalc.availability_csv import evaluate_availability_csv
 
     table = evaluate_availability_csv(services).table
     write(availability.ranking(table["name"], table["nines"].to_numpy(), 5e-4), "availability-ranking")

@@ -1,54 +1,149 @@
-"""Parsing and formatting of durations, rates and probabilities for people.
+"""Parsing and formatting of quantities for people: durations, rates, probabilities, shares and counts.
 
-Durations are carried in hours throughout relcalc. A plain number is hours;
-a number with a unit may have white space before the unit (``1.5h``,
-``90min``, ``2 d``). Probabilities given as text are parsed as decimals, so
-``99.9999%`` has an unavailability of exactly ``1e-6``.
+One grammar serves the command line, CSV cells and spec values alike: a
+quantity is a plain decimal number (ASCII digits, an optional sign, point and
+exponent) followed by an optional unit, with white space allowed around and
+between them (``1.5h``, ``90min``, ``2 d``, ``12k/min``, ``70%``). Numbers
+with underscores (``1_000``) or non-ASCII digits (``１２``), which Python's
+``float()`` would take, are refused, as are NaN, infinities and Booleans;
+numbers (``int``/``float``) are taken as they are. Every error is an
+:class:`~relcalc.errors.InputError` naming the input.
+
+Durations are carried in hours throughout relcalc; a plain number is hours
+unless the caller says otherwise (``plain_unit``). Probabilities given as
+text are parsed as decimals, so ``99.9999%`` has an unavailability of
+exactly ``1e-6``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .errors import InputError
 
 HOURS_PER_DAY = 24.0
-#: Hours in one unit of each spelling accepted for a duration. A year is 365
-#: days unless a caller passes its own year length.
-DURATION_UNITS: dict[str, float] = {}
-for _hours, _names in (
-    (1e-3 / 3600.0, ("ms", "msec", "millisecond", "milliseconds")),
-    (1.0 / 3600.0, ("s", "sec", "secs", "second", "seconds")),
-    (1.0 / 60.0, ("min", "mins", "minute", "minutes")),
-    (1.0, ("h", "hr", "hrs", "hour", "hours")),
-    (24.0, ("d", "day", "days")),
-    (168.0, ("w", "wk", "wks", "week", "weeks")),
-    (8760.0, ("y", "yr", "yrs", "year", "years")),
+#: Seconds in one unit of each spelling accepted for a duration (and for the
+#: period of a rate). A year is 365 days unless a caller passes its own length.
+UNIT_SECONDS: dict[str, float] = {}
+for _seconds, _names in (
+    (1e-3, ("ms", "msec", "millisecond", "milliseconds")),
+    (1.0, ("s", "sec", "secs", "second", "seconds")),
+    (60.0, ("min", "mins", "minute", "minutes")),
+    (3600.0, ("h", "hr", "hrs", "hour", "hours")),
+    (86400.0, ("d", "day", "days")),
+    (604800.0, ("w", "wk", "wks", "week", "weeks")),
+    (31536000.0, ("y", "yr", "yrs", "year", "years")),
 ):
     for _name in _names:
-        DURATION_UNITS[_name] = _hours
+        UNIT_SECONDS[_name] = _seconds
+#: Hours in one unit of each duration spelling (the same table in hours).
+DURATION_UNITS: dict[str, float] = {name: seconds / 3600.0 for name, seconds in UNIT_SECONDS.items()}
 YEAR_UNITS = frozenset(("y", "yr", "yrs", "year", "years"))
+#: Request-rate multipliers: 12k is 12,000.
+SI_PREFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+#: The largest count accepted by default: more than any cluster or session
+#: count, and exact as a float.
+MAX_COUNT = 10**9
 
-NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_QUANTITY = re.compile(rf"^\s*({NUMBER})\s*([A-Za-z]*)\s*$")
-_RATE = re.compile(rf"^\s*({NUMBER})\s*(?:(fit)|/\s*([A-Za-z]+)|([A-Za-z]+))?\s*$", re.IGNORECASE)
+#: A plain decimal number in ASCII digits (the grammar's only number).
+NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+#: A unit: letters, ``%`` and ``/`` with inner spaces (``h``, ``/ y``, ``k/min``, ``%/month``, ``per s``).
+UNIT = r"[A-Za-z%/](?:[A-Za-z%/\s]*[A-Za-z%/])?"
+#: A number and an optional unit, as groups ``number`` and ``unit`` (the
+#: unit group is empty for a plain number). Python's ``re`` (with
+#: ``re.ASCII``) and RE2 (pyarrow) read it alike.
+QUANTITY = rf"^\s*(?P<number>{NUMBER})\s*(?P<unit>(?:{UNIT})?)\s*$"
+_QUANTITY = re.compile(QUANTITY, re.ASCII)
 
 
-def _split_quantity(text: str, name: str) -> tuple[float, str]:
-    match = _QUANTITY.match(str(text))
-    if not match:
-        raise InputError(f"{name}: cannot read {text!r} as a number with an optional unit")
-    return float(match.group(1)), match.group(2).lower()
+def split_quantity(value: object, name: str, what: str) -> tuple[str, str]:
+    """``(number text, unit)`` of what a user wrote, or an InputError naming ``name``.
+
+    ``what`` says what was expected (``a duration such as 4h or 90min``). A
+    number (int or float, not bool) is its own text with no unit; it must be
+    finite. Text must follow the grammar of the module docstring.
+    """
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{name}: expected {what}, got {value!r}")
+    if isinstance(value, numbers.Real):  # also numpy numbers; numpy bools are not Real
+        number = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if not math.isfinite(number):
+            raise InputError(f"{name} must be finite, got {value}")
+        return repr(number), ""
+    if not isinstance(value, str):
+        raise InputError(f"{name}: expected {what}, got {type(value).__name__}")
+    match = _QUANTITY.match(value)
+    if match:
+        return match["number"], match["unit"]
+    if "_" in value:
+        raise InputError(f"{name}: cannot read {value!r}; write numbers without underscores (1000, not 1_000)")
+    if any(c.isdigit() and not c.isascii() for c in value):
+        raise InputError(f"{name}: cannot read {value!r}; write numbers in ASCII digits 0-9")
+    raise InputError(f"{name}: cannot read {value!r} as {what}")
 
 
-def _check_positive(value: float, text: object, name: str) -> float:
+def _plain(value: object, name: str, what: str) -> str:
+    """The number text of a quantity that must have no unit."""
+    number, unit = split_quantity(value, name, what)
+    if unit:
+        raise InputError(f"{name}: cannot read {value!r} as {what}")
+    return number
+
+
+def _check_positive(value: float, text: object, name: str, allow_zero: bool = False) -> float:
     if not math.isfinite(value):
         raise InputError(f"{name} must be finite, got {text}")
-    if value <= 0:
-        raise InputError(f"{name} must be positive, got {text}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"{name} must be {'zero or ' if allow_zero else ''}positive, got {text}")
     return value
+
+
+def parse_number(value: object, name: str, *, low: float | None = None) -> float:
+    """A finite plain number (no unit), at least ``low`` if given.
+
+    >>> parse_number("1.3", "--balance-factor")
+    1.3
+    """
+    number = float(_plain(value, name, "a number"))
+    if not math.isfinite(number):
+        raise InputError(f"{name} must be finite, got {value}")
+    if low is not None and number < low:
+        raise InputError(f"{name} must be a number >= {low:g}, got {value!r}")
+    return number
+
+
+def parse_count(value: object, name: str, *, low: int | None = 1, high: int = MAX_COUNT) -> int:
+    """A whole number from ``low`` (None: no lower bound) to ``high``.
+
+    ``3``, ``3.0`` and ``"3"`` are 3 (CSV readers give 3.0 for 3 in a column
+    with blanks); ``2.5`` is refused. Read exactly, as a decimal.
+
+    >>> parse_count("12", "--nodes")
+    12
+    """
+    number = Decimal(_plain(value, name, "a whole number"))
+    if number != number.to_integral_value():
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    if low is not None and number < low:
+        raise InputError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if number > high:
+        raise InputError(f"{name} must be a whole number <= {high:,}, got {value!r}")
+    return int(number)
+
+
+def parse_share(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """A share in (0, 1] ([0, 1] with ``allow_zero``), written as a decimal (0.7) or a percentage (70%)."""
+    number, unit = split_quantity(value, name, "a share such as 0.7 or 70%")
+    if unit not in ("", "%"):
+        raise InputError(f"{name}: cannot read {value!r} as a share such as 0.7 or 70%")
+    share = float(number) / 100.0 if unit else float(number)
+    if not (0.0 <= share <= 1.0) or (share == 0.0 and not allow_zero):
+        low = "[0" if allow_zero else "(0"
+        raise InputError(f"{name} must be in {low}, 1] (or {low}%, 100%]), got {value}")
+    return share
 
 
 def unit_hours(unit: str, *, year_days: float = 365.0) -> float | None:
@@ -61,44 +156,91 @@ def unit_hours(unit: str, *, year_days: float = 365.0) -> float | None:
     return DURATION_UNITS.get(unit)
 
 
-def parse_duration(text: str | float, name: str = "duration", *, year_days: float = 365.0) -> float:
-    """Parse a positive duration into hours.
+def parse_duration(
+    text: str | float,
+    name: str = "duration",
+    *,
+    year_days: float = 365.0,
+    plain_unit: str = "h",
+    result_unit: str = "h",
+    allow_zero: bool = False,
+) -> float:
+    """Parse a positive duration into hours (or seconds with ``result_unit="s"``).
+
+    A plain number is in ``plain_unit``: hours by default, ``"s"`` for
+    service times, ``"ms"`` for election timeouts. ``allow_zero`` admits 0.
 
     >>> parse_duration("90min")
     1.5
     >>> parse_duration("2 d")
     48.0
+    >>> parse_duration("1min", "--service-time", plain_unit="s", result_unit="s")
+    60.0
     """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return _check_positive(float(text), text, name)
-    value, unit = _split_quantity(text, name)
-    hours = unit_hours(unit, year_days=year_days)
+    example = "4h or 90min" if plain_unit == "h" else "40ms or 0.2s"
+    number, unit = split_quantity(text, name, f"a duration such as {example}")
+    value = float(number)
+    if not unit and plain_unit == result_unit:
+        return _check_positive(value, text, name, allow_zero)  # already in the result's unit
+    hours = unit_hours(unit or plain_unit, year_days=year_days)
     if hours is None:
-        raise InputError(
-            f"{name}: unknown unit {unit!r} in {text!r}; use ms, s, min, h, d, w or y"
-        )
-    return _check_positive(value * hours, text, name)
+        raise InputError(f"{name}: unknown unit {unit!r} in {text!r}; use ms, s, min, h, d, w or y")
+    value *= hours
+    return _check_positive(value * 3600.0 if result_unit == "s" else value, text, name, allow_zero)
+
+
+def rate_period(unit: str) -> str | None:
+    """The period a rate unit names (``d`` in ``/d``, ``/ d`` or ``per d``); None without ``/`` or ``per``."""
+    lowered = unit.lower()
+    for mark in ("/", "per "):
+        if lowered.startswith(mark):
+            return lowered[len(mark):].strip()
+    return None
 
 
 def parse_rate_per_hour(text: str | float, name: str = "rate", *, year_days: float = 365.0) -> float:
     """Parse a positive event rate into events per hour.
 
-    Accepts a plain number (per hour), ``N/unit`` or ``N per-unit`` such as
+    Accepts a plain number (per hour), ``N/unit`` or ``N per unit`` such as
     ``2/y`` or ``0.5/d``, and ``N FIT`` (failures per 10^9 hours).
     """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return _check_positive(float(text), text, name)
-    match = _RATE.match(str(text))
-    if not match:
-        raise InputError(f"{name}: cannot read {text!r} as a rate such as 0.0005, 2/y or 500 FIT")
-    value = float(match.group(1))
-    if match.group(2):
+    what = "a rate such as 0.0005, 2/y or 500 FIT"
+    number, unit = split_quantity(text, name, what)
+    value = float(number)
+    if unit.lower() == "fit":
         return _check_positive(value / 1e9, text, name)
-    unit = (match.group(3) or match.group(4) or "").lower()
-    hours = unit_hours(unit, year_days=year_days)
+    period = rate_period(unit)
+    hours = unit_hours(unit if period is None else period, year_days=year_days) if period != "" else None
     if hours is None:
         raise InputError(f"{name}: unknown unit {unit!r} in {text!r}; use a per-hour number, N/d, N/y or N FIT")
     return _check_positive(value / hours, text, name)
+
+
+def parse_request_rate(text: str | float, name: str = "--rate") -> float:
+    """A positive rate in requests per second.
+
+    A plain number is per second; ``k``, ``M`` and ``G`` scale it, and a
+    ``/unit`` (or ``per unit``) changes the period: ``12k``, ``12000/s``,
+    ``720k/min``, ``100 rps``.
+    """
+    what = "a rate such as 12k, 12000/s or 720k/min"
+    number, unit = split_quantity(text, name, what)
+    scale = SI_PREFIXES.get(unit[:1])
+    if scale is not None:
+        unit = unit[1:].lstrip()
+    if unit in ("", "rps", "req/s"):
+        seconds = 1.0
+    else:
+        period = rate_period(unit)
+        if period is None:
+            raise InputError(f"{name}: cannot read {text!r} as {what}")
+        if period not in UNIT_SECONDS:
+            raise InputError(f"{name}: unknown period {period!r} in {text!r}; use /s, /min, /h or /d")
+        seconds = UNIT_SECONDS[period]
+    value = float(number) * (scale or 1.0) / seconds
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive, finite rate, got {text}")
+    return value
 
 
 def parse_probability(text: str | float, name: str = "availability") -> tuple[float, float]:
@@ -108,19 +250,15 @@ def parse_probability(text: str | float, name: str = "availability") -> tuple[fl
     gives an unavailability of exactly ``1e-6`` (rounded once, to the nearest
     float), where ``1 - 0.999999`` in floats is off in the tenth digit.
     """
-    raw = str(text).strip()
-    percent = raw.endswith("%")
-    body = raw[:-1].strip() if percent else raw
-    try:
-        value = Decimal(body)
-    except InvalidOperation:
-        raise InputError(f"{name}: cannot read {text!r} as a probability such as 0.9995 or 99.95%") from None
-    if not value.is_finite():
-        raise InputError(f"{name} must be finite, got {text!r}")
-    if percent:
+    what = "a probability such as 0.9995 or 99.95%"
+    number, unit = split_quantity(text, name, what)
+    if unit not in ("", "%"):
+        raise InputError(f"{name}: cannot read {text!r} as {what}")
+    value = Decimal(number)
+    if unit:
         value /= 100
     if not 0 < value < 1:
-        shown = f"{text}" if percent else f"{text} (write 99.9% or 0.999)"
+        shown = f"{text}" if unit else f"{text} (write 99.9% or 0.999)"
         raise InputError(f"{name} must be strictly between 0 and 1 (0% and 100%), got {shown}")
     return float(value), float(1 - value)
 

@@ -19,41 +19,19 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..batch import RowError, _normalise, is_blank
+from ..batch import RowError, is_blank, normalise_header
 from ..errors import InputError
-from .parse import parse_fraction, parse_latency_target, parse_request_rate, parse_seconds
+from ..units import parse_count, parse_number
+from .parse import FIELD_PARSERS, parse_latency_target, parse_request_rate
 from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
 
-
-def _number(name: str, whole: bool = False) -> Callable[[Any], float]:
-    def parse(cell: Any) -> float:
-        try:
-            value = float(str(cell).strip())
-        except ValueError:
-            raise InputError(f"{name}: cannot read {cell!r} as a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{name}: must be a finite number, got {cell!r}")
-        if whole and value != math.floor(value):
-            raise InputError(f"{name}: must be a whole number, got {cell!r}")
-        return value
-
-    return parse
-
-
-_COLUMNS: dict[str, Callable[[Any], float]] = {
-    "rate": lambda cell: parse_request_rate(cell, "rate"),
-    "node_throughput": lambda cell: parse_request_rate(cell, "node_throughput"),
-    "service_time": lambda cell: parse_seconds(cell, "service_time"),
-    "concurrency": _number("concurrency", whole=True),
-    "balance_factor": _number("balance_factor"),
-    "sessions": _number("sessions", whole=True),
-    "target_utilization": lambda cell: parse_fraction(cell, "target_utilization"),
-    "failover_utilization": lambda cell: parse_fraction(cell, "failover_utilization"),
-    "tolerate_failures": _number("tolerate_failures", whole=True),
-    "zones": _number("zones", whole=True),
-    "usl_sigma": _number("usl_sigma"),
-    "usl_kappa": _number("usl_kappa"),
-    "current_nodes": _number("current_nodes", whole=True),
+#: How each numeric column is read cell by cell: ``parse(cell, column key) -> float``.
+_COLUMNS: dict[str, Callable[[Any, str], float]] = {
+    "rate": parse_request_rate,
+    **FIELD_PARSERS,
+    "usl_sigma": parse_number,
+    "usl_kappa": parse_number,
+    "current_nodes": lambda cell, name: float(parse_count(cell, name)),
 }
 _TEXT_COLUMNS = ("balancer", "latency")
 _OUTPUT = (
@@ -75,10 +53,12 @@ class CapacityBatch:
     short: int  # rows whose current_nodes are fewer than needed
 
 
-def _column_values(column: pd.Series, parse: Callable[[Any], float], default: float,
-                   errors: dict[int, list[str]]) -> np.ndarray:
+def _column_values(column: pd.Series, key: str, default: float, errors: dict[int, list[str]]) -> np.ndarray:
     """Parse a column: plain numbers in one vectorised pass, the rest cell by cell."""
-    numeric = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    if pd.api.types.is_bool_dtype(column.dtype):  # true/false cells: not numbers, whatever pandas makes of them
+        numeric = np.full(len(column), np.nan)
+    else:
+        numeric = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     out = numeric.copy()
     for i in np.flatnonzero(np.isnan(numeric)):
         cell = column.iat[i]
@@ -86,7 +66,7 @@ def _column_values(column: pd.Series, parse: Callable[[Any], float], default: fl
             out[i] = default
             continue
         try:
-            out[i] = parse(cell)
+            out[i] = _COLUMNS[key](cell, key)
         except InputError as exc:
             errors.setdefault(i, []).append(str(exc))
     return out  # plain numbers are range-checked with the rest by sizing.check
@@ -96,7 +76,7 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
     """Size every service of ``frame``; ``defaults`` fill absent or blank cells."""
     found: dict[str, str] = {}
     for column in frame.columns:
-        key = _normalise(column)
+        key = normalise_header(column)
         key = {"throughput": "node_throughput", "t": "node_throughput", "r": "rate", "nodes": "current_nodes"}.get(key, key)
         if key in _COLUMNS or key in _TEXT_COLUMNS:
             if key in found:
@@ -108,10 +88,10 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
     rows = len(frame)
     errors: dict[int, list[str]] = {}
     values: dict[str, np.ndarray] = {}
-    for key, parse in _COLUMNS.items():
+    for key in _COLUMNS:
         default = defaults.get(key, math.nan)
         if key in found:
-            values[key] = _column_values(frame[found[key]], parse, default, errors)
+            values[key] = _column_values(frame[found[key]], key, default, errors)
         else:
             values[key] = np.full(rows, default)
     balancers = np.full(rows, balancer, dtype=object)

@@ -32,10 +32,10 @@ def availability_command(
     failure_rate: Annotated[Optional[str], typer.Option(help="Failure rate instead of --mtbf: per hour, N/y, or N FIT (per 1e9 h).")] = None,
     repair_rate: Annotated[Optional[str], typer.Option(help="Repair rate instead of --mttr: per hour, or N/d.")] = None,
     target: Annotated[Optional[str], typer.Option(help="Target availability, e.g. 99.95% or 0.9995.")] = None,
-    target_nines: Annotated[Optional[float], typer.Option(help="Target as a number of nines, e.g. 4.5.")] = None,
+    target_nines: Annotated[Optional[str], typer.Option(metavar="<float>", help="Target as a number of nines, e.g. 4.5.")] = None,
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
-    year_days: Annotated[float, typer.Option(help="Days in a year for budgets: 365 or 365.25.")] = 365.0,
+    year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year for budgets: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -48,8 +48,10 @@ def availability_command(
     downtime budget per year, quarter, month, week and day.
     """
     from ..availability import Calendar, analyze, analyze_rates, budget, solve
-    from ..units import parse_duration, parse_probability, parse_rate_per_hour, probability_from_nines
+    from ..units import parse_duration, parse_number, parse_probability, parse_rate_per_hour, probability_from_nines
 
+    # numeric options are text read by the one grammar of relcalc.units, as everywhere else
+    year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
     if target is not None and target_nines is not None:
@@ -58,7 +60,7 @@ def availability_command(
     if target is not None:
         goal = parse_probability(target, "--target")
     elif target_nines is not None:
-        goal = probability_from_nines(target_nines)
+        goal = probability_from_nines(parse_number(target_nines, "--target-nines"))
 
     if mtbf is not None and failure_rate is not None:
         raise InputError("give --mtbf or --failure-rate, not both")
@@ -162,7 +164,8 @@ def _single_table(console, result, check) -> None:
 
 
 def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
-    from ..batch import evaluate_availability_csv, read_csv
+    from ..availability_csv import evaluate_availability_csv
+    from ..batch import read_csv
 
     handle: str | IO[str] = sys.stdin if source == "-" else source
     frame = read_csv(handle, "--csv")

@@ -403,7 +403,7 @@ def fit_command(
     import numpy as np
     import pandas as pd
 
-    from ..batch import _normalise, read_csv
+    from ..batch import normalise_header as _normalise, read_csv
     from ..capacity.usl import fit_usl
 
     check_chart_path(chart)

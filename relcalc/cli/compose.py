@@ -29,8 +29,8 @@ def compose_command(
     solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
-    top: Annotated[int, typer.Option(min=1, help="Rows of the importance ranking in the table.")] = 10,
-    year_days: Annotated[float, typer.Option(help="Days in a year: 365 or 365.25.")] = 365.0,
+    top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
+    year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -43,8 +43,11 @@ def compose_command(
     """
     from ..availability import Calendar
     from ..rbd.evaluate import block_availabilities, evaluate
-    from ..units import parse_duration, parse_probability
+    from ..units import parse_count, parse_duration, parse_number, parse_probability
 
+    # numeric options are text read by the one grammar of relcalc.units, as everywhere else
+    top = parse_count(top, "--top")
+    year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
     system = _load_system(spec, component or [], components, year_days)
@@ -151,26 +154,12 @@ def _components_from_csv(path: str, year_days: float):
         for key in known:
             if key in columns:
                 value = row[columns[key]]
-                if is_blank(value):
-                    continue
-                if key == "count":
-                    value = _whole(value, f"--components row {i} ({name}).count")
-                params[key] = value
+                if not is_blank(value):
+                    params[key] = value  # read (count too) by component_from_mapping
         if name in out:
             raise InputError(f"--components: row {i}: {name!r} defined twice (duplicate definition)")
         out[name] = component_from_mapping(name, params, f"--components row {i} ({name})", year_days)
     return out
-
-
-def _whole(value, where: str) -> int:
-    """A count cell (pandas may read 3 as 3.0) as an int, or a clear error."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{where} must be a whole number >= 1, got {value!r}") from None
-    if not number.is_integer() or number < 1:
-        raise InputError(f"{where} must be a whole number >= 1, got {value!r}")
-    return int(number)
 
 
 def _csv(result, handle) -> None:

@@ -13,15 +13,8 @@ import itertools
 from typing import Any, Callable
 
 from ..errors import InputError
-from ..units import parse_duration
-from .model import (
-    RaftModel,
-    parse_distribution,
-    parse_layout,
-    parse_short_duration,
-    parse_timeout_range,
-    round_robin_layout,
-)
+from ..units import parse_count, parse_duration, parse_share
+from .model import RaftModel, parse_distribution, parse_layout, parse_timeout_range, round_robin_layout
 
 KEYS = ("nodes", "mtbf", "mttr", "ttf", "ttr", "repair_crews", "zones", "layout", "zone_mtbf", "zone_mttr",
         "election_timeout", "rtt", "common_cause", "shock_per_zone", "permanent", "replace_time", "restart_every",
@@ -43,31 +36,6 @@ def _items(value: Any, name: str) -> list:
     return items
 
 
-def _whole(name: str, low: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise InputError(f"{name}: cannot read {value!r} as a whole number") from None
-        if number < low:
-            raise InputError(f"{name} must be at least {low}, got {number}")
-        return number
-
-    return parse
-
-
-def parse_share(value: Any, name: str) -> float:
-    """A share written as 1% or 0.01, in [0, 1]."""
-    raw = str(value).strip()
-    try:
-        share = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
-    except ValueError:
-        raise InputError(f"{name}: cannot read {value!r} as a percentage such as 1% or 0.01") from None
-    if not (0.0 <= share <= 1.0):
-        raise InputError(f"{name} must be between 0% and 100%, got {value}")
-    return share
-
-
 def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str = "") -> list[RaftModel]:
     """Every model of the grid the inputs span (one when nothing sweeps).
 
@@ -78,21 +46,21 @@ def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str =
     def duration(key):
         return lambda t: parse_duration(t, name(key))
 
-    node_list = [_whole(name("nodes"), 1)(v) for v in _items(g["nodes"], name("nodes"))]
+    node_list = [parse_count(v, name("nodes")) for v in _items(g["nodes"], name("nodes"))]
     mtbf_list = [duration("mtbf")(v) for v in _items(g["mtbf"], name("mtbf"))]
     mttr_list = [duration("mttr")(v) for v in _items(g["mttr"], name("mttr"))]
     crews = g.get("repair_crews")
-    crew_list = [None] if crews is None else [_whole(name("repair_crews"), 1)(v) for v in _items(crews, name("repair_crews"))]
+    crew_list = [None] if crews is None else [parse_count(v, name("repair_crews")) for v in _items(crews, name("repair_crews"))]
     zones = g.get("zones")
-    zone_list = [None] if zones is None else [_whole(name("zones"), 1)(v) for v in _items(zones, name("zones"))]
+    zone_list = [None] if zones is None else [parse_count(v, name("zones")) for v in _items(zones, name("zones"))]
     zone_mtbf, zone_mttr = g.get("zone_mtbf"), g.get("zone_mttr")
     if (zone_mtbf is None) != (zone_mttr is None):
         raise InputError(f"zone failures need both {name('zone_mtbf')} and {name('zone_mttr')}")
     zmtbf_list = [None] if zone_mtbf is None else [duration("zone_mtbf")(v) for v in _items(zone_mtbf, name("zone_mtbf"))]
     zmttr_list = [None] if zone_mttr is None else [duration("zone_mttr")(v) for v in _items(zone_mttr, name("zone_mttr"))]
     beta = g.get("common_cause")
-    beta_list = [0.0] if beta is None else [parse_share(v, name("common_cause")) for v in _items(beta, name("common_cause"))]
-    lost_share = parse_share(g["permanent"], name("permanent")) if g.get("permanent") is not None else 0.0
+    beta_list = [0.0] if beta is None else [parse_share(v, name("common_cause"), allow_zero=True) for v in _items(beta, name("common_cause"))]
+    lost_share = parse_share(g["permanent"], name("permanent"), allow_zero=True) if g.get("permanent") is not None else 0.0
     if lost_share > 0 and g.get("replace_time") is None:
         raise InputError(f"{name('permanent')} needs {name('replace_time')} (how long a replacement and catch-up take)")
     replace_hours = parse_duration(g["replace_time"], name("replace_time")) if g.get("replace_time") is not None else None
@@ -107,7 +75,8 @@ def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str =
     if isinstance(layout, (list, tuple)):
         layout = ",".join(str(v) for v in layout)
     timeout = parse_timeout_range(g["election_timeout"], name("election_timeout"))
-    round_trip = parse_short_duration(str(g["rtt"]), name("rtt"))
+    # plain numbers are milliseconds, as for the election timeout; 0 is an instant round trip
+    round_trip = parse_duration(g["rtt"], name("rtt"), plain_unit="ms", allow_zero=True)
     shock_per_zone = g.get("shock_per_zone", False)
     if not isinstance(shock_per_zone, bool):
         raise InputError(f"{name('shock_per_zone')}: expected true or false, got {shock_per_zone!r}")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..errors import InputError
-from ..units import parse_duration
+from ..units import parse_count, parse_duration, parse_number
 
 #: Distribution kinds, in the order the engine numbers them.
 KINDS = ("exponential", "weibull", "lognormal", "fixed")
@@ -80,10 +80,7 @@ def parse_distribution(text: str | None, mean: float, name: str) -> Distribution
     if kind in ("weibull", "lognormal"):
         if not param:
             raise InputError(f"{name}: {kind} needs a {'shape' if kind == 'weibull' else 'sigma'}, e.g. {kind}:1.5")
-        try:
-            shape = float(param)
-        except ValueError:
-            raise InputError(f"{name}: cannot read {param!r} as a number in {text!r}") from None
+        shape = parse_number(param, f"{name} {kind} {'shape' if kind == 'weibull' else 'sigma'}")
         try:
             return Distribution(kind, mean, shape)
         except InputError as exc:
@@ -94,28 +91,14 @@ def parse_distribution(text: str | None, mean: float, name: str) -> Distribution
 
 
 def parse_timeout_range(text: str, name: str = "--election-timeout") -> tuple[float, float]:
-    """``150ms..300ms`` as (low, high) hours; a single value means a fixed timeout."""
+    """``150ms..300ms`` as (low, high) hours; a single value means a fixed timeout; plain numbers are ms."""
     parts = re.split(r"\s*\.\.\s*", str(text).strip())
     if len(parts) > 2 or not all(parts):
         raise InputError(f"{name}: write a range such as 150ms..300ms, got {text!r}")
-    low = parse_duration(_seconds_default(parts[0]), name)
-    high = parse_duration(_seconds_default(parts[-1]), name)
+    low, high = (parse_duration(part, name, plain_unit="ms") for part in (parts[0], parts[-1]))
     if high < low:
         raise InputError(f"{name}: the range {text!r} is upside down (low above high)")
     return low, high
-
-
-def parse_short_duration(text: str, name: str) -> float:
-    """A duration >= 0 in hours where plain numbers are milliseconds (``1``, ``0.5ms``, ``0``)."""
-    raw = str(text).strip()
-    if re.fullmatch(r"0+(\.0*)?\s*[A-Za-z]*", raw):
-        return 0.0
-    return parse_duration(_seconds_default(raw), name)
-
-
-def _seconds_default(text: str) -> str:
-    """Election times without a unit are milliseconds."""
-    return text + "ms" if re.fullmatch(r"[0-9.eE+-]+", text.strip()) else text
 
 
 def round_robin_layout(nodes: int, zones: int) -> tuple[int, ...]:
@@ -125,12 +108,7 @@ def round_robin_layout(nodes: int, zones: int) -> tuple[int, ...]:
 
 def parse_layout(text: str, nodes: int, name: str = "--layout") -> tuple[int, ...]:
     """``2,2,1``: nodes per zone, summing to ``nodes``."""
-    try:
-        sizes = tuple(int(p) for p in str(text).split(","))
-    except ValueError:
-        raise InputError(f"{name}: write nodes per zone such as 2,2,1, got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise InputError(f"{name}: every zone needs at least one node, got {text!r}")
+    sizes = tuple(parse_count(p.strip(), f"{name} (nodes per zone, such as 2,2,1)") for p in str(text).split(","))
     if sum(sizes) != nodes:
         raise InputError(f"{name}: {text!r} places {sum(sizes)} nodes, but the cluster has {nodes}")
     return sizes

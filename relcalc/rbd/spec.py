@@ -6,12 +6,11 @@ Every error names the place in the spec (``system.series[2].k_of_n``).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from ..errors import InputError
-from ..units import parse_duration, parse_probability, parse_rate_per_hour
+from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
 from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
 
 COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
@@ -29,17 +28,17 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     unknown = set(params) - COMPONENT_KEYS
     if unknown:
         raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
-    count = _positive_int(params.get("count", 1), f"{where}.count")
-    shape = params.get("weibull_shape", 1.0)
-    if not isinstance(shape, (int, float)) or isinstance(shape, bool) or not (math.isfinite(shape) and shape > 0):
-        raise InputError(f"{where}.weibull_shape must be a positive number, got {shape!r}")
+    count = parse_count(params.get("count", 1), f"{where}.count")
+    shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
+    if not shape > 0:
+        raise InputError(f"{where}.weibull_shape must be a positive number, got {params['weibull_shape']!r}")
     has_up = [k for k in ("mtbf", "failure_rate") if k in params]
     has_down = [k for k in ("mttr", "repair_rate") if k in params]
     if "availability" in params:
         if has_up or has_down:
             raise InputError(f"{where}: give availability or MTBF/MTTR, not both (contradictory parameters)")
-        a, u = parse_probability(_text(params["availability"]), f"{where}.availability")
-        return Component(name, a, u, count=count, weibull_shape=float(shape))
+        a, u = parse_probability(params["availability"], f"{where}.availability")
+        return Component(name, a, u, count=count, weibull_shape=shape)
     if len(has_up) > 1 or len(has_down) > 1:
         raise InputError(f"{where}: give mtbf or failure_rate, and mttr or repair_rate, not both (contradictory)")
     if not has_up or not has_down:
@@ -47,26 +46,14 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
         raise InputError(f"{where}: missing {missing}; or give an availability")
     up_key, down_key = has_up[0], has_down[0]
     if up_key == "mtbf":
-        mtbf = parse_duration(_text(params["mtbf"]), f"{where}.mtbf", year_days=year_days)
+        mtbf = parse_duration(params["mtbf"], f"{where}.mtbf", year_days=year_days)
     else:
-        mtbf = 1.0 / parse_rate_per_hour(_text(params["failure_rate"]), f"{where}.failure_rate", year_days=year_days)
+        mtbf = 1.0 / parse_rate_per_hour(params["failure_rate"], f"{where}.failure_rate", year_days=year_days)
     if down_key == "mttr":
-        mttr = parse_duration(_text(params["mttr"]), f"{where}.mttr", year_days=year_days)
+        mttr = parse_duration(params["mttr"], f"{where}.mttr", year_days=year_days)
     else:
-        mttr = 1.0 / parse_rate_per_hour(_text(params["repair_rate"]), f"{where}.repair_rate", year_days=year_days)
-    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=float(shape))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"expected a number, got {value!r}")
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{where} must be a whole number >= 1, got {value!r}")
-    return value
+        mttr = 1.0 / parse_rate_per_hour(params["repair_rate"], f"{where}.repair_rate", year_days=year_days)
+    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape)
 
 
 # --- YAML / JSON ------------------------------------------------------------------
@@ -90,6 +77,18 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
         return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    # Plain scalars are numbers only in relcalc's grammar (as in YAML 1.2): YAML 1.1 would read 1_000
+    # as 1000, 010 as 8 and 1:30 as 90; they stay text here, and the parsers refuse or read them.
+    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (int_tag, float_tag)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver(int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    _Loader.add_implicit_resolver(
+        float_tag, re.compile(rf"^(?:{NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")
+    )
+    _Loader.add_constructor(int_tag, lambda loader, node: int(loader.construct_scalar(node)))  # 010 is ten
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
@@ -153,9 +152,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         place = f"{where}.k_of_n"
         if not isinstance(body, dict) or set(body) - {"k", "of"} or "k" not in body or "of" not in body:
             raise InputError(f"{place}: expected {{k: 2, of: [a, b, c]}}")
-        k = body["k"]
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise InputError(f"{place}.k must be a whole number, got {k!r}")
+        k = parse_count(body["k"], f"{place}.k", low=None)  # the model checks 1 <= k <= n
         of = body["of"] if isinstance(body["of"], list) else [body["of"]]
         return KofN(k, _members(of, f"{place}.of", depth), place)
     if kind == "standby":
@@ -165,16 +162,13 @@ def parse_block(raw: Any, where: str, depth: int = 1):
             raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
         if not isinstance(body["of"], str):
             raise InputError(f"{place}.of must name one component (with a count)")
-        active = body.get("active", 1)
-        if isinstance(active, bool) or not isinstance(active, int):
-            raise InputError(f"{place}.active must be a whole number, got {active!r}")
+        active = parse_count(body.get("active", 1), f"{place}.active", low=None)
         mode = body.get("mode", "cold")
         factor = body.get("dormant_factor", {"cold": 0.0, "hot": 1.0}.get(mode, 0.1))
         switch = body.get("switch", 1.0)
-        for key, value in (("dormant_factor", factor), ("switch", switch)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InputError(f"{place}.{key} must be a number, got {value!r}")
-        return Standby(body["of"], active, str(mode), float(factor), float(switch), place)
+        factor = parse_number(factor, f"{place}.dormant_factor")
+        switch = parse_number(switch, f"{place}.switch")
+        return Standby(body["of"], active, str(mode), factor, switch, place)
     raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
 
 
@@ -194,7 +188,7 @@ def _short(value: Any) -> str:
 # --- inline expressions --------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<kofn>\d+\s*/\s*\d+)|(?P<times>\d+\s*x)(?=\s*[A-Za-z_(])|(?P<name>[A-Za-z_][\w.\-]*)|(?P<op>[*|(),&+]))"
+    r"\s*(?:(?P<kofn>[0-9]+\s*/\s*[0-9]+)|(?P<times>[0-9]+\s*x)(?=\s*[A-Za-z_(])|(?P<name>[A-Za-z_][\w.\-]*)|(?P<op>[*|(),&+]))"
 )
 
 
@@ -344,15 +338,8 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     else:
         params["availability"] = repr(old.availability)
     value = value.strip()
-    if param in ("count",):
-        if not value.isdigit():
-            raise InputError(f"--set {assignment}: count must be a whole number")
-        params["count"] = int(value)
-    elif param == "weibull_shape":
-        try:
-            params["weibull_shape"] = float(value)
-        except ValueError:
-            raise InputError(f"--set {assignment}: weibull_shape must be a positive number") from None
+    if param in ("count", "weibull_shape"):
+        params[param] = value  # read, with the rest, by component_from_mapping
     elif param == "availability":
         params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
     else:

@@ -18,13 +18,17 @@ Every error names its place (``raft.mttr``, ``capacity.rate``,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
 from ..rbd.model import System
 from ..rbd.spec import load_spec_text, system_from_mapping
+from ..units import parse_count, parse_number, parse_probability
+
+#: Seeds go to numpy's SeedSequence, which takes any whole number >= 0; this
+#: bound keeps them to 64 bits.
+MAX_SEED = 2**64 - 1
 
 TOP_KEYS = {"service", "description", "targets", "components", "system", "raft", "capacity", "year_days"}
 RAFT_EXTRA = {"method", "years", "seed", "target_rel_error"}
@@ -67,23 +71,8 @@ def _unknown(section: dict, allowed: set[str], where: str) -> None:
         raise InputError(f"{where}.{extra[0]}: unknown key; use {', '.join(sorted(allowed))}")
 
 
-def _number(value: Any, where: str, low: float = 0.0, whole: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"{where}: expected a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(f"{where}: cannot read {value!r} as a number") from None
-    if not math.isfinite(number) or number < low or (whole and number != math.floor(number)):
-        kind = "a whole number" if whole else "a number"
-        raise InputError(f"{where} must be {kind} >= {low:g}, got {value!r}")
-    return number
-
-
 def load_service(text: str, source: str = "service") -> ServiceSpec:
     """Parse and check a service description."""
-    from ..units import parse_probability
-
     data = load_spec_text(text, source)
     _unknown(data, TOP_KEYS, source)
     for key in ("service", "targets", "components", "system"):
@@ -95,15 +84,15 @@ def load_service(text: str, source: str = "service") -> ServiceSpec:
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise InputError("description: expected text")
-    year_days = _number(data.get("year_days", 365.0), "year_days", 1.0)
+    year_days = parse_number(data.get("year_days", 365.0), "year_days")
     if year_days not in (365.0, 365.25):
         raise InputError(f"year_days must be 365 or 365.25, got {data['year_days']!r}")
     targets = _mapping(data["targets"], "targets")
     _unknown(targets, {"availability", "latency"}, "targets")
     if "availability" not in targets:
         raise InputError("targets: missing 'availability' (e.g. 99.95%)")
+    target = parse_probability(targets["availability"], "targets.availability")
     target_text = str(targets["availability"])
-    target = parse_probability(target_text, "targets.availability")
     latency = targets.get("latency")
     if latency is not None and not isinstance(latency, str):
         raise InputError("targets.latency: expected text such as p99<=200ms")
@@ -132,11 +121,11 @@ def _raft(section: dict) -> dict:
         raise InputError(f"raft.method: unknown method {method!r}; use {', '.join(METHODS)}")
     out = {"raft": models[0], "raft_method": method, "raft_inputs": inputs}
     if "years" in section:
-        out["raft_years"] = _number(section["years"], "raft.years", 1.0)
+        out["raft_years"] = parse_number(section["years"], "raft.years", low=1.0)
     if "seed" in section:
-        out["seed"] = int(_number(section["seed"], "raft.seed", 0.0, whole=True))
+        out["seed"] = parse_count(section["seed"], "raft.seed", low=0, high=MAX_SEED)
     if "target_rel_error" in section:
-        rel = _number(section["target_rel_error"], "raft.target_rel_error", 0.0)
+        rel = parse_number(section["target_rel_error"], "raft.target_rel_error")
         if not 0 < rel < 1:
             raise InputError(f"raft.target_rel_error must be between 0 and 1, got {rel}")
         out["raft_rel_error"] = rel
@@ -162,9 +151,9 @@ def _capacity(section: dict, latency: str | None) -> dict:
         raise InputError(f"capacity: {problems[0][1]}")
     out: dict[str, Any] = {"cluster": cluster}
     if section.get("nodes") is not None:
-        out["current_nodes"] = int(_number(section["nodes"], "capacity.nodes", 1.0, whole=True))
+        out["current_nodes"] = parse_count(section["nodes"], "capacity.nodes")
     if section.get("growth") is not None:
-        out["growth"] = parse_growth(str(section["growth"]), "capacity.growth")
+        out["growth"] = parse_growth(section["growth"], "capacity.growth")
         out["growth_text"] = str(section["growth"])
         out["horizon_months"] = parse_months(section.get("horizon", "12mo"), "capacity.horizon")
     elif section.get("horizon") is not None:

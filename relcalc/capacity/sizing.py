@@ -256,8 +256,8 @@ def _latency_ok(n, k, slow, c: Cluster) -> np.ndarray:
     q = c.latency_quantile
     limit = np.where(np.isnan(c.latency_seconds), 1.0, c.latency_seconds)
     waits = queueing.mmc(lam_s, mu, conc)
-    mean_ok = waits["mean_response"] <= limit
-    tail_ok = queueing.response_survival(limit, lam_s, mu, conc, waits["probability_of_wait"]) <= 1.0 - q
+    mean_ok = waits.mean_response <= limit
+    tail_ok = queueing.response_survival(limit, lam_s, mu, conc, waits.probability_of_wait) <= 1.0 - q
     return stable & np.where(np.isnan(q), mean_ok, tail_ok)
 
 
@@ -446,17 +446,17 @@ def _evaluate(c: Cluster, n, reported_nodes=None) -> dict[str, np.ndarray]:
     q = queueing.mmc(lam_s, mu_s, conc)
     hide = ~stable
     out["stable"] = np.where(has_queue, stable, np.nan)
-    out["probability_of_wait"] = np.where(hide, np.nan, q["probability_of_wait"])
-    out["mean_wait_seconds"] = np.where(hide, np.nan, q["mean_wait"])
-    out["mean_response_seconds"] = np.where(hide, np.nan, q["mean_response"])
+    out["probability_of_wait"] = np.where(hide, np.nan, q.probability_of_wait)
+    out["mean_wait_seconds"] = np.where(hide, np.nan, q.mean_wait)
+    out["mean_response_seconds"] = np.where(hide, np.nan, q.mean_response)
     for pct in (50, 95, 99):
-        value = queueing.response_percentile(pct / 100.0, lam_s, mu_s, conc, q["probability_of_wait"])
+        value = queueing.response_percentile(pct / 100.0, lam_s, mu_s, conc, q.probability_of_wait)
         out[f"p{pct}_response_seconds"] = np.where(hide, np.nan, value)
     if np.any(~np.isnan(c.latency_seconds)):
         target_q = np.where(np.isnan(c.latency_quantile), 0.5, c.latency_quantile)
-        at_target = queueing.response_percentile(target_q, lam_s, mu_s, conc, q["probability_of_wait"])
+        at_target = queueing.response_percentile(target_q, lam_s, mu_s, conc, q.probability_of_wait)
         out["target_response_seconds"] = np.where(
-            hide | np.isnan(c.latency_seconds), np.nan, np.where(np.isnan(c.latency_quantile), q["mean_response"], at_target)
+            hide | np.isnan(c.latency_seconds), np.nan, np.where(np.isnan(c.latency_quantile), q.mean_response, at_target)
         )
     return out
 

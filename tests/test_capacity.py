@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from relcalc.capacity import Cluster, balance_factor, evaluate, parse_growth, parse_latency_target, parse_months, parse_request_rate, size
 from relcalc.capacity.parse import parse_fraction, parse_seconds
 from relcalc.capacity.sizing import max_rate, project_growth
-from relcalc.capacity.usl import fit_usl, usl_throughput
+from relcalc.capacity.usl import fit_usl, slowdown, usl_throughput
 from relcalc.errors import InputError
 
 
@@ -162,6 +162,12 @@ def test_usl_curve_caps_the_cluster():
     assert math.isnan(s.nodes[0]) and "USL" in s.unreachable[0]
 
 
+def test_usl_throughput_and_slowdown_are_one_curve():
+    n = np.arange(1, 200)
+    assert np.array_equal(usl_throughput(n, 1000.0, 0.03, 0.0005), 1000.0 * n / slowdown(n, 0.03, 0.0005))
+    assert slowdown(1, 0.3, 0.2) == 1.0  # one node is never slowed down
+
+
 def test_max_rate_inverts_sizing():
     c = Cluster(rate=1.0, service_time=0.04, concurrency=32, target_utilization=0.8, latency_quantile=0.99,
                 latency_seconds=0.2, balancer="two-choices", sessions=20000)
@@ -226,7 +232,7 @@ def test_usl_fit_recovers_known_parameters():
     n = np.array([1, 2, 4, 8, 16, 32, 64], dtype=float)
     x = usl_throughput(n, 1000, 0.03, 0.0005)
     fit = fit_usl(n, x)
-    assert fit.node_throughput == pytest.approx(1000, rel=1e-6)
+    assert fit.node_throughput_per_second == pytest.approx(1000, rel=1e-6)
     assert fit.sigma == pytest.approx(0.03, rel=1e-5)
     assert fit.kappa == pytest.approx(0.0005, rel=1e-5)
     assert fit.r_squared == pytest.approx(1.0)

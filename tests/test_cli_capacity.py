@@ -145,11 +145,17 @@ def test_fit_sample(run):
     result = run("capacity", "fit", "--csv", SAMPLES / "usl-measurements.csv", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
+    assert list(data) == ["sigma", "kappa", "r_squared", "points", "peak_nodes", "node_throughput_per_second",
+                          "rmse_per_second", "peak_throughput_per_second", "usl_option"]
     assert 0 < data["sigma"] < 0.1 and 0 < data["kappa"] < 0.01 and data["r_squared"] > 0.99
-    assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]))
-    sized = run("capacity", "-r", "10000", "--node-throughput", str(data["node_throughput_per_second"]),
-                "--usl", data["usl_option"], "-f", "json")
-    assert sized.exit_code == 0 and sized.stdout
+    assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]), rel=1e-15)
+    lam = data["node_throughput_per_second"]
+    sized = run("capacity", "-r", "10000", "--node-throughput", str(lam), "--usl", data["usl_option"], "-f", "json")
+    assert sized.exit_code == 0, sized.stderr
+    # the smallest N whose USL throughput reaches the rate, by brute force on the curve sized with
+    sigma, kappa = (float(v) for v in data["usl_option"].split(","))
+    brute = next(n for n in range(1, 1000) if lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) >= 10000)
+    assert json.loads(sized.stdout)["nodes"] == brute
 
 
 @pytest.mark.parametrize(

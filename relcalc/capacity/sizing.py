@@ -33,6 +33,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .. import queueing
+from .usl import best_whole_nodes, slowdown, usl_peak
 
 BALANCERS = ("round-robin", "least-connections", "random", "two-choices", "ring")
 #: Policies that place long-lived sessions (connections, clients, keys), whose
@@ -129,18 +130,6 @@ def _resolved(c: Cluster) -> Cluster:
     derived_c = np.round(c.node_throughput * c.service_time)
     conc = np.where(np.isnan(c.concurrency), np.where(derived_c >= 1, derived_c, 1.0), c.concurrency)
     return Cluster(**{**{f.name: getattr(c, f.name) for f in fields(c)}, "node_throughput": T, "concurrency": conc})
-
-
-def slowdown(n, sigma, kappa):
-    """The USL's denominator: 1 for linear scaling."""
-    return 1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0)
-
-
-def usl_peak(sigma, kappa):
-    """The real N at which USL throughput peaks (inf without coherency cost)."""
-    sigma, kappa = np.asarray(sigma, float), np.asarray(kappa, float)
-    with np.errstate(divide="ignore"):
-        return np.where(kappa > 0, np.sqrt((1.0 - sigma) / np.where(kappa > 0, kappa, 1.0)), np.inf)
 
 
 def balance_factor(n, balancer: str, sessions=np.nan, given=np.nan) -> np.ndarray:
@@ -279,15 +268,7 @@ def _smallest_nodes(holds, lo, hi) -> np.ndarray:
 
 def _search_ceiling(c: Cluster) -> np.ndarray:
     """The largest N worth considering: the USL peak (the better side of it), or MAX_NODES."""
-    peak = usl_peak(c.usl_sigma, c.usl_kappa)
-    lo_side = np.clip(np.floor(peak), 1.0, MAX_NODES)
-    hi_side = np.clip(np.ceil(peak), 1.0, MAX_NODES)
-    better = np.where(
-        hi_side / slowdown(hi_side, c.usl_sigma, c.usl_kappa) > lo_side / slowdown(lo_side, c.usl_sigma, c.usl_kappa),
-        hi_side,
-        lo_side,
-    )
-    return np.where(np.isfinite(peak), better, MAX_NODES)
+    return best_whole_nodes(c.usl_sigma, c.usl_kappa, MAX_NODES)
 
 
 @dataclass(frozen=True)

@@ -87,18 +87,18 @@ def usl(fit, nodes, throughput):
     nodes = np.asarray(nodes, float)
     fig, ax = figure(
         "How far does the cluster scale?",
-        f"USL fit: lambda {fit.node_throughput:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
+        f"USL fit: lambda {fit.node_throughput_per_second:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
         f"R^2 {fit.r_squared:.4f}",
     )
     top = max(nodes.max() * 1.3, min(fit.peak_nodes * 1.5, nodes.max() * 4) if np.isfinite(fit.peak_nodes) else 0)
     grid = np.linspace(1, top, 300)
-    ax.plot(grid, usl_throughput(grid, fit.node_throughput, fit.sigma, fit.kappa), color=BLUE, lw=2.5,
+    ax.plot(grid, usl_throughput(grid, fit.node_throughput_per_second, fit.sigma, fit.kappa), color=BLUE, lw=2.5,
             label="USL fit")
-    ax.plot(grid, fit.node_throughput * grid, ":", color="#777777", lw=1.5, label="linear scaling")
+    ax.plot(grid, fit.node_throughput_per_second * grid, ":", color="#777777", lw=1.5, label="linear scaling")
     ax.plot(nodes, throughput, "o", color=ORANGE, ms=8, label="measured")
     if np.isfinite(fit.peak_nodes):
         ax.axvline(fit.peak_nodes, color=TARGET, ls="--", lw=2, label=f"peak at N = {fit.peak_nodes:.1f}")
-    ax.set_ylim(0, max(np.max(throughput), fit.peak_throughput if np.isfinite(fit.peak_throughput) else 0) * 1.3)
+    ax.set_ylim(0, max(np.max(throughput), fit.peak_throughput_per_second if np.isfinite(fit.peak_throughput_per_second) else 0) * 1.3)
     ax.set_xlabel("nodes N")
     ax.set_ylabel("throughput (req/s)")
     ax.legend(loc="upper left")

@@ -425,19 +425,17 @@ def fit_command(
         fit = fit_usl(data["nodes"], data["throughput"])
     except ValueError as exc:
         raise InputError(f"--csv: {exc}") from None
-    record = fit.to_dict()
-    record["node_throughput_per_second"] = record.pop("node_throughput")
-    record["rmse_per_second"] = record.pop("rmse")
-    record["peak_throughput_per_second"] = record.pop("peak_throughput")
-    record["usl_option"] = f"{fit.sigma:.6g},{fit.kappa:.6g}"
-    from .output import write_csv_record
+    from ..files import write_csv_records
+    from ..results import record
 
+    usl_option = f"{fit.sigma:.6g},{fit.kappa:.6g}"
+    fitted = {**record(fit), "usl_option": usl_option}
     emit(
         fmt,
         output,
-        table=lambda console: _fit_table(console, record, data),
-        json_data=lambda: record,
-        csv_write=lambda handle: write_csv_record(record, handle),
+        table=lambda console: _fit_table(console, fit, usl_option, data["nodes"], data["throughput"]),
+        json_data=lambda: fitted,
+        csv_write=lambda handle: write_csv_records(handle, [fitted]),
     )
     if chart is not None:
         from ..charts import save
@@ -446,27 +444,27 @@ def fit_command(
         save(usl(fit, data["nodes"], data["throughput"]), chart)
 
 
-def _fit_table(console, record: dict, data: dict) -> None:
+def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     from rich.table import Table
 
     from ..capacity.usl import usl_throughput
 
     facts = facts_table()
-    facts.add_row("lambda (one node)", f"{record['node_throughput_per_second']:,.6g}/s")
-    facts.add_row("sigma (contention)", f"{record['sigma']:.4g}")
-    facts.add_row("kappa (coherency)", f"{record['kappa']:.4g}")
-    facts.add_row("R squared", f"{record['r_squared']:.5f}")
-    facts.add_row("RMSE", f"{record['rmse_per_second']:,.4g}/s over {record['points']} points")
-    if record["peak_nodes"] is None:
+    facts.add_row("lambda (one node)", f"{fit.node_throughput_per_second:,.6g}/s")
+    facts.add_row("sigma (contention)", f"{fit.sigma:.4g}")
+    facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
+    facts.add_row("R squared", f"{fit.r_squared:.5f}")
+    facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
+    if not math.isfinite(fit.peak_nodes):
         facts.add_row("Peak", "none: no coherency cost, throughput keeps rising")
     else:
-        facts.add_row("Peak", f"N = {record['peak_nodes']:.1f}, {record['peak_throughput_per_second']:,.6g}/s")
+        facts.add_row("Peak", f"N = {fit.peak_nodes:.1f}, {fit.peak_throughput_per_second:,.6g}/s")
     console.print(facts)
     table = Table(title="Measured and fitted", title_justify="left")
     for name in ("nodes", "measured/s", "fitted/s"):
         table.add_column(name, justify="right")
-    fitted = usl_throughput(data["nodes"], record["node_throughput_per_second"], record["sigma"], record["kappa"])
-    for n, x, f in zip(data["nodes"], data["throughput"], fitted):
+    fitted = usl_throughput(nodes, fit.node_throughput_per_second, fit.sigma, fit.kappa)
+    for n, x, f in zip(nodes, throughput, fitted):
         table.add_row(f"{n:g}", f"{x:,.6g}", f"{f:,.6g}")
     console.print(table)
-    console.print(f"Size with: --usl {record['usl_option']} --node-throughput {record['node_throughput_per_second']:.6g}")
+    console.print(f"Size with: --usl {usl_option} --node-throughput {fit.node_throughput_per_second:.6g}")

@@ -22,8 +22,8 @@ def test_json_has_the_documented_keys(run):
                 "p99_response_seconds", "p50_response_seconds", "p95_response_seconds", "mean_wait_seconds",
                 "nodes_for_throughput", "nodes_for_utilization", "nodes_for_redundancy", "nodes_for_latency"):
         assert key in data, key
-    assert data["capacity_c"] == pytest.approx(15.0)
-    assert data["offered_load_erlangs"] == pytest.approx(480.0)
+    assert data["capacity_c"] == pytest.approx(12000 / (32 / 0.04), rel=1e-15)  # C = R / T, T = c / S
+    assert data["offered_load_erlangs"] == pytest.approx(12000 * 0.04, rel=1e-15)  # a = R S
     assert data["nodes"] == max(data[f"nodes_for_{c}"] for c in ("throughput", "utilization", "redundancy", "latency"))
     assert data["nodes_for_" + data["binding_constraint"]] == data["nodes"]
     assert data["utilization"] <= 0.7 and data["utilization_after_failures"] <= 1.0

@@ -56,7 +56,6 @@ _COLUMNS: dict[str, Callable[[Any], float]] = {
     "current_nodes": _number("current_nodes", whole=True),
 }
 _TEXT_COLUMNS = ("balancer", "latency")
-#: The result columns, in order (the CSV contract): a subset of the fields of Sizing, counts as nullable integers.
 _OUTPUT = (
     "nodes", "binding_constraint", *(f"nodes_for_{c}" for c in CONSTRAINTS), "capacity_c", "effective_capacity_q",
     "balance_factor", "offered_load_erlangs", "utilization", "utilization_after_failures", "probability_of_wait",

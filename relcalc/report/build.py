@@ -265,10 +265,6 @@ def _resized(model, nodes: int):
     return model.with_(nodes=nodes, layout=round_robin_layout(nodes, min(zones, nodes)) if zones > 1 else None)
 
 
-def _count(value: int | None) -> str:
-    return "-" if value is None else f"{value}"
-
-
 def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     from ..capacity import CONSTRAINTS, evaluate, project_growth, size
     from ..charts.capacity import growth as growth_chart
@@ -281,10 +277,14 @@ def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
         raise InputError(f"capacity: {sizing.unreachable[0]}")
     answer = sizing.at(0)
     fig = answer.figures
+
+    def count(value: int | None) -> str:
+        return "-" if value is None else f"{value}"
+
     section = Section("capacity", "Capacity", (
         f"{float(cluster.rate):,.6g} requests per second; each constraint gives a node count, the largest decides."))
     charts.add(section, "capacity", "Nodes, utilisation and latency", utilization_latency(cluster, sizing))
-    rows = [[name, _cell(answer.nodes_for(name), _count(answer.nodes_for(name)))] for name in CONSTRAINTS]
+    rows = [[name, _cell(answer.nodes_for(name), count(answer.nodes_for(name)))] for name in CONSTRAINTS]
     _table(root, section, "constraints", f"Nodes per constraint (answer {answer.nodes}, binding: "
            f"{answer.binding_constraint})", ["constraint", "nodes"], rows)
     facts = [
@@ -307,7 +307,7 @@ def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
         charts.add(section, "growth", "Growth", growth_chart(projection))
         _table(root, section, "growth", f"Growth at {spec.growth_text}", ["month", "rate per second", "nodes needed"],
                [[m.month, _cell(m.rate_per_second, f"{m.rate_per_second:,.0f}"),
-                 _cell(m.nodes_needed, _count(m.nodes_needed))]
+                 _cell(m.nodes_needed, count(m.nodes_needed))]
                 for m in projection.by_month()])
         summary["runs_out_after_months"] = projection.runs_out_after_months
     section.assumptions = [

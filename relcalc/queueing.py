@@ -21,7 +21,11 @@ found by bisection on it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from .errors import InputError
 
 _RECURRENCE_LIMIT = 20_000
 
@@ -36,9 +40,9 @@ def erlang_b(servers, load) -> np.ndarray:
     """Blocking probability of an M/M/c/c loss system (Erlang B)."""
     c, a = np.broadcast_arrays(np.asarray(servers, dtype=float), np.asarray(load, dtype=float))
     if np.any(c < 0) or np.any(c != np.floor(c)):
-        raise ValueError("servers must be whole numbers >= 0")
+        raise InputError("servers must be whole numbers >= 0")
     if np.any(~(a > 0)) or np.any(~np.isfinite(a)):
-        raise ValueError("offered load must be positive and finite")
+        raise InputError("offered load must be positive and finite")
     out = np.empty(c.shape, dtype=float)
     light = a < c
     if np.any(light):
@@ -80,7 +84,7 @@ def erlang_c(servers, load) -> np.ndarray:
     """
     c, a = np.broadcast_arrays(np.asarray(servers, dtype=float), np.asarray(load, dtype=float))
     if np.any(c < 1):
-        raise ValueError("an M/M/c queue needs at least one server")
+        raise InputError("an M/M/c queue needs at least one server")
     out = np.full(c.shape, np.nan)
     stable = a < c
     if np.any(stable):
@@ -136,22 +140,39 @@ def response_percentile(q, arrival_rate, service_rate, servers, p_wait=None) -> 
     return np.where(stable, 0.5 * (lo + hi), np.nan)
 
 
-def mmc(arrival_rate, service_rate, servers) -> dict[str, np.ndarray]:
-    """Steady-state figures of an M/M/c queue; times in the unit of 1/rate.
+@dataclass(frozen=True)
+class MMcQueue:
+    """Steady-state figures of M/M/c queues, one array element per queue.
 
-    Keys: ``utilization``, ``stable``, ``probability_of_wait``, ``mean_wait``,
-    ``mean_response``. Waits are NaN where the queue is unstable.
+    Times are in the unit of ``1 / rate`` (seconds when the rates are per
+    second). Waits are NaN where the queue is unstable (``lambda >= c mu``).
+
+    Notes
+    -----
+    With offered load ``a = lambda / mu`` and ``C`` the Erlang C probability
+    of waiting, ``W_q = C / (c mu - lambda)`` and ``W = W_q + 1 / mu``
+    (Kleinrock, *Queueing Systems* vol. 1, 1975, section 3.5).
     """
+
+    utilization: np.ndarray  #: a / c, the share of each server's time spent serving
+    stable: np.ndarray  #: bool: a < c
+    probability_of_wait: np.ndarray  #: Erlang C, NaN where unstable
+    mean_wait: np.ndarray  #: W_q, in the unit of 1/rate
+    mean_response: np.ndarray  #: W = W_q + 1/mu, in the unit of 1/rate
+
+
+def mmc(arrival_rate, service_rate, servers) -> MMcQueue:
+    """Steady-state figures of an M/M/c queue (see :class:`MMcQueue`)."""
     lam, mu, c = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (arrival_rate, service_rate, servers)))
     load = lam / mu
     p_wait = erlang_c(c, load)
     stable = load < c
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_wait = np.where(stable, p_wait / (c * mu - lam), np.nan)
-    return {
-        "utilization": load / c,
-        "stable": stable,
-        "probability_of_wait": p_wait,
-        "mean_wait": mean_wait,
-        "mean_response": mean_wait + 1.0 / mu,
-    }
+    return MMcQueue(
+        utilization=load / c,
+        stable=stable,
+        probability_of_wait=p_wait,
+        mean_wait=mean_wait,
+        mean_response=mean_wait + 1.0 / mu,
+    )

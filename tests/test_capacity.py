@@ -1,21 +1,25 @@
 """Cluster sizing, growth and the USL fit against closed forms and brute force."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relcalc.capacity import Cluster, balance_factor, evaluate, parse_growth, parse_latency_target, parse_months, parse_request_rate, size
+from relcalc.capacity import (Cluster, ClusterFigures, Sizing, balance_factor, evaluate, parse_growth,
+                              parse_latency_target, parse_months, parse_request_rate, size)
 from relcalc.capacity.parse import parse_fraction, parse_seconds
 from relcalc.capacity.sizing import max_rate, project_growth
-from relcalc.capacity.usl import fit_usl, usl_throughput
+from relcalc.capacity.usl import fit_usl, slowdown, usl_throughput
 from relcalc.errors import InputError
+from relcalc.results import record
 
 
-def one(sizing, key="nodes"):
-    return float(sizing.nodes[0] if key == "nodes" else sizing.metrics[key][0])
+def one(cluster: Cluster) -> Sizing:
+    """The sizing of one service, with Python values (int or None for counts)."""
+    return size(cluster).at(0)
 
 
 # --- parsing -------------------------------------------------------------------
@@ -53,34 +57,35 @@ def test_other_parsers():
 # --- the seed formulas ----------------------------------------------------------
 
 def test_seed_formulas_c_q_and_k():
-    s = size(Cluster(rate=12000, node_throughput=800, balance_factor=1.3))
+    s = one(Cluster(rate=12000, node_throughput=800, balance_factor=1.3))
     c = 12000 / 800
-    assert one(s, "capacity_c") == pytest.approx(c)
-    assert one(s) == math.ceil(1.3 * c)  # N >= k C
-    assert one(s, "effective_capacity_q") == pytest.approx(one(s) / 1.3)  # Q = N / k
-    assert one(s, "effective_capacity_q") >= c
-    assert s.binding_constraint[0] == "throughput"
+    assert s.figures.capacity_c == c  # C = R / T, exact in binary
+    assert s.nodes == math.ceil(Fraction("1.3") * c)  # N >= k C: 19.5 -> 20
+    assert s.figures.effective_capacity_q == pytest.approx(s.nodes / 1.3, rel=1e-15)  # Q = N / k
+    assert s.figures.effective_capacity_q >= c
+    assert s.binding_constraint == "throughput"
 
 
 def test_throughput_from_service_time_and_concurrency_and_littles_law():
-    s = size(Cluster(rate=12000, service_time=0.04, concurrency=32))
-    assert one(s, "node_throughput") == pytest.approx(800)
-    assert one(s, "offered_load_erlangs") == pytest.approx(480)  # a = R S
-    assert one(s) == 15
+    s = one(Cluster(rate=12000, service_time=0.04, concurrency=32))
+    assert s.figures.node_throughput_per_second == pytest.approx(800, rel=1e-15)  # T = c / S
+    assert s.figures.offered_load_erlangs == pytest.approx(480, rel=1e-15)  # a = R S (Little's law)
+    assert s.nodes == math.ceil(Fraction(12000) / (Fraction(32) / Fraction("0.04")))  # C = R / T = 15 exactly
 
 
 def test_utilization_cap():
-    s = size(Cluster(rate=12000, node_throughput=800, target_utilization=0.7))
-    assert one(s) == math.ceil(15 / 0.7) and s.binding_constraint[0] == "utilization"
-    assert one(s, "utilization") <= 0.7
+    s = one(Cluster(rate=12000, node_throughput=800, target_utilization=0.7))
+    assert s.nodes == math.ceil(Fraction(15) / Fraction("0.7")) and s.binding_constraint == "utilization"
+    assert s.figures.utilization <= 0.7
 
 
 def test_n_plus_f_with_even_rebalancing_adds_f():
     for f in (1, 2, 3):
-        s = size(Cluster(rate=12000, node_throughput=800, balance_factor=1.2, tolerate_failures=f))
-        assert one(s) == math.ceil(1.2 * 15) + f
-        assert s.binding_constraint[0] == "redundancy"
-        assert one(s, "utilization_after_failures") <= 1.0
+        s = one(Cluster(rate=12000, node_throughput=800, balance_factor=1.2, tolerate_failures=f))
+        # with even re-balancing the f survivors' share k R / ((N - f) T) <= 1 needs N - f >= k C = 18
+        assert s.nodes == math.ceil(Fraction("1.2") * 15) + f
+        assert s.binding_constraint == "redundancy" and s.figures.nodes_lost_in_failure == f
+        assert s.figures.utilization_after_failures <= 1.0
 
 
 def harmonic(n):
@@ -93,8 +98,8 @@ def test_ring_without_virtual_nodes_is_checked_on_the_survivors():
     rate, t, f = 12000.0, 800.0, 1
     brute = next(n for n in range(f + 1, 10_000) if (harmonic(n) + f) * rate / (n * t) <= 1)
     plain = next(n for n in range(1, 10_000) if harmonic(n) * rate / (n * t) <= 1)
-    s = size(Cluster(rate=rate, node_throughput=t, balancer="ring", tolerate_failures=f))
-    assert one(s) == brute
+    s = one(Cluster(rate=rate, node_throughput=t, balancer="ring", tolerate_failures=f))
+    assert s.nodes == brute
     assert brute > plain + f  # adding f to the healthy answer is not enough
 
 
@@ -102,9 +107,9 @@ def test_zone_loss_round_robin_placement():
     # 3 zones round robin: the largest zone has ceil(N/3) nodes
     rate, t = 12000.0, 800.0
     brute = next(n for n in range(2, 1000) if rate / ((n - math.ceil(n / 3)) * t) <= 1)
-    s = size(Cluster(rate=rate, node_throughput=t, zones=3))
-    assert one(s) == brute == 23
-    assert one(s, "nodes_lost_in_failure") == 8
+    s = one(Cluster(rate=rate, node_throughput=t, zones=3))
+    assert s.nodes == brute
+    assert s.figures.nodes_lost_in_failure == math.ceil(brute / 3)
 
 
 def test_balance_factor_results():
@@ -113,11 +118,11 @@ def test_balance_factor_results():
     m = 1000.0
     random = balance_factor(n, "random", m)
     assert random[0] == 1.0
-    assert random[2] == pytest.approx(1 + math.sqrt(2 * math.log(10) / (m / 10)))  # Raab and Steger
+    assert random[2] == pytest.approx(1 + math.sqrt(2 * math.log(10) / (m / 10)), rel=1e-14)  # Raab and Steger
     two = balance_factor(n, "two-choices", m)
-    assert two[3] == pytest.approx(1 + (math.log(math.log(100)) / math.log(2)) / (m / 100))
+    assert two[3] == pytest.approx(1 + (math.log(math.log(100)) / math.log(2)) / (m / 100), rel=1e-14)
     assert np.all(two[1:] < random[1:])  # two choices beat one
-    assert balance_factor(n, "least-connections", 999.0)[2] == pytest.approx(100 / 99.9)
+    assert balance_factor(n, "least-connections", 999.0)[2] == pytest.approx(100 / 99.9, rel=1e-15)  # ceil(x) / x
     assert balance_factor(n, "round-robin").tolist() == [1, 1, 1, 1]
     assert balance_factor(n, "ring", given=1.5).tolist() == [1.5] * 4
 
@@ -128,57 +133,76 @@ def test_latency_on_mm1_nodes_matches_the_closed_form():
     rate, s_time, limit = 900.0, 0.01, 0.2
     mu = 1 / s_time
     expected = math.ceil(rate / (mu - math.log(100) / limit))
-    s = size(Cluster(rate=rate, service_time=s_time, concurrency=1, latency_quantile=0.99, latency_seconds=limit))
-    assert one(s) == expected and s.binding_constraint[0] == "latency"
-    assert one(s, "p99_response_seconds") <= limit
+    s = one(Cluster(rate=rate, service_time=s_time, concurrency=1, latency_quantile=0.99, latency_seconds=limit))
+    assert s.nodes == expected and s.binding_constraint == "latency"
+    assert s.figures.p99_response_seconds == pytest.approx(math.log(100) / (mu - rate / expected), rel=1e-12)
+    assert s.figures.p99_response_seconds <= limit
     mean_target = math.ceil(rate / (mu - 1 / 0.05))
-    s = size(Cluster(rate=rate, service_time=s_time, concurrency=1, latency_seconds=0.05))
-    assert one(s) == mean_target
-    assert one(s, "mean_response_seconds") == pytest.approx(1 / (mu - rate / mean_target))
+    s = one(Cluster(rate=rate, service_time=s_time, concurrency=1, latency_seconds=0.05))
+    assert s.nodes == mean_target
+    assert s.figures.mean_response_seconds == pytest.approx(1 / (mu - rate / mean_target), rel=1e-13)
 
 
 def test_latency_answer_is_the_smallest_that_meets_the_target():
     base = dict(rate=12000.0, service_time=0.04, concurrency=32, latency_quantile=0.99, latency_seconds=0.19)
-    s = size(Cluster(**base))
-    n = one(s)
+    n = one(Cluster(**base)).nodes
     at = evaluate(Cluster(**base), [n, n - 1])
-    assert at["target_response_seconds"][0] <= 0.19
-    assert not at["target_response_seconds"][1] <= 0.19  # NaN (unstable) or over
+    assert isinstance(at, ClusterFigures)
+    assert at.target_response_seconds[0] <= 0.19
+    assert not at.target_response_seconds[1] <= 0.19  # NaN (unstable) or over
+    assert at.target_response_seconds.tolist() == at.p99_response_seconds.tolist()
 
 
 def test_unreachable_latency_is_reported_not_sized():
     s = size(Cluster(rate=100.0, service_time=0.5, concurrency=4, latency_quantile=0.99, latency_seconds=1.0))
-    assert math.isnan(s.nodes[0])
+    assert not s.reachable[0] and s.nodes.mask[0]
     assert "service time alone" in s.unreachable[0]
-    assert math.isnan(one(s, "utilization"))
+    assert math.isnan(s.figures.utilization[0])
+    answer = s.at(0)
+    assert answer.nodes is None and answer.nodes_for_latency is None and answer.figures.utilization is None
+    assert answer.nodes_for_throughput == math.ceil(100 / (4 / 0.5))  # the other constraints are still sized
+    assert answer.figures.offered_load_erlangs == 50.0  # figures of the inputs alone are kept
 
 
 def test_usl_curve_caps_the_cluster():
     # X(N) = 1000 N / (1 + 0.03 (N-1) + 0.0005 N (N-1)) peaks near N = 44
-    s = size(Cluster(rate=12000, node_throughput=1000, usl_sigma=0.03, usl_kappa=0.0005))
-    n = int(one(s))
-    assert usl_throughput(n, 1000, 0.03, 0.0005) >= 12000 > usl_throughput(n - 1, 1000, 0.03, 0.0005)
+    n = one(Cluster(rate=12000, node_throughput=1000, usl_sigma=0.03, usl_kappa=0.0005)).nodes
+    brute = next(m for m in range(1, 45) if 1000 * m / (1 + 0.03 * (m - 1) + 0.0005 * m * (m - 1)) >= 12000)
+    assert n == brute
     s = size(Cluster(rate=20000, node_throughput=1000, usl_sigma=0.03, usl_kappa=0.0005))
-    assert math.isnan(s.nodes[0]) and "USL" in s.unreachable[0]
+    assert not s.reachable[0] and "USL" in s.unreachable[0]
+    best = max(range(1, 200), key=lambda m: 1000 * m / (1 + 0.03 * (m - 1) + 0.0005 * m * (m - 1)))
+    assert f"peaks at {best} nodes" in s.unreachable[0]
+
+
+def test_usl_throughput_and_slowdown_are_one_curve():
+    n = np.arange(1, 200)
+    assert np.array_equal(usl_throughput(n, 1000.0, 0.03, 0.0005), 1000.0 * n / slowdown(n, 0.03, 0.0005))
+    assert slowdown(1, 0.3, 0.2) == 1.0  # one node is never slowed down
 
 
 def test_max_rate_inverts_sizing():
     c = Cluster(rate=1.0, service_time=0.04, concurrency=32, target_utilization=0.8, latency_quantile=0.99,
                 latency_seconds=0.2, balancer="two-choices", sessions=20000)
     limit = float(max_rate(c, 20)[0])
-    assert size(Cluster(**{**c.__dict__, "rate": limit * 0.999})).nodes[0] <= 20
-    assert size(Cluster(**{**c.__dict__, "rate": limit * 1.001})).nodes[0] > 20
-    assert float(max_rate(Cluster(rate=1.0, node_throughput=800), 15)[0]) == pytest.approx(12000, rel=1e-9)
+    # the bisection stops within a relative 1e-12 of the boundary, on its feasible side
+    assert one(Cluster(**{**c.__dict__, "rate": limit})).nodes == 20
+    assert one(Cluster(**{**c.__dict__, "rate": limit * (1 + 1e-11)})).nodes == 21
+    # round robin, no queue: 15 nodes of 800/s serve exactly 15 x 800
+    assert float(max_rate(Cluster(rate=1.0, node_throughput=800), 15)[0]) == pytest.approx(12000, rel=1e-12)
 
 
 def test_growth_projection_and_run_out():
     c = Cluster(rate=12000, node_throughput=800)
     g = project_growth(c, 1.05, 24, current_nodes=30)
-    assert g.rate[12] == pytest.approx(12000 * 1.05**12)
-    assert g.nodes_needed.tolist() == [math.ceil(12000 * 1.05**m / 800 - 1e-9) for m in range(25)]
-    # 30 nodes serve 24,000/s: reached after log(2)/log(1.05) months
-    assert g.runs_out_after_months == pytest.approx(math.log(2) / math.log(1.05), rel=1e-9)
-    assert g.runs_out_month == math.ceil(math.log(2) / math.log(1.05))
+    assert g.rate_per_second[12] == pytest.approx(12000 * 1.05**12, rel=1e-15)
+    # C = R / T = 15 x 1.05^m, never a whole number after month 0, so the float ceiling is the exact one
+    assert g.nodes_needed.tolist() == [math.ceil(15 * Fraction(21, 20) ** m) for m in range(25)]
+    assert g.nodes_needed.dtype == np.int64 and g.months.tolist() == list(range(25))
+    # 30 nodes serve 24,000/s: reached after log(2)/log(1.05) months (max_rate is within 1e-12 of 24,000)
+    assert g.runs_out_after_months == pytest.approx(math.log(2) / math.log(1.05), rel=1e-11)
+    assert g.runs_out_month == math.ceil(math.log(2) / math.log(1.05)) and isinstance(g.runs_out_month, int)
+    assert g.by_month()[g.runs_out_month].nodes_needed > 30 >= g.by_month()[g.runs_out_month - 1].nodes_needed
     assert project_growth(c, 1.05, 6, current_nodes=30).runs_out_month is None
 
 
@@ -189,8 +213,22 @@ def test_vectorised_batch_matches_one_by_one():
     for i, r in enumerate(rates):
         single = size(Cluster(rate=r, service_time=0.04, concurrency=32, balancer="random", zones=3,
                               latency_quantile=0.95, latency_seconds=0.15, sessions=5000))
-        assert batch.nodes[i] == single.nodes[0]
-        assert batch.binding_constraint[i] == single.binding_constraint[0]
+        assert batch.at(i) == single.at(0)  # every field, figure for figure
+
+
+def test_results_are_typed_with_whole_counts():
+    s = size(Cluster(rate=np.array([12000.0, 100.0]), service_time=np.array([0.04, 1.0]), concurrency=32, zones=3,
+                     latency_quantile=0.99, latency_seconds=0.2))
+    assert s.nodes.dtype == np.int64 and s.nodes_for_latency.dtype == np.int64
+    assert s.reachable.tolist() == [True, False]
+    first, second = s.at(0), s.at(1)
+    assert type(first.nodes) is int and second.nodes is None
+    assert type(first.figures.nodes_lost_in_failure) is int and second.figures.nodes_lost_in_failure is None
+    assert first.nodes_for("latency") == first.nodes_for_latency
+    data = record(first)
+    assert data["nodes"] == first.nodes and data["p99_response_seconds"] == first.figures.p99_response_seconds
+    assert "stable" not in data and "unreachable" not in data and "figures" not in data
+    assert list(data) == list(s.columns())
 
 
 @settings(max_examples=60, deadline=None)
@@ -212,8 +250,8 @@ def test_more_traffic_never_needs_fewer_nodes_and_looser_targets_never_more(
     def nodes(**over):
         base = dict(rate=rate, service_time=s, concurrency=conc, target_utilization=util, balancer=balancer,
                     zones=zones, latency_quantile=0.99, latency_seconds=6 * s, sessions=sessions)
-        found = float(size(Cluster(**{**base, **over})).nodes[0])
-        return math.inf if math.isnan(found) else found  # out of reach: no size is enough
+        found = one(Cluster(**{**base, **over})).nodes
+        return math.inf if found is None else found  # out of reach: no size is enough
 
     n = nodes()
     assert nodes(rate=rate * growth) >= n
@@ -226,7 +264,7 @@ def test_usl_fit_recovers_known_parameters():
     n = np.array([1, 2, 4, 8, 16, 32, 64], dtype=float)
     x = usl_throughput(n, 1000, 0.03, 0.0005)
     fit = fit_usl(n, x)
-    assert fit.node_throughput == pytest.approx(1000, rel=1e-6)
+    assert fit.node_throughput_per_second == pytest.approx(1000, rel=1e-6)
     assert fit.sigma == pytest.approx(0.03, rel=1e-5)
     assert fit.kappa == pytest.approx(0.0005, rel=1e-5)
     assert fit.r_squared == pytest.approx(1.0)

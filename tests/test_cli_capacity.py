@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -21,8 +22,8 @@ def test_json_has_the_documented_keys(run):
                 "p99_response_seconds", "p50_response_seconds", "p95_response_seconds", "mean_wait_seconds",
                 "nodes_for_throughput", "nodes_for_utilization", "nodes_for_redundancy", "nodes_for_latency"):
         assert key in data, key
-    assert data["capacity_c"] == pytest.approx(15.0)
-    assert data["offered_load_erlangs"] == pytest.approx(480.0)
+    assert data["capacity_c"] == pytest.approx(12000 / (32 / 0.04), rel=1e-15)  # C = R / T, T = c / S
+    assert data["offered_load_erlangs"] == pytest.approx(12000 * 0.04, rel=1e-15)  # a = R S
     assert data["nodes"] == max(data[f"nodes_for_{c}"] for c in ("throughput", "utilization", "redundancy", "latency"))
     assert data["nodes_for_" + data["binding_constraint"]] == data["nodes"]
     assert data["utilization"] <= 0.7 and data["utilization_after_failures"] <= 1.0
@@ -33,7 +34,8 @@ def test_json_has_the_documented_keys(run):
 def test_table_names_the_binding_constraint(run):
     result = run("capacity", "--rate", "12000", "--node-throughput", "800", "--tolerate-failures", "2")
     assert result.exit_code == 0
-    assert "Answer: 17 nodes (binding: redundancy)" in result.stdout
+    # N+2 with round robin: the survivors carry R, N - 2 >= R / T = 15
+    assert f"Answer: {12000 // 800 + 2} nodes (binding: redundancy)" in result.stdout
     assert "Assumptions" in result.stdout
 
 
@@ -43,18 +45,26 @@ def test_current_nodes_and_growth(run):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["current"]["meets_targets"] is True
-    assert data["current"]["max_rate_per_second"] == pytest.approx(24000, rel=1e-9)
-    assert len(data["growth"]) == 25 and data["growth"][0]["nodes_needed"] == 15
-    assert data["runs_out_after_months"] == pytest.approx(math.log(2) / math.log(1.05), rel=1e-9)
+    # 30 nodes of 800/s serve 24,000/s; max_rate bisects to a relative 1e-12
+    assert data["current"]["max_rate_per_second"] == pytest.approx(24000, rel=1e-11)
+    assert data["current"]["utilization"] == pytest.approx(12000 / (30 * 800), rel=1e-15)
+    assert len(data["growth"]) == 25
+    assert [m["nodes_needed"] for m in data["growth"]] == [math.ceil(15 * Fraction(21, 20) ** m) for m in range(25)]
+    assert data["runs_out_after_months"] == pytest.approx(math.log(2) / math.log(1.05), rel=1e-11)
+    assert data["runs_out_month"] == math.ceil(math.log(2) / math.log(1.05))
     csv_out = run("capacity", "-r", "12000", "--node-throughput", "800", "--growth", "5%/month", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
-    assert len(rows) == 13 and rows[12]["nodes_needed"] == str(math.ceil(12000 * 1.05**12 / 800))
+    assert list(rows[0]) == ["month", "rate_per_second", "nodes_needed", "binding_constraint"]
+    assert len(rows) == 13 and rows[12]["nodes_needed"] == str(math.ceil(15 * Fraction(21, 20) ** 12))
 
 
 def test_too_few_current_nodes_exits_3(run):
-    result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "10")
+    result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "10", "-f", "json")
     assert result.exit_code == 3
-    assert "not enough" in result.stderr
+    assert "10 nodes are not enough: 15 are needed" in result.stderr  # C = R / T = 15
+    current = json.loads(result.stdout)["current"]
+    assert current["meets_targets"] is False
+    assert current["max_rate_per_second"] == pytest.approx(10 * 800, rel=1e-11)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +124,7 @@ def test_batch_bad_rows_are_reported_not_dropped(run, tmp_path):
     assert result.exit_code == 3
     data = json.loads(result.stdout)
     assert [r["name"] for r in data] == ["ok", "units"]
-    assert data[1]["nodes"] == 12
+    assert data[1]["nodes"] == math.ceil(720_000 / 60 / 1_000)  # 720k/min over 1k/s
     for row in (2, 3, 4, 6):
         assert f"row {row}:" in result.stderr
     failed = run("capacity", "--csv", path, "--on-error", "fail", "-o", tmp_path / "out.csv")
@@ -126,7 +136,8 @@ def test_batch_options_fill_absent_cells(run, tmp_path):
     path.write_text("name,rate\na,1000\nb,2000\n")
     result = run("capacity", "--csv", path, "--node-throughput", "100", "--tolerate-failures", "1", "-f", "json")
     assert result.exit_code == 0, result.stderr
-    assert [r["nodes"] for r in json.loads(result.stdout)] == [11, 21]
+    # N+1 with round robin: N - 1 >= R / T
+    assert [r["nodes"] for r in json.loads(result.stdout)] == [1000 // 100 + 1, 2000 // 100 + 1]
     missing = run("capacity", "--csv", path)
     assert missing.exit_code == 3 and "node throughput" in missing.stderr
 
@@ -138,18 +149,27 @@ def test_batch_unreachable_row_is_kept_with_a_note(run, tmp_path):
     assert result.exit_code == 3
     data = json.loads(result.stdout)
     assert data[1]["nodes"] is None and "service time alone" in data[1]["note"]
-    assert data[0]["nodes"] >= 1
+    # p99 of an exponential service alone is ln(100) S = 4.6 s, over the 1 s target
+    assert f"{math.log(100) * 1000:.4g} ms" in data[1]["note"]
+    # one node (a = R S = 1 Erlang on 4 servers) already meets p99 <= 100 ms: the smallest size there is
+    assert data[0]["nodes"] == 1 and data[0]["p99_response_seconds"] <= 0.1
 
 
 def test_fit_sample(run):
     result = run("capacity", "fit", "--csv", SAMPLES / "usl-measurements.csv", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
+    assert list(data) == ["sigma", "kappa", "r_squared", "points", "peak_nodes", "node_throughput_per_second",
+                          "rmse_per_second", "peak_throughput_per_second", "usl_option"]
     assert 0 < data["sigma"] < 0.1 and 0 < data["kappa"] < 0.01 and data["r_squared"] > 0.99
-    assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]))
-    sized = run("capacity", "-r", "10000", "--node-throughput", str(data["node_throughput_per_second"]),
-                "--usl", data["usl_option"], "-f", "json")
-    assert sized.exit_code == 0 and sized.stdout
+    assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]), rel=1e-15)
+    lam = data["node_throughput_per_second"]
+    sized = run("capacity", "-r", "10000", "--node-throughput", str(lam), "--usl", data["usl_option"], "-f", "json")
+    assert sized.exit_code == 0, sized.stderr
+    # the smallest N whose USL throughput reaches the rate, by brute force on the curve sized with
+    sigma, kappa = (float(v) for v in data["usl_option"].split(","))
+    brute = next(n for n in range(1, 1000) if lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) >= 10000)
+    assert json.loads(sized.stdout)["nodes"] == brute
 
 
 @pytest.mark.parametrize(

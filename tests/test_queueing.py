@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from relcalc.queueing import erlang_b, erlang_c, mmc, response_percentile, response_survival
+from relcalc.errors import InputError
+from relcalc.queueing import MMcQueue, erlang_b, erlang_c, mmc, response_percentile, response_survival
 
 
 def exact_b(c: int, a) -> Fraction:
@@ -66,16 +67,18 @@ def test_overload_and_tiny_load_stay_finite():
     assert 0 < erlang_b(100_000, 300_000.0) < 1  # heavy overload, the log-sum branch
     assert erlang_b(100_000, 300_000.0) == pytest.approx(1 - 100_000 / 300_000, rel=1e-4)  # B -> 1 - c/a
     assert erlang_c(100_000, 1.0) == 0.0  # underflows to zero, not NaN
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         erlang_b(2.5, 1.0)
 
 
 def test_mm1_closed_forms():
     lam, mu = 0.7, 1.0
     m = mmc(lam, mu, 1)
-    assert float(m["probability_of_wait"]) == pytest.approx(0.7, rel=1e-14)  # rho
-    assert float(m["mean_wait"]) == pytest.approx(lam / (mu * (mu - lam)), rel=1e-13)
-    assert float(m["mean_response"]) == pytest.approx(1 / (mu - lam), rel=1e-13)
+    assert isinstance(m, MMcQueue) and bool(m.stable)
+    assert float(m.utilization) == pytest.approx(0.7, rel=1e-15)  # rho = lambda / mu
+    assert float(m.probability_of_wait) == pytest.approx(0.7, rel=1e-14)  # rho
+    assert float(m.mean_wait) == pytest.approx(lam / (mu * (mu - lam)), rel=1e-13)
+    assert float(m.mean_response) == pytest.approx(1 / (mu - lam), rel=1e-13)
     # M/M/1 response time is exponential with rate mu - lambda
     for q in (0.5, 0.95, 0.99, 0.999):
         assert response_percentile(q, lam, mu, 1) == pytest.approx(-math.log(1 - q) / (mu - lam), rel=1e-10)
@@ -98,7 +101,8 @@ def test_percentile_inverts_survival_and_unstable_is_nan():
     t = response_percentile(0.99, 30.0, 1.0, 32)
     assert response_survival(t, 30.0, 1.0, 32) == pytest.approx(0.01, rel=1e-9)
     assert np.isnan(response_percentile(0.99, 40.0, 1.0, 32))
-    assert np.isnan(mmc(40.0, 1.0, 32)["mean_wait"])
+    unstable = mmc(40.0, 1.0, 32)
+    assert not unstable.stable and np.isnan(unstable.mean_wait) and np.isnan(unstable.mean_response)
 
 
 @settings(max_examples=100, deadline=None)
@@ -111,21 +115,21 @@ def test_erlang_c_is_at_least_erlang_b_and_a_probability(c, load_share):
 
 
 def test_call_centre_staffing_example():
-    # The classic Erlang C staffing walk-through: 360 calls per half hour,
-    # 4-minute average handling time (A = 48 Erlangs), answer 80% of calls
-    # within 15 seconds. Service level = 1 - C exp(-(c - A) t / AHT). The
-    # smallest staff is found with our Erlang C and with exact fractions.
-    lam, aht, t = 360 / 1800, 240.0, 15.0
-    a = lam * aht
-    assert a == pytest.approx(48.0)
+    # The worked example of Call Centre Helper, "Erlang C Formula - Made Simple
+    # With an Easy Worked Example": 100 calls in 30 minutes, 180-second average
+    # handling time (A = 10 Erlangs), 80% of calls answered within 20 seconds.
+    # Published: with 11 agents P(wait) = 0.6821 and the average speed of answer
+    # is 122.8 s; the target needs 14 agents. Service level = 1 - C exp(-(c - A) t / AHT).
+    calls, period, aht, t = 100, 1800.0, 180.0, 20.0
+    a = calls / period * aht
+    assert a == 10.0
 
-    def level(c, pw):
-        return 1 - pw * math.exp(-(c - a) * t / aht)
+    def level(c):
+        return 1 - float(erlang_c(c, a)) * math.exp(-(c - a) * t / aht)
 
-    ours = next(c for c in range(49, 200) if level(c, float(erlang_c(c, a))) >= 0.8)
-    exact = next(c for c in range(49, 200) if level(c, float(exact_c(c, Fraction(48)))) >= 0.8)
-    assert ours == exact
-    # and the waiting-time tail agrees with the response-time survival minus the service part
-    pw = float(erlang_c(55, a))
-    assert pw == pytest.approx(float(exact_c(55, Fraction(48))), rel=1e-12)
-    assert level(55, pw) == pytest.approx(1 - float(exact_c(55, Fraction(48))) * math.exp(-7 * 15 / 240), rel=1e-12)
+    assert round(float(erlang_c(11, a)), 4) == 0.6821
+    assert round(float(erlang_c(11, a)) * aht / (11 - a), 1) == 122.8  # ASA = C AHT / (c - A)
+    assert next(c for c in range(11, 100) if level(c) >= 0.8) == 14
+    # and every figure of the walk-through agrees with exact fractions
+    for c in range(11, 15):
+        assert float(erlang_c(c, a)) == pytest.approx(float(exact_c(c, Fraction(10))), rel=1e-13)

@@ -1,22 +1,32 @@
 """Capacity planning: cluster sizing, queueing latency, growth and the USL."""
 
 from .parse import LatencyTarget, parse_growth, parse_latency_target, parse_months, parse_request_rate
-from .sizing import BALANCERS, CONSTRAINTS, Cluster, Sizing, balance_factor, check, evaluate, size, slowdown, usl_peak
+from .results import ClusterFigures, Growth, GrowthMonth, Sizing
+from .sizing import BALANCERS, CONSTRAINTS, Cluster, balance_factor, check, evaluate, max_rate, project_growth, size
+from .usl import UslFit, fit_usl, slowdown, usl_peak, usl_throughput
 
 __all__ = [
     "BALANCERS",
     "CONSTRAINTS",
     "Cluster",
+    "ClusterFigures",
+    "Growth",
+    "GrowthMonth",
     "LatencyTarget",
     "Sizing",
+    "UslFit",
     "balance_factor",
     "check",
     "evaluate",
+    "fit_usl",
+    "max_rate",
     "parse_growth",
     "parse_latency_target",
     "parse_months",
     "parse_request_rate",
+    "project_growth",
     "size",
     "slowdown",
     "usl_peak",
+    "usl_throughput",
 ]

@@ -147,12 +147,10 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
         if not members.size:
             continue
         sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))
-        results["nodes"][members] = sizing.nodes
-        results["binding_constraint"][members] = sizing.binding_constraint
-        for name in CONSTRAINTS:
-            results[f"nodes_for_{name}"][members] = sizing.nodes_for[name]
-        for key in _OUTPUT[2 + len(CONSTRAINTS):]:
-            results[key][members] = sizing.metrics[key]
+        sized = sizing.columns()
+        for key in _OUTPUT:
+            column = sized[key]
+            results[key][members] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
         notes[members] = sizing.unreachable
     good = np.ones(rows, dtype=bool)
     good[list(errors)] = False

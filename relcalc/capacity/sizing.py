@@ -28,11 +28,14 @@ peak, beyond which the search does not go).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from .. import queueing
+from ..errors import InputError
+from .results import ClusterFigures, Growth, Sizing, counts
+from .usl import best_whole_nodes, slowdown, usl_peak
 
 BALANCERS = ("round-robin", "least-connections", "random", "two-choices", "ring")
 #: Policies that place long-lived sessions (connections, clients, keys), whose
@@ -131,18 +134,6 @@ def _resolved(c: Cluster) -> Cluster:
     return Cluster(**{**{f.name: getattr(c, f.name) for f in fields(c)}, "node_throughput": T, "concurrency": conc})
 
 
-def slowdown(n, sigma, kappa):
-    """The USL's denominator: 1 for linear scaling."""
-    return 1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0)
-
-
-def usl_peak(sigma, kappa):
-    """The real N at which USL throughput peaks (inf without coherency cost)."""
-    sigma, kappa = np.asarray(sigma, float), np.asarray(kappa, float)
-    with np.errstate(divide="ignore"):
-        return np.where(kappa > 0, np.sqrt((1.0 - sigma) / np.where(kappa > 0, kappa, 1.0)), np.inf)
-
-
 def balance_factor(n, balancer: str, sessions=np.nan, given=np.nan) -> np.ndarray:
     """The hottest node's share over the mean, for ``n`` nodes.
 
@@ -182,7 +173,7 @@ def balance_factor(n, balancer: str, sessions=np.nan, given=np.nan) -> np.ndarra
 
             k = digamma(n + 1.0) + _EULER_GAMMA
         else:
-            raise ValueError(f"unknown balancer {balancer!r}")
+            raise InputError(f"unknown balancer {balancer!r}")
     k = np.where(n <= 1, 1.0, k)
     given = np.asarray(given, dtype=float)
     return np.where(np.isnan(given), k, given)
@@ -256,8 +247,8 @@ def _latency_ok(n, k, slow, c: Cluster) -> np.ndarray:
     q = c.latency_quantile
     limit = np.where(np.isnan(c.latency_seconds), 1.0, c.latency_seconds)
     waits = queueing.mmc(lam_s, mu, conc)
-    mean_ok = waits["mean_response"] <= limit
-    tail_ok = queueing.response_survival(limit, lam_s, mu, conc, waits["probability_of_wait"]) <= 1.0 - q
+    mean_ok = waits.mean_response <= limit
+    tail_ok = queueing.response_survival(limit, lam_s, mu, conc, waits.probability_of_wait) <= 1.0 - q
     return stable & np.where(np.isnan(q), mean_ok, tail_ok)
 
 
@@ -279,40 +270,15 @@ def _smallest_nodes(holds, lo, hi) -> np.ndarray:
 
 def _search_ceiling(c: Cluster) -> np.ndarray:
     """The largest N worth considering: the USL peak (the better side of it), or MAX_NODES."""
-    peak = usl_peak(c.usl_sigma, c.usl_kappa)
-    lo_side = np.clip(np.floor(peak), 1.0, MAX_NODES)
-    hi_side = np.clip(np.ceil(peak), 1.0, MAX_NODES)
-    better = np.where(
-        hi_side / slowdown(hi_side, c.usl_sigma, c.usl_kappa) > lo_side / slowdown(lo_side, c.usl_sigma, c.usl_kappa),
-        hi_side,
-        lo_side,
-    )
-    return np.where(np.isfinite(peak), better, MAX_NODES)
-
-
-@dataclass(frozen=True)
-class Sizing:
-    """Sizing results, one array element per service. NaN where not applicable.
-
-    ``nodes`` is NaN where no cluster size meets every target; ``unreachable``
-    says why.
-    """
-
-    nodes: np.ndarray
-    binding_constraint: np.ndarray  # object array of constraint names
-    nodes_for: dict[str, np.ndarray]
-    unreachable: np.ndarray  # object array: "" or the reason
-    metrics: dict[str, np.ndarray]
+    return best_whole_nodes(c.usl_sigma, c.usl_kappa, MAX_NODES)
 
 
 def size(cluster: Cluster) -> Sizing:
     """The smallest node count meeting every constraint, and the figures there.
 
-    Raises ValueError on inputs that :func:`check` reports.
+    Raises InputError on inputs that :func:`check` reports.
     """
-    problems = check(cluster)
-    if problems:
-        raise ValueError(problems[0][1])
+    _refuse_problems(cluster)
     c = _resolved(cluster.arrays())
     shape = c.rate.shape
     ceiling = _search_ceiling(c)
@@ -352,14 +318,32 @@ def size(cluster: Cluster) -> Sizing:
         nodes = np.where(joint | np.isnan(nodes), nodes, _smallest_nodes(lambda n: _all_hold(n, c), nodes, ceiling))
     binding = np.array([CONSTRAINTS[i] for i in np.argmax(stacked, axis=0)], dtype=object)
     binding[np.isnan(nodes)] = ""
-    metrics = _evaluate(c, np.where(np.isnan(nodes), 1.0, nodes), nodes)
-    for key, value in metrics.items():
-        if key not in _INPUT_FIGURES:  # no cluster size to describe where the targets are out of reach
-            metrics[key] = np.where(np.isnan(nodes), np.nan, value)
-    return Sizing(nodes, binding, nodes_for, reasons, metrics)
+    unreached = np.isnan(nodes)
+    figures = _evaluate(c, np.where(unreached, 1.0, nodes))
+    return Sizing(
+        nodes=counts(nodes),
+        binding_constraint=binding,
+        nodes_for_throughput=counts(nodes_for["throughput"]),
+        nodes_for_utilization=counts(nodes_for["utilization"]),
+        nodes_for_redundancy=counts(nodes_for["redundancy"]),
+        nodes_for_latency=counts(nodes_for["latency"]),
+        figures=_blanked(figures, unreached),
+        unreachable=reasons,
+    )
 
 
-_INPUT_FIGURES = ("nodes", "capacity_c", "node_throughput", "offered_load_erlangs")
+def _blanked(figures: ClusterFigures, where: np.ndarray) -> ClusterFigures:
+    """No cluster size to describe where the targets are out of reach: NaN (or masked) there."""
+    changes = {}
+    for f in fields(figures):
+        if f.metadata.get("inputs_only"):
+            continue
+        value = getattr(figures, f.name)
+        if isinstance(value, np.ma.MaskedArray):
+            changes[f.name] = np.ma.MaskedArray(value.data, mask=np.ma.getmaskarray(value) | where)
+        else:
+            changes[f.name] = np.where(where, np.nan, value)
+    return replace(figures, **changes)
 
 
 def _all_hold(n, c: Cluster) -> np.ndarray:
@@ -405,11 +389,12 @@ def _unreachable_reason(name: str, c: Cluster) -> np.ndarray:
     return out
 
 
-def evaluate(cluster: Cluster, nodes) -> dict[str, np.ndarray]:
-    """The figures of ``cluster`` run on ``nodes`` nodes (arrays, NaN where not applicable)."""
-    problems = check(cluster)
-    if problems:
-        raise ValueError(problems[0][1])
+def evaluate(cluster: Cluster, nodes) -> ClusterFigures:
+    """The figures of ``cluster`` run on ``nodes`` nodes (broadcast against the services).
+
+    Raises InputError on inputs that :func:`check` reports.
+    """
+    _refuse_problems(cluster)
     c = _resolved(cluster.arrays())
     n = np.asarray(nodes, float)
     shape = np.broadcast_shapes(c.rate.shape, n.shape)
@@ -419,24 +404,18 @@ def evaluate(cluster: Cluster, nodes) -> dict[str, np.ndarray]:
     return _evaluate(c, np.broadcast_to(n, shape).astype(float))
 
 
-def _evaluate(c: Cluster, n, reported_nodes=None) -> dict[str, np.ndarray]:
+def _refuse_problems(cluster: Cluster) -> None:
+    problems = check(cluster)
+    if problems:
+        raise InputError(problems[0][1])
+
+
+def _evaluate(c: Cluster, n) -> ClusterFigures:
     k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
     slow = slowdown(n, c.usl_sigma, c.usl_kappa)
     util = k * c.rate * slow / (n * c.node_throughput)
     f_lost, zone_lost = _failed(n, c)
     scenario = (f_lost > 0) | (zone_lost > 0)
-    after = np.where(scenario, _after_failures(n, c, k), np.nan)
-    out = {
-        "nodes": n if reported_nodes is None else np.asarray(reported_nodes, float),
-        "capacity_c": c.rate * slowdown(1.0, c.usl_sigma, c.usl_kappa) / c.node_throughput,
-        "effective_capacity_q": n / (k * slow),
-        "balance_factor": k,
-        "node_throughput": c.node_throughput,
-        "offered_load_erlangs": c.rate * c.service_time,
-        "utilization": util,
-        "utilization_after_failures": after,
-        "nodes_lost_in_failure": np.where(scenario, np.fmax(f_lost, zone_lost), np.nan),
-    }
     lam, mu = _queue(n, k, slow, c)
     has_queue = ~np.isnan(c.service_time)
     stable = has_queue & (lam < c.concurrency * mu)
@@ -445,20 +424,33 @@ def _evaluate(c: Cluster, n, reported_nodes=None) -> dict[str, np.ndarray]:
     conc = np.where(has_queue, c.concurrency, 1.0)
     q = queueing.mmc(lam_s, mu_s, conc)
     hide = ~stable
-    out["stable"] = np.where(has_queue, stable, np.nan)
-    out["probability_of_wait"] = np.where(hide, np.nan, q["probability_of_wait"])
-    out["mean_wait_seconds"] = np.where(hide, np.nan, q["mean_wait"])
-    out["mean_response_seconds"] = np.where(hide, np.nan, q["mean_response"])
-    for pct in (50, 95, 99):
-        value = queueing.response_percentile(pct / 100.0, lam_s, mu_s, conc, q["probability_of_wait"])
-        out[f"p{pct}_response_seconds"] = np.where(hide, np.nan, value)
+
+    def percentile(quantile):
+        return queueing.response_percentile(quantile, lam_s, mu_s, conc, q.probability_of_wait)
+
+    target = np.full(n.shape, np.nan)
     if np.any(~np.isnan(c.latency_seconds)):
-        target_q = np.where(np.isnan(c.latency_quantile), 0.5, c.latency_quantile)
-        at_target = queueing.response_percentile(target_q, lam_s, mu_s, conc, q["probability_of_wait"])
-        out["target_response_seconds"] = np.where(
-            hide | np.isnan(c.latency_seconds), np.nan, np.where(np.isnan(c.latency_quantile), q["mean_response"], at_target)
-        )
-    return out
+        at_target = percentile(np.where(np.isnan(c.latency_quantile), 0.5, c.latency_quantile))
+        target = np.where(hide | np.isnan(c.latency_seconds), np.nan,
+                          np.where(np.isnan(c.latency_quantile), q.mean_response, at_target))
+    return ClusterFigures(
+        capacity_c=c.rate / c.node_throughput,
+        effective_capacity_q=n / (k * slow),
+        balance_factor=k,
+        offered_load_erlangs=c.rate * c.service_time,
+        utilization=util,
+        utilization_after_failures=np.where(scenario, _after_failures(n, c, k), np.nan),
+        nodes_lost_in_failure=counts(np.where(scenario, np.fmax(f_lost, zone_lost), np.nan)),
+        stable=np.ma.MaskedArray(stable, mask=~has_queue),
+        probability_of_wait=np.where(hide, np.nan, q.probability_of_wait),
+        mean_wait_seconds=np.where(hide, np.nan, q.mean_wait),
+        mean_response_seconds=np.where(hide, np.nan, q.mean_response),
+        p50_response_seconds=np.where(hide, np.nan, percentile(0.5)),
+        p95_response_seconds=np.where(hide, np.nan, percentile(0.95)),
+        p99_response_seconds=np.where(hide, np.nan, percentile(0.99)),
+        target_response_seconds=target,
+        node_throughput_per_second=c.node_throughput,
+    )
 
 
 def max_rate(cluster: Cluster, nodes) -> np.ndarray:
@@ -468,9 +460,7 @@ def max_rate(cluster: Cluster, nodes) -> np.ndarray:
     the rate, in log space, between zero and ``nodes x T``. NaN where even a
     vanishing rate misses a target (a latency target below the service time).
     """
-    problems = check(cluster)
-    if problems:
-        raise ValueError(problems[0][1])
+    _refuse_problems(cluster)
     c = _resolved(cluster.arrays())
     n = np.broadcast_to(np.asarray(nodes, float), c.rate.shape).astype(float)
 
@@ -494,38 +484,36 @@ def _with_rate(c: Cluster, rate) -> Cluster:
     return Cluster(**{**{f.name: getattr(c, f.name) for f in fields(c)}, "rate": np.asarray(rate, float)})
 
 
-@dataclass(frozen=True)
-class Growth:
-    """Month-by-month projection of a growing request rate."""
-
-    months: np.ndarray
-    rate: np.ndarray
-    nodes_needed: np.ndarray
-    binding_constraint: np.ndarray
-    current_nodes: float | None
-    max_rate: float | None  # what the current nodes serve within every target
-    runs_out_month: float | None  # first whole month that needs more nodes (None: not within the horizon)
-    runs_out_after_months: float | None  # when the rate reaches max_rate, in (fractional) months
-
-
 def project_growth(cluster: Cluster, monthly_factor: float, horizon_months: int, current_nodes=None) -> Growth:
     """Nodes needed each month as the rate grows by ``monthly_factor`` a month.
 
     ``cluster`` is one service (scalar inputs).
     """
     if not (monthly_factor > 0) or not np.isfinite(monthly_factor):
-        raise ValueError("the monthly growth factor must be positive")
-    months = np.arange(horizon_months + 1, dtype=float)
+        raise InputError("the monthly growth factor must be positive")
+    months = np.arange(horizon_months + 1)
     base = float(np.asarray(cluster.rate, float).reshape(-1)[0])
-    rates = base * monthly_factor**months
+    rates = base * monthly_factor ** months.astype(float)
     sizing = size(_with_rate(cluster, rates))
     limit = runs_out = after = None
     if current_nodes is not None:
+        current_nodes = int(current_nodes)
         limit = float(max_rate(cluster, current_nodes)[0])
-        short = np.flatnonzero(~(sizing.nodes <= current_nodes))
-        runs_out = float(months[short[0]]) if short.size else None
+        short = np.flatnonzero(~(sizing.nodes <= current_nodes).filled(False))
+        runs_out = int(months[short[0]]) if short.size else None
         if not np.isfinite(limit) or limit < base:
             after = 0.0
         elif monthly_factor > 1:
             after = float(np.log(limit / base) / np.log(monthly_factor))
-    return Growth(months, rates, sizing.nodes, sizing.binding_constraint, current_nodes, limit, runs_out, after)
+        limit = limit if np.isfinite(limit) else None
+    return Growth(
+        growth_per_month=monthly_factor - 1.0,
+        months=months,
+        rate_per_second=rates,
+        nodes_needed=sizing.nodes,
+        binding_constraint=sizing.binding_constraint,
+        current_nodes=current_nodes,
+        max_rate_per_second=limit,
+        runs_out_month=runs_out,
+        runs_out_after_months=after,
+    )

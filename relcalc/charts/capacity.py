@@ -12,35 +12,35 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
     """Hottest-node utilisation (and p99 response) against N, with the targets and the answer marked."""
     from ..capacity.sizing import evaluate
 
-    nodes = float(sizing.nodes[0])
+    nodes = int(sizing.nodes[0])
     top = int(max(nodes * span, nodes + 5))
     low = max(1, int(np.floor(nodes / span)))
     n = np.arange(low, top + 1, dtype=float)
     figures = evaluate(cluster, n)
-    has_latency = not np.all(np.isnan(figures["p99_response_seconds"]))
+    has_latency = not np.all(np.isnan(figures.p99_response_seconds))
     rate = float(np.asarray(cluster.rate).reshape(-1)[0])
     fig, axes = figure(
         "How many nodes?",
-        f"{rate:,.6g} req/s; answer {int(nodes)} nodes, binding: {sizing.binding_constraint[0]}",
+        f"{rate:,.6g} req/s; answer {nodes} nodes, binding: {sizing.binding_constraint[0]}",
         ncols=2 if has_latency else 1,
     )
     ax = axes[0] if has_latency else axes
-    ax.plot(n, figures["utilization"] * 100, "o-", color=BLUE, lw=2, ms=4, label="hottest node")
-    after = figures["utilization_after_failures"]
+    ax.plot(n, figures.utilization * 100, "o-", color=BLUE, lw=2, ms=4, label="hottest node")
+    after = figures.utilization_after_failures
     if not np.all(np.isnan(after)):
         ax.plot(n, after * 100, "s--", color=ORANGE, lw=2, ms=4, label="hottest survivor after failures")
     cap = float(np.asarray(cluster.target_utilization).reshape(-1)[0]) * 100
     ax.axhline(cap, color=TARGET, ls="--", lw=2, label=f"target {cap:g}%")
-    ax.axvline(nodes, color=GREEN, lw=2, label=f"answer: {int(nodes)} nodes")
+    ax.axvline(nodes, color=GREEN, lw=2, label=f"answer: {nodes} nodes")
     ax.set_xlabel("nodes N")
     ax.set_ylabel("utilisation (%)")
-    ax.set_ylim(0, min(150, max(110, float(np.nanmax(figures["utilization"][n >= nodes]) * 100) + 10)))
+    ax.set_ylim(0, min(150, max(110, float(np.nanmax(figures.utilization[n >= nodes]) * 100) + 10)))
     ax.legend(loc="upper right")
     if has_latency:
         lat = axes[1]
-        p99 = figures["p99_response_seconds"] * 1000
+        p99 = figures.p99_response_seconds * 1000
         lat.plot(n, p99, "o-", color=VERMILION, lw=2, ms=4, label="p99 response")
-        lat.plot(n, figures["p50_response_seconds"] * 1000, "o-", color=BLUE, lw=2, ms=4, label="p50 response")
+        lat.plot(n, figures.p50_response_seconds * 1000, "o-", color=BLUE, lw=2, ms=4, label="p50 response")
         limit = float(np.asarray(cluster.latency_seconds).reshape(-1)[0])
         if np.isfinite(limit):
             lat.axhline(limit * 1000, color=TARGET, ls="--", lw=2, label=f"target {limit * 1000:g} ms")
@@ -59,22 +59,23 @@ def growth(projection):
     """Nodes needed month by month as traffic grows, with when the current cluster runs out."""
     fig, ax = figure(
         "When do we need more nodes?",
-        f"{(projection.rate[1] / projection.rate[0] - 1) * 100 if projection.rate.size > 1 else 0:.3g}% growth a month"
+        f"{projection.growth_per_month * 100:.3g}% growth a month"
         + ("" if projection.current_nodes is None else f"; {projection.current_nodes} nodes today"),
     )
     months = projection.months
-    ax.step(months, projection.nodes_needed, where="post", color=BLUE, lw=2.5, label="nodes needed")
+    needed = projection.nodes_needed.astype(float).filled(np.nan)  # a gap where no size is enough
+    ax.step(months, needed, where="post", color=BLUE, lw=2.5, label="nodes needed")
     if projection.current_nodes is not None:
         ax.axhline(projection.current_nodes, color=TARGET, ls="--", lw=2, label=f"today: {projection.current_nodes}")
         if projection.runs_out_after_months is not None:
             ax.axvline(projection.runs_out_after_months, color=VERMILION, lw=2,
                        label=f"runs out after {projection.runs_out_after_months:.1f} months")
-    added = np.flatnonzero(np.diff(projection.nodes_needed) > 0) + 1
-    ax.plot(months[added], projection.nodes_needed[added], "^", color=GREEN, ms=8, label="add nodes")
+    added = np.flatnonzero(np.diff(needed) > 0) + 1
+    ax.plot(months[added], needed[added], "^", color=GREEN, ms=8, label="add nodes")
     ax.set_xlabel("month")
     ax.set_ylabel("nodes")
     twin = second_axis(ax, "request rate (req/s)")
-    twin.plot(months, projection.rate, ":", color=ORANGE, lw=2, label="request rate")
+    twin.plot(months, projection.rate_per_second, ":", color=ORANGE, lw=2, label="request rate")
     joint_legend(ax, twin, "upper left")
     return fig
 
@@ -87,18 +88,18 @@ def usl(fit, nodes, throughput):
     nodes = np.asarray(nodes, float)
     fig, ax = figure(
         "How far does the cluster scale?",
-        f"USL fit: lambda {fit.node_throughput:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
+        f"USL fit: lambda {fit.node_throughput_per_second:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
         f"R^2 {fit.r_squared:.4f}",
     )
     top = max(nodes.max() * 1.3, min(fit.peak_nodes * 1.5, nodes.max() * 4) if np.isfinite(fit.peak_nodes) else 0)
     grid = np.linspace(1, top, 300)
-    ax.plot(grid, usl_throughput(grid, fit.node_throughput, fit.sigma, fit.kappa), color=BLUE, lw=2.5,
+    ax.plot(grid, usl_throughput(grid, fit.node_throughput_per_second, fit.sigma, fit.kappa), color=BLUE, lw=2.5,
             label="USL fit")
-    ax.plot(grid, fit.node_throughput * grid, ":", color="#777777", lw=1.5, label="linear scaling")
+    ax.plot(grid, fit.node_throughput_per_second * grid, ":", color="#777777", lw=1.5, label="linear scaling")
     ax.plot(nodes, throughput, "o", color=ORANGE, ms=8, label="measured")
     if np.isfinite(fit.peak_nodes):
         ax.axvline(fit.peak_nodes, color=TARGET, ls="--", lw=2, label=f"peak at N = {fit.peak_nodes:.1f}")
-    ax.set_ylim(0, max(np.max(throughput), fit.peak_throughput if np.isfinite(fit.peak_throughput) else 0) * 1.3)
+    ax.set_ylim(0, max(np.max(throughput), fit.peak_throughput_per_second if np.isfinite(fit.peak_throughput_per_second) else 0) * 1.3)
     ax.set_xlabel("nodes N")
     ax.set_ylabel("throughput (req/s)")
     ax.legend(loc="upper left")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import IO, Annotated, Any, Optional
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -23,6 +24,9 @@ from .output import (
     row_names,
     warn,
 )
+
+if TYPE_CHECKING:
+    from ..capacity import ClusterFigures
 
 ASSUMPTIONS = (
     "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
@@ -113,110 +117,77 @@ def _cluster(values: dict[str, Any], balancer: str):
     return cluster
 
 
-def _scalar(value) -> Any:
-    """A one-element array as a Python value (NaN as None)."""
-    if hasattr(value, "reshape"):
-        value = value.reshape(-1)[0]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+def _latency_target(cluster):
+    """The cluster's response-time target as the user wrote it, or None."""
+    from ..capacity.parse import LatencyTarget
+
+    seconds, q = float(cluster.latency_seconds), float(cluster.latency_quantile)
+    return None if math.isnan(seconds) else LatencyTarget(None if math.isnan(q) else q, seconds)
 
 
-def _record(sizing, i: int = 0) -> dict[str, Any]:
-    from ..capacity import CONSTRAINTS
+def _record(result, latency_asked: bool, *left_out: str) -> dict[str, Any]:
+    """The JSON record of one service's sizing or figures; the target's figure only when a target was asked."""
+    from ..results import record
 
-    metrics = {k: _scalar(v[i : i + 1]) for k, v in sizing.metrics.items()}
-    out: dict[str, Any] = {
-        "nodes": None if math.isnan(sizing.nodes[i]) else int(sizing.nodes[i]),
-        "binding_constraint": sizing.binding_constraint[i] or None,
-    }
-    for name in CONSTRAINTS:
-        value = sizing.nodes_for[name][i]
-        out[f"nodes_for_{name}"] = None if math.isnan(value) else int(value)
-    for key in ("capacity_c", "effective_capacity_q", "balance_factor", "offered_load_erlangs", "utilization",
-                "utilization_after_failures", "nodes_lost_in_failure", "probability_of_wait", "mean_wait_seconds",
-                "mean_response_seconds", "p50_response_seconds", "p95_response_seconds", "p99_response_seconds"):
-        out[key] = metrics.get(key)
-    if out["nodes_lost_in_failure"] is not None:
-        out["nodes_lost_in_failure"] = int(out["nodes_lost_in_failure"])
-    if "target_response_seconds" in metrics:
-        out["target_response_seconds"] = metrics["target_response_seconds"]
-    out["node_throughput_per_second"] = metrics["node_throughput"]
+    out = record(result)
+    for key in left_out + (() if latency_asked else ("target_response_seconds",)):
+        del out[key]
     return out
 
 
 def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int:
-    import numpy as np
-
-    from ..capacity import evaluate, size
+    from ..capacity import evaluate, max_rate, project_growth, size
     from ..capacity.parse import parse_growth, parse_months
-    from ..capacity.sizing import max_rate, project_growth
+    from ..results import record
 
     sizing = size(cluster)
-    if sizing.unreachable[0]:
+    if not sizing.reachable[0]:
         raise InputError(sizing.unreachable[0])
-    record = {"rate_per_second": float(cluster.rate), "balancer": cluster.balancer, **_record(sizing)}
+    answer = sizing.at(0)
+    target = _latency_target(cluster)
+    data = {"rate_per_second": float(cluster.rate), "balancer": cluster.balancer,
+            **_record(answer, target is not None)}
     if float(cluster.usl_sigma) or float(cluster.usl_kappa):
-        record["usl_sigma"], record["usl_kappa"] = float(cluster.usl_sigma), float(cluster.usl_kappa)
-    if not math.isnan(float(cluster.latency_seconds)):
-        from ..capacity.parse import LatencyTarget
-
-        q = float(cluster.latency_quantile)
-        record["latency_target"] = LatencyTarget(None if math.isnan(q) else q, float(cluster.latency_seconds)).label
+        data["usl_sigma"], data["usl_kappa"] = float(cluster.usl_sigma), float(cluster.usl_kappa)
+    if target is not None:
+        data["latency_target"] = target.label
     code = ExitCode.OK
     current = None
     if nodes is not None:
         if nodes < 1:
             raise InputError(f"--nodes must be at least 1, got {nodes}")
-        figures = evaluate(cluster, nodes)
-        limit = _scalar(max_rate(cluster, nodes))
-        current = {
-            "nodes": nodes,
-            "meets_targets": nodes >= record["nodes"],
-            "max_rate_per_second": limit,
-            **{k: _scalar(v) for k, v in figures.items() if k not in ("nodes", "stable", "node_throughput")},
-        }
-        record["current"] = current
-        if not current["meets_targets"]:
+        limit = max_rate(cluster, nodes)[0]
+        current = _Current(nodes, nodes >= answer.nodes, None if math.isnan(limit) else float(limit),
+                           evaluate(cluster, nodes).at(0))
+        data["current"] = _record(current, target is not None, "node_throughput_per_second")
+        if not current.meets_targets:
             code = ExitCode.PARTIAL
     projection = None
     if growth is not None:
         factor = parse_growth(growth, "--growth")
         months = parse_months(horizon, "--horizon")
         projection = project_growth(cluster, factor, months, nodes)
-        record["growth_per_month"] = factor - 1.0
-        record["growth"] = [
-            {"month": int(m), "rate_per_second": float(r), "nodes_needed": None if np.isnan(np_n) else int(np_n), "binding_constraint": b or None}
-            for m, r, np_n, b in zip(projection.months, projection.rate, projection.nodes_needed,
-                                     projection.binding_constraint)
-        ]
-        record["runs_out_month"] = projection.runs_out_month
-        record["runs_out_after_months"] = projection.runs_out_after_months
-    record["assumptions"] = list(ASSUMPTIONS)
+        data["growth_per_month"] = projection.growth_per_month
+        data["growth"] = [record(month) for month in projection.by_month()]
+        data["runs_out_month"] = projection.runs_out_month
+        data["runs_out_after_months"] = projection.runs_out_after_months
+    data["assumptions"] = list(ASSUMPTIONS)
 
     def write_csv(handle: IO[str]) -> None:
-        from .output import write_csv_record
+        from ..files import write_csv_records
 
-        if projection is None:
-            flat = {k: v for k, v in record.items() if k not in ("assumptions", "current")}
-            if current is not None:
-                flat.update({f"current_{k}": v for k, v in current.items()})
-            write_csv_record(flat, handle)
+        if projection is not None:
+            write_csv_records(handle, data["growth"])
             return
-        import csv as csv_module
-
-        writer = csv_module.writer(handle, lineterminator="\n")
-        writer.writerow(["month", "rate_per_second", "nodes_needed", "binding_constraint"])
-        for row in record["growth"]:
-            writer.writerow(["" if v is None else v for v in row.values()])
+        flat = {k: v for k, v in data.items() if k not in ("assumptions", "current")}
+        flat.update({f"current_{k}": v for k, v in data.get("current", {}).items()})
+        write_csv_records(handle, [flat])
 
     emit(
         fmt,
         output,
-        table=lambda console: _single_table(console, record, projection),
-        json_data=lambda: record,
+        table=lambda console: _single_table(console, cluster, answer, target, current, projection),
+        json_data=lambda: data,
         csv_write=write_csv,
     )
     if chart is not None:
@@ -227,9 +198,19 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         save(utilization_latency(cluster, sizing), chart)
         if projection is not None:
             save(growth_chart(projection), sibling(chart, "growth"))
-    if current is not None and not current["meets_targets"]:
-        warn(f"{nodes} nodes are not enough: {record['nodes']} are needed")
+    if current is not None and not current.meets_targets:
+        warn(f"{nodes} nodes are not enough: {answer.nodes} are needed")
     return int(code)
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The cluster the user has (--nodes) against the answer; its record is the JSON ``current`` object."""
+
+    nodes: int
+    meets_targets: bool
+    max_rate_per_second: float | None  # None: no rate meets every target
+    figures: ClusterFigures = field(metadata={"flatten": True})  # of one service, from ClusterFigures.at
 
 
 def _pct(value) -> str:
@@ -240,77 +221,76 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value * 1000:.4g} ms"
 
 
-def _single_table(console, record: dict, projection) -> None:
+def _single_table(console, cluster, answer, target, current: _Current | None, projection) -> None:
     from rich.table import Table
+
+    from ..capacity import CONSTRAINTS
 
     head = Table(title="Nodes needed per constraint", title_justify="left")
     head.add_column("constraint")
     head.add_column("nodes", justify="right")
-    for name in ("throughput", "utilization", "redundancy", "latency"):
-        value = record[f"nodes_for_{name}"]
-        mark = "  <- binding" if name == record["binding_constraint"] else ""
+    for name in CONSTRAINTS:
+        value = answer.nodes_for(name)
+        mark = "  <- binding" if name == answer.binding_constraint else ""
         head.add_row(name, ("-" if value is None else f"{value:,}") + mark)
     console.print(head)
-    console.print(f"Answer: [bold]{record['nodes']:,} nodes[/bold] (binding: {record['binding_constraint']})")
+    console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {answer.binding_constraint})")
+    fig = answer.figures
     facts = facts_table()
-    facts.add_row("Request rate R", f"{record['rate_per_second']:,.6g}/s")
-    facts.add_row("Node throughput T", f"{record['node_throughput_per_second']:,.6g}/s")
-    facts.add_row("Work C = R/T", f"{record['capacity_c']:,.4g} nodes")
-    facts.add_row("Balance factor k", f"{record['balance_factor']:.4g} ({record['balancer']})")
-    facts.add_row("Delivered Q = N/k", f"{record['effective_capacity_q']:,.4g} nodes")
-    if record.get("usl_sigma") or record.get("usl_kappa"):
-        facts.add_row("Scaling (USL)", f"sigma {record['usl_sigma']:.4g}, kappa {record['usl_kappa']:.4g}")
-    if record["offered_load_erlangs"] is not None:
-        facts.add_row("Offered load R*S", f"{record['offered_load_erlangs']:,.4g} Erlangs")
-    facts.add_row("Utilisation (hottest)", _pct(record["utilization"]))
-    if record["utilization_after_failures"] is not None:
-        facts.add_row(
-            f"After losing {record['nodes_lost_in_failure']}", _pct(record["utilization_after_failures"])
-        )
-    if record["p99_response_seconds"] is not None:
-        facts.add_row("P(wait)", f"{record['probability_of_wait']:.3g}")
-        facts.add_row("Mean wait", _ms(record["mean_wait_seconds"]))
-        facts.add_row(
-            "Response p50/p95/p99",
-            " / ".join(_ms(record[f"p{p}_response_seconds"]) for p in (50, 95, 99)),
-        )
-    if "latency_target" in record:
-        facts.add_row("Latency target", f"{record['latency_target']} (at N: {_ms(record['target_response_seconds'])})")
+    facts.add_row("Request rate R", f"{float(cluster.rate):,.6g}/s")
+    facts.add_row("Node throughput T", f"{fig.node_throughput_per_second:,.6g}/s")
+    facts.add_row("Work C = R/T", f"{fig.capacity_c:,.4g} nodes")
+    facts.add_row("Balance factor k", f"{fig.balance_factor:.4g} ({cluster.balancer})")
+    facts.add_row("Delivered Q = N/k", f"{fig.effective_capacity_q:,.4g} nodes")
+    sigma, kappa = float(cluster.usl_sigma), float(cluster.usl_kappa)
+    if sigma or kappa:
+        facts.add_row("Scaling (USL)", f"sigma {sigma:.4g}, kappa {kappa:.4g}")
+    if fig.offered_load_erlangs is not None:
+        facts.add_row("Offered load R*S", f"{fig.offered_load_erlangs:,.4g} Erlangs")
+    facts.add_row("Utilisation (hottest)", _pct(fig.utilization))
+    if fig.utilization_after_failures is not None:
+        facts.add_row(f"After losing {fig.nodes_lost_in_failure}", _pct(fig.utilization_after_failures))
+    if fig.p99_response_seconds is not None:
+        facts.add_row("P(wait)", f"{fig.probability_of_wait:.3g}")
+        facts.add_row("Mean wait", _ms(fig.mean_wait_seconds))
+        facts.add_row("Response p50/p95/p99", " / ".join(
+            _ms(p) for p in (fig.p50_response_seconds, fig.p95_response_seconds, fig.p99_response_seconds)))
+    if target is not None:
+        facts.add_row("Latency target", f"{target.label} (at N: {_ms(fig.target_response_seconds)})")
     console.print(facts)
-    current = record.get("current")
     if current is not None:
-        verdict = "enough" if current["meets_targets"] else "NOT enough"
-        limit = current["max_rate_per_second"]
+        verdict = "enough" if current.meets_targets else "NOT enough"
+        limit = current.max_rate_per_second
         latency = ""
-        if current.get("offered_load_erlangs") is not None:
-            unstable = current["p99_response_seconds"] is None
-            latency = ", queue unstable (load at or above its servers)" if unstable else (
-                f", p99 {_ms(current['p99_response_seconds'])}")
+        if current.figures.offered_load_erlangs is not None:
+            p99 = current.figures.p99_response_seconds
+            latency = ", queue unstable (load at or above its servers)" if p99 is None else f", p99 {_ms(p99)}"
         console.print(
-            f"With {current['nodes']:,} nodes: {verdict}; utilisation {_pct(current['utilization'])}"
+            f"With {current.nodes:,} nodes: {verdict}; utilisation {_pct(current.figures.utilization)}"
             f"{latency}; they take up to "
             + ("no load within the targets" if limit is None else f"{limit:,.6g}/s within every target")
         )
     if projection is not None:
-        grow = Table(title=f"Growth at {record['growth_per_month'] * 100:.3g}%/month", title_justify="left")
+        grow = Table(title=f"Growth at {projection.growth_per_month * 100:.3g}%/month", title_justify="left")
         for name in ("month", "rate/s", "nodes", "binding"):
             grow.add_column(name, justify="right" if name != "binding" else "left")
-        for row in record["growth"]:
-            needed = row["nodes_needed"]
-            grow.add_row(str(row["month"]), f"{row['rate_per_second']:,.0f}",
-                         "-" if needed is None else f"{int(needed):,}", row["binding_constraint"] or "unreachable")
+        for row in projection.by_month():
+            needed = row.nodes_needed
+            grow.add_row(str(row.month), f"{row.rate_per_second:,.0f}",
+                         "-" if needed is None else f"{needed:,}", row.binding_constraint or "unreachable")
         console.print(grow)
         if projection.current_nodes is not None:
             if projection.runs_out_after_months == 0:
                 console.print(f"{projection.current_nodes:,} nodes are already short of today's rate.")
             elif projection.runs_out_after_months is None or projection.runs_out_month is None:
-                console.print(f"{projection.current_nodes:,} nodes last beyond the {len(record['growth']) - 1}-month horizon.")
+                console.print(f"{projection.current_nodes:,} nodes last beyond the "
+                              f"{len(projection.months) - 1}-month horizon.")
             else:
                 console.print(
                     f"{projection.current_nodes:,} nodes run out after {projection.runs_out_after_months:.1f} months"
-                    + ("" if projection.runs_out_month is None else f" (short from month {projection.runs_out_month:.0f})")
+                    f" (short from month {projection.runs_out_month})"
                 )
-    console.print("Assumptions: " + "; ".join(record["assumptions"]) + ".")
+    console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
 
 
 def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str, float], on_error: OnError,
@@ -425,19 +405,17 @@ def fit_command(
         fit = fit_usl(data["nodes"], data["throughput"])
     except ValueError as exc:
         raise InputError(f"--csv: {exc}") from None
-    record = fit.to_dict()
-    record["node_throughput_per_second"] = record.pop("node_throughput")
-    record["rmse_per_second"] = record.pop("rmse")
-    record["peak_throughput_per_second"] = record.pop("peak_throughput")
-    record["usl_option"] = f"{fit.sigma:.6g},{fit.kappa:.6g}"
-    from .output import write_csv_record
+    from ..files import write_csv_records
+    from ..results import record
 
+    usl_option = f"{fit.sigma:.6g},{fit.kappa:.6g}"
+    fitted = {**record(fit), "usl_option": usl_option}
     emit(
         fmt,
         output,
-        table=lambda console: _fit_table(console, record, data),
-        json_data=lambda: record,
-        csv_write=lambda handle: write_csv_record(record, handle),
+        table=lambda console: _fit_table(console, fit, usl_option, data["nodes"], data["throughput"]),
+        json_data=lambda: fitted,
+        csv_write=lambda handle: write_csv_records(handle, [fitted]),
     )
     if chart is not None:
         from ..charts import save
@@ -446,27 +424,27 @@ def fit_command(
         save(usl(fit, data["nodes"], data["throughput"]), chart)
 
 
-def _fit_table(console, record: dict, data: dict) -> None:
+def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     from rich.table import Table
 
     from ..capacity.usl import usl_throughput
 
     facts = facts_table()
-    facts.add_row("lambda (one node)", f"{record['node_throughput_per_second']:,.6g}/s")
-    facts.add_row("sigma (contention)", f"{record['sigma']:.4g}")
-    facts.add_row("kappa (coherency)", f"{record['kappa']:.4g}")
-    facts.add_row("R squared", f"{record['r_squared']:.5f}")
-    facts.add_row("RMSE", f"{record['rmse_per_second']:,.4g}/s over {record['points']} points")
-    if record["peak_nodes"] is None:
+    facts.add_row("lambda (one node)", f"{fit.node_throughput_per_second:,.6g}/s")
+    facts.add_row("sigma (contention)", f"{fit.sigma:.4g}")
+    facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
+    facts.add_row("R squared", f"{fit.r_squared:.5f}")
+    facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
+    if not math.isfinite(fit.peak_nodes):
         facts.add_row("Peak", "none: no coherency cost, throughput keeps rising")
     else:
-        facts.add_row("Peak", f"N = {record['peak_nodes']:.1f}, {record['peak_throughput_per_second']:,.6g}/s")
+        facts.add_row("Peak", f"N = {fit.peak_nodes:.1f}, {fit.peak_throughput_per_second:,.6g}/s")
     console.print(facts)
     table = Table(title="Measured and fitted", title_justify="left")
     for name in ("nodes", "measured/s", "fitted/s"):
         table.add_column(name, justify="right")
-    fitted = usl_throughput(data["nodes"], record["node_throughput_per_second"], record["sigma"], record["kappa"])
-    for n, x, f in zip(data["nodes"], data["throughput"], fitted):
+    fitted = usl_throughput(nodes, fit.node_throughput_per_second, fit.sigma, fit.kappa)
+    for n, x, f in zip(nodes, throughput, fitted):
         table.add_row(f"{n:g}", f"{x:,.6g}", f"{f:,.6g}")
     console.print(table)
-    console.print(f"Size with: --usl {record['usl_option']} --node-throughput {record['node_throughput_per_second']:.6g}")
+    console.print(f"Size with: --usl {usl_option} --node-throughput {fit.node_throughput_per_second:.6g}")

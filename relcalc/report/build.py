@@ -165,12 +165,12 @@ def build(spec: ServiceSpec, root: str) -> dict:
         ["downtime per year", _cell(downtime, format_duration(downtime)), _cell(budget, format_duration(budget))],
     ]
     if capacity:
-        cap = capacity["record"]
-        summary_rows.append(["nodes needed", _cell(cap["nodes"], f"{cap['nodes']} ({cap['binding_constraint']})"),
+        answer = capacity["answer"]
+        p99 = answer.figures.p99_response_seconds
+        summary_rows.append(["nodes needed", _cell(answer.nodes, f"{answer.nodes} ({answer.binding_constraint})"),
                              _cell(spec.current_nodes, "-" if spec.current_nodes is None else f"{spec.current_nodes} today")])
-        if cap.get("p99_response_seconds") is not None:
-            summary_rows.append(["p99 response at that size",
-                                 _cell(cap["p99_response_seconds"], f"{cap['p99_response_seconds'] * 1000:.4g} ms"),
+        if p99 is not None:
+            summary_rows.append(["p99 response at that size", _cell(p99, f"{p99 * 1000:.4g} ms"),
                                  _cell(None, spec.latency or "-")])
     _table(root, summary, "summary", "Achieved against target", ["figure", "achieved", "target"], summary_rows)
     _table(root, summary, "improvements", "Top improvements",
@@ -266,53 +266,55 @@ def _resized(model, nodes: int):
 
 
 def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
-    from ..capacity import evaluate, size
-    from ..capacity.sizing import project_growth
+    from ..capacity import CONSTRAINTS, evaluate, project_growth, size
     from ..charts.capacity import growth as growth_chart
     from ..charts.capacity import utilization_latency
+    from ..results import record
 
     cluster = spec.cluster
     sizing = size(cluster)
-    if sizing.unreachable[0]:
+    if not sizing.reachable[0]:
         raise InputError(f"capacity: {sizing.unreachable[0]}")
-    metrics = {k: (None if isinstance(v[0], float) and math.isnan(v[0]) else float(v[0])) for k, v in sizing.metrics.items()}
-    record = {**metrics, "nodes": int(sizing.nodes[0]), "binding_constraint": sizing.binding_constraint[0]}
+    answer = sizing.at(0)
+    fig = answer.figures
+
+    def count(value: int | None) -> str:
+        return "-" if value is None else f"{value}"
+
     section = Section("capacity", "Capacity", (
         f"{float(cluster.rate):,.6g} requests per second; each constraint gives a node count, the largest decides."))
     charts.add(section, "capacity", "Nodes, utilisation and latency", utilization_latency(cluster, sizing))
-    rows = [[name, _cell(sizing.nodes_for[name][0], "-" if math.isnan(sizing.nodes_for[name][0])
-                         else f"{int(sizing.nodes_for[name][0])}")]
-            for name in ("throughput", "utilization", "redundancy", "latency")]
-    _table(root, section, "constraints", f"Nodes per constraint (answer {record['nodes']}, binding: "
-           f"{record['binding_constraint']})", ["constraint", "nodes"], rows)
+    rows = [[name, _cell(answer.nodes_for(name), count(answer.nodes_for(name)))] for name in CONSTRAINTS]
+    _table(root, section, "constraints", f"Nodes per constraint (answer {answer.nodes}, binding: "
+           f"{answer.binding_constraint})", ["constraint", "nodes"], rows)
     facts = [
-        ["work C = R/T (nodes)", _cell(metrics["capacity_c"], _sig(metrics["capacity_c"]))],
-        ["balance factor k", _cell(metrics["balance_factor"], _sig(metrics["balance_factor"]))],
-        ["utilisation of the hottest node", _cell(metrics["utilization"], f"{metrics['utilization'] * 100:.1f}%")],
+        ["work C = R/T (nodes)", _cell(fig.capacity_c, _sig(fig.capacity_c))],
+        ["balance factor k", _cell(fig.balance_factor, _sig(fig.balance_factor))],
+        ["utilisation of the hottest node", _cell(fig.utilization, f"{fig.utilization * 100:.1f}%")],
     ]
-    if metrics.get("utilization_after_failures") is not None:
-        facts.append(["after the worst failure", _cell(metrics["utilization_after_failures"],
-                                                        f"{metrics['utilization_after_failures'] * 100:.1f}%")])
-    for p in (50, 95, 99):
-        value = metrics.get(f"p{p}_response_seconds")
+    if fig.utilization_after_failures is not None:
+        facts.append(["after the worst failure", _cell(fig.utilization_after_failures,
+                                                        f"{fig.utilization_after_failures * 100:.1f}%")])
+    for p, value in ((50, fig.p50_response_seconds), (95, fig.p95_response_seconds), (99, fig.p99_response_seconds)):
         if value is not None:
             facts.append([f"p{p} response", _cell(value, f"{value * 1000:.4g} ms")])
     _table(root, section, "capacity", "At the answer", ["figure", "value"], facts)
+    summary = record(answer)
     if spec.current_nodes is not None:
-        now = evaluate(cluster, spec.current_nodes)
-        record["current_utilization"] = float(now["utilization"][0])
+        summary["current_utilization"] = evaluate(cluster, spec.current_nodes).at(0).utilization
     if spec.growth is not None:
         projection = project_growth(cluster, spec.growth, spec.horizon_months, spec.current_nodes)
         charts.add(section, "growth", "Growth", growth_chart(projection))
         _table(root, section, "growth", f"Growth at {spec.growth_text}", ["month", "rate per second", "nodes needed"],
-               [[int(m), _cell(float(r), f"{r:,.0f}"), _cell(n, "-" if math.isnan(n) else f"{int(n)}")]
-                for m, r, n in zip(projection.months, projection.rate, projection.nodes_needed)])
-        record["runs_out_after_months"] = projection.runs_out_after_months
+               [[m.month, _cell(m.rate_per_second, f"{m.rate_per_second:,.0f}"),
+                 _cell(m.nodes_needed, count(m.nodes_needed))]
+                for m in projection.by_month()])
+        summary["runs_out_after_months"] = projection.runs_out_after_months
     section.assumptions = [
         "each node has its own queue behind the balancer: the hottest node is an M/M/c queue",
         "failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin",
     ]
-    return {"section": section, "record": record}
+    return {"section": section, "record": summary, "answer": answer}
 
 
 def _improvements(spec: ServiceSpec, result, u_store: float, store, year_hours: float) -> list[Improvement]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relcalc.capacity import (Cluster, ClusterFigures, Sizing, balance_factor, evaluate, parse_growth,
+from relcalc.capacity import (Cluster, ClusterFigures, Sizing, balance_factor, figures_at, parse_growth,
                               parse_latency_target, parse_months, parse_request_rate, size)
 from relcalc.capacity.parse import parse_fraction, parse_seconds
 from relcalc.capacity.sizing import max_rate, project_growth
@@ -146,7 +146,7 @@ def test_latency_on_mm1_nodes_matches_the_closed_form():
 def test_latency_answer_is_the_smallest_that_meets_the_target():
     base = dict(rate=12000.0, service_time=0.04, concurrency=32, latency_quantile=0.99, latency_seconds=0.19)
     n = one(Cluster(**base)).nodes
-    at = evaluate(Cluster(**base), [n, n - 1])
+    at = figures_at(Cluster(**base), [n, n - 1])
     assert isinstance(at, ClusterFigures)
     assert at.target_response_seconds[0] <= 0.19
     assert not at.target_response_seconds[1] <= 0.19  # NaN (unstable) or over

@@ -2,7 +2,7 @@
 
 from .parse import LatencyTarget, parse_growth, parse_latency_target, parse_months, parse_request_rate
 from .results import ClusterFigures, Growth, GrowthMonth, Sizing
-from .sizing import BALANCERS, CONSTRAINTS, Cluster, balance_factor, check, evaluate, max_rate, project_growth, size
+from .sizing import BALANCERS, CONSTRAINTS, Cluster, balance_factor, check, evaluate, figures_at, max_rate, project_growth, size
 from .usl import UslFit, fit_usl, slowdown, usl_peak, usl_throughput
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "balance_factor",
     "check",
     "evaluate",
+    "figures_at",
     "fit_usl",
     "max_rate",
     "parse_growth",

@@ -319,7 +319,7 @@ def size(cluster: Cluster) -> Sizing:
     binding = np.array([CONSTRAINTS[i] for i in np.argmax(stacked, axis=0)], dtype=object)
     binding[np.isnan(nodes)] = ""
     unreached = np.isnan(nodes)
-    figures = _evaluate(c, np.where(unreached, 1.0, nodes))
+    figures = _figures(c, np.where(unreached, 1.0, nodes))
     return Sizing(
         nodes=counts(nodes),
         binding_constraint=binding,
@@ -389,7 +389,7 @@ def _unreachable_reason(name: str, c: Cluster) -> np.ndarray:
     return out
 
 
-def evaluate(cluster: Cluster, nodes) -> ClusterFigures:
+def figures_at(cluster: Cluster, nodes) -> ClusterFigures:
     """The figures of ``cluster`` run on ``nodes`` nodes (broadcast against the services).
 
     Raises InputError on inputs that :func:`check` reports.
@@ -401,7 +401,7 @@ def evaluate(cluster: Cluster, nodes) -> ClusterFigures:
     if shape != c.rate.shape:
         c = Cluster(balancer=c.balancer, **{f.name: np.broadcast_to(getattr(c, f.name), shape)
                                             for f in fields(c) if f.name != "balancer"})
-    return _evaluate(c, np.broadcast_to(n, shape).astype(float))
+    return _figures(c, np.broadcast_to(n, shape).astype(float))
 
 
 def _refuse_problems(cluster: Cluster) -> None:
@@ -410,7 +410,7 @@ def _refuse_problems(cluster: Cluster) -> None:
         raise InputError(problems[0][1])
 
 
-def _evaluate(c: Cluster, n) -> ClusterFigures:
+def _figures(c: Cluster, n) -> ClusterFigures:
     k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
     slow = slowdown(n, c.usl_sigma, c.usl_kappa)
     util = k * c.rate * slow / (n * c.node_throughput)
@@ -517,3 +517,7 @@ def project_growth(cluster: Cluster, monthly_factor: float, horizon_months: int,
         runs_out_month=runs_out,
         runs_out_after_months=after,
     )
+
+
+#: The former name of :func:`figures_at`, kept for callers of relcalc 0.1 (``relcalc.rbd.evaluate`` is the diagram one).
+evaluate = figures_at

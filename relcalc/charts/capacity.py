@@ -10,13 +10,13 @@ from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend,
 @styled
 def utilization_latency(cluster, sizing, span: float = 2.0):
     """Hottest-node utilisation (and p99 response) against N, with the targets and the answer marked."""
-    from ..capacity.sizing import evaluate
+    from ..capacity.sizing import figures_at
 
     nodes = int(sizing.nodes[0])
     top = int(max(nodes * span, nodes + 5))
     low = max(1, int(np.floor(nodes / span)))
     n = np.arange(low, top + 1, dtype=float)
-    figures = evaluate(cluster, n)
+    figures = figures_at(cluster, n)
     has_latency = not np.all(np.isnan(figures.p99_response_seconds))
     rate = float(np.asarray(cluster.rate).reshape(-1)[0])
     fig, axes = figure(

@@ -136,7 +136,7 @@ def _record(result, latency_asked: bool, *left_out: str) -> dict[str, Any]:
 
 
 def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int:
-    from ..capacity import evaluate, max_rate, project_growth, size
+    from ..capacity import figures_at, max_rate, project_growth, size
     from ..capacity.parse import parse_growth, parse_months
     from ..results import record
 
@@ -158,7 +158,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
             raise InputError(f"--nodes must be at least 1, got {nodes}")
         limit = max_rate(cluster, nodes)[0]
         current = _Current(nodes, nodes >= answer.nodes, None if math.isnan(limit) else float(limit),
-                           evaluate(cluster, nodes).at(0))
+                           figures_at(cluster, nodes).at(0))
         data["current"] = _record(current, target is not None, "node_throughput_per_second")
         if not current.meets_targets:
             code = ExitCode.PARTIAL
@@ -383,12 +383,12 @@ def fit_command(
     import numpy as np
     import pandas as pd
 
-    from ..batch import normalise_header as _normalise, read_csv
+    from ..batch import normalise_header, read_csv
     from ..capacity.usl import fit_usl
 
     check_chart_path(chart)
     frame = read_csv(sys.stdin if csv == "-" else csv, "--csv")
-    columns = {_normalise(c): c for c in frame.columns}
+    columns = {normalise_header(c): c for c in frame.columns}
     missing = [c for c in ("nodes", "throughput") if c not in columns]
     if missing:
         have = ", ".join(repr(c) for c in frame.columns)

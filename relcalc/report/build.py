@@ -266,7 +266,7 @@ def _resized(model, nodes: int):
 
 
 def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
-    from ..capacity import CONSTRAINTS, evaluate, project_growth, size
+    from ..capacity import CONSTRAINTS, figures_at, project_growth, size
     from ..charts.capacity import growth as growth_chart
     from ..charts.capacity import utilization_latency
     from ..results import record
@@ -301,7 +301,7 @@ def _capacity_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     _table(root, section, "capacity", "At the answer", ["figure", "value"], facts)
     summary = record(answer)
     if spec.current_nodes is not None:
-        summary["current_utilization"] = evaluate(cluster, spec.current_nodes).at(0).utilization
+        summary["current_utilization"] = figures_at(cluster, spec.current_nodes).at(0).utilization
     if spec.growth is not None:
         projection = project_growth(cluster, spec.growth, spec.horizon_months, spec.current_nodes)
         charts.add(section, "growth", "Growth", growth_chart(projection))

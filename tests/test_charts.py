@@ -1,6 +1,5 @@
 """Charts: what each Figure shows, valid files, deterministic SVG."""
 
-import math
 import struct
 import xml.etree.ElementTree as ET
 

@@ -1,10 +1,8 @@
 """``relcalc report``: the whole review from one YAML, bad specs, atomic output, a real browser."""
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 

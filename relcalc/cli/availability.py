@@ -16,10 +16,10 @@ from .output import (
     OnError,
     OutputOption,
     batch_exit_code,
+    batch_table,
     check_chart_path,
     emit,
     facts_table,
-    name_column,
     report_row_errors,
     row_names,
     write_frame_csv,
@@ -191,12 +191,8 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
 
 
 def _batch_table(console, result) -> None:
-    from rich.table import Table
-
     frame = result.table
-    table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
-    label = name_column(frame)
-    table.add_column(label or "row")
+    table, label = batch_table(frame, result.rows_read)
     components = result.mode == "components"
     if components:
         table.add_column("MTBF h", justify="right")

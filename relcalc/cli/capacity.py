@@ -17,9 +17,9 @@ from .output import (
     OutputOption,
     check_chart_path,
     batch_exit_code,
+    batch_table,
     emit,
     facts_table,
-    name_column,
     report_row_errors,
     row_names,
     warn,
@@ -334,12 +334,8 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
 
 def _batch_table(console, result) -> None:
     import pandas as pd
-    from rich.table import Table
-
     frame = result.table
-    table = Table(title=f"{len(frame)} of {result.rows_read} rows", title_justify="left")
-    label = name_column(frame)
-    table.add_column(label or "row")
+    table, label = batch_table(frame, result.rows_read)
     for name in ("rate/s", "nodes", "binding", "util", "p99"):
         table.add_column(name, justify="left" if name == "binding" else "right")
     has_current = "enough_nodes" in frame

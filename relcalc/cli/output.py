@@ -102,6 +102,16 @@ def name_column(frame) -> str | None:
     return next((c for c in frame.columns if str(c).lower() == "name"), None)
 
 
+def batch_table(frame, rows_read: int):
+    """A rich table for a batch's good rows, titled "N of M rows", its first column the row names; and that name column."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(frame)} of {rows_read} rows", title_justify="left")
+    label = name_column(frame)
+    table.add_column(label or "row")
+    return table, label
+
+
 def row_names(frame) -> list[str]:
     """Each row's name, or ``row N`` without a name column."""
     label = name_column(frame)

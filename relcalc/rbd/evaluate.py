@@ -49,7 +49,7 @@ import numpy as np
 
 from ..availability import Calendar
 from ..errors import InputError
-from .model import Component, KofN, Parallel, Series, Standby, System, Use
+from .model import Parallel, Series, Standby, System, Use
 from .standby import standby_steady_state
 
 MAX_FACTORED = 22  #: shared variables one block may be expanded on (2^22 cases)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..raft import kernel
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, nines_axis, styled
+from ..raft.histogram import bin_centre_hours, bin_edges_hours
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, styled
 
-HOURS_PER_YEAR = 8760.0
 _PARAMETERS = {
     "nodes": ("nodes", "cluster size n (nodes)"),
     "mtbf_hours": ("MTBF", "node MTBF (hours)"),
@@ -88,7 +87,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
     """Distribution of quorum outage durations (log-scaled duration axis)."""
     counts = np.asarray(histogram, float)
     total = counts.sum()
-    edges = 10 ** (kernel.HIST_LO + kernel.HIST_STEP * np.arange(counts.size + 1))
+    edges = bin_edges_hours(counts.size)
     fig, ax = figure("How long do quorum outages last?",
                      f"{int(total):,} simulated outages{title_note}")
     if total == 0:
@@ -111,7 +110,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
     cumulative = np.cumsum(counts) / total
     for q, colour in ((0.5, GREEN), (0.95, ORANGE), (0.99, TARGET)):
         index = int(np.searchsorted(cumulative, q))
-        minutes = 10 ** (kernel.HIST_LO + (index + 0.5) * kernel.HIST_STEP) * 60
+        minutes = bin_centre_hours(index) * 60
         ax.axvline(minutes, color=colour, ls="--", lw=2, label=f"p{int(q * 100)} {minutes:,.3g} min")
     ax.legend(loc="upper right")
     return fig
@@ -141,19 +140,4 @@ def timeline(trace, title_note: str = ""):
     ax.set_ylim(-1.2, n + 1.6)
     ax.set_xlabel("time (days)")
     ax.grid(axis="y", visible=False)
-    return fig
-
-
-@styled
-def nines_sweep(records: list[dict], parameter: str | None = None):
-    """Write availability in nines against the swept input (for reports)."""
-    parameter = parameter or swept_parameter(records)
-    short, label = _PARAMETERS[parameter]
-    fig, ax = figure(f"Write availability against {short}", f"{len(records)} points, {records[0]['method']}")
-    x = [_value(r, parameter) for r in records]
-    y = [-np.log10(r["unavailability"]) if r["unavailability"] else np.nan for r in records]
-    ax.plot(x, y, "o-", color=BLUE, lw=2)
-    ax.set_xlabel(label)
-    ax.set_ylabel("write availability")
-    nines_axis(ax.yaxis)
     return fig

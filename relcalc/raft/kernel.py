@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .histogram import HIST_BINS, HIST_LO, HIST_STEP
+
 QUORUM_DOWN = 0  # hours without a quorum
 NO_LEADER = 1  # hours with a quorum but no leader (elections)
 LOSSES = 2  # quorum losses (transitions from quorum to none)
@@ -42,12 +44,6 @@ SHOCKS = 18
 N_STATS = 19
 
 UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
-
-#: Outage-duration histogram: log10(hours) bins from HIST_LO in steps of HIST_STEP.
-HIST_LO = -7.0
-HIST_STEP = 0.01
-HIST_BINS = 1400
-
 
 @njit(cache=True)
 def _draw(kind, parameter, shape):

@@ -17,7 +17,6 @@ says how many events it rests on.
 from __future__ import annotations
 
 import math
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import kernel as k
+from . import kernel
 from .exact import ExactQuorum, exact
+from .histogram import HIST_BINS, bin_centre_hours
 from .model import Distribution, RaftModel
 
 YEAR_HOURS = 8760.0
@@ -34,7 +34,8 @@ CHUNK_YEARS = 1000.0
 WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
 
 
-def _triple(dist) -> np.ndarray:
+def _kernel_law(dist: Distribution | None) -> np.ndarray:
+    """A law as the kernel samples it: (kind code, parameter, shape); a placeholder for an absent law."""
     if dist is None:
         return np.array([3.0, 1.0, 1.0])
     return np.array([float(dist.code), dist.engine_parameter, dist.shape])
@@ -43,9 +44,9 @@ def _triple(dist) -> np.ndarray:
 def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
     return (
-        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _triple(own), _triple(model.ttr),
+        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _kernel_law(own), _kernel_law(model.ttr),
         model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
-        _triple(model.zone_ttf), _triple(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
+        _kernel_law(model.zone_ttf), _kernel_law(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
         model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
         float(model.replace_time or 1.0), float(model.restart_every or 0.0), float(model.restart_duration or 0.0),
         0,
@@ -53,7 +54,7 @@ def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
 
 
 def _run_many(arg_list: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [k.run_chunk(*a)[:2] for a in arg_list]
+    return [kernel.run_chunk(*a)[:2] for a in arg_list]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: in
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
     args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours))
     args[-1] = cap
-    _, _, times, masks, leaders = k.run_chunk(*args)
+    _, _, times, masks, leaders = kernel.run_chunk(*args)
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
     return Trace(times, bits, leaders, model.quorum, hours)
 
@@ -225,7 +226,7 @@ def _percentiles(hist: np.ndarray) -> dict[str, float | None]:
             out[name] = None
             continue
         index = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
-        out[name] = float(10 ** (k.HIST_LO + (index + 0.5) * k.HIST_STEP))
+        out[name] = float(bin_centre_hours(index))
     return out
 
 
@@ -262,7 +263,7 @@ def simulate(
     warm_up()  # compile or load the kernel outside the timed part
     start = time.perf_counter()
     stats: list[np.ndarray] = []
-    hist = np.zeros(k.HIST_BINS, np.int64)
+    hist = np.zeros(HIST_BINS, np.int64)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     stopped = "budget"
     try:
@@ -285,7 +286,7 @@ def simulate(
                 progress(done, planned)
             if target_rel_error is not None:
                 table = np.array(stats)
-                est = _mean_estimate(table[:, k.QUORUM_DOWN] / table[:, k.HOURS])
+                est = _mean_estimate(table[:, kernel.QUORUM_DOWN] / table[:, kernel.HOURS])
                 if done >= 2 * WAVE and est.half_width_ratio() <= target_rel_error:
                     stopped = "target"
                     break
@@ -297,11 +298,11 @@ def simulate(
             pool.shutdown()
     wall = time.perf_counter() - start
     table = np.array(stats)
-    hours = table[:, k.HOURS]
+    hours = table[:, kernel.HOURS]
     per_year = YEAR_HOURS / hours
-    quorum = _mean_estimate(table[:, k.QUORUM_DOWN] / hours)
-    write = _mean_estimate((table[:, k.QUORUM_DOWN] + table[:, k.NO_LEADER]) / hours)
-    losses_observed = int(table[:, k.LOSSES].sum())
+    quorum = _mean_estimate(table[:, kernel.QUORUM_DOWN] / hours)
+    write = _mean_estimate((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
+    losses_observed = int(table[:, kernel.LOSSES].sum())
     notes = []
     if losses_observed < 10:
         notes.append(
@@ -310,7 +311,7 @@ def simulate(
         )
     if target_rel_error is not None and stopped != "target":
         notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
-    mttf = _ratio_estimate(table[:, k.ARMED_TIME], table[:, k.ARMED_LOSSES])
+    mttf = _ratio_estimate(table[:, kernel.ARMED_TIME], table[:, kernel.ARMED_LOSSES])
     if not model.ttf.exponential:
         notes.append("MTTF treats each return to all-up as a fresh start, exact only for exponential time to failure")
     return RaftResult(
@@ -318,19 +319,19 @@ def simulate(
         seed=seed,
         chunks=len(stats),
         simulated_years=float(hours.sum() / YEAR_HOURS),
-        events=int(table[:, k.EVENTS].sum()),
+        events=int(table[:, kernel.EVENTS].sum()),
         wall_seconds=wall,
         write_unavailability=write,
         quorum_unavailability=quorum,
-        losses_per_year=_mean_estimate(table[:, k.LOSSES] * per_year),
-        loss_within_year=_ratio_estimate(table[:, k.YEARS_WITH_LOSS], hours / YEAR_HOURS),
-        mean_outage_hours=_ratio_estimate(table[:, k.OUTAGE_SUM], table[:, k.OUTAGES]),
-        elections_per_year=_mean_estimate(table[:, k.ELECTIONS] * per_year),
-        election_downtime_hours_per_year=_mean_estimate(table[:, k.NO_LEADER] * per_year),
+        losses_per_year=_mean_estimate(table[:, kernel.LOSSES] * per_year),
+        loss_within_year=_ratio_estimate(table[:, kernel.YEARS_WITH_LOSS], hours / YEAR_HOURS),
+        mean_outage_hours=_ratio_estimate(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
+        elections_per_year=_mean_estimate(table[:, kernel.ELECTIONS] * per_year),
+        election_downtime_hours_per_year=_mean_estimate(table[:, kernel.NO_LEADER] * per_year),
         mttf_hours=mttf,
-        data_loss_per_year=(_mean_estimate(table[:, k.DATA_LOSSES] * per_year) if model.permanent > 0
+        data_loss_per_year=(_mean_estimate(table[:, kernel.DATA_LOSSES] * per_year) if model.permanent > 0
                             else Estimate(None, None, None)),
-        mttdl_hours=(_ratio_estimate(table[:, k.DL_ARMED_TIME], table[:, k.DL_ARMED_LOSSES]) if model.permanent > 0
+        mttdl_hours=(_ratio_estimate(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES]) if model.permanent > 0
                      else Estimate(None, None, None)),
         outage_percentiles_hours=_percentiles(hist),
         losses_observed=losses_observed,
@@ -345,6 +346,3 @@ def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
     _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0)])
 
-
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))

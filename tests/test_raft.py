@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from relcalc.errors import InputError
+from relcalc.results import record
 from relcalc.raft import Distribution, RaftModel, exact, parse_distribution, parse_layout, parse_timeout_range
 from relcalc.raft.engine import chunk_seeds, simulate
 from relcalc.raft.exact import steady_state
@@ -115,8 +116,8 @@ def test_mean_outage_and_loss_frequency():
     assert 0.2 < truth.loss_within_year < 0.8
     result = simulate(model, years=20000, seed=4)
     assert result.mean_outage_hours.covers(truth.mean_outage_hours)
-    assert result.losses_per_year.covers(truth.losses_per_hour * 8760)
-    assert result.loss_within_year.covers(truth.loss_within_year)
+    assert result.quorum_losses_per_year.covers(truth.losses_per_hour * 8760)
+    assert result.probability_of_loss_within_year.covers(truth.loss_within_year)
 
 
 @pytest.mark.parametrize("ttf,ttr", [("weibull:1.5", "lognormal:1.0"), ("exponential", "fixed"), ("fixed", "weibull:0.7")])
@@ -156,20 +157,20 @@ def test_election_downtime_matches_leader_failures_times_election_time():
     model = RaftModel(nodes=5, ttf=exp(10.0), ttr=exp(0.01), election_timeout=(low / 3600, high / 3600), rtt=rtt / 3600)
     result = simulate(model, years=2000, seed=23)
     expected = 8760 / 10.0 * election
-    assert result.election_downtime_hours_per_year.covers(expected)
+    assert result.election_downtime_per_year_hours.covers(expected)
     assert result.elections_per_year.covers(8760 / 10.0)
-    assert result.write_unavailability.value > 100 * result.quorum_unavailability.value
+    assert result.unavailability.value > 100 * result.quorum_unavailability.value
 
 
 def test_same_seed_same_numbers_for_any_worker_count():
     model = RaftModel(nodes=5, ttf=exp(200.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1, layout=(2, 2, 1),
                       zone_ttf=exp(2000.0), zone_ttr=exp(2.0))
-    one = simulate(model, years=2000, seed=42, workers=1).to_dict()
-    two = simulate(model, years=2000, seed=42, workers=2).to_dict()
+    one = record(simulate(model, years=2000, seed=42, workers=1))
+    two = record(simulate(model, years=2000, seed=42, workers=2))
     for key in ("events_per_second", "wall_seconds"):
         one.pop(key), two.pop(key)
     assert one == two
-    other = simulate(model, years=2000, seed=43).to_dict()
+    other = record(simulate(model, years=2000, seed=43))
     assert other["events"] != one["events"]
     assert chunk_seeds(42, 3, 2) == chunk_seeds(42, 5)[2:]
 

@@ -44,7 +44,7 @@ def test_importance_sampling_matches_the_exact_chain(mtbf, mttr, crews, level):
     assert (est.high - est.low) / 2 <= 0.05 * est.value
     assert result.variance_reduction > 1e3
     assert result.mttf_hours.covers(exact(model).mttf_hours)
-    assert result.losses_per_year.covers(exact(model).losses_per_hour * 8760)
+    assert result.quorum_losses_per_year.covers(exact(model).losses_per_hour * 8760)
 
 
 def test_importance_sampling_with_zones_matches_the_chain():
@@ -192,7 +192,7 @@ def test_exact_method_outage_percentiles_for_one_node():
     # one node: an outage is its repair, exponential: p-quantile = -ln(1-p) MTTR
     result = analyse(RaftModel(nodes=1, ttr=exp(4.0)), method="exact")
     for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
-        assert result.outage_percentiles_hours[name] == pytest.approx(-math.log(1 - q) * 4.0, rel=1e-7)
+        assert getattr(result, f"{name}_outage_hours") == pytest.approx(-math.log(1 - q) * 4.0, rel=1e-7)
 
 
 def test_mean_election_time_formula():

@@ -19,55 +19,44 @@ _PARAMETERS = {
 }
 
 
-def _value(rec: dict, key: str):
-    """A record's input: ``zones`` is the number of zones in its layout."""
-    return len(rec["layout"]) if key == "zones" else rec.get(key)
-
-
-def _describe(key: str, value: str) -> str:
+def _describe(key: str, value) -> str:
     short = _PARAMETERS[key][0]
     if key == "common_cause":
         return f"beta {float(value) * 100:g}%"
     return f"{short} {value}"
 
 
-def swept_parameter(records: list[dict]) -> str:
-    """The input that varies most across ``records`` (nodes when several do)."""
-    varying = [k for k in _PARAMETERS if len({str(_value(r, k)) for r in records}) > 1]
-    if not varying:
-        return "nodes"
-    return "nodes" if "nodes" in varying else varying[0]
-
-
 @styled
-def sweep(records: list[dict], parameter: str | None = None):
+def sweep(results: list, parameter: str | None = None):
     """Quorum unavailability (log scale, with 95% intervals) against the swept input; exact where known.
 
-    One line per combination of the other inputs.
+    ``results`` are :class:`~relcalc.raft.result.RaftResult` of one grid,
+    ``parameter`` one of :data:`~relcalc.raft.sweep.SWEPT_INPUTS` (by default
+    the one that varies). One line per combination of the other inputs.
     """
-    parameter = parameter or swept_parameter(records)
+    from ..raft.sweep import SWEPT_INPUTS, groups, input_value, swept_input, varies
+
+    parameter = parameter or swept_input(results)
     short, label = _PARAMETERS[parameter]
-    groups: dict[tuple, list[dict]] = {}
-    for rec in records:
-        key = tuple((k, str(_value(rec, k))) for k in _PARAMETERS if k != parameter)
-        groups.setdefault(key, []).append(rec)
-    method = records[0]["method"]
+    method = results[0].method
     how = ("the Markov chain solved" if method == "exact" else
-           f"{method} sampling, seed {records[0]['seed']}; bars are 95% intervals, hollow squares exact values")
-    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(records)} points; {how}")
+           f"{method} sampling, seed {results[0].seed}; bars are 95% intervals, hollow squares exact values")
+    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(results)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
-    for g, (key, group) in enumerate(groups.items()):
-        group.sort(key=lambda r: _value(r, parameter) or 0)
-        x = np.array([(_value(r, parameter) or 0) * (100 if parameter == "common_cause" else 1) for r in group], float)
-        y = np.array([r["quorum_unavailability"] or np.nan for r in group])
-        low = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[0] for r in group])
-        high = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[1] for r in group])
+    others = [k for k in SWEPT_INPUTS if k != parameter and varies(results, k)]
+    for g, group in enumerate(groups(results, parameter)):
+        group.sort(key=lambda r: input_value(r, parameter) or 0)
+        scale = 100 if parameter == "common_cause" else 1
+        x = np.array([(input_value(r, parameter) or 0) * scale for r in group], float)
+        y = np.array([r.quorum_unavailability.value or np.nan for r in group])
+        low = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[0] for r in group])
+        high = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[1] for r in group])
         colour = colours[g % len(colours)]
-        varying = [_describe(k, v) for k, v in key if len({str(_value(r, k)) for r in records}) > 1]
-        name = ", ".join(varying) or ("exact" if method == "exact" else "estimate")
+        name = ", ".join(_describe(k, input_value(group[0], k)) for k in others) or (
+            "exact" if method == "exact" else "estimate")
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)
-        exact = np.array([r["exact_quorum_unavailability"] or np.nan for r in group])
+        exact = np.array([r.exact_quorum_unavailability or np.nan for r in group])
         if np.isfinite(exact).any() and method != "exact":
             ax.plot(x, exact, "s", mfc="none", mec=colour, ms=10, mew=2,
                     label="exact" if name in ("estimate", "exact") else f"exact ({name})")

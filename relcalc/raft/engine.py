@@ -19,15 +19,17 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from ..results import Interval
 from . import kernel
 from .exact import ExactQuorum, exact
 from .histogram import HIST_BINS, bin_centre_hours
 from .model import Distribution, RaftModel
+from .result import RaftResult
 
 YEAR_HOURS = 8760.0
 CHUNK_YEARS = 1000.0
@@ -84,150 +86,42 @@ def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: in
     return Trace(times, bits, leaders, model.quorum, hours)
 
 
-@dataclass(frozen=True)
-class Estimate:
-    value: float | None
-    low: float | None
-    high: float | None
-
-    def covers(self, exact_value: float | None) -> bool | None:
-        if exact_value is None or self.low is None or self.high is None:
-            return None
-        return self.low <= exact_value <= self.high
-
-    def half_width_ratio(self) -> float:
-        if self.value is None or self.low is None or not self.value:
-            return math.inf
-        return (self.high - self.low) / 2 / abs(self.value)
-
-
 def _t95(dof: int) -> float:
     from scipy.stats import t
 
     return float(t.ppf(0.975, max(dof, 1)))
 
 
-def _mean_estimate(values: np.ndarray) -> Estimate:
+def _mean_interval(values: np.ndarray) -> Interval:
+    """The mean of per-chunk values, with a t interval over the chunks."""
     m = float(values.mean())
     if values.size < 2:
-        return Estimate(m, None, None)
+        return Interval(m)
     half = _t95(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return Estimate(m, max(m - half, 0.0), m + half)
+    return Interval(m, max(m - half, 0.0), m + half)
 
 
-def _ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
+def _ratio_interval(num: np.ndarray, den: np.ndarray) -> Interval:
+    """sum(num) / sum(den) over chunks, with a delta-method interval; none when den sums to 0."""
     total = float(den.sum())
     if total <= 0:
-        return Estimate(None, None, None)
+        return Interval(None)
     r = float(num.sum()) / total
     if num.size < 2:
-        return Estimate(r, None, None)
+        return Interval(r)
     residual = num - r * den
     half = _t95(num.size - 1) * float(residual.std(ddof=1)) * math.sqrt(num.size) / total
-    return Estimate(r, max(r - half, 0.0), r + half)
+    return Interval(r, max(r - half, 0.0), r + half)
 
 
-@dataclass(frozen=True)
-class RaftResult:
-    """Estimates of one model, each with a 95% interval, beside the exact values."""
-
-    model: RaftModel
-    seed: int
-    chunks: int
-    simulated_years: float | None  # None for the exact chain and importance sampling
-    events: int | None
-    wall_seconds: float
-    write_unavailability: Estimate
-    quorum_unavailability: Estimate
-    losses_per_year: Estimate
-    loss_within_year: Estimate
-    mean_outage_hours: Estimate
-    elections_per_year: Estimate
-    election_downtime_hours_per_year: Estimate
-    mttf_hours: Estimate
-    data_loss_per_year: Estimate
-    mttdl_hours: Estimate
-    outage_percentiles_hours: dict[str, float | None]
-    losses_observed: int
-    exact: ExactQuorum
-    stopped: str  # "budget", "target" or "time"
-    method: str = "crude"
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    variance_reduction: float | None = None
-    cycles: int | None = None  # regenerative cycles (importance sampling)
-    outage_histogram: np.ndarray | None = None  # counts per log10-hour bin of kernel.HIST_*
-
-    @property
-    def events_per_second(self) -> float | None:
-        if self.events is None:
-            return None
-        return self.events / self.wall_seconds if self.wall_seconds > 0 else math.inf
-
-    def to_dict(self) -> dict:
-        def pair(e: Estimate):
-            return None if e.low is None else [e.low, e.high]
-
-        u = self.write_unavailability
-        ex = self.exact
-        return {
-            **self.model.describe(),
-            "availability": None if u.value is None else 1.0 - u.value,
-            "unavailability": u.value,
-            "unavailability_ci95": pair(u),
-            "nines": None if not u.value else -math.log10(u.value),
-            "downtime_per_year_hours": None if u.value is None else u.value * YEAR_HOURS,
-            "quorum_unavailability": self.quorum_unavailability.value,
-            "quorum_unavailability_ci95": pair(self.quorum_unavailability),
-            "exact_quorum_unavailability": ex.quorum_unavailability,
-            "exact_covered": self.quorum_unavailability.covers(ex.quorum_unavailability),
-            "quorum_losses_per_year": self.losses_per_year.value,
-            "quorum_losses_per_year_ci95": pair(self.losses_per_year),
-            "exact_quorum_losses_per_year": None if ex.losses_per_hour is None else ex.losses_per_hour * YEAR_HOURS,
-            "quorum_losses_observed": self.losses_observed if self.method == "crude" else None,
-            "probability_of_loss_within_year": self.loss_within_year.value,
-            "probability_of_loss_within_year_ci95": pair(self.loss_within_year),
-            "exact_probability_of_loss_within_year": ex.loss_within_year,
-            "mean_outage_hours": self.mean_outage_hours.value,
-            "mean_outage_hours_ci95": pair(self.mean_outage_hours),
-            "exact_mean_outage_hours": ex.mean_outage_hours,
-            **{f"{k}_outage_hours": v for k, v in self.outage_percentiles_hours.items()},
-            "elections_per_year": self.elections_per_year.value,
-            "elections_per_year_ci95": pair(self.elections_per_year),
-            "election_downtime_per_year_hours": self.election_downtime_hours_per_year.value,
-            "election_downtime_per_year_hours_ci95": pair(self.election_downtime_hours_per_year),
-            "mttf_hours": self.mttf_hours.value,
-            "mttf_hours_ci95": pair(self.mttf_hours),
-            "exact_mttf_hours": ex.mttf_hours,
-            "exact_mttf_covered": self.mttf_hours.covers(ex.mttf_hours),
-            "data_loss_per_year": self.data_loss_per_year.value,
-            "data_loss_per_year_ci95": pair(self.data_loss_per_year),
-            "exact_data_loss_per_year": None if ex.data_loss_per_hour is None else ex.data_loss_per_hour * YEAR_HOURS,
-            "mttdl_hours": self.mttdl_hours.value,
-            "mttdl_hours_ci95": pair(self.mttdl_hours),
-            "exact_mttdl_hours": ex.mttdl_hours,
-            "variance_reduction": self.variance_reduction,
-            "simulated_years": self.simulated_years,
-            "events": self.events,
-            "events_per_second": self.events_per_second,
-            "cycles": self.cycles,
-            "wall_seconds": self.wall_seconds,
-            "seed": self.seed,
-            "method": self.method,
-            "stopped": self.stopped,
-            "notes": list(self.notes),
-        }
-
-
-def _percentiles(hist: np.ndarray) -> dict[str, float | None]:
+def _percentiles(hist: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """p50, p95 and p99 of the outage durations (hours, bin centres); None without outages."""
     total = int(hist.sum())
-    out: dict[str, float | None] = {}
-    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
-        if total == 0:
-            out[name] = None
-            continue
-        index = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
-        out[name] = float(bin_centre_hours(index))
-    return out
+    if total == 0:
+        return None, None, None
+    cumulative = np.cumsum(hist)
+    return tuple(float(bin_centre_hours(int(np.searchsorted(cumulative, q * total, side="left"))))
+                 for q in (0.5, 0.95, 0.99))
 
 
 def chunk_seeds(seed: int, count: int, start: int = 0) -> list[int]:
@@ -286,7 +180,7 @@ def simulate(
                 progress(done, planned)
             if target_rel_error is not None:
                 table = np.array(stats)
-                est = _mean_estimate(table[:, kernel.QUORUM_DOWN] / table[:, kernel.HOURS])
+                est = _mean_interval(table[:, kernel.QUORUM_DOWN] / table[:, kernel.HOURS])
                 if done >= 2 * WAVE and est.half_width_ratio() <= target_rel_error:
                     stopped = "target"
                     break
@@ -300,8 +194,8 @@ def simulate(
     table = np.array(stats)
     hours = table[:, kernel.HOURS]
     per_year = YEAR_HOURS / hours
-    quorum = _mean_estimate(table[:, kernel.QUORUM_DOWN] / hours)
-    write = _mean_estimate((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
+    quorum = _mean_interval(table[:, kernel.QUORUM_DOWN] / hours)
+    write = _mean_interval((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
     losses_observed = int(table[:, kernel.LOSSES].sum())
     notes = []
     if losses_observed < 10:
@@ -311,9 +205,10 @@ def simulate(
         )
     if target_rel_error is not None and stopped != "target":
         notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
-    mttf = _ratio_estimate(table[:, kernel.ARMED_TIME], table[:, kernel.ARMED_LOSSES])
+    mttf = _ratio_interval(table[:, kernel.ARMED_TIME], table[:, kernel.ARMED_LOSSES])
     if not model.ttf.exponential:
         notes.append("MTTF treats each return to all-up as a fresh start, exact only for exponential time to failure")
+    p50, p95, p99 = _percentiles(hist)
     return RaftResult(
         model=model,
         seed=seed,
@@ -321,21 +216,24 @@ def simulate(
         simulated_years=float(hours.sum() / YEAR_HOURS),
         events=int(table[:, kernel.EVENTS].sum()),
         wall_seconds=wall,
-        write_unavailability=write,
+        unavailability=write,
         quorum_unavailability=quorum,
-        losses_per_year=_mean_estimate(table[:, kernel.LOSSES] * per_year),
-        loss_within_year=_ratio_estimate(table[:, kernel.YEARS_WITH_LOSS], hours / YEAR_HOURS),
-        mean_outage_hours=_ratio_estimate(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
-        elections_per_year=_mean_estimate(table[:, kernel.ELECTIONS] * per_year),
-        election_downtime_hours_per_year=_mean_estimate(table[:, kernel.NO_LEADER] * per_year),
+        quorum_losses_per_year=_mean_interval(table[:, kernel.LOSSES] * per_year),
+        quorum_losses_observed=losses_observed,
+        probability_of_loss_within_year=_ratio_interval(table[:, kernel.YEARS_WITH_LOSS], hours / YEAR_HOURS),
+        mean_outage_hours=_ratio_interval(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
+        p50_outage_hours=p50,
+        p95_outage_hours=p95,
+        p99_outage_hours=p99,
+        elections_per_year=_mean_interval(table[:, kernel.ELECTIONS] * per_year),
+        election_downtime_per_year_hours=_mean_interval(table[:, kernel.NO_LEADER] * per_year),
         mttf_hours=mttf,
-        data_loss_per_year=(_mean_estimate(table[:, kernel.DATA_LOSSES] * per_year) if model.permanent > 0
-                            else Estimate(None, None, None)),
-        mttdl_hours=(_ratio_estimate(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES]) if model.permanent > 0
-                     else Estimate(None, None, None)),
-        outage_percentiles_hours=_percentiles(hist),
-        losses_observed=losses_observed,
+        data_loss_per_year=(_mean_interval(table[:, kernel.DATA_LOSSES] * per_year) if model.permanent > 0
+                            else Interval(None)),
+        mttdl_hours=(_ratio_interval(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES])
+                     if model.permanent > 0 else Interval(None)),
         exact=truth if truth is not None else exact(model, YEAR_HOURS),
+        method="crude",
         stopped=stopped,
         notes=tuple(notes),
         outage_histogram=hist,

@@ -18,9 +18,11 @@ from __future__ import annotations
 import math
 
 from ..errors import InputError
-from .engine import YEAR_HOURS, Estimate, RaftResult, simulate
+from ..results import Interval
+from .engine import YEAR_HOURS, simulate
 from .exact import SIDE_STATES, ExactQuorum, exact_with_chain
 from .model import RaftModel
+from .result import RaftResult
 
 METHODS = ("auto", "crude", "importance", "exact")
 #: What auto assumes crude sampling manages, events per second on one core (conservative).
@@ -56,17 +58,6 @@ def election_downtime_share(model: RaftModel) -> float:
     if model.restart_every:
         rate += 1.0 / model.restart_every
     return rate * mean_election_hours(model, max(model.nodes - 1, 1))
-
-
-def _fixed(value) -> Estimate:
-    return Estimate(value, None, None)
-
-
-def _triple(values) -> Estimate:
-    value, low, high = values
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return Estimate(None, None, None)
-    return Estimate(value, low, high)
 
 
 def choose(model: RaftModel, method: str, target_rel_error: float | None, max_seconds: float | None,
@@ -136,24 +127,35 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
 
 def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str]) -> RaftResult:
     u = truth.quorum_unavailability
+    percentiles = truth.outage_percentiles_hours or {}
     return RaftResult(
         model=model, seed=seed, chunks=0, simulated_years=None, events=None, wall_seconds=0.0,
-        write_unavailability=_fixed(u + elections * (1 - u)),
-        quorum_unavailability=_fixed(u),
-        losses_per_year=_fixed(truth.losses_per_hour * YEAR_HOURS),
-        loss_within_year=_fixed(truth.loss_within_year),
-        mean_outage_hours=_fixed(truth.mean_outage_hours),
-        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
-        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
-        mttf_hours=_fixed(truth.mttf_hours),
-        data_loss_per_year=_fixed(None if truth.data_loss_per_hour is None else truth.data_loss_per_hour * YEAR_HOURS),
-        mttdl_hours=_fixed(truth.mttdl_hours),
-        outage_percentiles_hours=dict(truth.outage_percentiles_hours or {"p50": None, "p95": None, "p99": None}),
-        losses_observed=0,
+        unavailability=Interval.exact(u + elections * (1 - u)),
+        quorum_unavailability=Interval.exact(u),
+        quorum_losses_per_year=Interval.exact(truth.losses_per_hour * YEAR_HOURS),
+        quorum_losses_observed=None,
+        probability_of_loss_within_year=Interval.exact(truth.loss_within_year),
+        mean_outage_hours=Interval.exact(truth.mean_outage_hours),
+        p50_outage_hours=percentiles.get("p50"),
+        p95_outage_hours=percentiles.get("p95"),
+        p99_outage_hours=percentiles.get("p99"),
+        **_election_figures(model, elections),
+        mttf_hours=Interval.exact(truth.mttf_hours),
+        data_loss_per_year=Interval.exact(None if truth.data_loss_per_hour is None
+                                          else truth.data_loss_per_hour * YEAR_HOURS),
+        mttdl_hours=Interval.exact(truth.mttdl_hours),
         exact=truth,
-        stopped="exact",
         method="exact",
+        stopped="exact",
         notes=tuple(notes),
+    )
+
+
+def _election_figures(model: RaftModel, elections: float) -> dict[str, Interval]:
+    """Elections per year and their downtime from the expected election share (exact and importance)."""
+    return dict(
+        elections_per_year=Interval.exact(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
+        election_downtime_per_year_hours=Interval.exact(elections * YEAR_HOURS),
     )
 
 
@@ -164,47 +166,48 @@ def _importance_result(model, chain, truth, elections, seed, target_rel_error, m
     warm_up()
     rel = target_rel_error or 0.05
     quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
-    share = _triple(quorum.share)
-    freq = _triple(tuple(v * YEAR_HOURS for v in quorum.entries_per_hour))
-    mttf = _triple(quorum.mean_time_to)
-    data = mttdl = Estimate(None, None, None)
+    share = quorum.share
+    freq = quorum.entries_per_hour.scaled(YEAR_HOURS)
+    data = mttdl = Interval(None)
     seconds = quorum.seconds
     if model.permanent > 0 and chain.data_lost.any():
         lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
-        data = _triple(tuple(v * YEAR_HOURS for v in lost_data.entries_per_hour))
-        mttdl = _triple(lost_data.mean_time_to)
+        data = lost_data.entries_per_hour.scaled(YEAR_HOURS)
+        mttdl = lost_data.mean_time_to
         seconds += lost_data.seconds
-    outage = Estimate(None, None, None)
+    outage = Interval(None)
     if share.value and freq.value:
-        outage = Estimate(share.value / freq.value * YEAR_HOURS,
+        # the mean outage is the share over the frequency; its bounds pair the share's with the frequency's
+        # opposite ones (an upper bound of infinity when the frequency's interval reaches 0)
+        outage = Interval(share.value / freq.value * YEAR_HOURS,
                           share.low / freq.high * YEAR_HOURS if freq.high else None,
-                          share.high / freq.low * YEAR_HOURS if freq.low else None)
-    within = Estimate(None, None, None)
+                          share.high / freq.low * YEAR_HOURS if freq.low else math.inf)
+    within = Interval(None)
     if freq.value is not None:
-        within = Estimate(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
+        within = Interval(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
         notes.append("the chance of a loss within a year is 1 - exp(-losses per year), right for rare losses")
     if quorum.stopped != "target":
         notes.append(f"the target relative error {rel:g} was not reached ({quorum.stopped} ran out)")
     if asked == "auto":
         notes.append("auto chose importance sampling: crude sampling would need longer than the time budget")
-    write = Estimate(share.value + elections, share.low + elections, share.high + elections)
     return RaftResult(
         model=model, seed=seed, chunks=quorum.cycles, simulated_years=None, events=None, wall_seconds=seconds,
-        write_unavailability=write,
+        unavailability=Interval(share.value + elections, share.low + elections, share.high + elections),
         quorum_unavailability=share,
-        losses_per_year=freq,
-        loss_within_year=within,
+        quorum_losses_per_year=freq,
+        quorum_losses_observed=None,
+        probability_of_loss_within_year=within,
         mean_outage_hours=outage,
-        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
-        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
-        mttf_hours=mttf,
+        p50_outage_hours=None,
+        p95_outage_hours=None,
+        p99_outage_hours=None,
+        **_election_figures(model, elections),
+        mttf_hours=quorum.mean_time_to,
         data_loss_per_year=data,
         mttdl_hours=mttdl,
-        outage_percentiles_hours={"p50": None, "p95": None, "p99": None},
-        losses_observed=0,
         exact=truth,
-        stopped="time" if quorum.stopped == "time" else "target",
         method="importance",
+        stopped="time" if quorum.stopped == "time" else "target",
         notes=tuple(notes),
         variance_reduction=quorum.variance_reduction,
         cycles=quorum.cycles,

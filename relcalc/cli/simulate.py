@@ -55,6 +55,7 @@ def raft_command(
     restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
     target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
+    year_days: Annotated[float, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = 365.0,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -65,8 +66,10 @@ def raft_command(
     95% interval, and beside it the exact value where one exists (binomial
     steady state, birth-death chain for exponential nodes and repair crews).
     """
+    from ..availability import Calendar
     from ..units import parse_duration
 
+    calendar = Calendar(year_days)
     check_chart_path(chart)
     from ..raft.inputs import model_grid
 
@@ -103,7 +106,7 @@ def raft_command(
         for i, model in enumerate(models):
             results.append(
                 analyse(model, method=method, years=years, seed=seed, workers=workers,
-                        target_rel_error=target_rel_error, max_seconds=max_seconds,
+                        target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
                         progress=lambda done, total, i=i: tick(i, done, total))
             )
     points = with_gains(results)
@@ -311,6 +314,6 @@ def _charts(path: str, results, seed: int) -> None:
         save(sweep(results), path)
         return
     result = results[0]
-    save(timeline(trace(result.model, seed=seed), f"; seed {seed}"), path)
+    save(timeline(trace(result.model, seed=seed, calendar=result.calendar), f"; seed {seed}"), path)
     if result.outage_histogram is not None:
         save(outages(result.outage_histogram, f" in {result.simulated_years:,.0f} years"), sibling(path, "outages"))

@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..availability import Calendar
+from ..errors import InputError
 from ..results import Interval
 from . import kernel
 from .exact import ExactQuorum, exact
@@ -31,7 +33,6 @@ from .histogram import HIST_BINS, bin_centre_hours
 from .model import Distribution, RaftModel
 from .result import RaftResult
 
-YEAR_HOURS = 8760.0
 CHUNK_YEARS = 1000.0
 WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
 
@@ -43,10 +44,10 @@ def _kernel_law(dist: Distribution | None) -> np.ndarray:
     return np.array([float(dist.code), dist.engine_parameter, dist.shape])
 
 
-def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
+def _chunk_args(model: RaftModel, seed: int, hours: float, year_hours: float) -> tuple:
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
     return (
-        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _kernel_law(own), _kernel_law(model.ttr),
+        int(seed), float(hours), float(year_hours), model.nodes, model.quorum, _kernel_law(own), _kernel_law(model.ttr),
         model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
         _kernel_law(model.zone_ttf), _kernel_law(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
         model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
@@ -70,16 +71,17 @@ class Trace:
     horizon: float
 
 
-def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: int = 200_000) -> Trace:
-    """Simulate ``hours`` from all up and record every change (for timelines).
+def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: int = 200_000,
+          calendar: Calendar | None = None) -> Trace:
+    """Simulate ``hours`` (by default a year of ``calendar``) from all up and record every change (for timelines).
 
     The serving nodes are kept as a 64-bit mask, so a trace covers up to 62 nodes.
     """
+    year = (calendar or Calendar()).year_hours
     if model.nodes > 62:
-        from ..errors import InputError
-
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
-    args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours))
+    hours = year if hours is None else hours
+    args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours, year))
     args[-1] = cap
     _, _, times, masks, leaders = kernel.run_chunk(*args)
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
@@ -140,18 +142,22 @@ def simulate(
     max_seconds: float | None = None,
     progress: Callable[[float, float], None] | None = None,
     truth: ExactQuorum | None = None,
+    calendar: Calendar | None = None,
 ) -> RaftResult:
     """Simulate ``model`` for ``years`` (or until ``target_rel_error`` on quorum unavailability).
 
     ``truth``, the exact values to show beside the estimates, is worked out
-    here unless the caller already has it.
+    here unless the caller already has it. ``years`` and every per-year
+    figure are years of ``calendar`` (365 days by default).
 
     With a target, chunks of up to 1,000 years run in waves of 32 until the
     interval's half-width is within ``target_rel_error`` of the estimate, or
     ``years`` (then the budget) or ``max_seconds`` runs out.
     """
     if not (years > 0) or not math.isfinite(years):
-        raise ValueError("years must be positive")
+        raise InputError(f"years must be positive, got {years}")
+    calendar = calendar or Calendar()
+    year = calendar.year_hours
     chunk_years = min(CHUNK_YEARS, years / 16)
     planned = int(math.ceil(years / chunk_years - 1e-9))
     warm_up()  # compile or load the kernel outside the timed part
@@ -165,7 +171,7 @@ def simulate(
         while done < planned:
             count = min(WAVE, planned - done)
             seeds = chunk_seeds(seed, count, done)
-            args = [_chunk_args(model, s, chunk_years * YEAR_HOURS) for s in seeds]
+            args = [_chunk_args(model, s, chunk_years * year, year) for s in seeds]
             if pool is None:
                 results = _run_many(args)
             else:
@@ -193,7 +199,7 @@ def simulate(
     wall = time.perf_counter() - start
     table = np.array(stats)
     hours = table[:, kernel.HOURS]
-    per_year = YEAR_HOURS / hours
+    per_year = year / hours
     quorum = _mean_interval(table[:, kernel.QUORUM_DOWN] / hours)
     write = _mean_interval((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
     losses_observed = int(table[:, kernel.LOSSES].sum())
@@ -213,14 +219,14 @@ def simulate(
         model=model,
         seed=seed,
         chunks=len(stats),
-        simulated_years=float(hours.sum() / YEAR_HOURS),
+        simulated_years=float(hours.sum() / year),
         events=int(table[:, kernel.EVENTS].sum()),
         wall_seconds=wall,
         unavailability=write,
         quorum_unavailability=quorum,
         quorum_losses_per_year=_mean_interval(table[:, kernel.LOSSES] * per_year),
         quorum_losses_observed=losses_observed,
-        probability_of_loss_within_year=_ratio_interval(table[:, kernel.YEARS_WITH_LOSS], hours / YEAR_HOURS),
+        probability_of_loss_within_year=_ratio_interval(table[:, kernel.YEARS_WITH_LOSS], hours / year),
         mean_outage_hours=_ratio_interval(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
         p50_outage_hours=p50,
         p95_outage_hours=p95,
@@ -232,7 +238,8 @@ def simulate(
                             else Interval(None)),
         mttdl_hours=(_ratio_interval(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES])
                      if model.permanent > 0 else Interval(None)),
-        exact=truth if truth is not None else exact(model, YEAR_HOURS),
+        exact=truth if truth is not None else exact(model, year),
+        calendar=calendar,
         method="crude",
         stopped=stopped,
         notes=tuple(notes),
@@ -242,5 +249,5 @@ def simulate(
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
-    _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0)])
+    _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
 

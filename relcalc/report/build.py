@@ -209,7 +209,8 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     section = Section("raft", "Raft store", (
         f"A {model.nodes}-node Raft cluster (quorum {model.quorum}); writes need a majority serving and a "
         f"leader. Method: {run.method}" + (f", seed {spec.seed}" if run.method != "exact" else "") + "."))
-    charts.add(section, "raft-year", "A sample year", timeline(trace(model, seed=spec.seed), f"; seed {spec.seed}"))
+    charts.add(section, "raft-year", "A sample year",
+               timeline(trace(model, seed=spec.seed, calendar=run.calendar), f"; seed {spec.seed}"))
     sizes = sorted({max(1, model.nodes - 2), model.nodes, model.nodes + 2})
     points = [run if n == model.nodes else _analyse(spec, _resized(model, n)) for n in sizes]
     charts.add(section, "raft-sizes", "Quorum unavailability by cluster size", sweep(points))
@@ -244,11 +245,12 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
 
 
 def _analyse(spec: ServiceSpec, model):
-    """The store analysed the way the spec asks (method, years, seed, precision)."""
+    """The store analysed the way the spec asks (method, years, seed, precision, the year's length)."""
+    from ..availability import Calendar
     from ..raft.methods import analyse
 
     return analyse(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
-                   target_rel_error=spec.raft_rel_error, max_seconds=60.0)
+                   target_rel_error=spec.raft_rel_error, max_seconds=60.0, calendar=Calendar(spec.year_days))
 
 
 def _resized(model, nodes: int):

@@ -14,7 +14,7 @@ from relcalc.errors import InputError
 from relcalc.raft import Distribution, RaftModel, exact
 from relcalc.raft.ctmc import build, solve
 from relcalc.raft.engine import simulate
-from relcalc.raft.methods import analyse, choose, mean_election_hours
+from relcalc.raft.methods import analyze, choose, mean_election_hours
 
 
 def exp(mean):
@@ -38,7 +38,7 @@ def test_importance_sampling_matches_the_exact_chain(mtbf, mttr, crews, level):
     truth = birth_death_u(5, 1 / mtbf, 1 / mttr, crews)
     assert truth == pytest.approx(level, rel=0.1)
     assert exact(model).quorum_unavailability == pytest.approx(truth, rel=1e-12)
-    result = analyse(model, method="importance", seed=2, target_rel_error=0.05)
+    result = analyze(model, method="importance", seed=2, target_rel_error=0.05)
     est = result.quorum_unavailability
     assert est.low <= truth <= est.high
     assert (est.high - est.low) / 2 <= 0.05 * est.value
@@ -50,7 +50,7 @@ def test_importance_sampling_matches_the_exact_chain(mtbf, mttr, crews, level):
 def test_importance_sampling_with_zones_matches_the_chain():
     model = RaftModel(nodes=5, ttf=exp(10_000.0), ttr=exp(1.0), crews=1, layout=(2, 2, 1),
                       zone_ttf=exp(100_000.0), zone_ttr=exp(1.0))
-    result = analyse(model, method="importance", seed=3, target_rel_error=0.05)
+    result = analyze(model, method="importance", seed=3, target_rel_error=0.05)
     assert result.quorum_unavailability.covers(result.exact.quorum_unavailability)
     assert result.method == "importance"
 
@@ -130,7 +130,7 @@ def test_mttdl_against_a_hand_built_absorbing_chain_and_the_simulation():
     result = simulate(model, years=3000, seed=7)
     assert result.mttdl_hours.covers(truth)
     assert result.data_loss_per_year.covers(exact(model).data_loss_per_hour * 8760)
-    rare = analyse(model.with_(ttf=exp(5000.0)), method="importance", seed=1, target_rel_error=0.05)
+    rare = analyze(model.with_(ttf=exp(5000.0)), method="importance", seed=1, target_rel_error=0.05)
     slow = mttdl_by_hand(1 / 5000.0, p, 1 / mttr, 1 / replace)
     assert rare.mttdl_hours.covers(slow)
 
@@ -190,7 +190,7 @@ def test_auto_picks_importance_for_many_nines_and_crude_otherwise():
 
 def test_exact_method_outage_percentiles_for_one_node():
     # one node: an outage is its repair, exponential: p-quantile = -ln(1-p) MTTR
-    result = analyse(RaftModel(nodes=1, ttr=exp(4.0)), method="exact")
+    result = analyze(RaftModel(nodes=1, ttr=exp(4.0)), method="exact")
     for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         assert getattr(result, f"{name}_outage_hours") == pytest.approx(-math.log(1 - q) * 4.0, rel=1e-7)
 

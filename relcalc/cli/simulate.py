@@ -92,7 +92,7 @@ def raft_command(
 
     if chart is not None and len(models) == 1 and models[0].nodes > 62:
         raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")
-    from ..raft.methods import METHODS, analyse, choose
+    from ..raft.methods import METHODS, analyze, choose
     from ..raft.sweep import with_gains
     from ..results import record
 
@@ -105,7 +105,7 @@ def raft_command(
     with _progress(len(models)) as tick:
         for i, model in enumerate(models):
             results.append(
-                analyse(model, method=method, years=years, seed=seed, workers=workers,
+                analyze(model, method=method, years=years, seed=seed, workers=workers,
                         target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
                         progress=lambda done, total, i=i: tick(i, done, total))
             )

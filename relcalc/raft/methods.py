@@ -1,6 +1,6 @@
 """One entry point for every way of answering: crude simulation, importance sampling, the exact chain.
 
-``analyse(model, method=...)`` returns a :class:`~relcalc.raft.engine.RaftResult`
+``analyze(model, method=...)`` returns a :class:`~relcalc.raft.result.RaftResult`
 whatever the method, so reports and sweeps need not care which ran.
 
 - ``crude``: the Monte Carlo engine; any model.
@@ -87,7 +87,7 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
     return "importance" if seconds > (max_seconds or 60.0) else "crude"
 
 
-def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
+def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
             target_rel_error: float | None = None, max_seconds: float | None = None, progress=None,
             calendar: Calendar | None = None) -> RaftResult:
     """Answer for ``model`` by ``method`` (see the module text).

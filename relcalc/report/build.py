@@ -205,14 +205,14 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     from ..raft.engine import trace
 
     model = spec.raft
-    run = _analyse(spec, model)
+    run = _analyze_store(spec, model)
     section = Section("raft", "Raft store", (
         f"A {model.nodes}-node Raft cluster (quorum {model.quorum}); writes need a majority serving and a "
         f"leader. Method: {run.method}" + (f", seed {spec.seed}" if run.method != "exact" else "") + "."))
     charts.add(section, "raft-year", "A sample year",
                timeline(trace(model, seed=spec.seed, calendar=run.calendar), f"; seed {spec.seed}"))
     sizes = sorted({max(1, model.nodes - 2), model.nodes, model.nodes + 2})
-    points = [run if n == model.nodes else _analyse(spec, _resized(model, n)) for n in sizes]
+    points = [run if n == model.nodes else _analyze_store(spec, _resized(model, n)) for n in sizes]
     charts.add(section, "raft-sizes", "Quorum unavailability by cluster size", sweep(points))
     if run.outage_histogram is not None and run.outage_histogram.sum() > 0:
         charts.add(section, "raft-outages", "Outage durations", outages(run.outage_histogram))
@@ -244,12 +244,12 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     return {"section": section, "unavailability": run.unavailability.value or 0.0, "result": run}
 
 
-def _analyse(spec: ServiceSpec, model):
+def _analyze_store(spec: ServiceSpec, model):
     """The store analysed the way the spec asks (method, years, seed, precision, the year's length)."""
     from ..availability import Calendar
-    from ..raft.methods import analyse
+    from ..raft.methods import analyze
 
-    return analyse(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
+    return analyze(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
                    target_rel_error=spec.raft_rel_error, max_seconds=60.0, calendar=Calendar(spec.year_days))
 
 
@@ -335,7 +335,7 @@ def _improvements(spec: ServiceSpec, result, u_store: float, store, year_hours: 
             crews = f"{model.crews} crew" + ("s" if model.crews > 1 else "")
             options.append((f"repair store nodes in parallel (now {crews})", model.with_(crews=0)))
         for action, other in options:
-            run = _analyse(spec, other)
+            run = _analyze_store(spec, other)
             found.append(Improvement(action, before,
                                      _combine(result.unavailability, run.unavailability.value or 0.0)[1]
                                      * year_hours))

@@ -44,20 +44,37 @@ def _kernel_law(dist: Distribution | None) -> np.ndarray:
     return np.array([float(dist.code), dist.engine_parameter, dist.shape])
 
 
-def _chunk_args(model: RaftModel, seed: int, hours: float, year_hours: float) -> tuple:
+def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float) -> kernel.ChunkInputs:
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
-    return (
-        int(seed), float(hours), float(year_hours), model.nodes, model.quorum, _kernel_law(own), _kernel_law(model.ttr),
-        model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
-        _kernel_law(model.zone_ttf), _kernel_law(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
-        model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
-        float(model.replace_time or 1.0), float(model.restart_every or 0.0), float(model.restart_duration or 0.0),
-        0,
+    return kernel.ChunkInputs(
+        seed=int(seed),
+        horizon_hours=float(hours),
+        year_hours=float(year_hours),
+        nodes=model.nodes,
+        quorum=model.quorum,
+        own_ttf=_kernel_law(own),
+        ttr=_kernel_law(model.ttr),
+        crews=model.crews,
+        zone_of=np.array(model.zone_of, dtype=np.int64),
+        zones=len(model.zones),
+        zone_failures=model.zone_failures,
+        zone_ttf=_kernel_law(model.zone_ttf),
+        zone_ttr=_kernel_law(model.zone_ttr),
+        election_timeout_low_hours=model.election_timeout[0],
+        election_timeout_high_hours=model.election_timeout[1],
+        rtt_hours=model.rtt,
+        shock_mean_hours=float(model.shock_mean),
+        shock_per_zone=bool(model.shock_per_zone),
+        permanent=float(model.permanent),
+        replace_mean_hours=float(model.replace_time or 1.0),
+        restart_every_hours=float(model.restart_every or 0.0),
+        restart_duration_hours=float(model.restart_duration or 0.0),
+        trace_cap=0,
     )
 
 
-def _run_many(arg_list: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [kernel.run_chunk(*a)[:2] for a in arg_list]
+def _run_many(inputs: list[kernel.ChunkInputs]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [kernel.run_chunk(chunk)[:2] for chunk in inputs]
 
 
 @dataclass(frozen=True)
@@ -81,9 +98,8 @@ def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: i
     if model.nodes > 62:
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
     hours = year if hours is None else hours
-    args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours, year))
-    args[-1] = cap
-    _, _, times, masks, leaders = kernel.run_chunk(*args)
+    inputs = _chunk_inputs(model, chunk_seeds(seed, 1)[0], hours, year)._replace(trace_cap=cap)
+    _, _, times, masks, leaders = kernel.run_chunk(inputs)
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
     return Trace(times, bits, leaders, model.quorum, hours)
 
@@ -171,12 +187,12 @@ def simulate(
         while done < planned:
             count = min(WAVE, planned - done)
             seeds = chunk_seeds(seed, count, done)
-            args = [_chunk_args(model, s, chunk_years * year, year) for s in seeds]
+            chunks = [_chunk_inputs(model, s, chunk_years * year, year) for s in seeds]
             if pool is None:
-                results = _run_many(args)
+                results = _run_many(chunks)
             else:
-                per = max(1, math.ceil(len(args) / (workers * 4)))
-                batches = [args[i : i + per] for i in range(0, len(args), per)]
+                per = max(1, math.ceil(len(chunks) / (workers * 4)))
+                batches = [chunks[i : i + per] for i in range(0, len(chunks), per)]
                 results = [r for batch in pool.map(_run_many, batches) for r in batch]
             for s, h in results:
                 stats.append(s)
@@ -249,5 +265,5 @@ def simulate(
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
-    _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
+    _run_many([_chunk_inputs(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
 

@@ -109,7 +109,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
 def timeline(trace, title_note: str = ""):
     """One sample year: each node up or down, the quorum, and who leads."""
     n = trace.serving.shape[1]
-    days = np.append(trace.hours, trace.horizon) / 24.0
+    days = np.append(trace.hours, trace.horizon_hours) / 24.0
     fig, ax = figure("A sample year of the cluster", f"{n} nodes, quorum {trace.quorum}{title_note}; "
                      "grey bars: a node out of service; red: no quorum; orange ticks: elections")
     for i in range(n):
@@ -125,7 +125,7 @@ def timeline(trace, title_note: str = ""):
     ax.plot(elections, np.full(len(elections), n + 1.0), "|", color=ORANGE, ms=14, mew=2)
     ax.set_yticks([-0.5] + [i + 1 for i in range(n)] + [n + 1], ["quorum lost"] + [f"node {i}" for i in range(n)]
                   + ["new leader"])
-    ax.set_xlim(0, trace.horizon / 24.0)
+    ax.set_xlim(0, trace.horizon_hours / 24.0)
     ax.set_ylim(-1.2, n + 1.6)
     ax.set_xlabel("time (days)")
     ax.grid(axis="y", visible=False)

@@ -79,13 +79,13 @@ def _run_many(inputs: list[kernel.ChunkInputs]) -> list[tuple[np.ndarray, np.nda
 
 @dataclass(frozen=True)
 class Trace:
-    """A sample history: at each time, which nodes serve (rows of booleans) and the leader."""
+    """A sample history: at each change (``hours`` from the start), which nodes serve and who leads."""
 
     hours: np.ndarray
     serving: np.ndarray  # (events, nodes) bool
     leader: np.ndarray  # -1 for none
     quorum: int
-    horizon: float
+    horizon_hours: float
 
 
 def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: int = 200_000,

@@ -61,6 +61,11 @@ def election_downtime_share(model: RaftModel) -> float:
     return rate * mean_election_hours(model, max(model.nodes - 1, 1))
 
 
+def _losses_needed(rel: float) -> float:
+    """Losses a crude run should see for its 95% interval to be within ``rel``: (1.96/rel)^2, doubled for margin."""
+    return 2.0 * (1.96 / rel) ** 2
+
+
 def choose(model: RaftModel, method: str, target_rel_error: float | None, max_seconds: float | None,
            truth: ExactQuorum | None) -> str:
     """The method ``auto`` stands for (others are returned as they are, once checked)."""
@@ -76,12 +81,10 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
         return method
     if method == "crude" or why or truth is None or not truth.losses_per_hour:
         return "crude"
-    rel = target_rel_error or 0.1
-    losses_needed = 2.0 * (1.96 / rel) ** 2
     rarest = truth.losses_per_hour
     if model.permanent > 0 and truth.data_loss_per_hour:
         rarest = min(rarest, truth.data_loss_per_hour)  # data loss must be estimated too
-    hours = losses_needed / rarest  # simulated time that holds enough losses
+    hours = _losses_needed(target_rel_error or 0.1) / rarest  # simulated time that holds enough losses
     events = 2.0 * model.nodes * hours / model.ttf.mean  # a failure and a repair per node and MTBF
     seconds = events / CRUDE_EVENTS_PER_SECOND
     return "importance" if seconds > (max_seconds or 60.0) else "crude"
@@ -108,7 +111,7 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
             rel = target_rel_error or 0.1
             budget = years
             if truth.losses_per_hour:
-                budget = max(years, 4.0 * 2.0 * (1.96 / rel) ** 2 / (truth.losses_per_hour * year))
+                budget = max(years, 4.0 * _losses_needed(rel) / (truth.losses_per_hour * year))
             result = simulate(model, years=budget, seed=seed, workers=workers, target_rel_error=rel,
                               max_seconds=max_seconds or 60.0, progress=progress, truth=truth, calendar=calendar)
             return _with(result, notes=result.notes + ("auto chose crude sampling",))

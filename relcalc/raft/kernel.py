@@ -243,6 +243,8 @@ def run_chunk(inputs):
                 destroyed += 1
             else:
                 status[who] = REPAIR
+            # to a free crew or the queue; written out again for shocks below, because a helper
+            # returning (busy, queue length) cost a quarter of the events per second
             if crews == 0 or busy < crews:
                 busy += 1
                 _start_repair(who, t, status, node_next, ttr, replace_mean)

@@ -65,6 +65,8 @@ def test_year_days_sets_the_year_of_the_per_year_figures(run):
         assert julian[key] == pytest.approx(common[key] * 365.25 / 365, rel=1e-14), key
     for key in ("unavailability", "quorum_unavailability", "mean_outage_hours", "mttf_hours"):
         assert julian[key] == common[key], key
+    table = run(*args[:-2], "--year-days", "365.25")
+    assert "A year is 365.25 days" in table.stdout
     bad = run("simulate", "raft", "--year-days", "360")
     assert bad.exit_code == 2 and "--year-days" in bad.stderr
 

@@ -246,6 +246,8 @@ def _single_table(console, result) -> None:
         console.print(f"{r.events_per_second:,.3g} events/s; seed {r.seed}.")
     elif r.method == "importance":
         console.print(f"{r.wall_seconds:.3g} s; seed {r.seed}.")
+    if r.calendar.year_days != 365:
+        console.print(f"A year is {r.calendar.year_days:g} days (--year-days).")
     for note in r.notes:
         console.print(f"Note: {note}.")
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")

@@ -16,7 +16,7 @@ import time
 
 from relcalc.raft import Distribution, RaftModel
 from relcalc.raft.engine import simulate
-from relcalc.raft.methods import analyse
+from relcalc.raft.methods import analyze
 
 
 def exp(mean: float) -> Distribution:
@@ -33,11 +33,11 @@ CASES = {
 
 
 def main() -> None:
-    analyse(RaftModel(nodes=3), method="importance", seed=0)  # compile outside the timings
+    analyze(RaftModel(nodes=3), method="importance", seed=0)  # compile outside the timings
     print(f"{'case':28} {'exact U':>10} {'IS estimate':>11} {'+-':>6} {'inside':>6} {'IS s':>7} {'crude s (est.)':>15} {'ratio':>9}")
     for name, model in CASES.items():
         start = time.perf_counter()
-        result = analyse(model, method="importance", seed=1, target_rel_error=0.1)
+        result = analyze(model, method="importance", seed=1, target_rel_error=0.1)
         seconds = time.perf_counter() - start
         est = result.quorum_unavailability
         truth = result.exact.quorum_unavailability

@@ -18,7 +18,7 @@ from relcalc.capacity.usl import fit_usl
 from relcalc.charts import availability, capacity, compose, raft
 from relcalc.raft import Distribution, RaftModel
 from relcalc.raft.engine import simulate, trace
-from relcalc.raft.methods import analyse
+from relcalc.raft.methods import analyze
 from relcalc.rbd import evaluate
 from relcalc.rbd.spec import load_spec_text, system_from_mapping
 
@@ -49,8 +49,7 @@ def main() -> None:
     write(raft.timeline(trace(model, seed=3), "; seed 3"), "raft-year")
     run = simulate(model, years=100_000, seed=1)
     write(raft.outages(run.outage_histogram, " in 100,000 years"), "raft-outages")
-    sweep = [analyse(RaftModel(nodes=n, common_cause=b), method="exact").to_dict() for b in (0.0, 0.01)
-             for n in (3, 5, 7)]
+    sweep = [analyze(RaftModel(nodes=n, common_cause=b), method="exact") for b in (0.0, 0.01) for n in (3, 5, 7)]
     write(raft.sweep(sweep), "raft-sweep")
     cluster = Cluster(rate=12000.0, service_time=0.04, concurrency=32, target_utilization=0.7, zones=3,
                       latency_quantile=0.99, latency_seconds=0.2, balancer="two-choices", sessions=2000)

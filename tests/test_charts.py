@@ -97,25 +97,25 @@ def test_pareto_heights_are_improvement_potential():
 
 def test_sweep_plots_estimates_intervals_and_exact():
     from relcalc.raft import RaftModel
-    from relcalc.raft.methods import analyse
+    from relcalc.raft.methods import analyze
 
-    records = [analyse(RaftModel(nodes=n), method="exact").to_dict() for n in (3, 5, 7)]
-    fig = sweep(records)
+    results = [analyze(RaftModel(nodes=n), method="exact") for n in (3, 5, 7)]
+    fig = sweep(results)
     ax = fig.axes[0]
     x, y = ax.lines[0].get_data()
     assert list(x) == [3, 5, 7]
-    assert list(y) == pytest.approx([r["quorum_unavailability"] for r in records])
+    assert list(y) == pytest.approx([r.quorum_unavailability.value for r in results])
     assert ax.get_yscale() == "log" and "nodes" in ax.get_xlabel()
 
 
 def test_sweep_over_zones_uses_the_zone_count():
     from relcalc.raft import Distribution, RaftModel
-    from relcalc.raft.methods import analyse
+    from relcalc.raft.methods import analyze
     from relcalc.raft.model import round_robin_layout
 
-    records = [analyse(RaftModel(nodes=6, layout=round_robin_layout(6, z), zone_ttf=Distribution("exponential", 8760.0),
-                                 zone_ttr=Distribution("exponential", 4.0)), method="exact").to_dict() for z in (2, 3, 6)]
-    ax = sweep(records).axes[0]
+    results = [analyze(RaftModel(nodes=6, layout=round_robin_layout(6, z), zone_ttf=Distribution("exponential", 8760.0),
+                                 zone_ttr=Distribution("exponential", 4.0)), method="exact") for z in (2, 3, 6)]
+    ax = sweep(results).axes[0]
     assert list(ax.lines[0].get_xdata()) == [2, 3, 6] and ax.get_xlabel() == "zones"
 
 

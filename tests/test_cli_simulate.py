@@ -2,11 +2,32 @@
 
 import csv
 import io
+import itertools
 import json
+import math
 
+import numpy as np
 import pytest
 
-from conftest import run_subprocess
+#: The JSON of one point, in order: a public contract (CSV columns follow it, and a sweep's rows add nothing else).
+KEYS = [
+    "nodes", "quorum", "mtbf_hours", "mttr_hours", "ttf", "ttr", "repair_crews", "layout", "zone_mtbf_hours",
+    "zone_mttr_hours", "election_timeout_seconds", "rtt_seconds", "common_cause", "shock_per_zone", "permanent",
+    "replace_time_hours", "restart_every_hours", "restart_duration_hours",
+    "availability", "unavailability", "unavailability_ci95", "nines", "downtime_per_year_hours",
+    "quorum_unavailability", "quorum_unavailability_ci95", "exact_quorum_unavailability", "exact_covered",
+    "quorum_losses_per_year", "quorum_losses_per_year_ci95", "exact_quorum_losses_per_year", "quorum_losses_observed",
+    "probability_of_loss_within_year", "probability_of_loss_within_year_ci95", "exact_probability_of_loss_within_year",
+    "mean_outage_hours", "mean_outage_hours_ci95", "exact_mean_outage_hours",
+    "p50_outage_hours", "p95_outage_hours", "p99_outage_hours",
+    "elections_per_year", "elections_per_year_ci95",
+    "election_downtime_per_year_hours", "election_downtime_per_year_hours_ci95",
+    "mttf_hours", "mttf_hours_ci95", "exact_mttf_hours", "exact_mttf_covered",
+    "data_loss_per_year", "data_loss_per_year_ci95", "exact_data_loss_per_year",
+    "mttdl_hours", "mttdl_hours_ci95", "exact_mttdl_hours",
+    "variance_reduction", "simulated_years", "events", "events_per_second", "cycles", "wall_seconds", "seed",
+    "method", "stopped", "notes", "gain_over_fewer_nodes",
+]
 
 
 def test_json_keys_and_exact_values(run):
@@ -14,13 +35,8 @@ def test_json_keys_and_exact_values(run):
                  "--seed", "4", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    for key in ("availability", "unavailability", "unavailability_ci95", "quorum_unavailability",
-                "quorum_unavailability_ci95", "exact_quorum_unavailability", "quorum_losses_per_year",
-                "mean_outage_hours", "elections_per_year", "mttf_hours", "mttf_hours_ci95", "exact_mttf_hours",
-                "simulated_years", "events", "seed", "method", "p50_outage_hours", "p99_outage_hours",
-                "probability_of_loss_within_year", "election_downtime_per_year_hours", "nines",
-                "downtime_per_year_hours"):
-        assert key in data, key
+    assert list(data) == KEYS
+    # n = 3, each node down u = MTTR/(MTBF+MTTR): the binomial; MTTF = (5 lambda + mu)/(6 lambda^2) by first passage
     u = 10 / 110
     assert data["exact_quorum_unavailability"] == pytest.approx(3 * u**2 * (1 - u) + u**3, rel=1e-12)
     lam, mu = 1 / 100, 1 / 10
@@ -29,7 +45,30 @@ def test_json_keys_and_exact_values(run):
     assert data["simulated_years"] == pytest.approx(2000)
     low, high = data["unavailability_ci95"]
     assert low <= data["unavailability"] <= high
+    assert data["downtime_per_year_hours"] == data["unavailability"] * 8760
+    assert data["availability"] == 1 - data["unavailability"]
     assert "seed 4" in result.stderr
+
+
+def test_year_days_sets_the_year_of_the_per_year_figures(run):
+    # a per-year figure of the exact chain is its rate per hour times 8,760 or 8,766 hours
+    args = ["simulate", "raft", "--nodes", "3", "--mtbf", "100h", "--mttr", "10h", "--method", "exact", "--seed", "1",
+            "-f", "json"]
+    common = json.loads(run(*args).stdout)
+    julian = json.loads(run(*args, "--year-days", "365.25").stdout)
+    u = 10 / 110
+    losses_per_hour = 3 * u * (1 - u) ** 2 * 2 / 100  # from one node down, either other fails
+    assert common["quorum_losses_per_year"] == pytest.approx(losses_per_hour * 8760, rel=1e-12)
+    assert julian["quorum_losses_per_year"] == pytest.approx(losses_per_hour * 8766, rel=1e-12)
+    for key in ("exact_quorum_losses_per_year", "elections_per_year", "election_downtime_per_year_hours",
+                "downtime_per_year_hours"):
+        assert julian[key] == pytest.approx(common[key] * 365.25 / 365, rel=1e-14), key
+    for key in ("unavailability", "quorum_unavailability", "mean_outage_hours", "mttf_hours"):
+        assert julian[key] == common[key], key
+    table = run(*args[:-2], "--year-days", "365.25")
+    assert "A year is 365.25 days" in table.stdout
+    bad = run("simulate", "raft", "--year-days", "360")
+    assert bad.exit_code == 2 and "--year-days" in bad.stderr
 
 
 def test_sweep_gives_one_row_per_point(run):
@@ -51,27 +90,44 @@ def test_single_table(run):
     assert "Assumptions" in result.stdout
 
 
-def test_seed_is_the_same_across_workers_through_the_cli():
+def test_seed_is_the_same_across_workers_through_the_cli(run):
     args = ["simulate", "raft", "--nodes", "5", "--mtbf", "300h", "--years", "800", "--seed", "9", "-f", "json"]
-    one = json.loads(run_subprocess(*args, "--workers", "1").stdout)
-    two = json.loads(run_subprocess(*args, "--workers", "2").stdout)
+    one = json.loads(run(*args, "--workers", "1").stdout)
+    two = json.loads(run(*args, "--workers", "2").stdout)
     for key in ("events_per_second", "wall_seconds"):
         one.pop(key), two.pop(key)
     assert one == two
 
 
-def test_max_time_before_the_budget_exits_3(run):
+@pytest.fixture
+def slow_clock(monkeypatch):
+    """A clock that moves 10 s at every reading, so --max-time runs out after the first wave, whatever the machine."""
+    from relcalc.raft import engine, importance
+
+    ticks = itertools.count(0.0, 10.0)
+    for module in (engine, importance):
+        monkeypatch.setattr(module, "perf_counter", lambda: next(ticks))
+
+
+def test_max_time_before_the_budget_exits_3(run, slow_clock):
     result = run("simulate", "raft", "--years", "1e9", "--max-time", "1s", "--seed", "1", "-f", "json")
     assert result.exit_code == 3
+    assert "--max-time ran out" in result.stderr
     data = json.loads(result.stdout)
-    assert data["stopped"] == "time" and 0 < data["simulated_years"] < 1e9
+    # chunks of 1,000 years in waves of 32: the first wave is all the clock allowed
+    assert data["stopped"] == "time" and data["simulated_years"] == pytest.approx(32_000, rel=1e-12)
 
 
-def test_max_time_before_target_exits_3(run):
-    result = run("simulate", "raft", "--mtbf", "10000h", "--mttr", "1h", "--target-rel-error", "0.01",
-                 "--max-time", "1s", "--years", "1e9", "--seed", "1", "-f", "json")
-    assert result.exit_code == 3
-    assert json.loads(result.stdout)["stopped"] == "time"
+def test_max_time_before_target_exits_3(run, slow_clock):
+    crude = run("simulate", "raft", "--mtbf", "10000h", "--mttr", "1h", "--target-rel-error", "0.01",
+                "--max-time", "1s", "--years", "1e9", "--seed", "1", "-f", "json")
+    assert crude.exit_code == 3
+    assert json.loads(crude.stdout)["stopped"] == "time"
+    importance = run("simulate", "raft", "--mtbf", "10000h", "--mttr", "1h", "--target-rel-error", "0.01",
+                     "--max-time", "1s", "--method", "importance", "--seed", "1", "-f", "json")
+    assert importance.exit_code == 3
+    data = json.loads(importance.stdout)
+    assert data["stopped"] == "time" and data["cycles"] == 20_000  # one batch of cycles
 
 
 @pytest.mark.parametrize(
@@ -133,10 +189,29 @@ def test_exact_sweep_shows_where_nodes_stop_helping(run):
     assert "gain" in table.stdout and max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
-def test_data_loss_keys(run):
+def data_loss_per_hour_independent_nodes(n, own, p, mu, nu):
+    """Data losses per hour when every node is under repair at once: nodes are independent.
+
+    Each node alone is up, under repair (entered at own (1 - p), left at mu)
+    or being replaced (entered at own p, left at nu), with steady state
+    proportional to (1, own (1 - p)/mu, own p/nu). A data loss begins when an up
+    node is destroyed while q - 1 others are being replaced (q = quorum): with
+    m = n - q + 1 nodes not being replaced, each up or under repair,
+    C(n, q-1) replace^(q-1) x m up (up + repair)^(m-1) x own p.
+    """
+    w = np.array([1.0, own * (1 - p) / mu, own * p / nu])
+    up, repair, replace = w / w.sum()
+    q = n // 2 + 1
+    m = n - q + 1
+    return math.comb(n, q - 1) * replace ** (q - 1) * m * up * (up + repair) ** (m - 1) * own * p
+
+
+def test_data_loss_against_independent_nodes(run):
     result = run("simulate", "raft", "--mtbf", "500h", "--permanent", "20%", "--replace-time", "24h",
-                 "--method", "exact", "-f", "json")
+                 "--method", "exact", "--seed", "1", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["data_loss_per_year"] > 0 and data["mttdl_hours"] > 0
-    assert data["data_loss_per_year"] == data["exact_data_loss_per_year"]
+    truth = data_loss_per_hour_independent_nodes(5, 1 / 500, 0.2, 1 / 4, 1 / 24) * 8760  # --mttr 4h by default
+    assert data["data_loss_per_year"] == pytest.approx(truth, rel=1e-9)
+    assert data["exact_data_loss_per_year"] == pytest.approx(truth, rel=1e-9)
+    assert data["mttdl_hours"] > 0 and data["data_loss_per_year_ci95"] is None  # solved, not sampled

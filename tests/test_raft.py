@@ -9,11 +9,15 @@ MTTF = (5 lambda + mu) / (6 lambda^2), and the expected election downtime.
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+from relcalc.availability import Calendar
 from relcalc.errors import InputError
+from relcalc.results import record
 from relcalc.raft import Distribution, RaftModel, exact, parse_distribution, parse_layout, parse_timeout_range
 from relcalc.raft.engine import chunk_seeds, simulate
 from relcalc.raft.exact import steady_state
@@ -68,11 +72,21 @@ def first_passage_by_hand(n, lam, mu, crews, lost_at):
 @pytest.mark.parametrize("crews", [0, 1, 2])
 def test_n5_mttf_with_crews(crews):
     model = RaftModel(nodes=5, ttf=exp(50.0), ttr=exp(5.0), crews=crews)
-    truth = first_passage_by_hand(5, 1 / 50, 1 / 5, crews, 3)
-    assert exact(model).mttf_hours == pytest.approx(truth, rel=1e-9)
-    result = simulate(model, years=3000, seed=8)
-    assert result.mttf_hours.low <= truth <= result.mttf_hours.high
-    assert result.quorum_unavailability.covers(exact(model).quorum_unavailability)
+    mttf = first_passage_by_hand(5, 1 / 50, 1 / 5, crews, 3)
+    pi = product_form(5, 1 / 50, 1 / 5, crews)
+    truth = exact(model)
+    assert truth.mttf_hours == pytest.approx(mttf, rel=1e-9)
+    result = simulate(model, years=3000, seed=8, truth=truth)
+    assert result.mttf_hours.low <= mttf <= result.mttf_hours.high
+    assert result.quorum_unavailability.covers(pi[3:].sum())
+
+
+def product_form(n, lam, mu, crews):
+    """P(k failed) of the birth-death chain with min(k, r) repairs at once: pi_k ∝ prod (n-j+1) lam / (min(j, r) mu)."""
+    w = [1.0]
+    for k in range(1, n + 1):
+        w.append(w[-1] * (n - k + 1) * lam / (min(k, crews or n) * mu))
+    return np.array(w) / sum(w)
 
 
 def test_intervals_are_calibrated_over_many_seeds():
@@ -97,26 +111,52 @@ def test_one_crew_makes_quorum_loss_likelier():
     assert single.quorum_unavailability > 2 * unlimited.quorum_unavailability
     # the steady state of the one-crew chain, from its product form by hand
     lam, mu = 1 / 500, 1 / 24
-    w = [1.0]
-    for k in range(1, 6):
-        w.append(w[-1] * (6 - k) * lam / mu)
-    pi = np.array(w) / sum(w)
+    pi = product_form(5, lam, mu, 1)
     assert steady_state(5, lam, mu, 1) == pytest.approx(pi, rel=1e-12)
     assert single.quorum_unavailability == pytest.approx(pi[3:].sum(), rel=1e-12)
 
 
-def test_mean_outage_and_loss_frequency():
+def loss_within_by_hand(hours, lam, mu):
+    """P(a quorum loss begins within ``hours``) for n = 3, unlimited repair, from the steady state.
+
+    The birth-death generator of the number failed (0..3) written out, with the
+    loss-starting failure (1 -> 2 failed, rate 2 lambda) sent to an absorbing
+    state instead; the answer is that state's mass at ``hours`` (scipy's expm).
+    """
+    from scipy.linalg import expm
+
+    q = np.zeros((5, 5))  # states 0..3 failed, 4 absorbing
+    for k in range(4):
+        if k < 3:
+            q[k, 4 if k == 1 else k + 1] = (3 - k) * lam
+        if k > 0:
+            q[k, k - 1] = k * mu
+        q[k, k] = -q[k].sum()
+    u = lam / (lam + mu)  # a node is down MTTR / (MTBF + MTTR) of the time
+    start = [math.comb(3, k) * u**k * (1 - u) ** (3 - k) for k in range(4)] + [0.0]
+    return float((np.array(start) @ expm(q * hours))[4])
+
+
+@pytest.mark.parametrize("year_days", [365.0, 365.25])
+def test_mean_outage_and_loss_frequency(year_days):
+    # the year (365 or 365.25 days) sets the simulated time and every per-year figure
+    year = year_days * 24
     model = RaftModel(nodes=3, ttf=exp(1000.0), ttr=exp(10.0))
-    truth = exact(model)
-    # frequency: from one node down, either other fails: pi_1 * 2 lambda
+    truth = exact(model, year)
+    # frequency: from one node down, either other fails: pi_1 * 2 lambda; the mean outage is U over it
     u, a = 10 / 1010, 1000 / 1010
-    assert truth.losses_per_hour == pytest.approx(3 * u * a**2 * 2 / 1000, rel=1e-12)
-    assert truth.mean_outage_hours == pytest.approx(truth.quorum_unavailability / truth.losses_per_hour, rel=1e-12)
-    assert 0.2 < truth.loss_within_year < 0.8
-    result = simulate(model, years=20000, seed=4)
-    assert result.mean_outage_hours.covers(truth.mean_outage_hours)
-    assert result.losses_per_year.covers(truth.losses_per_hour * 8760)
-    assert result.loss_within_year.covers(truth.loss_within_year)
+    losses_per_hour = 3 * u * a**2 * 2 / 1000
+    mean_outage = (3 * u**2 * a + u**3) / losses_per_hour
+    within = loss_within_by_hand(year, 1 / 1000, 1 / 10)
+    assert truth.losses_per_hour == pytest.approx(losses_per_hour, rel=1e-12)
+    assert truth.mean_outage_hours == pytest.approx(mean_outage, rel=1e-12)
+    assert truth.loss_within_year == pytest.approx(within, rel=1e-9)
+    result = simulate(model, years=20000, seed=4, truth=truth, calendar=Calendar(year_days))
+    assert result.simulated_years == pytest.approx(20000, rel=1e-12)
+    assert result.exact_quorum_losses_per_year == pytest.approx(losses_per_hour * year, rel=1e-12)
+    assert result.mean_outage_hours.covers(mean_outage)
+    assert result.quorum_losses_per_year.covers(losses_per_hour * year)
+    assert result.probability_of_loss_within_year.covers(within)
 
 
 @pytest.mark.parametrize("ttf,ttr", [("weibull:1.5", "lognormal:1.0"), ("exponential", "fixed"), ("fixed", "weibull:0.7")])
@@ -156,26 +196,27 @@ def test_election_downtime_matches_leader_failures_times_election_time():
     model = RaftModel(nodes=5, ttf=exp(10.0), ttr=exp(0.01), election_timeout=(low / 3600, high / 3600), rtt=rtt / 3600)
     result = simulate(model, years=2000, seed=23)
     expected = 8760 / 10.0 * election
-    assert result.election_downtime_hours_per_year.covers(expected)
+    assert result.election_downtime_per_year_hours.covers(expected)
     assert result.elections_per_year.covers(8760 / 10.0)
-    assert result.write_unavailability.value > 100 * result.quorum_unavailability.value
+    assert result.unavailability.value > 100 * result.quorum_unavailability.value
 
 
 def test_same_seed_same_numbers_for_any_worker_count():
     model = RaftModel(nodes=5, ttf=exp(200.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1, layout=(2, 2, 1),
                       zone_ttf=exp(2000.0), zone_ttr=exp(2.0))
-    one = simulate(model, years=2000, seed=42, workers=1).to_dict()
-    two = simulate(model, years=2000, seed=42, workers=2).to_dict()
+    one = record(simulate(model, years=2000, seed=42, workers=1))
+    two = record(simulate(model, years=2000, seed=42, workers=2))
     for key in ("events_per_second", "wall_seconds"):
         one.pop(key), two.pop(key)
     assert one == two
-    other = simulate(model, years=2000, seed=43).to_dict()
+    other = record(simulate(model, years=2000, seed=43))
     assert other["events"] != one["events"]
     assert chunk_seeds(42, 3, 2) == chunk_seeds(42, 5)[2:]
 
 
 def test_target_relative_error_stops_early():
-    model = RaftModel(nodes=3, ttf=exp(100.0), ttr=exp(10.0))
+    # few events per simulated year (the target is checked from 2 waves of chunks, 64,000 years, on)
+    model = RaftModel(nodes=3, ttf=exp(1000.0), ttr=exp(100.0))
     result = simulate(model, years=1_000_000, seed=1, target_rel_error=0.05)
     assert result.stopped == "target"
     assert result.quorum_unavailability.half_width_ratio() <= 0.05
@@ -210,3 +251,33 @@ def test_timeout_range_parsing():
     assert (low * 3600, high * 3600) == pytest.approx((0.150, 0.300))
     assert parse_timeout_range("1s")[0] * 3600 == pytest.approx(1.0)
     assert parse_timeout_range("500..1000")[1] * 3600 == pytest.approx(1.0)  # plain numbers are ms
+
+
+def test_charts_of_the_raft_do_not_load_numba():
+    # the histogram's bins live in a numba-free module; the kernel is for simulating, not drawing
+    probe = "import sys, relcalc.charts.raft, relcalc.raft; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_the_report_passes_its_year_to_the_store():
+    from relcalc.report.build import _analyze_store
+    from relcalc.report.spec import load_service
+
+    text = """
+service: s
+targets: {availability: 99.9%}
+components: {a: {availability: 0.999}}
+system: {series: [a]}
+raft: {nodes: 3, mtbf: 1000h, mttr: 10h, method: exact}
+"""
+    spec = load_service(text)
+    common = _analyze_store(spec, spec.raft)
+    spec = load_service(text + "year_days: 365.25\n")
+    julian = _analyze_store(spec, spec.raft)
+    assert julian.calendar.year_days == 365.25
+    assert julian.quorum_losses_per_year.value == pytest.approx(common.quorum_losses_per_year.value * 365.25 / 365,
+                                                                rel=1e-14)
+    assert julian.exact_probability_of_loss_within_year == pytest.approx(
+        loss_within_by_hand(8766.0, 1 / 1000, 1 / 10), rel=1e-9)

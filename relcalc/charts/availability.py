@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..units import format_duration
+from ..availability import Calendar
 from .style import BLUE, GREEN, ORANGE, TARGET, figure, joint_legend, nines_axis, second_axis, styled
-
-HOURS_PER_YEAR = 8760.0
 
 
 def _nines(mtbf, mttr):
@@ -15,11 +13,16 @@ def _nines(mtbf, mttr):
 
 
 @styled
-def mttr_curve(mtbf_hours: float, mttr_hours: float, target_unavailability: float | None = None):
-    """Nines and downtime per year against MTTR for one MTBF, the given MTTR marked."""
+def mttr_curve(mtbf_hours: float, mttr_hours: float, target_unavailability: float | None = None,
+               calendar: Calendar | None = None):
+    """Nines and downtime per year against MTTR for one MTBF, the given MTTR marked.
+
+    The year is ``calendar``'s (365 days by default).
+    """
+    calendar = calendar or Calendar()
     fig, ax = figure(
         "How much does repair time cost?",
-        f"MTBF {mtbf_hours:,.6g} h; the marked point is MTTR {mttr_hours:,.4g} h; year of 365 days",
+        f"MTBF {mtbf_hours:,.6g} h; the marked point is MTTR {mttr_hours:,.4g} h; year of {calendar.year_days:g} days",
     )
     low, high = mttr_hours / 100.0, mttr_hours * 100.0
     mttr = np.geomspace(low, high, 400)
@@ -34,7 +37,7 @@ def mttr_curve(mtbf_hours: float, mttr_hours: float, target_unavailability: floa
     ax.set_ylabel("availability")
     nines_axis(ax.yaxis)
     twin = second_axis(ax, "downtime per year (hours, log scale)")
-    downtime = mttr / (mtbf_hours + mttr) * HOURS_PER_YEAR
+    downtime = mttr / (mtbf_hours + mttr) * calendar.year_hours
     twin.plot(mttr, downtime, color=ORANGE, lw=2, ls=":", label="downtime per year")
     twin.set_yscale("log")
     joint_legend(ax, twin, "upper right")
@@ -97,6 +100,3 @@ def nines_map(target_unavailability: float | None = None, mtbf_range=(100.0, 1e6
     ax.grid(False)
     return fig
 
-
-def describe_downtime(mtbf_hours: float, mttr_hours: float) -> str:
-    return format_duration(mttr_hours / (mtbf_hours + mttr_hours) * HOURS_PER_YEAR)

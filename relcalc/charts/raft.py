@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..raft import kernel
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, nines_axis, styled
+from ..raft.histogram import bin_centre_hours, bin_edges_hours
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, styled
 
-HOURS_PER_YEAR = 8760.0
 _PARAMETERS = {
     "nodes": ("nodes", "cluster size n (nodes)"),
     "mtbf_hours": ("MTBF", "node MTBF (hours)"),
@@ -20,55 +19,44 @@ _PARAMETERS = {
 }
 
 
-def _value(rec: dict, key: str):
-    """A record's input: ``zones`` is the number of zones in its layout."""
-    return len(rec["layout"]) if key == "zones" else rec.get(key)
-
-
-def _describe(key: str, value: str) -> str:
+def _describe(key: str, value) -> str:
     short = _PARAMETERS[key][0]
     if key == "common_cause":
         return f"beta {float(value) * 100:g}%"
     return f"{short} {value}"
 
 
-def swept_parameter(records: list[dict]) -> str:
-    """The input that varies most across ``records`` (nodes when several do)."""
-    varying = [k for k in _PARAMETERS if len({str(_value(r, k)) for r in records}) > 1]
-    if not varying:
-        return "nodes"
-    return "nodes" if "nodes" in varying else varying[0]
-
-
 @styled
-def sweep(records: list[dict], parameter: str | None = None):
+def sweep(results: list, parameter: str | None = None):
     """Quorum unavailability (log scale, with 95% intervals) against the swept input; exact where known.
 
-    One line per combination of the other inputs.
+    ``results`` are :class:`~relcalc.raft.result.RaftResult` of one grid,
+    ``parameter`` one of :data:`~relcalc.raft.sweep.SWEPT_INPUTS` (by default
+    the one that varies). One line per combination of the other inputs.
     """
-    parameter = parameter or swept_parameter(records)
+    from ..raft.sweep import SWEPT_INPUTS, groups, input_value, swept_input, varies
+
+    parameter = parameter or swept_input(results)
     short, label = _PARAMETERS[parameter]
-    groups: dict[tuple, list[dict]] = {}
-    for rec in records:
-        key = tuple((k, str(_value(rec, k))) for k in _PARAMETERS if k != parameter)
-        groups.setdefault(key, []).append(rec)
-    method = records[0]["method"]
+    method = results[0].method
     how = ("the Markov chain solved" if method == "exact" else
-           f"{method} sampling, seed {records[0]['seed']}; bars are 95% intervals, hollow squares exact values")
-    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(records)} points; {how}")
+           f"{method} sampling, seed {results[0].seed}; bars are 95% intervals, hollow squares exact values")
+    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(results)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
-    for g, (key, group) in enumerate(groups.items()):
-        group.sort(key=lambda r: _value(r, parameter) or 0)
-        x = np.array([(_value(r, parameter) or 0) * (100 if parameter == "common_cause" else 1) for r in group], float)
-        y = np.array([r["quorum_unavailability"] or np.nan for r in group])
-        low = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[0] for r in group])
-        high = np.array([(r["quorum_unavailability_ci95"] or [np.nan, np.nan])[1] for r in group])
+    others = [k for k in SWEPT_INPUTS if k != parameter and varies(results, k)]
+    for g, group in enumerate(groups(results, parameter)):
+        group.sort(key=lambda r: input_value(r, parameter) or 0)
+        scale = 100 if parameter == "common_cause" else 1
+        x = np.array([(input_value(r, parameter) or 0) * scale for r in group], float)
+        y = np.array([r.quorum_unavailability.value or np.nan for r in group])
+        low = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[0] for r in group])
+        high = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[1] for r in group])
         colour = colours[g % len(colours)]
-        varying = [_describe(k, v) for k, v in key if len({str(_value(r, k)) for r in records}) > 1]
-        name = ", ".join(varying) or ("exact" if method == "exact" else "estimate")
+        name = ", ".join(_describe(k, input_value(group[0], k)) for k in others) or (
+            "exact" if method == "exact" else "estimate")
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)
-        exact = np.array([r["exact_quorum_unavailability"] or np.nan for r in group])
+        exact = np.array([r.exact_quorum_unavailability or np.nan for r in group])
         if np.isfinite(exact).any() and method != "exact":
             ax.plot(x, exact, "s", mfc="none", mec=colour, ms=10, mew=2,
                     label="exact" if name in ("estimate", "exact") else f"exact ({name})")
@@ -88,7 +76,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
     """Distribution of quorum outage durations (log-scaled duration axis)."""
     counts = np.asarray(histogram, float)
     total = counts.sum()
-    edges = 10 ** (kernel.HIST_LO + kernel.HIST_STEP * np.arange(counts.size + 1))
+    edges = bin_edges_hours(counts.size)
     fig, ax = figure("How long do quorum outages last?",
                      f"{int(total):,} simulated outages{title_note}")
     if total == 0:
@@ -111,7 +99,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
     cumulative = np.cumsum(counts) / total
     for q, colour in ((0.5, GREEN), (0.95, ORANGE), (0.99, TARGET)):
         index = int(np.searchsorted(cumulative, q))
-        minutes = 10 ** (kernel.HIST_LO + (index + 0.5) * kernel.HIST_STEP) * 60
+        minutes = bin_centre_hours(index) * 60
         ax.axvline(minutes, color=colour, ls="--", lw=2, label=f"p{int(q * 100)} {minutes:,.3g} min")
     ax.legend(loc="upper right")
     return fig
@@ -121,7 +109,7 @@ def outages(histogram: np.ndarray, title_note: str = ""):
 def timeline(trace, title_note: str = ""):
     """One sample year: each node up or down, the quorum, and who leads."""
     n = trace.serving.shape[1]
-    days = np.append(trace.hours, trace.horizon) / 24.0
+    days = np.append(trace.hours, trace.horizon_hours) / 24.0
     fig, ax = figure("A sample year of the cluster", f"{n} nodes, quorum {trace.quorum}{title_note}; "
                      "grey bars: a node out of service; red: no quorum; orange ticks: elections")
     for i in range(n):
@@ -137,23 +125,8 @@ def timeline(trace, title_note: str = ""):
     ax.plot(elections, np.full(len(elections), n + 1.0), "|", color=ORANGE, ms=14, mew=2)
     ax.set_yticks([-0.5] + [i + 1 for i in range(n)] + [n + 1], ["quorum lost"] + [f"node {i}" for i in range(n)]
                   + ["new leader"])
-    ax.set_xlim(0, trace.horizon / 24.0)
+    ax.set_xlim(0, trace.horizon_hours / 24.0)
     ax.set_ylim(-1.2, n + 1.6)
     ax.set_xlabel("time (days)")
     ax.grid(axis="y", visible=False)
-    return fig
-
-
-@styled
-def nines_sweep(records: list[dict], parameter: str | None = None):
-    """Write availability in nines against the swept input (for reports)."""
-    parameter = parameter or swept_parameter(records)
-    short, label = _PARAMETERS[parameter]
-    fig, ax = figure(f"Write availability against {short}", f"{len(records)} points, {records[0]['method']}")
-    x = [_value(r, parameter) for r in records]
-    y = [-np.log10(r["unavailability"]) if r["unavailability"] else np.nan for r in records]
-    ax.plot(x, y, "o-", color=BLUE, lw=2)
-    ax.set_xlabel(label)
-    ax.set_ylabel("write availability")
-    nines_axis(ax.yaxis)
     return fig

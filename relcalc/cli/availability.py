@@ -123,7 +123,7 @@ def availability_command(
         if result.mtbf_hours is None:  # a budget alone: where the target lies over MTBF x MTTR
             save(nines_map(goal_u), chart)
         else:
-            save(mttr_curve(float(result.mtbf_hours), float(result.mttr_hours), goal_u), chart)
+            save(mttr_curve(float(result.mtbf_hours), float(result.mttr_hours), goal_u, calendar), chart)
             save(nines_map(goal_u, point=(float(result.mtbf_hours), float(result.mttr_hours))),
                  sibling(chart, "map"))
     if check is not None and not record["meets_target"]:

@@ -55,6 +55,7 @@ def raft_command(
     restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
     target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
+    year_days: Annotated[float, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = 365.0,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -65,8 +66,10 @@ def raft_command(
     95% interval, and beside it the exact value where one exists (binomial
     steady state, birth-death chain for exponential nodes and repair crews).
     """
+    from ..availability import Calendar
     from ..units import parse_duration
 
+    calendar = Calendar(year_days)
     check_chart_path(chart)
     from ..raft.inputs import model_grid
 
@@ -89,7 +92,9 @@ def raft_command(
 
     if chart is not None and len(models) == 1 and models[0].nodes > 62:
         raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")
-    from ..raft.methods import METHODS, analyse, choose
+    from ..raft.methods import METHODS, analyze, choose
+    from ..raft.sweep import with_gains
+    from ..results import record
 
     if method not in METHODS:
         raise InputError(f"--method: unknown method {method!r}; use {', '.join(METHODS)}")
@@ -100,32 +105,27 @@ def raft_command(
     with _progress(len(models)) as tick:
         for i, model in enumerate(models):
             results.append(
-                analyse(model, method=method, years=years, seed=seed, workers=workers,
-                        target_rel_error=target_rel_error, max_seconds=max_seconds,
+                analyze(model, method=method, years=years, seed=seed, workers=workers,
+                        target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
                         progress=lambda done, total, i=i: tick(i, done, total))
             )
-    records = [r.to_dict() for r in results]
-    _add_gains(records)
-    sweep = len(records) > 1
+    points = with_gains(results)
+    sweep = len(points) > 1
 
     def write_csv(handle: IO[str]) -> None:
-        import csv
+        from ..files import write_csv_records
 
-        writer = csv.writer(handle, lineterminator="\n")
-        keys = list(records[0].keys())
-        writer.writerow(keys)
-        for rec in records:
-            writer.writerow(_csv_cell(rec[k]) for k in keys)
+        write_csv_records(handle, [{k: _csv_cell(v) for k, v in record(p).items()} for p in points])
 
     emit(
         fmt,
         output,
-        table=lambda console: (_sweep_table(console, records) if sweep else _single_table(console, records[0])),
-        json_data=lambda: records if sweep else records[0],
+        table=lambda console: (_sweep_table(console, points) if sweep else _single_table(console, results[0])),
+        json_data=lambda: [record(p) for p in points] if sweep else record(points[0]),
         csv_write=write_csv,
     )
     if chart is not None:
-        _charts(chart, models, results, records, seed)
+        _charts(chart, results, seed)
     warn(f"seed {seed}")
     if any(r.stopped == "time" for r in results):
         goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
@@ -133,39 +133,9 @@ def raft_command(
         raise typer.Exit(ExitCode.PARTIAL)
 
 
-_SWEPT = ("mtbf_hours", "mttr_hours", "repair_crews", "layout_zones", "zone_mtbf_hours", "zone_mttr_hours",
-          "common_cause")
-
-
-def _add_gains(records: list[dict]) -> None:
-    """``gain_over_fewer_nodes``: quorum unavailability at the next smaller n over this one, same other inputs.
-
-    It shows where adding nodes stops helping: a gain near 1 means the extra
-    nodes buy nothing (common-cause shocks or zone losses dominate).
-    """
-    def key(rec):
-        return tuple(len(rec["layout"]) if k == "layout_zones" else rec.get(k) for k in _SWEPT)
-
-    groups: dict[tuple, list[dict]] = {}
-    for rec in records:
-        groups.setdefault(key(rec), []).append(rec)
-    for group in groups.values():
-        group.sort(key=lambda r: r["nodes"])
-        previous = None
-        for rec in group:
-            gain = None
-            if previous is not None and previous["quorum_unavailability"] and rec["quorum_unavailability"]:
-                gain = previous["quorum_unavailability"] / rec["quorum_unavailability"]
-            rec["gain_over_fewer_nodes"] = gain
-            previous = rec
-
-
 def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return value
+    """A list (an interval, a layout) as one cell, its items joined by semicolons."""
+    return ";".join(str(v) for v in value) if isinstance(value, list) else value
 
 
 class _progress:
@@ -198,7 +168,8 @@ def _num(value, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
 
-def _ci(pair) -> str:
+def _ci(interval) -> str:
+    pair = interval.bounds
     return "-" if pair is None else f"[{pair[0]:.3g}, {pair[1]:.3g}]"
 
 
@@ -209,143 +180,142 @@ def _exact(value, covered=None) -> str:
     return f"{value:.4g}{mark}"
 
 
-def _single_table(console, rec: dict) -> None:
+def _single_table(console, result) -> None:
     from rich.table import Table
 
     from ..units import format_duration
 
-    layout = rec["layout"]
-    zone = f", zones {'/'.join(map(str, layout))}" if len(layout) > 1 else ""
-    if rec["zone_mtbf_hours"]:
-        zone += f" failing every {rec['zone_mtbf_hours']:,.6g} h for {rec['zone_mttr_hours']:,.4g} h"
-    crews = f"{rec['repair_crews']} repair crew(s)" if rec["repair_crews"] else "unlimited repair crews"
+    d = result.description
+    zone = f", zones {'/'.join(map(str, d.layout))}" if d.zones > 1 else ""
+    if d.zone_mtbf_hours:
+        zone += f" failing every {d.zone_mtbf_hours:,.6g} h for {d.zone_mttr_hours:,.4g} h"
+    crews = f"{d.repair_crews} repair crew(s)" if d.repair_crews else "unlimited repair crews"
     console.print(
-        f"Raft, {rec['nodes']} nodes (quorum {rec['quorum']}), MTBF {rec['mtbf_hours']:,.6g} h {rec['ttf']}, "
-        f"MTTR {rec['mttr_hours']:,.4g} h {rec['ttr']}, {crews}{zone}"
+        f"Raft, {d.nodes} nodes (quorum {d.quorum}), MTBF {d.mtbf_hours:,.6g} h {d.ttf}, "
+        f"MTTR {d.mttr_hours:,.4g} h {d.ttr}, {crews}{zone}"
     )
-    if rec["method"] == "crude":
-        title = f"{rec['simulated_years']:,.0f} simulated years, {rec['events']:,} events"
-    elif rec["method"] == "importance":
-        title = (f"importance sampling: {rec['cycles']:,} cycles, variance reduction "
-                 f"{rec['variance_reduction']:.3g}x over crude sampling")
+    if result.method == "crude":
+        title = f"{result.simulated_years:,.0f} simulated years, {result.events:,} events"
+    elif result.method == "importance":
+        title = (f"importance sampling: {result.cycles:,} cycles, variance reduction "
+                 f"{result.variance_reduction:.3g}x over crude sampling")
     else:
         title = "exact: the Markov chain solved"
     extras = []
-    if rec["common_cause"]:
-        extras.append(f"common cause {100 * rec['common_cause']:g}%" + (" per zone" if rec["shock_per_zone"] else ""))
-    if rec["permanent"]:
-        extras.append(f"{100 * rec['permanent']:g}% of failures lose data (replaced in {rec['replace_time_hours']:g} h)")
-    if rec["restart_every_hours"]:
-        extras.append(f"rolling restarts every {rec['restart_every_hours']:g} h, "
-                      f"{rec['restart_duration_hours'] * 60:g} min each")
+    if d.common_cause:
+        extras.append(f"common cause {100 * d.common_cause:g}%" + (" per zone" if d.shock_per_zone else ""))
+    if d.permanent:
+        extras.append(f"{100 * d.permanent:g}% of failures lose data (replaced in {d.replace_time_hours:g} h)")
+    if d.restart_every_hours:
+        extras.append(f"rolling restarts every {d.restart_every_hours:g} h, "
+                      f"{d.restart_duration_hours * 60:g} min each")
     if extras:
         console.print("With " + "; ".join(extras) + ".")
     table = Table(title=title, title_justify="left")
     for name in ("figure", "estimate", "95% interval", "exact"):
         table.add_column(name, justify="left" if name == "figure" else "right")
-    table.add_row("write unavailability", _num(rec["unavailability"]), _ci(rec["unavailability_ci95"]), "-")
-    table.add_row("quorum unavailability", _num(rec["quorum_unavailability"]), _ci(rec["quorum_unavailability_ci95"]),
-                  _exact(rec["exact_quorum_unavailability"], rec["exact_covered"]))
-    table.add_row("quorum losses / year", _num(rec["quorum_losses_per_year"]), _ci(rec["quorum_losses_per_year_ci95"]),
-                  _exact(rec["exact_quorum_losses_per_year"]))
-    table.add_row("P(loss within a year)", _num(rec["probability_of_loss_within_year"]),
-                  _ci(rec["probability_of_loss_within_year_ci95"]), _exact(rec["exact_probability_of_loss_within_year"]))
-    table.add_row("mean outage (h)", _num(rec["mean_outage_hours"]), _ci(rec["mean_outage_hours_ci95"]),
-                  _exact(rec["exact_mean_outage_hours"]))
-    table.add_row("MTTF from all up (h)", _num(rec["mttf_hours"]), _ci(rec["mttf_hours_ci95"]),
-                  _exact(rec["exact_mttf_hours"], rec["exact_mttf_covered"]))
-    if rec["permanent"]:
-        table.add_row("data losses / year", _num(rec["data_loss_per_year"]), _ci(rec["data_loss_per_year_ci95"]),
-                      _exact(rec["exact_data_loss_per_year"]))
-        table.add_row("MTTDL from all up (h)", _num(rec["mttdl_hours"]), _ci(rec["mttdl_hours_ci95"]),
-                      _exact(rec["exact_mttdl_hours"]))
-    table.add_row("elections / year", _num(rec["elections_per_year"]), _ci(rec["elections_per_year_ci95"]), "-")
-    table.add_row("election downtime (h/yr)", _num(rec["election_downtime_per_year_hours"]),
-                  _ci(rec["election_downtime_per_year_hours_ci95"]), "-")
+
+    def row(label, figure, exact="-"):
+        table.add_row(label, _num(figure.value), _ci(figure), exact)
+
+    r = result
+    row("write unavailability", r.unavailability)
+    row("quorum unavailability", r.quorum_unavailability, _exact(r.exact_quorum_unavailability, r.exact_covered))
+    row("quorum losses / year", r.quorum_losses_per_year, _exact(r.exact_quorum_losses_per_year))
+    row("P(loss within a year)", r.probability_of_loss_within_year, _exact(r.exact_probability_of_loss_within_year))
+    row("mean outage (h)", r.mean_outage_hours, _exact(r.exact_mean_outage_hours))
+    row("MTTF from all up (h)", r.mttf_hours, _exact(r.exact_mttf_hours, r.exact_mttf_covered))
+    if d.permanent:
+        row("data losses / year", r.data_loss_per_year, _exact(r.exact_data_loss_per_year))
+        row("MTTDL from all up (h)", r.mttdl_hours, _exact(r.exact_mttdl_hours))
+    row("elections / year", r.elections_per_year)
+    row("election downtime (h/yr)", r.election_downtime_per_year_hours)
     console.print(table)
-    if rec["unavailability"] is not None:
-        nines = rec["nines"]
+    if r.unavailability.value is not None:
         from ..units import format_percent
 
         console.print(
-            f"Writes: availability {format_percent(rec['availability'], rec['unavailability'])}, "
-            f"{'-' if nines is None else f'{nines:.2f}'} nines, "
-            f"downtime {format_duration(rec['downtime_per_year_hours'])} per year."
+            f"Writes: availability {format_percent(r.availability, r.unavailability.value)}, "
+            f"{'-' if r.nines is None else f'{r.nines:.2f}'} nines, "
+            f"downtime {format_duration(r.downtime_per_year_hours)} per year."
         )
-    if rec["p50_outage_hours"] is not None:
-        console.print(
-            "Quorum outages: p50 " + " / p95 ".join(format_duration(rec[f"{p}_outage_hours"]) for p in ("p50", "p95"))
-            + f" / p99 {format_duration(rec['p99_outage_hours'])}."
-        )
-    if rec["events_per_second"] is not None:
-        console.print(f"{rec['events_per_second']:,.3g} events/s; seed {rec['seed']}.")
-    elif rec["method"] == "importance":
-        console.print(f"{rec['wall_seconds']:.3g} s; seed {rec['seed']}.")
-    for note in rec["notes"]:
+    if r.p50_outage_hours is not None:
+        console.print(f"Quorum outages: p50 {format_duration(r.p50_outage_hours)} / p95 "
+                      f"{format_duration(r.p95_outage_hours)} / p99 {format_duration(r.p99_outage_hours)}.")
+    if r.events_per_second is not None:
+        console.print(f"{r.events_per_second:,.3g} events/s; seed {r.seed}.")
+    elif r.method == "importance":
+        console.print(f"{r.wall_seconds:.3g} s; seed {r.seed}.")
+    if r.calendar.year_days != 365:
+        console.print(f"A year is {r.calendar.year_days:g} days (--year-days).")
+    for note in r.notes:
         console.print(f"Note: {note}.")
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
 
 
-def _sweep_table(console, records: list[dict]) -> None:
+def _sweep_table(console, points) -> None:
     from rich import box
     from rich.table import Table
 
+    results = [p.result for p in points]
     inputs = [
-        ("n", lambda r: str(r["nodes"])),
-        ("MTBF h", lambda r: f"{r['mtbf_hours']:.4g}"),
-        ("MTTR h", lambda r: f"{r['mttr_hours']:.3g}"),
-        ("crews", lambda r: str(r["repair_crews"] or "-")),
-        ("zones", lambda r: "/".join(map(str, r["layout"])) if len(r["layout"]) > 1 else "-"),
-        ("zone MTBF", lambda r: "-" if r["zone_mtbf_hours"] is None else f"{r['zone_mtbf_hours']:.4g}"),
-        ("zone MTTR", lambda r: "-" if r["zone_mttr_hours"] is None else f"{r['zone_mttr_hours']:.3g}"),
-        ("beta", lambda r: f"{100 * r['common_cause']:g}%"),
+        ("n", lambda d: str(d.nodes)),
+        ("MTBF h", lambda d: f"{d.mtbf_hours:.4g}"),
+        ("MTTR h", lambda d: f"{d.mttr_hours:.3g}"),
+        ("crews", lambda d: str(d.repair_crews or "-")),
+        ("zones", lambda d: "/".join(map(str, d.layout)) if d.zones > 1 else "-"),
+        ("zone MTBF", lambda d: "-" if d.zone_mtbf_hours is None else f"{d.zone_mtbf_hours:.4g}"),
+        ("zone MTTR", lambda d: "-" if d.zone_mttr_hours is None else f"{d.zone_mttr_hours:.3g}"),
+        ("beta", lambda d: f"{100 * d.common_cause:g}%"),
     ]
     # inputs that are the same on every row go in the title
-    varying = [(name, cell) for name, cell in inputs if name == "n" or len({cell(r) for r in records}) > 1]
-    fixed = [f"{name} {cell(records[0])}" for name, cell in inputs if (name, cell) not in varying]
-    method = records[0]["method"]
-    console.print(f"{len(records)} points ({method}, seed {records[0]['seed']}); " + ", ".join(fixed))
+    varying = [(name, cell) for name, cell in inputs
+               if name == "n" or len({cell(r.description) for r in results}) > 1]
+    fixed = [f"{name} {cell(results[0].description)}" for name, cell in inputs if (name, cell) not in varying]
+    method = results[0].method
+    console.print(f"{len(results)} points ({method}, seed {results[0].seed}); " + ", ".join(fixed))
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 0))
     columns = [name for name, _ in varying] + ["quorum U"]
-    with_ci = any(r["quorum_unavailability_ci95"] for r in records)
-    with_exact = method != "exact" and any(r["exact_quorum_unavailability"] is not None for r in records)
+    with_ci = any(r.quorum_unavailability.bounds for r in results)
+    with_exact = method != "exact" and any(r.exact_quorum_unavailability is not None for r in results)
     columns += (["95% interval"] if with_ci else []) + (["exact"] if with_exact else []) + ["loss/yr", "gain"]
     for name in columns:
         table.add_column(name, justify="right", no_wrap=True)
-    for rec in records:
-        row = [cell(rec) for _, cell in varying] + [_num(rec["quorum_unavailability"], 3)]
+    for point in points:
+        r = point.result
+        row = [cell(r.description) for _, cell in varying] + [_num(r.quorum_unavailability.value, 3)]
         if with_ci:
-            row.append(_ci(rec["quorum_unavailability_ci95"]).replace(", ", ","))
+            row.append(_ci(r.quorum_unavailability).replace(", ", ","))
         if with_exact:
-            exact = rec["exact_quorum_unavailability"]
-            row.append("-" if exact is None else f"{exact:.3g}" + ("!" if rec["exact_covered"] is False else ""))
-        gain = rec.get("gain_over_fewer_nodes")
-        row += [_num(rec["quorum_losses_per_year"], 3), "-" if gain is None else f"x{gain:.3g}"]
+            exact = r.exact_quorum_unavailability
+            row.append("-" if exact is None else f"{exact:.3g}" + ("!" if r.exact_covered is False else ""))
+        gain = point.gain_over_fewer_nodes
+        row += [_num(r.quorum_losses_per_year.value, 3), "-" if gain is None else f"x{gain:.3g}"]
         table.add_row(*row)
     console.print(table)
-    if any(rec["exact_covered"] is False for rec in records):
+    if any(r.exact_covered is False for r in results):
         console.print("! the exact value lies outside the 95% interval (expected at about 1 point in 20)")
-    if any(rec.get("gain_over_fewer_nodes") for rec in records):
+    if any(p.gain_over_fewer_nodes for p in points):
         console.print("gain: quorum unavailability with the next smaller cluster over this one; near x1, "
                       "more nodes no longer help")
     seen = []
-    for rec in records:
-        for note in rec["notes"]:
+    for r in results:
+        for note in r.notes:
             if note not in seen:
                 seen.append(note)
                 console.print(f"Note: {note}.")
 
 
-def _charts(path: str, models, results, records, seed: int) -> None:
+def _charts(path: str, results, seed: int) -> None:
     """A sweep: unavailability against the swept input. One point: a sample year, and the outage durations."""
     from ..charts import save, sibling
     from ..charts.raft import outages, sweep, timeline
     from ..raft.engine import trace
 
-    if len(records) > 1:
-        save(sweep(records), path)
+    if len(results) > 1:
+        save(sweep(results), path)
         return
-    save(timeline(trace(models[0], seed=seed), f"; seed {seed}"), path)
-    histogram = results[0].outage_histogram
-    if histogram is not None:
-        save(outages(histogram, f" in {records[0]['simulated_years']:,.0f} years"), sibling(path, "outages"))
+    result = results[0]
+    save(timeline(trace(result.model, seed=seed, calendar=result.calendar), f"; seed {seed}"), path)
+    if result.outage_histogram is not None:
+        save(outages(result.outage_histogram, f" in {result.simulated_years:,.0f} years"), sibling(path, "outages"))

@@ -17,87 +17,91 @@ says how many events it rests on.
 from __future__ import annotations
 
 import math
-import os
-import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from time import perf_counter  # a name in this module, so a test can stand in a clock
 from typing import Callable
 
 import numpy as np
 
-from . import kernel as k
+from ..availability import Calendar
+from ..errors import InputError
+from ..results import Interval
+from . import kernel
 from .exact import ExactQuorum, exact
+from .histogram import HIST_BINS, bin_centre_hours
 from .model import Distribution, RaftModel
+from .result import RaftResult
 
-YEAR_HOURS = 8760.0
 CHUNK_YEARS = 1000.0
 WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
 
 
-def _triple(dist) -> np.ndarray:
+def _kernel_law(dist: Distribution | None) -> np.ndarray:
+    """A law as the kernel samples it: (kind code, parameter, shape); a placeholder for an absent law."""
     if dist is None:
         return np.array([3.0, 1.0, 1.0])
     return np.array([float(dist.code), dist.engine_parameter, dist.shape])
 
 
-def _chunk_args(model: RaftModel, seed: int, hours: float) -> tuple:
+def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float) -> kernel.ChunkInputs:
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
-    return (
-        int(seed), float(hours), YEAR_HOURS, model.nodes, model.quorum, _triple(own), _triple(model.ttr),
-        model.crews, np.array(model.zone_of, dtype=np.int64), len(model.zones), model.zone_failures,
-        _triple(model.zone_ttf), _triple(model.zone_ttr), model.election_timeout[0], model.election_timeout[1],
-        model.rtt, float(model.shock_mean), bool(model.shock_per_zone), float(model.permanent),
-        float(model.replace_time or 1.0), float(model.restart_every or 0.0), float(model.restart_duration or 0.0),
-        0,
+    return kernel.ChunkInputs(
+        seed=int(seed),
+        horizon_hours=float(hours),
+        year_hours=float(year_hours),
+        nodes=model.nodes,
+        quorum=model.quorum,
+        own_ttf=_kernel_law(own),
+        ttr=_kernel_law(model.ttr),
+        crews=model.crews,
+        zone_of=np.array(model.zone_of, dtype=np.int64),
+        zones=len(model.zones),
+        zone_failures=model.zone_failures,
+        zone_ttf=_kernel_law(model.zone_ttf),
+        zone_ttr=_kernel_law(model.zone_ttr),
+        election_timeout_low_hours=model.election_timeout[0],
+        election_timeout_high_hours=model.election_timeout[1],
+        rtt_hours=model.rtt,
+        shock_mean_hours=float(model.shock_mean),
+        shock_per_zone=bool(model.shock_per_zone),
+        permanent=float(model.permanent),
+        replace_mean_hours=float(model.replace_time or 1.0),
+        restart_every_hours=float(model.restart_every or 0.0),
+        restart_duration_hours=float(model.restart_duration or 0.0),
+        trace_cap=0,
     )
 
 
-def _run_many(arg_list: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [k.run_chunk(*a)[:2] for a in arg_list]
+def _run_many(inputs: list[kernel.ChunkInputs]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [kernel.run_chunk(chunk)[:2] for chunk in inputs]
 
 
 @dataclass(frozen=True)
 class Trace:
-    """A sample history: at each time, which nodes serve (rows of booleans) and the leader."""
+    """A sample history: at each change (``hours`` from the start), which nodes serve and who leads."""
 
     hours: np.ndarray
     serving: np.ndarray  # (events, nodes) bool
     leader: np.ndarray  # -1 for none
     quorum: int
-    horizon: float
+    horizon_hours: float
 
 
-def trace(model: RaftModel, *, hours: float = YEAR_HOURS, seed: int = 0, cap: int = 200_000) -> Trace:
-    """Simulate ``hours`` from all up and record every change (for timelines).
+def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: int = 200_000,
+          calendar: Calendar | None = None) -> Trace:
+    """Simulate ``hours`` (by default a year of ``calendar``) from all up and record every change (for timelines).
 
     The serving nodes are kept as a 64-bit mask, so a trace covers up to 62 nodes.
     """
+    year = (calendar or Calendar()).year_hours
     if model.nodes > 62:
-        from ..errors import InputError
-
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
-    args = list(_chunk_args(model, chunk_seeds(seed, 1)[0], hours))
-    args[-1] = cap
-    _, _, times, masks, leaders = k.run_chunk(*args)
+    hours = year if hours is None else hours
+    inputs = _chunk_inputs(model, chunk_seeds(seed, 1)[0], hours, year)._replace(trace_cap=cap)
+    _, _, times, masks, leaders = kernel.run_chunk(inputs)
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
     return Trace(times, bits, leaders, model.quorum, hours)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    value: float | None
-    low: float | None
-    high: float | None
-
-    def covers(self, exact_value: float | None) -> bool | None:
-        if exact_value is None or self.low is None or self.high is None:
-            return None
-        return self.low <= exact_value <= self.high
-
-    def half_width_ratio(self) -> float:
-        if self.value is None or self.low is None or not self.value:
-            return math.inf
-        return (self.high - self.low) / 2 / abs(self.value)
 
 
 def _t95(dof: int) -> float:
@@ -106,127 +110,36 @@ def _t95(dof: int) -> float:
     return float(t.ppf(0.975, max(dof, 1)))
 
 
-def _mean_estimate(values: np.ndarray) -> Estimate:
+def _mean_interval(values: np.ndarray) -> Interval:
+    """The mean of per-chunk values, with a t interval over the chunks."""
     m = float(values.mean())
     if values.size < 2:
-        return Estimate(m, None, None)
+        return Interval(m)
     half = _t95(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return Estimate(m, max(m - half, 0.0), m + half)
+    return Interval(m, max(m - half, 0.0), m + half)
 
 
-def _ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
+def _ratio_interval(num: np.ndarray, den: np.ndarray) -> Interval:
+    """sum(num) / sum(den) over chunks, with a delta-method interval; none when den sums to 0."""
     total = float(den.sum())
     if total <= 0:
-        return Estimate(None, None, None)
+        return Interval(None)
     r = float(num.sum()) / total
     if num.size < 2:
-        return Estimate(r, None, None)
+        return Interval(r)
     residual = num - r * den
     half = _t95(num.size - 1) * float(residual.std(ddof=1)) * math.sqrt(num.size) / total
-    return Estimate(r, max(r - half, 0.0), r + half)
+    return Interval(r, max(r - half, 0.0), r + half)
 
 
-@dataclass(frozen=True)
-class RaftResult:
-    """Estimates of one model, each with a 95% interval, beside the exact values."""
-
-    model: RaftModel
-    seed: int
-    chunks: int
-    simulated_years: float | None  # None for the exact chain and importance sampling
-    events: int | None
-    wall_seconds: float
-    write_unavailability: Estimate
-    quorum_unavailability: Estimate
-    losses_per_year: Estimate
-    loss_within_year: Estimate
-    mean_outage_hours: Estimate
-    elections_per_year: Estimate
-    election_downtime_hours_per_year: Estimate
-    mttf_hours: Estimate
-    data_loss_per_year: Estimate
-    mttdl_hours: Estimate
-    outage_percentiles_hours: dict[str, float | None]
-    losses_observed: int
-    exact: ExactQuorum
-    stopped: str  # "budget", "target" or "time"
-    method: str = "crude"
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    variance_reduction: float | None = None
-    cycles: int | None = None  # regenerative cycles (importance sampling)
-    outage_histogram: np.ndarray | None = None  # counts per log10-hour bin of kernel.HIST_*
-
-    @property
-    def events_per_second(self) -> float | None:
-        if self.events is None:
-            return None
-        return self.events / self.wall_seconds if self.wall_seconds > 0 else math.inf
-
-    def to_dict(self) -> dict:
-        def pair(e: Estimate):
-            return None if e.low is None else [e.low, e.high]
-
-        u = self.write_unavailability
-        ex = self.exact
-        return {
-            **self.model.describe(),
-            "availability": None if u.value is None else 1.0 - u.value,
-            "unavailability": u.value,
-            "unavailability_ci95": pair(u),
-            "nines": None if not u.value else -math.log10(u.value),
-            "downtime_per_year_hours": None if u.value is None else u.value * YEAR_HOURS,
-            "quorum_unavailability": self.quorum_unavailability.value,
-            "quorum_unavailability_ci95": pair(self.quorum_unavailability),
-            "exact_quorum_unavailability": ex.quorum_unavailability,
-            "exact_covered": self.quorum_unavailability.covers(ex.quorum_unavailability),
-            "quorum_losses_per_year": self.losses_per_year.value,
-            "quorum_losses_per_year_ci95": pair(self.losses_per_year),
-            "exact_quorum_losses_per_year": None if ex.losses_per_hour is None else ex.losses_per_hour * YEAR_HOURS,
-            "quorum_losses_observed": self.losses_observed if self.method == "crude" else None,
-            "probability_of_loss_within_year": self.loss_within_year.value,
-            "probability_of_loss_within_year_ci95": pair(self.loss_within_year),
-            "exact_probability_of_loss_within_year": ex.loss_within_year,
-            "mean_outage_hours": self.mean_outage_hours.value,
-            "mean_outage_hours_ci95": pair(self.mean_outage_hours),
-            "exact_mean_outage_hours": ex.mean_outage_hours,
-            **{f"{k}_outage_hours": v for k, v in self.outage_percentiles_hours.items()},
-            "elections_per_year": self.elections_per_year.value,
-            "elections_per_year_ci95": pair(self.elections_per_year),
-            "election_downtime_per_year_hours": self.election_downtime_hours_per_year.value,
-            "election_downtime_per_year_hours_ci95": pair(self.election_downtime_hours_per_year),
-            "mttf_hours": self.mttf_hours.value,
-            "mttf_hours_ci95": pair(self.mttf_hours),
-            "exact_mttf_hours": ex.mttf_hours,
-            "exact_mttf_covered": self.mttf_hours.covers(ex.mttf_hours),
-            "data_loss_per_year": self.data_loss_per_year.value,
-            "data_loss_per_year_ci95": pair(self.data_loss_per_year),
-            "exact_data_loss_per_year": None if ex.data_loss_per_hour is None else ex.data_loss_per_hour * YEAR_HOURS,
-            "mttdl_hours": self.mttdl_hours.value,
-            "mttdl_hours_ci95": pair(self.mttdl_hours),
-            "exact_mttdl_hours": ex.mttdl_hours,
-            "variance_reduction": self.variance_reduction,
-            "simulated_years": self.simulated_years,
-            "events": self.events,
-            "events_per_second": self.events_per_second,
-            "cycles": self.cycles,
-            "wall_seconds": self.wall_seconds,
-            "seed": self.seed,
-            "method": self.method,
-            "stopped": self.stopped,
-            "notes": list(self.notes),
-        }
-
-
-def _percentiles(hist: np.ndarray) -> dict[str, float | None]:
+def _percentiles(hist: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """p50, p95 and p99 of the outage durations (hours, bin centres); None without outages."""
     total = int(hist.sum())
-    out: dict[str, float | None] = {}
-    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
-        if total == 0:
-            out[name] = None
-            continue
-        index = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
-        out[name] = float(10 ** (k.HIST_LO + (index + 0.5) * k.HIST_STEP))
-    return out
+    if total == 0:
+        return None, None, None
+    cumulative = np.cumsum(hist)
+    return tuple(float(bin_centre_hours(int(np.searchsorted(cumulative, q * total, side="left"))))
+                 for q in (0.5, 0.95, 0.99))
 
 
 def chunk_seeds(seed: int, count: int, start: int = 0) -> list[int]:
@@ -245,24 +158,28 @@ def simulate(
     max_seconds: float | None = None,
     progress: Callable[[float, float], None] | None = None,
     truth: ExactQuorum | None = None,
+    calendar: Calendar | None = None,
 ) -> RaftResult:
     """Simulate ``model`` for ``years`` (or until ``target_rel_error`` on quorum unavailability).
 
     ``truth``, the exact values to show beside the estimates, is worked out
-    here unless the caller already has it.
+    here unless the caller already has it. ``years`` and every per-year
+    figure are years of ``calendar`` (365 days by default).
 
     With a target, chunks of up to 1,000 years run in waves of 32 until the
     interval's half-width is within ``target_rel_error`` of the estimate, or
     ``years`` (then the budget) or ``max_seconds`` runs out.
     """
     if not (years > 0) or not math.isfinite(years):
-        raise ValueError("years must be positive")
+        raise InputError(f"years must be positive, got {years}")
+    calendar = calendar or Calendar()
+    year = calendar.year_hours
     chunk_years = min(CHUNK_YEARS, years / 16)
     planned = int(math.ceil(years / chunk_years - 1e-9))
     warm_up()  # compile or load the kernel outside the timed part
-    start = time.perf_counter()
+    start = perf_counter()
     stats: list[np.ndarray] = []
-    hist = np.zeros(k.HIST_BINS, np.int64)
+    hist = np.zeros(HIST_BINS, np.int64)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     stopped = "budget"
     try:
@@ -270,12 +187,12 @@ def simulate(
         while done < planned:
             count = min(WAVE, planned - done)
             seeds = chunk_seeds(seed, count, done)
-            args = [_chunk_args(model, s, chunk_years * YEAR_HOURS) for s in seeds]
+            chunks = [_chunk_inputs(model, s, chunk_years * year, year) for s in seeds]
             if pool is None:
-                results = _run_many(args)
+                results = _run_many(chunks)
             else:
-                per = max(1, math.ceil(len(args) / (workers * 4)))
-                batches = [args[i : i + per] for i in range(0, len(args), per)]
+                per = max(1, math.ceil(len(chunks) / (workers * 4)))
+                batches = [chunks[i : i + per] for i in range(0, len(chunks), per)]
                 results = [r for batch in pool.map(_run_many, batches) for r in batch]
             for s, h in results:
                 stats.append(s)
@@ -285,23 +202,23 @@ def simulate(
                 progress(done, planned)
             if target_rel_error is not None:
                 table = np.array(stats)
-                est = _mean_estimate(table[:, k.QUORUM_DOWN] / table[:, k.HOURS])
+                est = _mean_interval(table[:, kernel.QUORUM_DOWN] / table[:, kernel.HOURS])
                 if done >= 2 * WAVE and est.half_width_ratio() <= target_rel_error:
                     stopped = "target"
                     break
-            if max_seconds is not None and time.perf_counter() - start > max_seconds and done < planned:
+            if max_seconds is not None and perf_counter() - start > max_seconds and done < planned:
                 stopped = "time"
                 break
     finally:
         if pool is not None:
             pool.shutdown()
-    wall = time.perf_counter() - start
+    wall = perf_counter() - start
     table = np.array(stats)
-    hours = table[:, k.HOURS]
-    per_year = YEAR_HOURS / hours
-    quorum = _mean_estimate(table[:, k.QUORUM_DOWN] / hours)
-    write = _mean_estimate((table[:, k.QUORUM_DOWN] + table[:, k.NO_LEADER]) / hours)
-    losses_observed = int(table[:, k.LOSSES].sum())
+    hours = table[:, kernel.HOURS]
+    per_year = year / hours
+    quorum = _mean_interval(table[:, kernel.QUORUM_DOWN] / hours)
+    write = _mean_interval((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
+    losses_observed = int(table[:, kernel.LOSSES].sum())
     notes = []
     if losses_observed < 10:
         notes.append(
@@ -310,31 +227,36 @@ def simulate(
         )
     if target_rel_error is not None and stopped != "target":
         notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
-    mttf = _ratio_estimate(table[:, k.ARMED_TIME], table[:, k.ARMED_LOSSES])
+    mttf = _ratio_interval(table[:, kernel.ARMED_TIME], table[:, kernel.ARMED_LOSSES])
     if not model.ttf.exponential:
         notes.append("MTTF treats each return to all-up as a fresh start, exact only for exponential time to failure")
+    p50, p95, p99 = _percentiles(hist)
     return RaftResult(
         model=model,
         seed=seed,
         chunks=len(stats),
-        simulated_years=float(hours.sum() / YEAR_HOURS),
-        events=int(table[:, k.EVENTS].sum()),
+        simulated_years=float(hours.sum() / year),
+        events=int(table[:, kernel.EVENTS].sum()),
         wall_seconds=wall,
-        write_unavailability=write,
+        unavailability=write,
         quorum_unavailability=quorum,
-        losses_per_year=_mean_estimate(table[:, k.LOSSES] * per_year),
-        loss_within_year=_ratio_estimate(table[:, k.YEARS_WITH_LOSS], hours / YEAR_HOURS),
-        mean_outage_hours=_ratio_estimate(table[:, k.OUTAGE_SUM], table[:, k.OUTAGES]),
-        elections_per_year=_mean_estimate(table[:, k.ELECTIONS] * per_year),
-        election_downtime_hours_per_year=_mean_estimate(table[:, k.NO_LEADER] * per_year),
+        quorum_losses_per_year=_mean_interval(table[:, kernel.LOSSES] * per_year),
+        quorum_losses_observed=losses_observed,
+        probability_of_loss_within_year=_ratio_interval(table[:, kernel.YEARS_WITH_LOSS], hours / year),
+        mean_outage_hours=_ratio_interval(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
+        p50_outage_hours=p50,
+        p95_outage_hours=p95,
+        p99_outage_hours=p99,
+        elections_per_year=_mean_interval(table[:, kernel.ELECTIONS] * per_year),
+        election_downtime_per_year_hours=_mean_interval(table[:, kernel.NO_LEADER] * per_year),
         mttf_hours=mttf,
-        data_loss_per_year=(_mean_estimate(table[:, k.DATA_LOSSES] * per_year) if model.permanent > 0
-                            else Estimate(None, None, None)),
-        mttdl_hours=(_ratio_estimate(table[:, k.DL_ARMED_TIME], table[:, k.DL_ARMED_LOSSES]) if model.permanent > 0
-                     else Estimate(None, None, None)),
-        outage_percentiles_hours=_percentiles(hist),
-        losses_observed=losses_observed,
-        exact=truth if truth is not None else exact(model, YEAR_HOURS),
+        data_loss_per_year=(_mean_interval(table[:, kernel.DATA_LOSSES] * per_year) if model.permanent > 0
+                            else Interval(None)),
+        mttdl_hours=(_ratio_interval(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES])
+                     if model.permanent > 0 else Interval(None)),
+        exact=truth if truth is not None else exact(model, year),
+        calendar=calendar,
+        method="crude",
         stopped=stopped,
         notes=tuple(notes),
         outage_histogram=hist,
@@ -343,8 +265,5 @@ def simulate(
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
-    _run_many([_chunk_args(RaftModel(nodes=3), 1, 100.0)])
+    _run_many([_chunk_inputs(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
 
-
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))

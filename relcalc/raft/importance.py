@@ -29,12 +29,13 @@ one.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
+from time import perf_counter  # a name in this module, so a test can stand in a clock
 
 import numpy as np
 from numba import njit
 
+from ..results import Interval
 from .ctmc import Chain
 
 BIAS = 0.5
@@ -157,28 +158,31 @@ def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start):
 class RareEstimate:
     """Importance-sampling estimates for one rare set, with 95% intervals (hours)."""
 
-    share: tuple[float, float, float]  # time share in the set: value, low, high
-    entries_per_hour: tuple[float, float, float]
-    mean_time_to: tuple[float, float, float]  # from all up
+    share: Interval  # of time in the set
+    entries_per_hour: Interval
+    mean_time_to: Interval  # from all up (hours)
     variance_reduction: float
     cycles: int
     seconds: float
     stopped: str
 
 
-def _ratio(num_mean, num_var, num_n, den_mean, den_var, den_n):
-    if num_mean <= 0 or den_mean <= 0:
-        return (0.0, 0.0, 0.0) if num_mean <= 0 else (math.nan,) * 3
+def _ratio(num_mean, num_var, num_n, den_mean, den_var, den_n) -> Interval:
+    """num/den with a delta-method interval; none when the denominator is empty."""
+    if num_mean <= 0:
+        return Interval(0.0, 0.0, 0.0)
+    if den_mean <= 0:
+        return Interval(None)
     value = num_mean / den_mean
     rel_var = num_var / (num_n * num_mean**2) + den_var / (den_n * den_mean**2)
     half = 1.959963984540054 * value * math.sqrt(max(rel_var, 0.0))
-    return value, max(value - half, 0.0), value + half
+    return Interval(value, max(value - half, 0.0), value + half)
 
 
-def _inverse_ratio(num_mean, num_var, num_n, den_mean, den_var, den_n):
-    """MTTF = E[min(T, tau)] / P(hit): num from plain cycles, den from biased ones."""
+def _inverse_ratio(num_mean, num_var, num_n, den_mean, den_var, den_n) -> Interval:
+    """MTTF = E[min(T, tau)] / P(hit): num from plain cycles, den from biased ones; infinite if no cycle hit."""
     if den_mean <= 0:
-        return (math.inf, math.inf, math.inf)
+        return Interval(math.inf, math.inf, math.inf)
     return _ratio(num_mean, num_var, num_n, den_mean, den_var, den_n)
 
 
@@ -194,7 +198,7 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     plain = np.zeros(4)
     done = 0
     batch = 0
-    begin = time.perf_counter()
+    begin = perf_counter()
     root = np.random.SeedSequence(seed)
     stopped = "cycles"
     while done < max_cycles:
@@ -205,14 +209,14 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
         done += BATCH
         batch += 1
         share = _summary(biased, plain, done)[0]
-        if batch >= 2 and share[0] > 0 and (share[2] - share[1]) / 2 <= target_rel_error * share[0]:
+        if batch >= 2 and share.value and (share.high - share.low) / 2 <= target_rel_error * share.value:
             stopped = "target"
             break
-        if max_seconds is not None and time.perf_counter() - begin > max_seconds:
+        if max_seconds is not None and perf_counter() - begin > max_seconds:
             stopped = "time"
             break
     share, entries, mttf, vr = _summary(biased, plain, done)
-    return RareEstimate(share, entries, mttf, vr, done, time.perf_counter() - begin, stopped)
+    return RareEstimate(share, entries, mttf, vr, done, perf_counter() - begin, stopped)
 
 
 def _summary(biased: np.ndarray, plain: np.ndarray, n: int):

@@ -17,8 +17,12 @@ chunks add up.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+from .histogram import HIST_BINS, HIST_LO, HIST_STEP
 
 QUORUM_DOWN = 0  # hours without a quorum
 NO_LEADER = 1  # hours with a quorum but no leader (elections)
@@ -43,11 +47,41 @@ N_STATS = 19
 
 UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
 
-#: Outage-duration histogram: log10(hours) bins from HIST_LO in steps of HIST_STEP.
-HIST_LO = -7.0
-HIST_STEP = 0.01
-HIST_BINS = 1400
 
+class ChunkInputs(NamedTuple):
+    """Everything one chunk needs, by name; numba compiles it as a typed tuple, read as cheaply as arguments.
+
+    Times are hours. A law (``own_ttf``, ``ttr``, ``zone_ttf``, ``zone_ttr``)
+    is a float array (kind code, parameter, shape) as
+    :attr:`Distribution.engine_parameter` gives it; ``own_ttf`` is a node's
+    own failure law (the common-cause share taken out). Keep every field's
+    type fixed (ints as int, floats as float): another type compiles the
+    kernel again.
+    """
+
+    seed: int
+    horizon_hours: float  # the chunk's length
+    year_hours: float  # for counting the calendar years with a loss
+    nodes: int
+    quorum: int
+    own_ttf: np.ndarray
+    ttr: np.ndarray
+    crews: int  # 0: unlimited
+    zone_of: np.ndarray  # int64, each node's zone
+    zones: int
+    zone_failures: bool
+    zone_ttf: np.ndarray
+    zone_ttr: np.ndarray
+    election_timeout_low_hours: float
+    election_timeout_high_hours: float
+    rtt_hours: float
+    shock_mean_hours: float  # inf: no common-cause shocks
+    shock_per_zone: bool
+    permanent: float  # share of own failures that destroy the node's data
+    replace_mean_hours: float
+    restart_every_hours: float  # 0: no rolling restarts
+    restart_duration_hours: float
+    trace_cap: int  # changes to record for a timeline (0: none)
 
 @njit(cache=True)
 def _draw(kind, parameter, shape):
@@ -94,19 +128,24 @@ def _start_repair(who, t, status, node_next, ttr, replace_mean):
 
 
 @njit(cache=True)
-def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, zone_fail, zttf, zttr, low, high, rtt,
-              shock_mean, shock_per_zone, permanent, replace_mean, restart_every, restart_duration, trace_cap):
-    """Simulate one chunk; returns (stats vector, outage histogram).
+def run_chunk(inputs):
+    """Simulate one chunk of :class:`ChunkInputs`; returns (stats vector, outage histogram, trace times, masks, leaders).
 
-    ``ttf``, ``ttr``, ``zttf`` and ``zttr`` are (kind, parameter, shape) float
-    triples as :meth:`Distribution.engine_parameter` gives them; ``ttf`` is a
-    node's own failure law (the common-cause share taken out). Shocks come
-    every ``shock_mean`` hours on average (exponential; inf for none), for the
+    Shocks come every ``shock_mean_hours`` on average (exponential), for the
     whole cluster or each zone; a share ``permanent`` of own failures destroys
-    the node's data and needs an exponential replacement of mean
-    ``replace_mean``. ``restart_every`` > 0 restarts the nodes one after
-    another for ``restart_duration`` each, once a period.
+    the node's data and needs an exponential replacement. Rolling restarts
+    take the nodes out one after another, once a period.
     """
+    # short local names for the loop below
+    seed, horizon, year = inputs.seed, inputs.horizon_hours, inputs.year_hours
+    n, quorum, crews = inputs.nodes, inputs.quorum, inputs.crews
+    ttf, ttr, zttf, zttr = inputs.own_ttf, inputs.ttr, inputs.zone_ttf, inputs.zone_ttr
+    zone_of, zones, zone_fail = inputs.zone_of, inputs.zones, inputs.zone_failures
+    low, high, rtt = inputs.election_timeout_low_hours, inputs.election_timeout_high_hours, inputs.rtt_hours
+    shock_mean, shock_per_zone = inputs.shock_mean_hours, inputs.shock_per_zone
+    permanent, replace_mean = inputs.permanent, inputs.replace_mean_hours
+    restart_every, restart_duration = inputs.restart_every_hours, inputs.restart_duration_hours
+    trace_cap = inputs.trace_cap
     np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
@@ -204,6 +243,8 @@ def run_chunk(seed, horizon, year, n, quorum, ttf, ttr, crews, zone_of, zones, z
                 destroyed += 1
             else:
                 status[who] = REPAIR
+            # to a free crew or the queue; written out again for shocks below, because a helper
+            # returning (busy, queue length) cost a quarter of the events per second
             if crews == 0 or busy < crews:
                 busy += 1
                 _start_repair(who, t, status, node_next, ttr, replace_mean)

@@ -1,6 +1,6 @@
 """One entry point for every way of answering: crude simulation, importance sampling, the exact chain.
 
-``analyse(model, method=...)`` returns a :class:`~relcalc.raft.engine.RaftResult`
+``analyze(model, method=...)`` returns a :class:`~relcalc.raft.result.RaftResult`
 whatever the method, so reports and sweeps need not care which ran.
 
 - ``crude``: the Monte Carlo engine; any model.
@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 
+from ..availability import Calendar
 from ..errors import InputError
-from .engine import YEAR_HOURS, Estimate, RaftResult, simulate
+from ..results import Interval
+from .engine import simulate
 from .exact import SIDE_STATES, ExactQuorum, exact_with_chain
 from .model import RaftModel
+from .result import RaftResult
 
 METHODS = ("auto", "crude", "importance", "exact")
 #: What auto assumes crude sampling manages, events per second on one core (conservative).
@@ -58,15 +61,9 @@ def election_downtime_share(model: RaftModel) -> float:
     return rate * mean_election_hours(model, max(model.nodes - 1, 1))
 
 
-def _fixed(value) -> Estimate:
-    return Estimate(value, None, None)
-
-
-def _triple(values) -> Estimate:
-    value, low, high = values
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return Estimate(None, None, None)
-    return Estimate(value, low, high)
+def _losses_needed(rel: float) -> float:
+    """Losses a crude run should see for its 95% interval to be within ``rel``: (1.96/rel)^2, doubled for margin."""
+    return 2.0 * (1.96 / rel) ** 2
 
 
 def choose(model: RaftModel, method: str, target_rel_error: float | None, max_seconds: float | None,
@@ -84,24 +81,28 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
         return method
     if method == "crude" or why or truth is None or not truth.losses_per_hour:
         return "crude"
-    rel = target_rel_error or 0.1
-    losses_needed = 2.0 * (1.96 / rel) ** 2
     rarest = truth.losses_per_hour
     if model.permanent > 0 and truth.data_loss_per_hour:
         rarest = min(rarest, truth.data_loss_per_hour)  # data loss must be estimated too
-    years = losses_needed / (rarest * YEAR_HOURS)
-    events_per_year = 2.0 * model.nodes * YEAR_HOURS / model.ttf.mean
-    seconds = years * events_per_year / CRUDE_EVENTS_PER_SECOND
+    hours = _losses_needed(target_rel_error or 0.1) / rarest  # simulated time that holds enough losses
+    events = 2.0 * model.nodes * hours / model.ttf.mean  # a failure and a repair per node and MTBF
+    seconds = events / CRUDE_EVENTS_PER_SECOND
     return "importance" if seconds > (max_seconds or 60.0) else "crude"
 
 
-def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
-            target_rel_error: float | None = None, max_seconds: float | None = None, progress=None) -> RaftResult:
-    """Answer for ``model`` by ``method`` (see the module text)."""
+def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
+            target_rel_error: float | None = None, max_seconds: float | None = None, progress=None,
+            calendar: Calendar | None = None) -> RaftResult:
+    """Answer for ``model`` by ``method`` (see the module text).
+
+    ``years`` and every per-year figure are years of ``calendar`` (365 days by default).
+    """
     from .ctmc import MAX_STATES
 
+    calendar = calendar or Calendar()
+    year = calendar.year_hours
     # the chain only informs a crude run; it is the answer for exact and importance
-    truth, chain = exact_with_chain(model, YEAR_HOURS,
+    truth, chain = exact_with_chain(model, year,
                                     MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen == "crude":
@@ -110,12 +111,12 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
             rel = target_rel_error or 0.1
             budget = years
             if truth.losses_per_hour:
-                budget = max(years, 4.0 * 2.0 * (1.96 / rel) ** 2 / (truth.losses_per_hour * YEAR_HOURS))
+                budget = max(years, 4.0 * _losses_needed(rel) / (truth.losses_per_hour * year))
             result = simulate(model, years=budget, seed=seed, workers=workers, target_rel_error=rel,
-                              max_seconds=max_seconds or 60.0, progress=progress, truth=truth)
+                              max_seconds=max_seconds or 60.0, progress=progress, truth=truth, calendar=calendar)
             return _with(result, notes=result.notes + ("auto chose crude sampling",))
         result = simulate(model, years=years, seed=seed, workers=workers, target_rel_error=target_rel_error,
-                          max_seconds=max_seconds, progress=progress, truth=truth)
+                          max_seconds=max_seconds, progress=progress, truth=truth, calendar=calendar)
         why = model.why_not_markovian()
         if why:
             note = (f"only crude sampling applies ({why}): importance sampling and the exact chain need "
@@ -130,84 +131,102 @@ def analyse(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
         "an approximation",
     ]
     if chosen == "exact":
-        return _exact_result(model, truth, elections, seed, notes)
-    return _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes, method)
+        return _exact_result(model, truth, elections, seed, notes, calendar)
+    return _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes, method,
+                              calendar)
 
 
-def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str]) -> RaftResult:
+def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str],
+                  calendar: Calendar) -> RaftResult:
     u = truth.quorum_unavailability
+    year = calendar.year_hours
+    percentiles = truth.outage_percentiles_hours or {}
     return RaftResult(
         model=model, seed=seed, chunks=0, simulated_years=None, events=None, wall_seconds=0.0,
-        write_unavailability=_fixed(u + elections * (1 - u)),
-        quorum_unavailability=_fixed(u),
-        losses_per_year=_fixed(truth.losses_per_hour * YEAR_HOURS),
-        loss_within_year=_fixed(truth.loss_within_year),
-        mean_outage_hours=_fixed(truth.mean_outage_hours),
-        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
-        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
-        mttf_hours=_fixed(truth.mttf_hours),
-        data_loss_per_year=_fixed(None if truth.data_loss_per_hour is None else truth.data_loss_per_hour * YEAR_HOURS),
-        mttdl_hours=_fixed(truth.mttdl_hours),
-        outage_percentiles_hours=dict(truth.outage_percentiles_hours or {"p50": None, "p95": None, "p99": None}),
-        losses_observed=0,
+        unavailability=Interval.exact(u + elections * (1 - u)),
+        quorum_unavailability=Interval.exact(u),
+        quorum_losses_per_year=Interval.exact(truth.losses_per_hour * year),
+        quorum_losses_observed=None,
+        probability_of_loss_within_year=Interval.exact(truth.loss_within_year),
+        mean_outage_hours=Interval.exact(truth.mean_outage_hours),
+        p50_outage_hours=percentiles.get("p50"),
+        p95_outage_hours=percentiles.get("p95"),
+        p99_outage_hours=percentiles.get("p99"),
+        **_election_figures(model, elections, year),
+        mttf_hours=Interval.exact(truth.mttf_hours),
+        data_loss_per_year=Interval.exact(None if truth.data_loss_per_hour is None
+                                          else truth.data_loss_per_hour * year),
+        mttdl_hours=Interval.exact(truth.mttdl_hours),
         exact=truth,
-        stopped="exact",
         method="exact",
+        stopped="exact",
         notes=tuple(notes),
+        calendar=calendar,
+    )
+
+
+def _election_figures(model: RaftModel, elections: float, year_hours: float) -> dict[str, Interval]:
+    """Elections per year and their downtime from the expected election share (exact and importance)."""
+    return dict(
+        elections_per_year=Interval.exact(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * year_hours),
+        election_downtime_per_year_hours=Interval.exact(elections * year_hours),
     )
 
 
 def _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes,
-                       asked) -> RaftResult:
+                       asked, calendar: Calendar) -> RaftResult:
     from .importance import estimate, warm_up
 
+    year = calendar.year_hours
     warm_up()
     rel = target_rel_error or 0.05
     quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
-    share = _triple(quorum.share)
-    freq = _triple(tuple(v * YEAR_HOURS for v in quorum.entries_per_hour))
-    mttf = _triple(quorum.mean_time_to)
-    data = mttdl = Estimate(None, None, None)
+    share = quorum.share
+    freq = quorum.entries_per_hour.scaled(year)
+    data = mttdl = Interval(None)
     seconds = quorum.seconds
     if model.permanent > 0 and chain.data_lost.any():
         lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
-        data = _triple(tuple(v * YEAR_HOURS for v in lost_data.entries_per_hour))
-        mttdl = _triple(lost_data.mean_time_to)
+        data = lost_data.entries_per_hour.scaled(year)
+        mttdl = lost_data.mean_time_to
         seconds += lost_data.seconds
-    outage = Estimate(None, None, None)
+    outage = Interval(None)
     if share.value and freq.value:
-        outage = Estimate(share.value / freq.value * YEAR_HOURS,
-                          share.low / freq.high * YEAR_HOURS if freq.high else None,
-                          share.high / freq.low * YEAR_HOURS if freq.low else None)
-    within = Estimate(None, None, None)
+        # the mean outage is the share over the frequency; its bounds pair the share's with the frequency's
+        # opposite ones (an upper bound of infinity when the frequency's interval reaches 0)
+        outage = Interval(share.value / freq.value * year,
+                          share.low / freq.high * year if freq.high else None,
+                          share.high / freq.low * year if freq.low else math.inf)
+    within = Interval(None)
     if freq.value is not None:
-        within = Estimate(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
+        within = Interval(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
         notes.append("the chance of a loss within a year is 1 - exp(-losses per year), right for rare losses")
     if quorum.stopped != "target":
         notes.append(f"the target relative error {rel:g} was not reached ({quorum.stopped} ran out)")
     if asked == "auto":
         notes.append("auto chose importance sampling: crude sampling would need longer than the time budget")
-    write = Estimate(share.value + elections, share.low + elections, share.high + elections)
     return RaftResult(
         model=model, seed=seed, chunks=quorum.cycles, simulated_years=None, events=None, wall_seconds=seconds,
-        write_unavailability=write,
+        unavailability=Interval(share.value + elections, share.low + elections, share.high + elections),
         quorum_unavailability=share,
-        losses_per_year=freq,
-        loss_within_year=within,
+        quorum_losses_per_year=freq,
+        quorum_losses_observed=None,
+        probability_of_loss_within_year=within,
         mean_outage_hours=outage,
-        elections_per_year=_fixed(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * YEAR_HOURS),
-        election_downtime_hours_per_year=_fixed(elections * YEAR_HOURS),
-        mttf_hours=mttf,
+        p50_outage_hours=None,
+        p95_outage_hours=None,
+        p99_outage_hours=None,
+        **_election_figures(model, elections, year),
+        mttf_hours=quorum.mean_time_to,
         data_loss_per_year=data,
         mttdl_hours=mttdl,
-        outage_percentiles_hours={"p50": None, "p95": None, "p99": None},
-        losses_observed=0,
         exact=truth,
-        stopped="time" if quorum.stopped == "time" else "target",
         method="importance",
+        stopped="time" if quorum.stopped == "time" else "target",
         notes=tuple(notes),
         variance_reduction=quorum.variance_reduction,
         cycles=quorum.cycles,
+        calendar=calendar,
     )
 
 

@@ -232,24 +232,59 @@ class RaftModel:
     def with_(self, **changes) -> "RaftModel":
         return replace(self, **changes)
 
-    def describe(self) -> dict:
-        return {
-            "nodes": self.nodes,
-            "quorum": self.quorum,
-            "mtbf_hours": self.ttf.mean,
-            "mttr_hours": self.ttr.mean,
-            "ttf": self.ttf.describe(),
-            "ttr": self.ttr.describe(),
-            "repair_crews": self.crews or None,
-            "layout": list(self.zones),
-            "zone_mtbf_hours": self.zone_ttf.mean if self.zone_ttf else None,
-            "zone_mttr_hours": self.zone_ttr.mean if self.zone_ttr else None,
-            "election_timeout_seconds": [self.election_timeout[0] * 3600, self.election_timeout[1] * 3600],
-            "rtt_seconds": self.rtt * 3600,
-            "common_cause": self.common_cause,
-            "shock_per_zone": self.shock_per_zone,
-            "permanent": self.permanent,
-            "replace_time_hours": self.replace_time,
-            "restart_every_hours": self.restart_every,
-            "restart_duration_hours": self.restart_duration,
-        }
+    def describe(self) -> "ModelDescription":
+        """The inputs as results report them beside their figures (units in the names)."""
+        return ModelDescription(
+            nodes=self.nodes,
+            quorum=self.quorum,
+            mtbf_hours=self.ttf.mean,
+            mttr_hours=self.ttr.mean,
+            ttf=self.ttf.describe(),
+            ttr=self.ttr.describe(),
+            repair_crews=self.crews or None,
+            layout=self.zones,
+            zone_mtbf_hours=self.zone_ttf.mean if self.zone_ttf else None,
+            zone_mttr_hours=self.zone_ttr.mean if self.zone_ttr else None,
+            election_timeout_seconds=(self.election_timeout[0] * 3600, self.election_timeout[1] * 3600),
+            rtt_seconds=self.rtt * 3600,
+            common_cause=self.common_cause,
+            shock_per_zone=self.shock_per_zone,
+            permanent=self.permanent,
+            replace_time_hours=self.replace_time,
+            restart_every_hours=self.restart_every,
+            restart_duration_hours=self.restart_duration,
+        )
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """A :class:`RaftModel` as it is reported: plain numbers with units in their names.
+
+    ``ttf`` and ``ttr`` name the laws (``exponential``, ``weibull(shape 1.5)``);
+    ``repair_crews`` is None for unlimited repair; ``layout`` is the nodes per
+    zone (one zone holding every node when there are no zones).
+    """
+
+    nodes: int
+    quorum: int
+    mtbf_hours: float
+    mttr_hours: float
+    ttf: str
+    ttr: str
+    repair_crews: int | None
+    layout: tuple[int, ...]
+    zone_mtbf_hours: float | None
+    zone_mttr_hours: float | None
+    election_timeout_seconds: tuple[float, float]
+    rtt_seconds: float
+    common_cause: float
+    shock_per_zone: bool
+    permanent: float
+    replace_time_hours: float | None
+    restart_every_hours: float | None
+    restart_duration_hours: float | None
+
+    @property
+    def zones(self) -> int:
+        """How many zones the nodes are spread over."""
+        return len(self.layout)

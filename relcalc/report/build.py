@@ -150,8 +150,8 @@ def build(spec: ServiceSpec, root: str) -> dict:
     # the service as one two-state unit: failures of the diagram plus write outages of the store
     frequency = result.failure_frequency_per_hour or 0.0
     if store:
-        rec = store["record"]
-        frequency += ((rec["quorum_losses_per_year"] or 0.0) + (rec["elections_per_year"] or 0.0)) / year_hours
+        run = store["result"]
+        frequency += ((run.quorum_losses_per_year.value or 0.0) + (run.elections_per_year.value or 0.0)) / year_hours
     point = (availability / frequency, unavailability / frequency) if frequency > 0 else None
     charts.add(summary, "nines-map", "Where the service stands (its equivalent MTBF and MTTR, white dot)",
                nines_map(target_u, point=point))
@@ -205,56 +205,52 @@ def _raft_section(spec: ServiceSpec, root: str, charts: _Charts) -> dict:
     from ..raft.engine import trace
 
     model = spec.raft
-    run = _analyse(spec, model)
-    rec = run.to_dict()
+    run = _analyze_store(spec, model)
     section = Section("raft", "Raft store", (
         f"A {model.nodes}-node Raft cluster (quorum {model.quorum}); writes need a majority serving and a "
-        f"leader. Method: {rec['method']}" + (f", seed {spec.seed}" if rec["method"] != "exact" else "") + "."))
-    charts.add(section, "raft-year", "A sample year", timeline(trace(model, seed=spec.seed), f"; seed {spec.seed}"))
+        f"leader. Method: {run.method}" + (f", seed {spec.seed}" if run.method != "exact" else "") + "."))
+    charts.add(section, "raft-year", "A sample year",
+               timeline(trace(model, seed=spec.seed, calendar=run.calendar), f"; seed {spec.seed}"))
     sizes = sorted({max(1, model.nodes - 2), model.nodes, model.nodes + 2})
-    points = [run if n == model.nodes else _analyse(spec, _resized(model, n)) for n in sizes]
-    charts.add(section, "raft-sizes", "Quorum unavailability by cluster size", sweep([p.to_dict() for p in points]))
+    points = [run if n == model.nodes else _analyze_store(spec, _resized(model, n)) for n in sizes]
+    charts.add(section, "raft-sizes", "Quorum unavailability by cluster size", sweep(points))
     if run.outage_histogram is not None and run.outage_histogram.sum() > 0:
         charts.add(section, "raft-outages", "Outage durations", outages(run.outage_histogram))
 
-    def ci(key):
-        pair = rec.get(f"{key}_ci95")
-        return "-" if not pair else f"[{pair[0]:.3g}, {pair[1]:.3g}]"
+    def row(label, figure, exact=None):
+        bounds = figure.bounds
+        return [label, _cell(figure.value, _sig(figure.value)),
+                "-" if not bounds else f"[{bounds[0]:.3g}, {bounds[1]:.3g}]", _sig(exact)]
 
     rows = [
-        ["write unavailability", _cell(rec["unavailability"], _sig(rec["unavailability"])), ci("unavailability"), "-"],
-        ["quorum unavailability", _cell(rec["quorum_unavailability"], _sig(rec["quorum_unavailability"])),
-         ci("quorum_unavailability"), _sig(rec["exact_quorum_unavailability"])],
-        ["quorum losses per year", _cell(rec["quorum_losses_per_year"], _sig(rec["quorum_losses_per_year"])),
-         ci("quorum_losses_per_year"), _sig(rec["exact_quorum_losses_per_year"])],
-        ["mean outage (hours)", _cell(rec["mean_outage_hours"], _sig(rec["mean_outage_hours"])),
-         ci("mean_outage_hours"), _sig(rec["exact_mean_outage_hours"])],
-        ["MTTF from all up (hours)", _cell(rec["mttf_hours"], _sig(rec["mttf_hours"])), ci("mttf_hours"),
-         _sig(rec["exact_mttf_hours"])],
-        ["elections per year", _cell(rec["elections_per_year"], _sig(rec["elections_per_year"])),
-         ci("elections_per_year"), "-"],
+        row("write unavailability", run.unavailability),
+        row("quorum unavailability", run.quorum_unavailability, run.exact_quorum_unavailability),
+        row("quorum losses per year", run.quorum_losses_per_year, run.exact_quorum_losses_per_year),
+        row("mean outage (hours)", run.mean_outage_hours, run.exact_mean_outage_hours),
+        row("MTTF from all up (hours)", run.mttf_hours, run.exact_mttf_hours),
+        row("elections per year", run.elections_per_year),
     ]
     if model.permanent > 0:
-        rows.append(["data losses per year", _cell(rec["data_loss_per_year"], _sig(rec["data_loss_per_year"])),
-                     ci("data_loss_per_year"), _sig(rec["exact_data_loss_per_year"])])
+        rows.append(row("data losses per year", run.data_loss_per_year, run.exact_data_loss_per_year))
     _table(root, section, "raft", "Raft store figures", ["figure", "estimate", "95% interval", "exact"], rows)
     _table(root, section, "raft-sizes", "By cluster size", ["nodes", "quorum unavailability", "write unavailability"],
            [[p.model.nodes, _cell(p.quorum_unavailability.value, _sig(p.quorum_unavailability.value)),
-             _cell(p.write_unavailability.value, _sig(p.write_unavailability.value))] for p in points])
+             _cell(p.unavailability.value, _sig(p.unavailability.value))] for p in points])
     section.assumptions = [
         "nodes fail and are repaired independently (zones aside); a failed zone stops its nodes serving",
         "an election is rounds of random timeouts among the serving nodes plus one round trip, retried on split votes",
         "the store is in series with the block diagram: the service needs both",
-    ] + list(rec["notes"])
-    return {"section": section, "unavailability": rec["unavailability"] or 0.0, "record": rec}
+    ] + list(run.notes)
+    return {"section": section, "unavailability": run.unavailability.value or 0.0, "result": run}
 
 
-def _analyse(spec: ServiceSpec, model):
-    """The store analysed the way the spec asks (method, years, seed, precision)."""
-    from ..raft.methods import analyse
+def _analyze_store(spec: ServiceSpec, model):
+    """The store analysed the way the spec asks (method, years, seed, precision, the year's length)."""
+    from ..availability import Calendar
+    from ..raft.methods import analyze
 
-    return analyse(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
-                   target_rel_error=spec.raft_rel_error, max_seconds=60.0)
+    return analyze(model, method=spec.raft_method, years=spec.raft_years, seed=spec.seed,
+                   target_rel_error=spec.raft_rel_error, max_seconds=60.0, calendar=Calendar(spec.year_days))
 
 
 def _resized(model, nodes: int):
@@ -341,9 +337,9 @@ def _improvements(spec: ServiceSpec, result, u_store: float, store, year_hours: 
             crews = f"{model.crews} crew" + ("s" if model.crews > 1 else "")
             options.append((f"repair store nodes in parallel (now {crews})", model.with_(crews=0)))
         for action, other in options:
-            run = _analyse(spec, other)
+            run = _analyze_store(spec, other)
             found.append(Improvement(action, before,
-                                     _combine(result.unavailability, run.write_unavailability.value or 0.0)[1]
+                                     _combine(result.unavailability, run.unavailability.value or 0.0)[1]
                                      * year_hours))
     found.sort(key=lambda imp: -imp.saved)
     return [imp for imp in found if imp.saved > 0]

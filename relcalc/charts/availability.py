@@ -76,7 +76,7 @@ def nines_map(target_unavailability: float | None = None, mtbf_range=(100.0, 1e6
     """Nines over an MTBF x MTTR grid (both log scales), with the target contour."""
     fig, ax = figure(
         "Which MTBF and MTTR reach the target?",
-        "availability = MTBF / (MTBF + MTTR) in nines; year of 365 days"
+        "availability = MTBF / (MTBF + MTTR) in nines"
         + ("" if target_unavailability is None else f"; target {100 * (1 - target_unavailability):.6g}% dashed"),
     )
     mtbf = np.geomspace(*mtbf_range, 300)

@@ -77,7 +77,7 @@ def raft_command(
                  layout=layout, zone_mtbf=zone_mtbf, zone_mttr=zone_mttr, election_timeout=election_timeout, rtt=rtt,
                  common_cause=common_cause, shock_per_zone=shock_per_zone, permanent=permanent,
                  replace_time=replace_time, restart_every=restart_every, restart_duration=restart_duration)
-    models = model_grid(given, lambda key: "--" + key.replace("_", "-"))
+    models = model_grid(given, lambda key: "--" + key.replace("_", "-"), year_days=year_days)
     if not (years > 0) or not math.isfinite(years):
         raise InputError(f"--years must be positive, got {years}")
     if target_rel_error is not None and not (0 < target_rel_error < 1):

@@ -36,15 +36,17 @@ def _items(value: Any, name: str) -> list:
     return items
 
 
-def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str = "") -> list[RaftModel]:
+def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str = "",
+               year_days: float = 365.0) -> list[RaftModel]:
     """Every model of the grid the inputs span (one when nothing sweeps).
 
-    ``section`` prefixes errors the model itself finds (``raft: ...``).
+    ``section`` prefixes errors the model itself finds (``raft: ...``);
+    ``year_days`` is the length of the unit ``y`` in durations.
     """
     g = {**DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
 
     def duration(key):
-        return lambda t: parse_duration(t, name(key))
+        return lambda t: parse_duration(t, name(key), year_days=year_days)
 
     node_list = [parse_count(v, name("nodes")) for v in _items(g["nodes"], name("nodes"))]
     mtbf_list = [duration("mtbf")(v) for v in _items(g["mtbf"], name("mtbf"))]
@@ -63,12 +65,11 @@ def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str =
     lost_share = parse_share(g["permanent"], name("permanent"), allow_zero=True) if g.get("permanent") is not None else 0.0
     if lost_share > 0 and g.get("replace_time") is None:
         raise InputError(f"{name('permanent')} needs {name('replace_time')} (how long a replacement and catch-up take)")
-    replace_hours = parse_duration(g["replace_time"], name("replace_time")) if g.get("replace_time") is not None else None
+    replace_hours = duration("replace_time")(g["replace_time"]) if g.get("replace_time") is not None else None
     if (g.get("restart_every") is None) != (g.get("restart_duration") is None):
         raise InputError(f"rolling restarts need both {name('restart_every')} and {name('restart_duration')}")
-    every = parse_duration(g["restart_every"], name("restart_every")) if g.get("restart_every") is not None else None
-    restart_hours = (parse_duration(g["restart_duration"], name("restart_duration"))
-                     if g.get("restart_duration") is not None else None)
+    every = duration("restart_every")(g["restart_every"]) if g.get("restart_every") is not None else None
+    restart_hours = duration("restart_duration")(g["restart_duration"]) if g.get("restart_duration") is not None else None
     layout = g.get("layout")
     if layout is not None and zones is not None:
         raise InputError(f"give {name('zones')} or {name('layout')}, not both")

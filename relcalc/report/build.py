@@ -105,12 +105,13 @@ def build(spec: ServiceSpec, root: str) -> dict:
 
     charts = _Charts(root)
     sections: list[Section] = []
-    year_hours = spec.year_days * 24
-
-    # --- the block diagram
     from ..availability import Calendar
 
-    result = evaluate(spec.system, calendar=Calendar(spec.year_days))
+    calendar = Calendar(spec.year_days)
+    year_hours = calendar.year_hours
+
+    # --- the block diagram
+    result = evaluate(spec.system, calendar=calendar)
     compose = Section("diagram", "Block diagram", "The service's components and how they depend on each other, "
                       "evaluated exactly (shared components included).")
     charts.add(compose, "diagram", "The block diagram", diagram(spec.system, result, spec.name))

@@ -100,13 +100,13 @@ def load_service(text: str, source: str = "service") -> ServiceSpec:
     spec = dict(name=name.strip(), description=description.strip(), target=target, target_text=target_text,
                 latency=latency, system=system, year_days=year_days)
     if data.get("raft") is not None:
-        spec.update(_raft(_mapping(data["raft"], "raft")))
+        spec.update(_raft(_mapping(data["raft"], "raft"), year_days))
     if data.get("capacity") is not None:
         spec.update(_capacity(_mapping(data["capacity"], "capacity"), latency))
     return ServiceSpec(**spec)
 
 
-def _raft(section: dict) -> dict:
+def _raft(section: dict, year_days: float) -> dict:
     from ..raft.inputs import KEYS, model_grid
     from ..raft.methods import METHODS
 
@@ -115,7 +115,7 @@ def _raft(section: dict) -> dict:
     for key, value in inputs.items():
         if isinstance(value, (list, tuple, dict)) or (isinstance(value, str) and "," in value and key != "layout"):
             raise InputError(f"raft.{key}: one value, not a list (the report sweeps the cluster size itself)")
-    models = model_grid(inputs, lambda key: f"raft.{key}", section="raft")
+    models = model_grid(inputs, lambda key: f"raft.{key}", section="raft", year_days=year_days)
     method = section.get("method", "auto")
     if method not in METHODS:
         raise InputError(f"raft.method: unknown method {method!r}; use {', '.join(METHODS)}")

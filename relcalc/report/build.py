@@ -189,6 +189,7 @@ def build(spec: ServiceSpec, root: str) -> dict:
         "budget_text": format_duration(budget),
         "diagram_text": format_percent(result.availability, result.unavailability),
         "store_text": None if not store else format_percent(1 - u_store, u_store),
+        "store_unavailability": u_store if store else None,
         "capacity": capacity["record"] if capacity else None,
         "current_nodes": spec.current_nodes,
         "latency": spec.latency,

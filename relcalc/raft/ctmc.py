@@ -39,7 +39,7 @@ from .model import RaftModel
 
 MAX_STATES = 300_000
 #: The exact solves (GTH elimination) take sets of states up to this size, with at most this much fill-in.
-SOLVE_LIMIT = 60_000
+SOLVE_LIMIT = 20_000
 FILL_LIMIT = 30_000_000
 
 
@@ -332,8 +332,8 @@ def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = T
     )
 
 
-def _restricted(chain: Chain, states: np.ndarray, dense: bool):
-    """Rates among ``states`` (dense array, or sparse) and each one's exit rate to the rest."""
+def _restricted(chain: Chain, states: np.ndarray):
+    """Rates among ``states`` (sparse, rows: from) and each one's exit rate to the rest."""
     from scipy.sparse import coo_matrix
 
     local = np.full(chain.size, -1, dtype=np.int64)
@@ -343,16 +343,7 @@ def _restricted(chain: Chain, states: np.ndarray, dense: bool):
     leaving = (src >= 0) & (dst < 0)
     exit_rate = np.bincount(src[leaving], weights=chain.rate[leaving], minlength=states.size)
     rates = coo_matrix((chain.rate[within], (src[within], dst[within])), shape=(states.size, states.size))
-    return (rates.toarray() if dense else rates.tocsr()), exit_rate
-
-
-def _uniformised(rates, exit_rate: np.ndarray):
-    """(P, exit / L, L): the sparse chain uniformised at its largest exit rate L."""
-    from scipy.sparse import diags
-
-    out = np.asarray(rates.sum(axis=1)).ravel() + exit_rate
-    top = float(out.max())
-    return (rates / top + diags(np.maximum(1.0 - out / top, 0.0))).tocsr(), exit_rate / top, top
+    return rates.tocsr(), exit_rate
 
 
 def _loss_within(chain: Chain, pi: np.ndarray, hours: float) -> tuple[float | None, float | None]:
@@ -377,16 +368,10 @@ def _loss_within(chain: Chain, pi: np.ndarray, hours: float) -> tuple[float | No
     start_local = int(np.searchsorted(serving, chain.start))
     results = []
     for states, start in ((np.arange(chain.size), pi), (serving, np.eye(1, serving.size, start_local).ravel())):
-        dense = states.size <= transient.DENSE_LIMIT
-        rates, _ = _restricted(cut, states, dense)
-        leave = exit_rate[states]  # from all up, the lost states are never reached
-        if dense:
-            results.append(float(start @ transient.absorbed_within(rates, leave, hours)))
-        else:
-            p, share, top = _uniformised(rates, leave)
-            found = transient.uniformised_absorbed(p, share, top, [start], hours)
-            results.append(None if found is None else found[0])
-    return tuple(None if v is None else min(max(v, 0.0), 1.0) for v in results)
+        rates, _ = _restricted(cut, states)
+        found = transient.absorbed_by(rates, exit_rate[states], [start], hours)  # from all up, F is never reached
+        results.append(None if found is None else min(max(found[0], 0.0), 1.0))
+    return results[0], results[1]
 
 
 def _outage_percentiles(chain: Chain, pi: np.ndarray, mean: float) -> dict[str, float] | None:
@@ -405,10 +390,5 @@ def _outage_percentiles(chain: Chain, pi: np.ndarray, mean: float) -> dict[str, 
     entry = np.zeros(chain.size)
     np.add.at(entry, chain.target[entering], pi[chain.source[entering]] * chain.rate[entering])
     alpha = entry[inside] / entry[inside].sum()
-    levels = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
-    dense = inside.size <= transient.DENSE_LIMIT
-    rates, exit_rate = _restricted(chain, inside, dense)
-    if dense:
-        return transient.quantiles(rates, exit_rate, alpha, mean, levels)
-    p, share, top = _uniformised(rates, exit_rate)
-    return transient.uniformised_quantiles(p, share, top, alpha, mean, levels)
+    rates, exit_rate = _restricted(chain, inside)
+    return transient.phase_type_quantiles(rates, exit_rate, alpha, mean, {"p50": 0.5, "p95": 0.95, "p99": 0.99})

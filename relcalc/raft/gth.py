@@ -127,6 +127,19 @@ def _grow(index, value, needed):
 
 
 @njit(cache=True)
+def _touch(i, j, mark, acc, touched, count, heap, size):
+    """Start entry j of row i's accumulator if new (a pivot still to apply when j < i)."""
+    if mark[j] != i:
+        mark[j] = i
+        acc[j] = 0.0
+        touched[count] = j
+        count += 1
+        if j < i:
+            size = _push(heap, size, j)
+    return count, size
+
+
+@njit(cache=True)
 def _factor(pointer, column, rate, exit_rate, fill_limit):
     n = exit_rate.size
     pivot = np.zeros(n)
@@ -151,13 +164,7 @@ def _factor(pointer, column, rate, exit_rate, fill_limit):
             j = column[p]
             if j == i:
                 continue
-            if mark[j] != i:
-                mark[j] = i
-                acc[j] = 0.0
-                touched[count] = j
-                count += 1
-                if j < i:
-                    size = _push(heap, size, j)
+            count, size = _touch(i, j, mark, acc, touched, count, heap, size)
             acc[j] += rate[p]
         leave = exit_rate[i]
         while size > 0:
@@ -173,13 +180,7 @@ def _factor(pointer, column, rate, exit_rate, fill_limit):
                 j = u_idx[q]
                 if j == i:
                     continue  # a detour back to i is no exit from i
-                if mark[j] != i:
-                    mark[j] = i
-                    acc[j] = 0.0
-                    touched[count] = j
-                    count += 1
-                    if j < i:
-                        size = _push(heap, size, j)
+                count, size = _touch(i, j, mark, acc, touched, count, heap, size)
                 acc[j] += share * u_val[q]
         l_ptr[i + 1] = nl
         total = leave

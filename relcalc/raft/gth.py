@@ -127,15 +127,20 @@ def _grow(index, value, needed):
 
 
 @njit(cache=True)
-def _touch(i, j, mark, acc, touched, count, heap, size):
-    """Start entry j of row i's accumulator if new (a pivot still to apply when j < i)."""
-    if mark[j] != i:
-        mark[j] = i
-        acc[j] = 0.0
-        touched[count] = j
-        count += 1
-        if j < i:
-            size = _push(heap, size, j)
+def _scatter(i, index, value, begin, end, share, mark, acc, touched, count, heap, size):
+    """Add share x (index, value)[begin:end] to row i's accumulator; returns (entries, pivots to apply)."""
+    for p in range(begin, end):
+        j = index[p]
+        if j == i:
+            continue  # a detour back to i is no exit from i
+        if mark[j] != i:
+            mark[j] = i
+            acc[j] = 0.0
+            touched[count] = j
+            count += 1
+            if j < i:
+                size = _push(heap, size, j)
+        acc[j] += share * value[p]
     return count, size
 
 
@@ -158,14 +163,7 @@ def _factor(pointer, column, rate, exit_rate, fill_limit):
     nu = 0
     nl = 0
     for i in range(n):
-        count = 0
-        size = 0
-        for p in range(pointer[i], pointer[i + 1]):
-            j = column[p]
-            if j == i:
-                continue
-            count, size = _touch(i, j, mark, acc, touched, count, heap, size)
-            acc[j] += rate[p]
+        count, size = _scatter(i, column, rate, pointer[i], pointer[i + 1], 1.0, mark, acc, touched, 0, heap, 0)
         leave = exit_rate[i]
         while size > 0:
             k, size = _pop(heap, size)
@@ -176,12 +174,8 @@ def _factor(pointer, column, rate, exit_rate, fill_limit):
             nl += 1
             share = r_ik / pivot[k]
             leave += share * reduced_exit[k]
-            for q in range(u_ptr[k], u_ptr[k + 1]):
-                j = u_idx[q]
-                if j == i:
-                    continue  # a detour back to i is no exit from i
-                count, size = _touch(i, j, mark, acc, touched, count, heap, size)
-                acc[j] += share * u_val[q]
+            count, size = _scatter(i, u_idx, u_val, u_ptr[k], u_ptr[k + 1], share, mark, acc, touched, count,
+                                   heap, size)
         l_ptr[i + 1] = nl
         total = leave
         u_idx, u_val = _grow(u_idx, u_val, nu + count)

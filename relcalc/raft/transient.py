@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 #: The work budget, in sparse products' stored entries (a dense multiply-add counts 1/30: BLAS).
-WORK = 1e9
+WORK = 2e9
 _PYTHON_STEP = 5_000  # one sparse product's overhead, in stored entries
 _TERMS = 9  # Poisson terms of the short step: with rate x step <= 2^-12 the rest is below 1e-33
 _SHORT = 12

@@ -17,13 +17,15 @@ together by a shock queue in zone order. Each transition is marked as a
 failure (to be made likelier by importance sampling) or a repair.
 
 From the chain: the steady state by the regenerative form (expected time in
-each state over a cycle from all up, a linear solve with the M-matrix -Q on
-the other states), which keeps tiny probabilities accurate; the MTTF and the
-mean time to data loss by first passage; loss frequencies by the flow into
-the lost states; the outage-duration distribution (phase type: the entry
-distribution into the lost states and the generator restricted to them);
-and the chance of a loss within a year from the chain with the entries into
-the lost states removed, by ``expm_multiply``.
+each state over a cycle from all up) and the MTTF and the mean time to data
+loss by first passage, all by GTH elimination (:mod:`.gth`: no subtractions,
+so a loss once in 1e22 hours keeps its digits); loss frequencies by the flow
+into the lost states; the outage-duration distribution (phase type: the
+entry distribution into the lost states and the generator restricted to
+them); and the chance of a loss within a year, from the steady state and
+from all up, as the mass absorbed by the entries into the lost states
+(:mod:`.transient`). Chains over :data:`SOLVE_LIMIT` states are built (for
+sampling) but not solved.
 """
 
 from __future__ import annotations

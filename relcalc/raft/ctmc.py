@@ -17,13 +17,15 @@ together by a shock queue in zone order. Each transition is marked as a
 failure (to be made likelier by importance sampling) or a repair.
 
 From the chain: the steady state by the regenerative form (expected time in
-each state over a cycle from all up, a linear solve with the M-matrix -Q on
-the other states), which keeps tiny probabilities accurate; the MTTF and the
-mean time to data loss by first passage; loss frequencies by the flow into
-the lost states; the outage-duration distribution (phase type: the entry
-distribution into the lost states and the generator restricted to them);
-and the chance of a loss within a year from the chain with the entries into
-the lost states removed, by ``expm_multiply``.
+each state over a cycle from all up) and the MTTF and the mean time to data
+loss by first passage, all by GTH elimination (:mod:`.gth`: no subtractions,
+so a loss once in 1e22 hours keeps its digits); loss frequencies by the flow
+into the lost states; the outage-duration distribution (phase type: the
+entry distribution into the lost states and the generator restricted to
+them); and the chance of a loss within a year, from the steady state and
+from all up, as the mass absorbed by the entries into the lost states
+(:mod:`.transient`). Chains over :data:`SOLVE_LIMIT` states are built (for
+sampling) but not solved.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from ..errors import InputError
 from .model import RaftModel
 
 MAX_STATES = 300_000
-DENSE_LIMIT = 2_000  # chains up to this size use dense matrix exponentials
+#: The exact solves (GTH elimination) take sets of states up to this size, with at most this much fill-in.
+SOLVE_LIMIT = 20_000
+FILL_LIMIT = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -191,22 +195,78 @@ class ChainSolution:
     data_loss_per_hour: float
     mttdl_hours: float | None
     steady_state: np.ndarray
+    #: P(a loss begins within a year) from all up; ``loss_within_year`` starts from the steady state
+    loss_within_year_from_all_up: float | None = None
+
+
+def _factor_on(chain: Chain, states: np.ndarray):
+    """GTH factors of -Q on ``states`` (an index array), eliminated in a fill-reducing order.
+
+    Returns (factors, position of each state in the elimination, exit rates of
+    ``states`` to the others). The order is the multiple minimum degree order
+    SuperLU picks for the pattern (only the pattern is used from it: its
+    numbers cancel). Raises InputError when the elimination would fill in
+    beyond :data:`FILL_LIMIT` entries or the set exceeds :data:`SOLVE_LIMIT`.
+    """
+    from .gth import factor
+
+    size = states.size
+    if size > SOLVE_LIMIT:
+        raise InputError(
+            f"the exact chain has {chain.size:,} states, over the {SOLVE_LIMIT:,} that its exact solve "
+            "handles in bounded time; use --method crude"
+        )
+    local = np.full(chain.size, -1, dtype=np.int64)
+    local[states] = np.arange(size)
+    src, dst = local[chain.source], local[chain.target]
+    inside = src >= 0
+    within = inside & (dst >= 0) & (src != dst)
+    leaving = inside & (dst < 0)
+    exit_rate = np.bincount(src[leaving], weights=chain.rate[leaving], minlength=size)
+    order = _elimination_order(src[within], dst[within], size)
+    position = np.empty(size, dtype=np.int64)
+    position[order] = np.arange(size)
+    rows, cols, rates = position[src[within]], position[dst[within]], chain.rate[within]
+    sort = np.argsort(rows, kind="stable")
+    pointer = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=size))))
+    factors = factor(pointer, cols[sort], rates[sort], exit_rate[order], FILL_LIMIT)
+    if factors is None:
+        raise InputError(
+            f"the exact solve of this chain ({chain.size:,} states) would fill in beyond {FILL_LIMIT:,} "
+            "entries; use --method crude"
+        )
+    return factors, position, exit_rate
+
+
+def _elimination_order(rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:
+    """States in the order to eliminate them: SuperLU's minimum degree order for the pattern."""
+    if size <= 2:
+        return np.arange(size)
+    from scipy.sparse import coo_matrix, identity
+    from scipy.sparse.linalg import splu
+
+    pattern = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(size, size)).tocsc()
+    pattern = (pattern + pattern.T + (2.0 * rows.size + 1) * identity(size)).tocsc()  # dominant: no zero pivot
+    lu = splu(pattern, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+    return np.argsort(lu.perm_c)
 
 
 def steady_state(chain: Chain) -> np.ndarray:
-    """pi from the expected time in each state over a cycle from all up."""
-    from scipy.sparse.linalg import spsolve
+    """pi from the expected time in each state over a cycle from all up (regenerative form).
 
-    q, out = chain.generator()
+    With T the states other than all up, h^T (-Q_TT) = (rates out of all up
+    to T) / (its exit rate) gives the expected time in each state per visit
+    to all up, solved by GTH elimination: every figure is a sum of positive
+    terms, so a probability of 1e-30 is as accurate as one of 0.5.
+    """
     s = chain.start
     if chain.size == 1:
         return np.ones(1)
+    q, out = chain.generator()
     others = np.flatnonzero(np.arange(chain.size) != s)
-    q_tt = -q[others][:, others]
+    factors, position, _ = _factor_on(chain, others)
     leave = np.asarray(q[s, others].todense()).ravel() / out[s]
-    # h^T (-Q_TT) = leave^T: expected time in each other state per cycle
-    h = spsolve(q_tt.T.tocsc(), leave)
-    h = np.maximum(np.atleast_1d(h), 0.0)
+    h = factors.solve_transposed(leave[np.argsort(position)])[position]
     times = np.empty(chain.size)
     times[s] = 1.0 / out[s]
     times[others] = h
@@ -214,16 +274,20 @@ def steady_state(chain: Chain) -> np.ndarray:
 
 
 def first_passage(chain: Chain, target: np.ndarray) -> float | None:
-    """Mean time from all up to the first visit of ``target`` states (None if unreachable)."""
+    """Mean time from all up to the first visit of ``target`` states (None if unreachable).
+
+    (-Q_TT) m = 1 on the states T that are not targets, by GTH elimination
+    (the exit of a state is its rate into the targets), so the mean stays
+    exact however rare the target is.
+    """
     from scipy.sparse.csgraph import breadth_first_order
-    from scipy.sparse.linalg import spsolve
 
     if not target.any():
         return None
-    q, _ = chain.generator()
     if target[chain.start]:
         return 0.0
     # states that can reach the target; others would make the system singular
+    q, _ = chain.generator()
     reach = np.zeros(chain.size, bool)
     rev = abs(q.T).tocsr()  # a copy: the shared generator stays as it is
     for t in np.flatnonzero(target):
@@ -233,9 +297,9 @@ def first_passage(chain: Chain, target: np.ndarray) -> float | None:
     if not reach[chain.start]:
         return None
     keep = np.flatnonzero(~target & reach)
-    position = {int(v): k for k, v in enumerate(keep)}
-    m = spsolve((-q[keep][:, keep]).tocsc(), np.ones(keep.size))
-    return float(np.atleast_1d(m)[position[chain.start]])
+    factors, position, _ = _factor_on(chain, keep)
+    m = factors.solve(np.ones(keep.size))
+    return float(m[position[np.searchsorted(keep, chain.start)]])
 
 
 def _flow_into(chain: Chain, pi: np.ndarray, target: np.ndarray) -> float:
@@ -248,13 +312,12 @@ def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = T
     lost = chain.lost
     unavailable = float(pi[lost].sum())
     losses = _flow_into(chain, pi, lost)
-    q, _ = chain.generator()
     percentiles: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
-    within = None
+    within = within_from_all_up = None
     if losses > 0:
-        within = _loss_within(chain, q, pi, year_hours)
+        within, within_from_all_up = _loss_within(chain, pi, year_hours)
         if outage_percentiles:
-            percentiles = _outage_percentiles(chain, q, pi, unavailable / losses)
+            percentiles.update(_outage_percentiles(chain, pi, unavailable / losses) or {})
     data_flow = _flow_into(chain, pi, chain.data_lost)
     return ChainSolution(
         states=chain.size,
@@ -267,49 +330,61 @@ def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = T
         data_loss_per_hour=data_flow,
         mttdl_hours=first_passage(chain, chain.data_lost),
         steady_state=pi,
+        loss_within_year_from_all_up=within_from_all_up,
     )
 
 
-def _loss_within(chain: Chain, q, pi: np.ndarray, hours: float) -> float:
-    """P(a loss begins within ``hours``) from the steady state.
+def _restricted(chain: Chain, states: np.ndarray):
+    """Rates among ``states`` (sparse, rows: from) and each one's exit rate to the rest."""
+    from scipy.sparse import coo_matrix
 
-    Entries into the lost states are redirected to one absorbing state, whose
-    mass at ``hours`` is the answer: a sum of positive terms, so it stays
-    accurate when it is tiny (1 minus a survival probability would not).
+    local = np.full(chain.size, -1, dtype=np.int64)
+    local[states] = np.arange(states.size)
+    src, dst = local[chain.source], local[chain.target]
+    within = (src >= 0) & (dst >= 0) & (src != dst)
+    leaving = (src >= 0) & (dst < 0)
+    exit_rate = np.bincount(src[leaving], weights=chain.rate[leaving], minlength=states.size)
+    rates = coo_matrix((chain.rate[within], (src[within], dst[within])), shape=(states.size, states.size))
+    return rates.tocsr(), exit_rate
+
+
+def _loss_within(chain: Chain, pi: np.ndarray, hours: float) -> tuple[float | None, float | None]:
+    """P(a quorum loss begins within ``hours``), from the steady state and from all up.
+
+    The chain runs with its entries into the lost states made absorbing (an
+    outage under way at the start may end; a new one is the event). The
+    absorbed mass is computed directly as a sum of positive terms, never as
+    1 minus a survival, so it stays accurate when it is 1e-19
+    (:mod:`.transient`). From all up only the states with a quorum matter.
+    None where a sparse chain is too stiff for the work budget.
     """
-    from scipy.sparse import coo_matrix, vstack, hstack, csr_matrix
-    from scipy.sparse.linalg import expm_multiply
+    from . import transient
 
     lost = chain.lost
     entering = ~lost[chain.source] & lost[chain.target]
-    n = chain.size
-    cut = coo_matrix((chain.rate[entering], (chain.source[entering], chain.target[entering])), shape=q.shape).tocsr()
-    absorb = np.zeros(n)
-    np.add.at(absorb, chain.source[entering], chain.rate[entering])
-    body = (q - cut).tocsr()
-    augmented = vstack([hstack([body, csr_matrix(absorb.reshape(-1, 1))]), csr_matrix((1, n + 1))]).tocsr()
-    start = np.append(pi, 0.0)
-    if n + 1 <= DENSE_LIMIT:
-        # a year is many repair times: scaling and squaring costs log(norm x t) products
-        from scipy.linalg import expm
-
-        end = start @ expm(augmented.toarray() * hours)
-    else:
-        end = expm_multiply(augmented.T.tocsr() * hours, start)
-    return float(min(max(end[-1], 0.0), 1.0))
+    # the same chain with the entries cut: their rates become exits (to the event)
+    cut = Chain(chain.size, chain.source[~entering], chain.target[~entering], chain.rate[~entering],
+                chain.failure[~entering], chain.lost, chain.data_lost, chain.start)
+    exit_rate = np.bincount(chain.source[entering], weights=chain.rate[entering], minlength=chain.size)
+    serving = np.flatnonzero(~lost)
+    start_local = int(np.searchsorted(serving, chain.start))
+    results = []
+    for states, start in ((np.arange(chain.size), pi), (serving, np.eye(1, serving.size, start_local).ravel())):
+        rates, _ = _restricted(cut, states)
+        found = transient.absorbed_by(rates, exit_rate[states], [start], hours)  # from all up, F is never reached
+        results.append(None if found is None else min(max(found[0], 0.0), 1.0))
+    return results[0], results[1]
 
 
-def _outage_percentiles(chain: Chain, q, pi: np.ndarray, mean: float) -> dict[str, float]:
-    """p50/p95/p99 of a quorum outage, a phase-type time.
+def _outage_percentiles(chain: Chain, pi: np.ndarray, mean: float) -> dict[str, float] | None:
+    """p50/p95/p99 of a quorum outage, a phase-type time (:mod:`.transient`).
 
-    The outage starts in the lost states with the entry distribution alpha and
-    lasts until the chain leaves them, so P(T > t) = alpha exp(Q_FF t) 1,
-    evaluated by uniformisation: with Lambda the largest exit rate and
-    P = I + Q_FF / Lambda, P(T > t) = sum_k Poisson(k; Lambda t) alpha P^k 1.
-    The terms alpha P^k 1 are computed once and the percentiles found by
-    bisection on t.
+    The outage starts in the lost states with the entry distribution alpha
+    (the flow into each from the steady state) and lasts until the chain
+    leaves them: P(T > t) = alpha exp(Q_FF t) 1. None where a sparse chain
+    is too stiff for the work budget.
     """
-    from scipy.stats import poisson
+    from . import transient
 
     lost = chain.lost
     entering = ~lost[chain.source] & lost[chain.target]
@@ -317,31 +392,5 @@ def _outage_percentiles(chain: Chain, q, pi: np.ndarray, mean: float) -> dict[st
     entry = np.zeros(chain.size)
     np.add.at(entry, chain.target[entering], pi[chain.source[entering]] * chain.rate[entering])
     alpha = entry[inside] / entry[inside].sum()
-    q_ff = q[inside][:, inside].tocsr()
-    big = float(-q_ff.diagonal().min())
-    from scipy.sparse import identity
-
-    step = (identity(inside.size, format="csr") + q_ff / big).T.tocsr()
-    terms = [1.0]
-    v = alpha.copy()
-    while terms[-1] > 1e-4 * 0.01 and len(terms) < 1_000_000:
-        v = step @ v
-        terms.append(float(v.sum()))
-    c = np.array(terms)
-
-    def tail(t: float) -> float:
-        k = np.arange(c.size)
-        return float(np.sum(poisson.pmf(k, big * t) * c) + poisson.sf(c.size - 1, big * t) * c[-1])
-
-    out = {}
-    for name, level in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
-        lo, hi = 0.0, mean
-        while tail(hi) > 1 - level:
-            hi *= 2
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if tail(mid) > 1 - level else (lo, mid)
-            if hi - lo <= 1e-9 * hi:
-                break
-        out[name] = 0.5 * (lo + hi)
-    return out
+    rates, exit_rate = _restricted(chain, inside)
+    return transient.phase_type_quantiles(rates, exit_rate, alpha, mean, {"p50": 0.5, "p95": 0.95, "p99": 0.99})

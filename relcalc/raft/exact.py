@@ -39,6 +39,8 @@ class ExactQuorum:
     mttdl_hours: float | None = None
     outage_percentiles_hours: dict | None = None
     method: str | None = None  # "ctmc" or "binomial" (insensitive steady state)
+    #: P(a loss begins within a year) from all up; ``loss_within_year`` starts from the steady state
+    loss_within_year_from_all_up: float | None = None
 
 
 def _rates(n: int, lam: float, mu: float, crews: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,34 +68,28 @@ def binomial_failed(n: int, mtbf: float, mttr: float) -> np.ndarray:
     return np.array([math.comb(n, k) * u**k * a ** (n - k) for k in range(n + 1)])
 
 
-def generator(n: int, lam: float, mu: float, crews: int = 0) -> np.ndarray:
-    birth, death = _rates(n, lam, mu, crews)
-    q = np.zeros((n + 1, n + 1))
-    for k in range(n + 1):
-        if k < n:
-            q[k, k + 1] = birth[k]
-        if k > 0:
-            q[k, k - 1] = death[k]
-        q[k, k] = -q[k].sum()
-    return q
-
-
 def mttf_from_all_up(n: int, lam: float, mu: float, crews: int, lost_at: int) -> float:
-    """Mean first-passage time from 0 failed to ``lost_at`` failed (hours)."""
-    q = generator(n, lam, mu, crews)[:lost_at, :lost_at]
-    return float(np.linalg.solve(-q, np.ones(lost_at))[0])
+    """Mean first-passage time from 0 failed to ``lost_at`` failed (hours), in closed form.
 
+    Notes
+    -----
+    The time to go from k to k + 1 failed is tau_k = (1 + d_k tau_{k-1}) / b_k
+    (leave k upwards at once, or first go down and come back), with b_k the
+    failure and d_k the repair rate of k failed, so the mean first passage is
+    sum_{k < lost_at} tau_k. Only sums and products of positive numbers: it
+    keeps every digit however rare the loss (a linear solve would not).
 
-def loss_within(t: float, n: int, lam: float, mu: float, crews: int, lost_at: int) -> float:
-    """P(a quorum loss begins within ``t`` hours), starting from the steady state."""
-    from scipy.linalg import expm
-
-    q = generator(n, lam, mu, crews)
-    pi = steady_state(n, lam, mu, crews)
-    # a failure from lost_at - 1 failed is a new loss: send it nowhere (absorbed)
-    q[lost_at - 1, lost_at] = 0.0
-    survive = pi @ expm(q * t) @ np.ones(n + 1)
-    return float(-np.expm1(np.log(max(survive, 1e-300))))
+    References
+    ----------
+    S. Karlin, H. M. Taylor, A First Course in Stochastic Processes, 2nd ed.
+    (1975), ch. 4, sec. 7 (first passage times of birth and death processes).
+    """
+    birth, death = _rates(n, lam, mu, crews)
+    total = tau = 0.0
+    for k in range(lost_at):
+        tau = (1.0 + death[k] * tau) / birth[k]
+        total += tau
+    return total
 
 
 #: The largest chain built just to show exact values beside an estimate (about a second in Python).
@@ -120,11 +116,15 @@ def exact_with_chain(model: RaftModel, year_hours: float = 8760.0, max_states: i
             chain = build(model, max_states=max_states)
         except InputError:  # too large to build quickly: no exact value beside a simulation
             return ExactQuorum(None, None, None, None, None), None
-        sol = solve(chain, year_hours)
+        try:
+            sol = solve(chain, year_hours)
+        except InputError:  # too large to solve exactly in bounded time
+            return ExactQuorum(None, None, None, None, None), chain
         return ExactQuorum(
             sol.quorum_unavailability, sol.losses_per_hour, sol.mean_outage_hours, sol.mttf_hours,
             sol.loss_within_year, sol.data_loss_per_hour if model.permanent > 0 else None,
             sol.mttdl_hours if model.permanent > 0 else None, sol.outage_percentiles_hours, "ctmc",
+            sol.loss_within_year_from_all_up,
         ), chain
     return _insensitive(model), None
 

@@ -21,7 +21,7 @@ import pytest
 from relcalc.raft import Distribution, RaftModel, exact
 from relcalc.raft.ctmc import build, solve
 from relcalc.raft.exact import mttf_from_all_up
-from relcalc.raft.methods import analyse
+from relcalc.raft.methods import analyze
 
 REL = 1e-9
 YEAR = 8760.0
@@ -243,7 +243,7 @@ def test_a_stiff_chain_is_exact_and_quick():
 def test_importance_sampling_covers_the_corrected_exact_mttf():
     # the interval was right all along; the exact value it was said to miss was not
     model = RaftModel(nodes=9, ttf=exp(100_000.0), ttr=exp(1.0))
-    result = analyse(model, method="importance", seed=1, target_rel_error=0.05)
+    result = analyze(model, method="importance", seed=1, target_rel_error=0.05)
     assert result.exact.mttf_hours == pytest.approx(1.5874642936e22, rel=1e-10)
     assert result.mttf_hours.covers(result.exact.mttf_hours)
     assert math.isfinite(result.mttf_hours.value)

@@ -123,8 +123,11 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
                     "exponential times; each interval is a t interval over independent simulated chunks")
             result = _with(result, notes=result.notes + (note,))
         return result
-    if truth.quorum_unavailability is None:
-        raise InputError("the exact chain of this model is too large; use --method crude")
+    if chosen == "importance" and chain is None:
+        raise InputError("the Markov chain of this model is too large to build; use --method crude")
+    if chosen == "exact" and truth.quorum_unavailability is None:
+        raise InputError("the exact chain of this model is too large to solve exactly; use --method importance "
+                         "or crude")
     elections = election_downtime_share(model)
     notes = [
         "write unavailability adds the expected election downtime, (leader failure rate) x (mean election time), "

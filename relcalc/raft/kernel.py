@@ -176,6 +176,33 @@ def _start_repair(who, t, status, node_next, ttr, replace_mean):
         node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
 
 
+@njit(cache=True, inline="always")
+def _serving(status, zone_up, zone_of):
+    """(nodes serving, whether every node and zone is up); inlined into the loop, so it costs no call."""
+    serving = 0
+    all_up = True
+    for i in range(status.size):
+        if status[i] == UP and zone_up[zone_of[i]]:
+            serving += 1
+        else:
+            all_up = False
+    for z in range(zone_up.size):
+        if not zone_up[z]:
+            all_up = False
+    return serving, all_up
+
+
+@njit(cache=True, inline="always")
+def _nth_serving(status, zone_up, zone_of, pick):
+    """The ``pick``-th serving node (from 0), in node order."""
+    for i in range(status.size):
+        if status[i] == UP and zone_up[zone_of[i]]:
+            if pick == 0:
+                return i
+            pick -= 1
+    return -1
+
+
 @njit(cache=True)
 def run_chunk(inputs):
     """Simulate one chunk of :class:`ChunkInputs`; returns (stats vector, outage histogram, trace times, masks, leaders).
@@ -259,26 +286,11 @@ def run_chunk(inputs):
         restart_next = restart_every * np.random.random() if stationary else restart_every
     round_start = restart_next
     restart_node = 0
-    serving = 0
-    all_up = True
-    for i in range(n):
-        if status[i] == UP and zone_up[zone_of[i]]:
-            serving += 1
-        else:
-            all_up = False
-    for z in range(zones):
-        if not zone_up[z]:
-            all_up = False
+    serving, all_up = _serving(status, zone_up, zone_of)
     have_quorum = serving >= quorum
     leader = -1
     if have_quorum:  # a leader among the serving nodes (node 0 when all are new)
-        pick = int(np.random.random() * serving) if stationary else 0
-        for i in range(n):
-            if status[i] == UP and zone_up[zone_of[i]]:
-                if pick == 0:
-                    leader = i
-                    break
-                pick -= 1
+        leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * serving) if stationary else 0)
     election_end = np.inf
     data_lost = destroyed >= quorum
     armed = all_up
@@ -361,17 +373,8 @@ def run_chunk(inputs):
 
         if kind == 0:  # an election ends: one of the serving nodes leads
             election_end = np.inf
-            count = 0
-            for i in range(n):
-                if status[i] == UP and zone_up[zone_of[i]]:
-                    count += 1
-            pick = int(np.random.random() * count)
-            for i in range(n):
-                if status[i] == UP and zone_up[zone_of[i]]:
-                    if pick == 0:
-                        leader = i
-                        break
-                    pick -= 1
+            count = _serving(status, zone_up, zone_of)[0]
+            leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * count))
         elif kind == 1 and status[who] == UP:  # a node fails on its own
             stats[NODE_FAILURES] += 1
             if permanent > 0 and np.random.random() < permanent:
@@ -437,16 +440,7 @@ def run_chunk(inputs):
             else:
                 restart_next = t + restart_duration
         # re-derive quorum, leader and data loss
-        serving = 0
-        all_up = True
-        for i in range(n):
-            if status[i] == UP and zone_up[zone_of[i]]:
-                serving += 1
-            else:
-                all_up = False
-        for z in range(zones):
-            if not zone_up[z]:
-                all_up = False
+        serving, all_up = _serving(status, zone_up, zone_of)
         quorum_now = serving >= quorum
         if leader >= 0 and not (status[leader] == UP and zone_up[zone_of[leader]]):
             leader = -1

@@ -1,9 +1,13 @@
 """95% intervals of the crude simulation: from the chunks when events are many, exact limits when few.
 
 A figure resting on many events (``SMALL`` = 30 or more) gets a t interval
-over the independent chunks ("t"; ratio figures such as the mean outage and
-the MTTF by the delta method, "delta"). Below that the spread of the chunks
-says little (most chunks saw nothing), so:
+over the independent chunks, "t" (a ratio of sums by the delta method, the
+chunks being equal). Two figures are ratios whose denominator is itself a
+count: the mean outage gets a t interval over the outages themselves, and
+the MTTF the inverse of the loss rate's interval, "t-inverse" (a delta
+interval around either held its value only nine times in ten with 16 chunks
+and 30 to 60 events). Below 30 the spread of the chunks says little (most
+chunks saw nothing), so:
 
 - a count or a rate gets the exact Poisson (Garwood) limits, "garwood":
   chi2(0.025; 2k)/2 and chi2(0.975; 2k + 2)/2 events over the exposure;

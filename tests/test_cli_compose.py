@@ -178,3 +178,17 @@ def test_bad_cli_input(run, args, fragment):
     result = run("compose", *args)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert fragment in result.stderr
+
+
+def test_solve_count_stops_before_the_exact_expansion_explodes(run, monkeypatch):
+    """Each instance of a component shared between paths doubles the exact evaluation: the search is bounded."""
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd import inverse
+
+    bridge = system_from_mapping(load_spec_text((SAMPLES / "bridge.yaml").read_text()))
+    # the root's four paths share all five components: 2^5 assignments, each evaluating leaves 2 + 2 + 3 + 3
+    assert inverse.expansion_cases(bridge) == 2**5 * (2 + 2 + 3 + 3)
+    monkeypatch.setattr(inverse, "MAX_TRIAL_CASES", 4096)
+    result = run("compose", SAMPLES / "bridge.yaml", "--target", "99.9999%", "--solve-count", "a")
+    assert result.exit_code == 2
+    assert "5 instances of 'a' would need over 4,096 cases" in result.stderr  # 9216 at five, 4096 at four

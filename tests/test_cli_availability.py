@@ -136,6 +136,26 @@ def test_batch_budgets_and_targets(run):
     assert result.exit_code == 3
 
 
+def test_batch_blank_target_cell_means_no_target(run):
+    # issue 12: an empty optional cell skipped its row ("row 1: target is empty", exit 3)
+    text = "name,mtbf,mttr,target\nfree,1000h,1h,\nchecked,1000h,1h,99.95%\nloose,1000h,1h,99%\n"
+    result = run("availability", "--csv", "-", "-f", "json", input=text)
+    assert result.exit_code == 3  # "checked" misses its target; no row is skipped
+    assert "skipped" not in result.stderr and "1 of 3 rows miss the target" in result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == ["free", "checked", "loose"]
+    # U = MTTR / (MTBF + MTTR) = 1/1001: over 99.95%'s 5e-4, under 99%'s 1e-2
+    assert rows[0]["unavailability"] == pytest.approx(1 / 1001, rel=1e-15)
+    assert [r["meets_target"] for r in rows] == [None, False, True]
+    table = run("availability", "--csv", "-", input=text)
+    assert [line.split()[-2] for line in table.stdout.splitlines() if line.split()[1:2] in (["free"], ["checked"])] == ["-", "MISS"]
+    written = list(csv.DictReader(io.StringIO(run("availability", "--csv", "-", "-f", "csv", input=text).stdout)))
+    assert [r["meets_target"] for r in written] == ["", "false", "true"]
+    # --target fills the blank cell, as the options fill blank cells of capacity --csv
+    filled = json.loads(run("availability", "--csv", "-", "-f", "json", "--target", "99.8%", input=text).stdout)
+    assert [r["meets_target"] for r in filled] == [True, False, True]
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

@@ -142,6 +142,20 @@ def test_batch_options_fill_absent_cells(run, tmp_path):
     assert missing.exit_code == 3 and "node throughput" in missing.stderr
 
 
+def test_batch_blank_optional_cells_take_the_defaults_not_an_error(run, tmp_path):
+    # issue 12 (the availability batch skipped rows with an empty optional cell): here every
+    # optional column's blank cell takes the option's value, or none, and the row is sized
+    path = tmp_path / "svc.csv"
+    path.write_text("name,rate,node_throughput,current_nodes,latency,balancer,zones,usl_sigma\n"
+                    "bare,1000,100,,,,,\nfull,1000,100,12,,round-robin,,0\n")
+    result = run("capacity", "--csv", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    bare, full = json.loads(result.stdout)
+    assert bare["nodes"] == full["nodes"] == 1000 // 100  # N = ceil(R / T), utilisation target 100%
+    assert bare["current_nodes"] is None and bare["enough_nodes"] is None
+    assert full["current_nodes"] == 12 and full["enough_nodes"] is True
+
+
 def test_batch_unreachable_row_is_kept_with_a_note(run, tmp_path):
     path = tmp_path / "svc.csv"
     path.write_text("name,rate,service_time,concurrency,latency\nfast,100,10ms,4,p99<=100ms\nslow,100,1s,4,p99<=1s\n")

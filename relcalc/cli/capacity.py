@@ -373,7 +373,8 @@ def fit_command(
     """Fit the Universal Scalability Law to measured throughput.
 
     X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)): sigma is contention,
-    kappa coherency. Reports the fit quality and the peak; size with
+    kappa coherency. Reports the fit quality and the peak, or, when kappa = 0
+    fits as well (Amdahl's law), the ceiling lambda/sigma; size with
     relcalc capacity --usl SIGMA,KAPPA --node-throughput LAMBDA.
     """
     import numpy as np
@@ -431,10 +432,15 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
     facts.add_row("R squared", f"{fit.r_squared:.5f}")
     facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
-    if not math.isfinite(fit.peak_nodes):
-        facts.add_row("Peak", "none: no coherency cost, throughput keeps rising")
+    if fit.law == "usl":
+        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {fit.throughput_ceiling_per_second:,.6g}/s")
+        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {fit.throughput_at_best_whole_nodes_per_second:,.6g}/s")
+    elif fit.law == "amdahl":
+        facts.add_row("Peak", "none (Amdahl's law: kappa = 0 fits as well)")
+        facts.add_row("Ceiling", f"lambda/sigma = {fit.throughput_ceiling_per_second:,.6g}/s, approached, never reached")
     else:
-        facts.add_row("Peak", f"N = {fit.peak_nodes:.1f}, {fit.peak_throughput_per_second:,.6g}/s")
+        facts.add_row("Peak", "none (linear scaling: sigma = kappa = 0 fit as well)")
+        facts.add_row("Ceiling", "none")
     console.print(facts)
     table = Table(title="Measured and fitted", title_justify="left")
     for name in ("nodes", "measured/s", "fitted/s"):

@@ -17,7 +17,9 @@ ASSUMPTIONS = (
     "writes need a majority of all nodes serving and an elected leader; a leader cut off from its "
     "majority steps down",
     "an election is rounds of random timeouts among the serving nodes plus one round trip, "
-    "retried while two timeouts fire within a round trip (a split vote)",
+    "retried while two timeouts fire within a round trip (a split vote); its length is drawn when it starts "
+    "(failures and returns during it do not change it) and the new leader is any serving node",
+    "a replaced node catches up at once when its replacement ends",
 )
 
 simulate_app = typer.Typer(
@@ -126,11 +128,30 @@ def raft_command(
     )
     if chart is not None:
         _charts(chart, results, seed)
-    warn(f"seed {seed}")
-    if any(r.stopped == "time" for r in results):
-        goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
-        warn(f"--max-time ran out before {goal}; the figures are what was reached")
+    if any(r.method != "exact" for r in results):  # the exact chain draws nothing
+        warn(f"seed {seed}")
+    short = _short_of(results, target_rel_error)
+    if short:
+        warn(f"{short}; the figures are what was reached")
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _short_of(results, target_rel_error: float | None) -> str | None:
+    """Why a run fell short of what was asked (a precision, the years), or None: exit 3 then."""
+    goal = "--target-rel-error was reached" if target_rel_error is not None else "--years were simulated"
+    reasons = []
+    for r in results:
+        if r.stopped == "time":
+            reason = f"--max-time ran out before {goal if r.method == 'crude' else 'the target precision was reached'}"
+        elif r.stopped == "budget" and target_rel_error is not None:
+            reason = "--years ran out before --target-rel-error was reached"
+        elif r.stopped == "cycles":
+            reason = "the cycle limit ran out before the target precision was reached"
+        else:
+            continue
+        if reason not in reasons:
+            reasons.append(reason)
+    return "; ".join(reasons) or None
 
 
 def _csv_cell(value: Any) -> Any:
@@ -168,9 +189,41 @@ def _num(value, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
 
+#: What each interval method means, for the line under a table (the JSON's ``..._interval`` values).
+_METHOD_WORDS = {
+    "t": "t over the chunks",
+    "delta": "delta method",
+    "garwood": "exact Poisson (Garwood)",
+    "garwood-product": "Garwood rate x exponential mean length, each at 97.5%",
+    "garwood-upper-bound": "95% upper bound (Garwood, none observed)",
+    "garwood-lower-bound": "95% lower bound (Garwood, none observed)",
+    "clopper-pearson": "exact binomial (Clopper-Pearson)",
+    "clopper-pearson-upper-bound": "95% upper bound (Clopper-Pearson, none observed)",
+    "exponential-chi2": "exact for exponential lengths (chi-square)",
+    "order-statistic": "order statistics",
+    "delta-inverse": "delta method on the rate, inverted",
+    "delta-paired": "the share's and the frequency's limits paired",
+}
+
+
+def _estimate(interval, digits: int = 4) -> str:
+    """The estimate, marked < or > when it is a bound (nothing was observed)."""
+    method = interval.method
+    mark = "<" if method.endswith("upper-bound") else ">" if method.endswith("lower-bound") else ""
+    return mark + _num(interval.value, digits)
+
+
 def _ci(interval) -> str:
+    """[low, high] to 3 digits, or as many more as it takes to tell the ends apart (a narrow interval)."""
     pair = interval.bounds
-    return "-" if pair is None else f"[{pair[0]:.3g}, {pair[1]:.3g}]"
+    if pair is None:
+        return "-"
+    low, high = pair
+    digits = 3
+    while digits < 10 and low != high and f"{low:.{digits}g}" == f"{high:.{digits}g}":
+        digits += 1
+    top = "inf" if high == math.inf else f"{high:.{digits}g}"
+    return f"[{low:.{digits}g}, {top}]"
 
 
 def _exact(value, covered=None) -> str:
@@ -178,6 +231,29 @@ def _exact(value, covered=None) -> str:
         return "-"
     mark = "" if covered is None else (" (inside)" if covered else " (OUTSIDE)")
     return f"{value:.4g}{mark}"
+
+
+def _method_words(method: str) -> str | None:
+    """A method in words; a sum of parts ("garwood-product+t") as the sum of its parts' intervals."""
+    parts = method.split("+")
+    if len(parts) > 1 and all(p in _METHOD_WORDS for p in parts):
+        return "the sum of the quorum part's and the election part's (each at 97.5%: " + ", ".join(
+            _METHOD_WORDS[p] for p in parts) + ")"
+    return _METHOD_WORDS.get(method)
+
+
+def _interval_methods(rows: list[tuple[str, Any]], usual: str | None) -> str | None:
+    """'Intervals: ...' naming how the figures' intervals were made, those made otherwise than ``usual`` by name."""
+    by_method: dict[str, list[str]] = {}
+    for label, interval in rows:
+        if _method_words(interval.method):
+            by_method.setdefault(interval.method, []).append(label)
+    if not by_method:
+        return None
+    others = [f"{_method_words(m)} for {', '.join(labels)}" for m, labels in by_method.items() if m != usual]
+    if usual in by_method:
+        return f"Intervals: {_METHOD_WORDS[usual]}" + (", except " + "; ".join(others) if others else "") + "."
+    return "Intervals: " + "; ".join(others) + "."
 
 
 def _single_table(console, result) -> None:
@@ -214,16 +290,23 @@ def _single_table(console, result) -> None:
     table = Table(title=title, title_justify="left")
     for name in ("figure", "estimate", "95% interval", "exact"):
         table.add_column(name, justify="left" if name == "figure" else "right")
+    shown: list[tuple[str, Any]] = []
 
     def row(label, figure, exact="-"):
-        table.add_row(label, _num(figure.value), _ci(figure), exact)
+        table.add_row(label, _estimate(figure), _ci(figure), exact)
+        shown.append((label, figure))
 
     r = result
     row("write unavailability", r.unavailability)
     row("quorum unavailability", r.quorum_unavailability, _exact(r.exact_quorum_unavailability, r.exact_covered))
     row("quorum losses / year", r.quorum_losses_per_year, _exact(r.exact_quorum_losses_per_year))
-    row("P(loss within a year)", r.probability_of_loss_within_year, _exact(r.exact_probability_of_loss_within_year))
+    row("P(loss in a year) steady", r.probability_of_loss_within_year_from_steady_state,
+        _exact(r.exact_probability_of_loss_within_year_from_steady_state))
+    row("P(loss in a year) all up", r.probability_of_loss_within_year_from_all_up,
+        _exact(r.exact_probability_of_loss_within_year_from_all_up))
     row("mean outage (h)", r.mean_outage_hours, _exact(r.exact_mean_outage_hours))
+    for level in ("p50", "p95", "p99"):
+        row(f"{level} outage (h)", getattr(r, f"{level}_outage_hours"), _exact(getattr(r, f"exact_{level}_outage_hours")))
     row("MTTF from all up (h)", r.mttf_hours, _exact(r.exact_mttf_hours, r.exact_mttf_covered))
     if d.permanent:
         row("data losses / year", r.data_loss_per_year, _exact(r.exact_data_loss_per_year))
@@ -231,6 +314,9 @@ def _single_table(console, result) -> None:
     row("elections / year", r.elections_per_year)
     row("election downtime (h/yr)", r.election_downtime_per_year_hours)
     console.print(table)
+    methods = _interval_methods(shown, {"crude": "t", "importance": "delta"}.get(r.method))
+    if methods:
+        console.print(methods)
     if r.unavailability.value is not None:
         from ..units import format_percent
 
@@ -239,9 +325,10 @@ def _single_table(console, result) -> None:
             f"{'-' if r.nines is None else f'{r.nines:.2f}'} nines, "
             f"downtime {format_duration(r.downtime_per_year_hours)} per year."
         )
-    if r.p50_outage_hours is not None:
-        console.print(f"Quorum outages: p50 {format_duration(r.p50_outage_hours)} / p95 "
-                      f"{format_duration(r.p95_outage_hours)} / p99 {format_duration(r.p99_outage_hours)}.")
+    p50, p95, p99 = (getattr(r, f"{level}_outage_hours").value for level in ("p50", "p95", "p99"))
+    if p50 is not None:
+        console.print(f"Quorum outages: p50 {format_duration(p50)} / p95 {format_duration(p95)} / "
+                      f"p99 {format_duration(p99)}.")
     if r.events_per_second is not None:
         console.print(f"{r.events_per_second:,.3g} events/s; seed {r.seed}.")
     elif r.method == "importance":

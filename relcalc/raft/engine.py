@@ -3,15 +3,14 @@
 A run is a sequence of independent chunks of simulated time. Chunk i is
 driven by the i-th child of ``numpy.random.SeedSequence(seed)``, so the
 numbers depend only on the seed and the chunk plan, never on how many
-worker processes ran the chunks. Each chunk starts from all nodes up with a
-leader; chunks are long (up to 1,000 simulated years) against any repair
-time, so the start-up transient is negligible.
+worker processes ran the chunks. Each chunk starts in the steady state
+(:mod:`.kernel`: every node and zone in a phase with its long-run share of
+time, and a warm-up where crews, shocks or restarts couple them), so short
+chunks do not lean towards a freshly repaired cluster, whatever the laws.
 
-Intervals: a time share (unavailability) or a rate (losses per year) is a
-mean over equal chunks, with a t interval over the chunk values. The mean
-outage and the MTTF are ratios of sums over chunks, with a delta-method
-interval. With few events an interval is wide or degenerate, and the result
-says how many events it rests on.
+Intervals (:mod:`.intervals`): t over the chunks for figures resting on 30
+events or more, exact Poisson, binomial and order-statistic limits below,
+and a marked bound when nothing was observed; each says how it was made.
 """
 
 from __future__ import annotations
@@ -27,14 +26,16 @@ import numpy as np
 from ..availability import Calendar
 from ..errors import InputError
 from ..results import Interval
-from . import kernel
+from . import intervals, kernel
+from .elections import longest_election_hours
 from .exact import ExactQuorum, exact
-from .histogram import HIST_BINS, bin_centre_hours
+from .histogram import HIST_BINS
 from .model import Distribution, RaftModel
 from .result import RaftResult
 
 CHUNK_YEARS = 1000.0
 WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
+WARM_UP_CYCLES = 3.0  # node cycles (MTBF + the longest repair) to settle the ages of non-exponential nodes
 
 
 def _kernel_law(dist: Distribution | None) -> np.ndarray:
@@ -44,7 +45,63 @@ def _kernel_law(dist: Distribution | None) -> np.ndarray:
     return np.array([float(dist.code), dist.engine_parameter, dist.shape])
 
 
-def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float) -> kernel.ChunkInputs:
+def _mean_time_left(dist: Distribution) -> float:
+    """Mean time left of a phase caught at a random moment, E[X^2] / (2 E[X]), or the mean if larger.
+
+    The squared coefficient of variation is 1 for an exponential law,
+    Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 - 1 for a Weibull, exp(sigma^2) - 1 for a
+    lognormal and 0 for a fixed time.
+    """
+    if dist.kind == "weibull":
+        cv2 = math.gamma(1 + 2 / dist.shape) / math.gamma(1 + 1 / dist.shape) ** 2 - 1
+    elif dist.kind == "lognormal":
+        cv2 = math.expm1(dist.shape**2)
+    else:
+        cv2 = 1.0 if dist.exponential else 0.0
+    return dist.mean * max(1.0, (1.0 + cv2) / 2)
+
+
+def outage_bound_hours(model: RaftModel) -> float:
+    """A bound on the mean quorum outage for when none was observed: the longest mean time left of what ends one.
+
+    An outage ends when a repair, a replacement, a zone's return or a restart
+    brings a node back; caught under way, each has the mean time left of
+    :func:`_mean_time_left`. It assumes no further failure lengthens the
+    outage, which holds when failures are rare against repairs, as they are
+    when no loss was seen.
+    """
+    ends = [_mean_time_left(model.ttr)]
+    if model.permanent > 0:
+        ends.append(model.replace_time)
+    if model.zone_failures:
+        ends.append(_mean_time_left(model.zone_ttr))
+    if model.restart_every:
+        ends.append(model.restart_duration)
+    return max(ends)
+
+
+def warm_up_hours(model: RaftModel, window_hours: float) -> float:
+    """Hours simulated before a chunk's window: none when nothing couples the nodes (the start is exact).
+
+    Crews, common-cause shocks and rolling restarts make the nodes depend on
+    each other, so the independent steady state the chunk starts from is not
+    the joint one. What is left to settle is the repair side (ten of the
+    longest repair times) and, when times to failure are not exponential, the
+    nodes' ages (:data:`WARM_UP_CYCLES` node cycles), plus one restart period;
+    at most the window itself, so a chunk costs at most twice its events.
+    """
+    coupled = 0 < model.crews < model.nodes or model.common_cause > 0 or model.restart_every
+    if not coupled:
+        return 0.0
+    down = max(model.ttr.mean, model.replace_time or 0.0, model.zone_ttr.mean if model.zone_ttr else 0.0)
+    settle = 10.0 * down
+    if not model.ttf.exponential:
+        settle = max(settle, WARM_UP_CYCLES * (model.own_failure_mean + down))
+    return min(settle + (model.restart_every or 0.0), window_hours)
+
+
+def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float,
+                  stationary: bool = True) -> kernel.ChunkInputs:
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
     return kernel.ChunkInputs(
         seed=int(seed),
@@ -70,6 +127,8 @@ def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float) 
         restart_every_hours=float(model.restart_every or 0.0),
         restart_duration_hours=float(model.restart_duration or 0.0),
         trace_cap=0,
+        stationary=bool(stationary),
+        warm_up_hours=float(warm_up_hours(model, hours) if stationary else 0.0),
     )
 
 
@@ -98,54 +157,42 @@ def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: i
     if model.nodes > 62:
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
     hours = year if hours is None else hours
-    inputs = _chunk_inputs(model, chunk_seeds(seed, 1)[0], hours, year)._replace(trace_cap=cap)
+    inputs = _chunk_inputs(model, chunk_seeds(seed, 1)[0], hours, year, stationary=False)._replace(trace_cap=cap)
     _, _, times, masks, leaders = kernel.run_chunk(inputs)
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
     return Trace(times, bits, leaders, model.quorum, hours)
-
-
-def _t95(dof: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, max(dof, 1)))
-
-
-def _mean_interval(values: np.ndarray) -> Interval:
-    """The mean of per-chunk values, with a t interval over the chunks."""
-    m = float(values.mean())
-    if values.size < 2:
-        return Interval(m)
-    half = _t95(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return Interval(m, max(m - half, 0.0), m + half)
-
-
-def _ratio_interval(num: np.ndarray, den: np.ndarray) -> Interval:
-    """sum(num) / sum(den) over chunks, with a delta-method interval; none when den sums to 0."""
-    total = float(den.sum())
-    if total <= 0:
-        return Interval(None)
-    r = float(num.sum()) / total
-    if num.size < 2:
-        return Interval(r)
-    residual = num - r * den
-    half = _t95(num.size - 1) * float(residual.std(ddof=1)) * math.sqrt(num.size) / total
-    return Interval(r, max(r - half, 0.0), r + half)
-
-
-def _percentiles(hist: np.ndarray) -> tuple[float | None, float | None, float | None]:
-    """p50, p95 and p99 of the outage durations (hours, bin centres); None without outages."""
-    total = int(hist.sum())
-    if total == 0:
-        return None, None, None
-    cumulative = np.cumsum(hist)
-    return tuple(float(bin_centre_hours(int(np.searchsorted(cumulative, q * total, side="left"))))
-                 for q in (0.5, 0.95, 0.99))
 
 
 def chunk_seeds(seed: int, count: int, start: int = 0) -> list[int]:
     """Seeds of chunks ``start .. start + count - 1`` of a run (independent of the split)."""
     children = np.random.SeedSequence(seed).spawn(start + count)[start:]
     return [int(c.generate_state(1, np.uint32)[0]) for c in children]
+
+
+def _quorum_share(table: np.ndarray, model: RaftModel, level: float = intervals.LEVEL) -> Interval:
+    hours = table[:, kernel.HOURS]
+    return intervals.share(int(table[:, kernel.LOSSES].sum()), float(table[:, kernel.OUTAGE_SUM].sum()),
+                           float(hours.sum()), table[:, kernel.QUORUM_DOWN], hours, outage_bound_hours(model), level)
+
+
+def _election_share(table: np.ndarray, model: RaftModel, level: float = intervals.LEVEL) -> Interval:
+    hours = table[:, kernel.HOURS]
+    no_leader = table[:, kernel.NO_LEADER]
+    return intervals.share(int(table[:, kernel.ELECTIONS].sum()), float(no_leader.sum()), float(hours.sum()),
+                           no_leader, hours, longest_election_hours(model), level)
+
+
+def _write_share(table: np.ndarray, model: RaftModel) -> Interval:
+    """Time without quorum or leader: t over the chunks when both rest on many events, else the two parts'
+    intervals (each at 97.5%, so both hold with 95%) added."""
+    hours = table[:, kernel.HOURS]
+    few = min(table[:, kernel.LOSSES].sum(), table[:, kernel.ELECTIONS].sum()) < intervals.SMALL
+    if not few:
+        return intervals.chunk_ratio(table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER], hours)
+    quorum, election = _quorum_share(table, model, 0.975), _election_share(table, model, 0.975)
+    value = _quorum_share(table, model).value + _election_share(table, model).value
+    method = quorum.method if quorum.method == election.method else f"{quorum.method}+{election.method}"
+    return Interval(value, quorum.low + election.low, quorum.high + election.high, method)
 
 
 def simulate(
@@ -200,10 +247,8 @@ def simulate(
             done += count
             if progress is not None:
                 progress(done, planned)
-            if target_rel_error is not None:
-                table = np.array(stats)
-                est = _mean_interval(table[:, kernel.QUORUM_DOWN] / table[:, kernel.HOURS])
-                if done >= 2 * WAVE and est.half_width_ratio() <= target_rel_error:
+            if target_rel_error is not None and done >= 2 * WAVE:
+                if _quorum_share(np.array(stats), model).half_width_ratio() <= target_rel_error:
                     stopped = "target"
                     break
             if max_seconds is not None and perf_counter() - start > max_seconds and done < planned:
@@ -213,57 +258,101 @@ def simulate(
         if pool is not None:
             pool.shutdown()
     wall = perf_counter() - start
-    table = np.array(stats)
-    hours = table[:, kernel.HOURS]
-    per_year = year / hours
-    quorum = _mean_interval(table[:, kernel.QUORUM_DOWN] / hours)
-    write = _mean_interval((table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER]) / hours)
-    losses_observed = int(table[:, kernel.LOSSES].sum())
-    notes = []
-    if losses_observed < 10:
-        notes.append(
-            f"only {losses_observed} quorum losses were observed: the quorum figures rest on few events; "
-            "simulate longer (--years) or use the exact values"
-        )
-    if target_rel_error is not None and stopped != "target":
-        notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
-    mttf = _ratio_interval(table[:, kernel.ARMED_TIME], table[:, kernel.ARMED_LOSSES])
-    if not model.ttf.exponential:
-        notes.append("MTTF treats each return to all-up as a fresh start, exact only for exponential time to failure")
-    p50, p95, p99 = _percentiles(hist)
+    return _result(model, np.array(stats), hist, seed=seed, wall=wall, stopped=stopped,
+                   target_rel_error=target_rel_error, truth=truth if truth is not None else exact(model, year),
+                   calendar=calendar)
+
+
+def _result(model: RaftModel, table: np.ndarray, hist: np.ndarray, *, seed: int, wall: float, stopped: str,
+            target_rel_error: float | None, truth: ExactQuorum, calendar: Calendar) -> RaftResult:
+    """The figures of a crude run from its chunks' statistics (:mod:`.kernel`) and outage histogram."""
+    year = calendar.year_hours
+    column = {name: table[:, getattr(kernel, name)] for name in (
+        "HOURS", "LOSSES", "OUTAGE_SUM", "OUTAGE_SQUARES", "OUTAGES", "ELECTIONS", "NO_LEADER", "ARMED_TIME", "ARMED_LOSSES",
+        "YEARS", "YEARS_WITH_LOSS", "TRIALS", "TRIAL_LOSSES", "DATA_LOSSES", "DL_ARMED_TIME", "DL_ARMED_LOSSES",
+        "EVENTS")}
+    hours = column["HOURS"]
+    exposure = float(hours.sum())
+    years_of = hours / year
+
+    def count(name: str) -> int:
+        return int(column[name].sum())
+
+    losses = count("LOSSES")
+    elections = intervals.share(count("ELECTIONS"), float(column["NO_LEADER"].sum()), exposure,
+                                column["NO_LEADER"], hours, longest_election_hours(model))
+    steady = intervals.proportion(count("YEARS_WITH_LOSS"), count("YEARS"), column["YEARS_WITH_LOSS"],
+                                  column["YEARS"])
+    notes = _notes(model, losses, exposure / year, stopped, target_rel_error, count("YEARS"),
+                   count("DATA_LOSSES") if model.permanent > 0 else None)
     return RaftResult(
         model=model,
         seed=seed,
-        chunks=len(stats),
-        simulated_years=float(hours.sum() / year),
-        events=int(table[:, kernel.EVENTS].sum()),
+        chunks=len(table),
+        simulated_years=exposure / year,
+        events=count("EVENTS"),
         wall_seconds=wall,
-        unavailability=write,
-        quorum_unavailability=quorum,
-        quorum_losses_per_year=_mean_interval(table[:, kernel.LOSSES] * per_year),
-        quorum_losses_observed=losses_observed,
-        probability_of_loss_within_year=_ratio_interval(table[:, kernel.YEARS_WITH_LOSS], hours / year),
-        mean_outage_hours=_ratio_interval(table[:, kernel.OUTAGE_SUM], table[:, kernel.OUTAGES]),
-        p50_outage_hours=p50,
-        p95_outage_hours=p95,
-        p99_outage_hours=p99,
-        elections_per_year=_mean_interval(table[:, kernel.ELECTIONS] * per_year),
-        election_downtime_per_year_hours=_mean_interval(table[:, kernel.NO_LEADER] * per_year),
-        mttf_hours=mttf,
-        data_loss_per_year=(_mean_interval(table[:, kernel.DATA_LOSSES] * per_year) if model.permanent > 0
-                            else Interval(None)),
-        mttdl_hours=(_ratio_interval(table[:, kernel.DL_ARMED_TIME], table[:, kernel.DL_ARMED_LOSSES])
-                     if model.permanent > 0 else Interval(None)),
-        exact=truth if truth is not None else exact(model, year),
+        unavailability=_write_share(table, model),
+        quorum_unavailability=_quorum_share(table, model),
+        quorum_losses_per_year=intervals.rate(losses, exposure / year, column["LOSSES"], years_of),
+        quorum_losses_observed=losses,
+        probability_of_loss_within_year=steady,
+        probability_of_loss_within_year_from_all_up=intervals.proportion(
+            count("TRIAL_LOSSES"), count("TRIALS"), column["TRIAL_LOSSES"], column["TRIALS"]),
+        probability_of_loss_within_year_from_steady_state=steady,
+        mean_outage_hours=intervals.mean_length(count("OUTAGES"), float(column["OUTAGE_SUM"].sum()),
+                                                float(column["OUTAGE_SQUARES"].sum())),
+        p50_outage_hours=intervals.quantile(hist, 0.50),
+        p95_outage_hours=intervals.quantile(hist, 0.95),
+        p99_outage_hours=intervals.quantile(hist, 0.99),
+        elections_per_year=intervals.rate(count("ELECTIONS"), exposure / year, column["ELECTIONS"], years_of),
+        election_downtime_per_year_hours=elections.scaled(year),
+        mttf_hours=intervals.time_to_event(count("ARMED_LOSSES"), float(column["ARMED_TIME"].sum()),
+                                           column["ARMED_LOSSES"], column["ARMED_TIME"]),
+        data_loss_per_year=(intervals.rate(count("DATA_LOSSES"), exposure / year, column["DATA_LOSSES"], years_of)
+                            if model.permanent > 0 else Interval(None, method="none")),
+        data_losses_observed=count("DATA_LOSSES") if model.permanent > 0 else None,
+        mttdl_hours=(intervals.time_to_event(count("DL_ARMED_LOSSES"), float(column["DL_ARMED_TIME"].sum()),
+                                             column["DL_ARMED_LOSSES"], column["DL_ARMED_TIME"])
+                     if model.permanent > 0 else Interval(None, method="none")),
+        exact=truth,
         calendar=calendar,
         method="crude",
         stopped=stopped,
-        notes=tuple(notes),
+        notes=notes,
         outage_histogram=hist,
     )
+
+
+def _notes(model: RaftModel, losses: int, years: float, stopped: str, target_rel_error: float | None,
+           full_years: int, data_losses: int | None) -> tuple[str, ...]:
+    notes = []
+    if losses == 0:
+        notes.append(
+            f"no quorum loss in {years:,.6g} simulated years: the quorum figures are 95% bounds (Garwood, two-sided "
+            f"convention: 3.689 losses over the simulated time), the unavailability's taking a mean outage of at "
+            f"most {outage_bound_hours(model):.4g} h (the longest mean time left of what ends one); simulate longer "
+            "(--years) or use the exact values"
+        )
+    elif losses < intervals.SMALL:
+        notes.append(
+            f"only {losses} quorum losses were observed: the quorum figures use exact Poisson (Garwood) limits, "
+            "the unavailability's times those of the mean outage for exponential outage lengths (each at 97.5%), "
+            "and the outage percentiles rest on few outages"
+        )
+    if data_losses == 0:
+        notes.append("no data loss was observed: data losses per year are a 95% upper bound, the MTTDL a lower bound")
+    if full_years == 0:
+        notes.append("chunks shorter than a year hold no whole year: the chance of a loss within a year needs "
+                     "--years 16 or more")
+    if target_rel_error is not None and stopped != "target":
+        notes.append(f"the target relative error {target_rel_error:g} was not reached ({stopped} ran out)")
+    if not model.ttf.exponential:
+        notes.append("MTTF and the chance of a loss within a year from all up treat each return to all up as a "
+                     "fresh start, exact only for exponential time to failure")
+    return tuple(notes)
 
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
     _run_many([_chunk_inputs(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
-

@@ -1,15 +1,25 @@
 """The compiled event loop of the Raft simulation (numba).
 
-One call simulates one chunk: ``horizon`` hours from all nodes up with a
-leader, driven by its own seed. Chunks are independent, so a run is a list of
-chunks whose results are summed; the same chunk seeds give the same numbers
-however the chunks are spread over processes.
+One call simulates one chunk: a window of ``horizon`` hours, driven by its
+own seed. Chunks are independent, so a run is a list of chunks whose results
+are summed; the same chunk seeds give the same numbers however the chunks are
+spread over processes.
+
+A chunk starts in the steady state, not all new: each node is up, under
+repair or being replaced with its long-run share of time, with the time left
+drawn from the equilibrium (length-biased) law of that phase, and each zone
+likewise. Nodes and zones that nothing couples are then exactly stationary
+from the first hour, whatever their laws. Where crews, common-cause shocks
+or rolling restarts couple them, the chunk first runs ``warm_up_hours``
+unrecorded. (A timeline instead starts all up, ``stationary=False``.)
 
 The loop keeps, per node, the time of its next transition (failure if up,
 end of repair if under repair, infinity while it waits for a crew), per zone
 the same, and the end of the election in progress. Each step takes the
 earliest, adds the time since the last step to the state's totals, applies
-the transition, and then re-derives the quorum and leader state.
+the transition, and then re-derives the quorum and leader state. A quorum
+outage that began in the window and is still open at its end runs on past
+it, so its full length is recorded (the window's totals stay the window's).
 
 Statistics (indices into the returned vector) are sums over the chunk, so
 chunks add up.
@@ -17,6 +27,7 @@ chunks add up.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -31,9 +42,9 @@ ELECTIONS = 3  # elections started
 EVENTS = 4  # node and zone transitions and election ends
 ARMED_TIME = 5  # hours since the last all-up moment, until the next loss
 ARMED_LOSSES = 6  # losses that ended such a stretch
-OUTAGE_SUM = 7  # hours of completed quorum outages
-OUTAGES = 8  # completed quorum outages
-YEARS_WITH_LOSS = 9  # calendar years of the chunk in which a loss began
+OUTAGE_SUM = 7  # hours of the quorum outages that began in the window, each to its end
+OUTAGES = 8  # those outages (every loss of the window)
+YEARS_WITH_LOSS = 9  # complete calendar years of the window in which a loss began
 NODE_FAILURES = 10
 HOURS = 11
 ZONE_FAILURES = 12
@@ -43,7 +54,11 @@ DL_ARMED_TIME = 15  # hours since the last all-up moment, until the next data lo
 DL_ARMED_LOSSES = 16
 RESTARTS = 17
 SHOCKS = 18
-N_STATS = 19
+YEARS = 19  # complete calendar years in the window
+TRIALS = 20  # years watched from an all-up moment (each ends at a loss or after a year)
+TRIAL_LOSSES = 21  # of those, the ones a loss ended
+OUTAGE_SQUARES = 22  # sum of the squares of the OUTAGE_SUM lengths
+N_STATS = 23
 
 UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
 
@@ -60,7 +75,7 @@ class ChunkInputs(NamedTuple):
     """
 
     seed: int
-    horizon_hours: float  # the chunk's length
+    horizon_hours: float  # the chunk's window
     year_hours: float  # for counting the calendar years with a loss
     nodes: int
     quorum: int
@@ -82,6 +97,9 @@ class ChunkInputs(NamedTuple):
     restart_every_hours: float  # 0: no rolling restarts
     restart_duration_hours: float
     trace_cap: int  # changes to record for a timeline (0: none)
+    stationary: bool  # start in the steady state (False: all up, all new)
+    warm_up_hours: float  # simulated, not recorded, before the window
+
 
 @njit(cache=True)
 def _draw(kind, parameter, shape):
@@ -92,6 +110,37 @@ def _draw(kind, parameter, shape):
     if kind == 2:
         return np.random.lognormal(parameter, shape)
     return parameter
+
+
+@njit(cache=True)
+def _mean(law):
+    kind, parameter, shape = int(law[0]), law[1], law[2]
+    if kind == 1:
+        return parameter * math.gamma(1.0 + 1.0 / shape)
+    if kind == 2:
+        return math.exp(parameter + 0.5 * shape * shape)
+    return parameter
+
+
+@njit(cache=True)
+def _draw_residual(law):
+    """Time left of a phase caught at a random moment: uniform over a length-biased draw.
+
+    Length-biased laws (density x f(x) / mean): an exponential's is gamma(2)
+    (so the time left is exponential again), a Weibull(k, scale s)'s is
+    s G^(1/k) with G gamma(1 + 1/k), a lognormal(mu, sigma)'s is
+    lognormal(mu + sigma^2, sigma), a fixed d's is d.
+    """
+    kind, parameter, shape = int(law[0]), law[1], law[2]
+    if kind == 0:
+        return np.random.exponential(parameter)
+    if kind == 1:
+        length = parameter * np.random.gamma(1.0 + 1.0 / shape, 1.0) ** (1.0 / shape)
+    elif kind == 2:
+        length = np.random.lognormal(parameter + shape * shape, shape)
+    else:
+        length = parameter
+    return length * np.random.random()
 
 
 @njit(cache=True)
@@ -145,7 +194,7 @@ def run_chunk(inputs):
     shock_mean, shock_per_zone = inputs.shock_mean_hours, inputs.shock_per_zone
     permanent, replace_mean = inputs.permanent, inputs.replace_mean_hours
     restart_every, restart_duration = inputs.restart_every_hours, inputs.restart_duration_hours
-    trace_cap = inputs.trace_cap
+    trace_cap, stationary, warm = inputs.trace_cap, inputs.stationary, inputs.warm_up_hours
     np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
@@ -159,33 +208,95 @@ def run_chunk(inputs):
     status = np.zeros(n, np.int64)
     node_next = np.empty(n)
     remaining = np.zeros(n)  # time to failure left when a restart began
-    for i in range(n):
-        node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
-    zone_up = np.ones(zones, np.bool_)
-    zone_next = np.full(zones, np.inf)
-    if zone_fail:
-        for z in range(zones):
-            zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
-    shock_next = np.full(zones, np.inf)
-    if shock_mean < np.inf:
-        for z in range(zones if shock_per_zone else 1):
-            shock_next[z] = np.random.exponential(shock_mean)
-    restart_next = restart_every if restart_every > 0 else np.inf
-    round_start = restart_next
-    restart_node = 0
     queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
     q_head = 0
     q_len = 0
     busy = 0
     destroyed = 0
-    leader = 0
+    zone_up = np.ones(zones, np.bool_)
+    zone_next = np.full(zones, np.inf)
+    if stationary:
+        # each node in a phase with its long-run share of time, the time left drawn from the phase's
+        # equilibrium law; the nodes found down take the crews in random order
+        share_up = _mean(ttf)
+        share_repair = (1.0 - permanent) * _mean(ttr)
+        share_all = share_up + share_repair + permanent * replace_mean
+        for i in np.random.permutation(n):
+            x = np.random.random() * share_all
+            if x < share_up:
+                node_next[i] = _draw_residual(ttf)
+                continue
+            status[i] = REPAIR if x < share_up + share_repair else REPLACE
+            if status[i] == REPLACE:
+                destroyed += 1
+            if crews == 0 or busy < crews:
+                busy += 1
+                node_next[i] = _draw_residual(ttr) if status[i] == REPAIR else np.random.exponential(replace_mean)
+            else:
+                queue[(q_head + q_len) % n] = i
+                q_len += 1
+                node_next[i] = np.inf
+        if zone_fail:
+            zone_share_up = _mean(zttf)
+            for z in range(zones):
+                if np.random.random() * (zone_share_up + _mean(zttr)) < zone_share_up:
+                    zone_next[z] = _draw_residual(zttf)
+                else:
+                    zone_up[z] = False
+                    zone_next[z] = _draw_residual(zttr)
+    else:
+        for i in range(n):
+            node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
+        if zone_fail:
+            for z in range(zones):
+                zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
+    shock_next = np.full(zones, np.inf)
+    if shock_mean < np.inf:
+        for z in range(zones if shock_per_zone else 1):
+            shock_next[z] = np.random.exponential(shock_mean)
+    restart_next = np.inf
+    if restart_every > 0:
+        restart_next = restart_every * np.random.random() if stationary else restart_every
+    round_start = restart_next
+    restart_node = 0
+    serving = 0
+    all_up = True
+    for i in range(n):
+        if status[i] == UP and zone_up[zone_of[i]]:
+            serving += 1
+        else:
+            all_up = False
+    for z in range(zones):
+        if not zone_up[z]:
+            all_up = False
+    have_quorum = serving >= quorum
+    leader = -1
+    if have_quorum:  # a leader among the serving nodes (node 0 when all are new)
+        pick = int(np.random.random() * serving) if stationary else 0
+        for i in range(n):
+            if status[i] == UP and zone_up[zone_of[i]]:
+                if pick == 0:
+                    leader = i
+                    break
+                pick -= 1
     election_end = np.inf
-    have_quorum = True
-    data_lost = False
-    armed = True
-    dl_armed = True
+    data_lost = destroyed >= quorum
+    armed = all_up
+    dl_armed = all_up
     outage_start = 0.0
+    outage_counted = False  # whether the outage under way began in the window
     last_loss_year = -1
+    # the window is [opens, closes]; before it, the warm-up
+    opens = warm
+    closes = warm + horizon
+    recording = not (warm > 0)
+    stop = closes if recording else opens
+    full_years = int(horizon / year)
+    last_trial_start = closes - year  # a year watched from an all-up moment ends in the window
+    trial_open = recording and all_up and 0.0 <= last_trial_start
+    trial_end = year
+    overtime = False
+    saved = stats
     t = 0.0
     while True:
         # the earliest transition
@@ -209,7 +320,7 @@ def run_chunk(inputs):
         if restart_next < t_next:
             t_next = restart_next
             kind = 4
-        end = min(t_next, horizon)
+        end = min(t_next, stop)
         dt = end - t
         if not have_quorum:
             stats[QUORUM_DOWN] += dt
@@ -219,10 +330,35 @@ def run_chunk(inputs):
             stats[ARMED_TIME] += dt
         if dl_armed:
             stats[DL_ARMED_TIME] += dt
-        if t_next > horizon:
-            break
+        if t_next > stop:
+            if not recording:  # the window opens: what came before was warm-up
+                stats[:] = 0.0
+                hist[:] = 0
+                recording = True
+                t = stop
+                stop = closes
+                outage_counted = False
+                last_loss_year = -1
+                if all_up and t <= last_trial_start:
+                    trial_open = True
+                    trial_end = t + year
+                continue
+            if trial_open:  # its year ended in the window without a loss
+                stats[TRIALS] += 1
+                trial_open = False
+            if have_quorum or not outage_counted or trace_cap > 0:
+                break
+            # an outage of the window is still open: follow it to its end; the window's totals are kept aside
+            saved = stats.copy()
+            overtime = True
+            stop = np.inf
+            continue
         t = t_next
         stats[EVENTS] += 1
+        if trial_open and t > trial_end:  # a year from an all-up moment passed without a loss
+            stats[TRIALS] += 1
+            trial_open = False
+
         if kind == 0:  # an election ends: one of the serving nodes leads
             election_end = np.inf
             count = 0
@@ -319,22 +455,36 @@ def run_chunk(inputs):
         if have_quorum and not quorum_now:
             stats[LOSSES] += 1
             outage_start = t
+            outage_counted = True
             election_end = np.inf
             leader = -1  # a leader cut off from its majority steps down
-            y = int(t / year)
-            if y != last_loss_year:
+            y = int((t - opens) / year)
+            if y < full_years and y != last_loss_year:
                 stats[YEARS_WITH_LOSS] += 1
                 last_loss_year = y
             if armed:
                 stats[ARMED_LOSSES] += 1
                 armed = False
+            if trial_open:  # a loss within a year of an all-up moment
+                stats[TRIALS] += 1
+                stats[TRIAL_LOSSES] += 1
+                trial_open = False
         elif quorum_now and not have_quorum:
-            length = t - outage_start
-            stats[OUTAGE_SUM] += length
-            stats[OUTAGES] += 1
-            b = int((np.log10(max(length, 1e-300)) - HIST_LO) / HIST_STEP)
-            hist[min(max(b, 0), HIST_BINS - 1)] += 1
+            if outage_counted:
+                length = t - outage_start
+                stats[OUTAGE_SUM] += length
+                stats[OUTAGE_SQUARES] += length * length
+                stats[OUTAGES] += 1
+                b = int((np.log10(max(length, 1e-300)) - HIST_LO) / HIST_STEP)
+                hist[min(max(b, 0), HIST_BINS - 1)] += 1
+            if overtime:  # the window's outage has ended: back to the window's totals, with it
+                saved[OUTAGE_SUM] = stats[OUTAGE_SUM]
+                saved[OUTAGE_SQUARES] = stats[OUTAGE_SQUARES]
+                saved[OUTAGES] = stats[OUTAGES]
+                stats = saved
+                break
         have_quorum = quorum_now
+
         lost_data_now = destroyed >= quorum
         if lost_data_now and not data_lost:
             stats[DATA_LOSSES] += 1
@@ -348,6 +498,9 @@ def run_chunk(inputs):
         if all_up:
             armed = True
             dl_armed = True
+            if not trial_open and recording and t <= last_trial_start:
+                trial_open = True
+                trial_end = t + year
         if traced < trace_cap:
             mask = 0
             for i in range(n):
@@ -358,4 +511,5 @@ def run_chunk(inputs):
             trace_leader[traced] = leader
             traced += 1
     stats[HOURS] = horizon
+    stats[YEARS] = full_years
     return stats, hist, trace_t[:traced], trace_mask[:traced], trace_leader[:traced]

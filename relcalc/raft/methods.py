@@ -6,7 +6,8 @@ whatever the method, so reports and sweeps need not care which ran.
 - ``crude``: the Monte Carlo engine; any model.
 - ``importance``: balanced failure biasing on the model's Markov chain; needs
   exponential times and no schedule. Quorum figures (and data loss) only;
-  elections are added as their expected downtime.
+  elections and the write unavailability follow from them
+  (:mod:`.elections`).
 - ``exact``: the chain solved; same conditions, no interval.
 - ``auto``: ``crude`` unless the model is Markovian and crude sampling would
   need longer than the time budget to reach the requested precision (judged
@@ -20,6 +21,7 @@ import math
 from ..availability import Calendar
 from ..errors import InputError
 from ..results import Interval
+from .elections import mean_election_hours, write_figures
 from .engine import simulate
 from .exact import SIDE_STATES, ExactQuorum, exact_with_chain
 from .model import RaftModel
@@ -28,37 +30,9 @@ from .result import RaftResult
 METHODS = ("auto", "crude", "importance", "exact")
 #: What auto assumes crude sampling manages, events per second on one core (conservative).
 CRUDE_EVENTS_PER_SECOND = 1e7
-
-
-def mean_election_hours(model: RaftModel, voters: int) -> float:
-    """Expected election time among ``voters`` serving nodes.
-
-    Rounds repeat while the two earliest of ``voters`` uniform timeouts on
-    [low, high] fire within one round trip; the earliest is low + w/(k+1) on
-    average, the gap between the first two exceeds d with probability
-    (1 - d/w)^k, and by Wald's identity the mean is the mean round over the
-    chance a round succeeds.
-    """
-    low, high = model.election_timeout
-    width = high - low
-    round_time = low + width / (voters + 1) + model.rtt
-    if voters <= 1:
-        return round_time
-    if width <= model.rtt:
-        return math.inf
-    return round_time / (1.0 - model.rtt / width) ** voters
-
-
-def election_downtime_share(model: RaftModel) -> float:
-    """Expected share of time without a leader: leader losses x mean election (an approximation).
-
-    A leader stops serving when its node fails (1/MTBF, shocks included) or
-    its zone does; the election then runs among the other n - 1 nodes.
-    """
-    rate = 1.0 / model.ttf.mean + (1.0 / model.zone_ttf.mean if model.zone_failures else 0.0)
-    if model.restart_every:
-        rate += 1.0 / model.restart_every
-    return rate * mean_election_hours(model, max(model.nodes - 1, 1))
+ELECTION_NOTE = ("write unavailability is u + (1 - u) x (leader failure rate) x (mean election among n - 1) + "
+                 "(quorum losses per hour) x (mean election among a quorum): the elections after a leader is lost "
+                 "and after a quorum comes back, an approximation whose error is not in any interval")
 
 
 def _losses_needed(rel: float) -> float:
@@ -120,7 +94,7 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
         why = model.why_not_markovian()
         if why:
             note = (f"only crude sampling applies ({why}): importance sampling and the exact chain need "
-                    "exponential times; each interval is a t interval over independent simulated chunks")
+                    "exponential times; the crude intervals hold for any laws")
             result = _with(result, notes=result.notes + (note,))
         return result
     if chosen == "importance" and chain is None:
@@ -128,38 +102,37 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     if chosen == "exact" and truth.quorum_unavailability is None:
         raise InputError("the exact chain of this model is too large to solve exactly; use --method importance "
                          "or crude")
-    elections = election_downtime_share(model)
-    notes = [
-        "write unavailability adds the expected election downtime, (leader failure rate) x (mean election time), "
-        "an approximation",
-    ]
     if chosen == "exact":
-        return _exact_result(model, truth, elections, seed, notes, calendar)
-    return _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes, method,
-                              calendar)
+        return _exact_result(model, truth, seed, calendar)
+    return _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, method, calendar)
 
 
-def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes: list[str],
-                  calendar: Calendar) -> RaftResult:
-    u = truth.quorum_unavailability
+def _solved(value: float | None) -> Interval:
+    return Interval(value, method="exact" if value is not None else "none")
+
+
+def _exact_result(model, truth: ExactQuorum, seed: int, calendar: Calendar) -> RaftResult:
     year = calendar.year_hours
     percentiles = truth.outage_percentiles_hours or {}
+    notes = [ELECTION_NOTE]
+    if truth.loss_within_year_from_all_up is None or truth.loss_within_year is None:
+        notes.append("the chance of a loss within a year was left out: the chain is too stiff for the work budget")
     return RaftResult(
         model=model, seed=seed, chunks=0, simulated_years=None, events=None, wall_seconds=0.0,
-        unavailability=Interval.exact(u + elections * (1 - u)),
-        quorum_unavailability=Interval.exact(u),
-        quorum_losses_per_year=Interval.exact(truth.losses_per_hour * year),
+        **write_figures(model, _solved(truth.quorum_unavailability), _solved(truth.losses_per_hour), year, "exact"),
+        quorum_unavailability=_solved(truth.quorum_unavailability),
+        quorum_losses_per_year=_solved(truth.losses_per_hour * year),
         quorum_losses_observed=None,
-        probability_of_loss_within_year=Interval.exact(truth.loss_within_year),
-        mean_outage_hours=Interval.exact(truth.mean_outage_hours),
-        p50_outage_hours=percentiles.get("p50"),
-        p95_outage_hours=percentiles.get("p95"),
-        p99_outage_hours=percentiles.get("p99"),
-        **_election_figures(model, elections, year),
-        mttf_hours=Interval.exact(truth.mttf_hours),
-        data_loss_per_year=Interval.exact(None if truth.data_loss_per_hour is None
-                                          else truth.data_loss_per_hour * year),
-        mttdl_hours=Interval.exact(truth.mttdl_hours),
+        probability_of_loss_within_year=_solved(truth.loss_within_year),
+        probability_of_loss_within_year_from_all_up=_solved(truth.loss_within_year_from_all_up),
+        probability_of_loss_within_year_from_steady_state=_solved(truth.loss_within_year),
+        mean_outage_hours=_solved(truth.mean_outage_hours),
+        p50_outage_hours=_solved(percentiles.get("p50")),
+        p95_outage_hours=_solved(percentiles.get("p95")),
+        p99_outage_hours=_solved(percentiles.get("p99")),
+        mttf_hours=_solved(truth.mttf_hours),
+        data_loss_per_year=_solved(None if truth.data_loss_per_hour is None else truth.data_loss_per_hour * year),
+        mttdl_hours=_solved(truth.mttdl_hours),
         exact=truth,
         method="exact",
         stopped="exact",
@@ -168,64 +141,79 @@ def _exact_result(model, truth: ExactQuorum, elections: float, seed: int, notes:
     )
 
 
-def _election_figures(model: RaftModel, elections: float, year_hours: float) -> dict[str, Interval]:
-    """Elections per year and their downtime from the expected election share (exact and importance)."""
-    return dict(
-        elections_per_year=Interval.exact(elections / mean_election_hours(model, max(model.nodes - 1, 1)) * year_hours),
-        election_downtime_per_year_hours=Interval.exact(elections * year_hours),
-    )
+def _within_a_year(per_year: Interval) -> Interval:
+    """1 - exp(-x) of a rate per year and of its interval (a rising function, so the ends map to ends)."""
+    if per_year.value is None:
+        return Interval(None, method="none")
+
+    def chance(x):
+        return None if x is None else -math.expm1(-x)
+
+    return Interval(chance(per_year.value), chance(per_year.low), chance(per_year.high), per_year.method)
 
 
-def _importance_result(model, chain, truth, elections, seed, target_rel_error, max_seconds, notes,
-                       asked, calendar: Calendar) -> RaftResult:
+def _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, asked,
+                       calendar: Calendar) -> RaftResult:
     from .importance import estimate, warm_up
 
     year = calendar.year_hours
     warm_up()
     rel = target_rel_error or 0.05
+    notes = [ELECTION_NOTE]
     quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
     share = quorum.share
     freq = quorum.entries_per_hour.scaled(year)
-    data = mttdl = Interval(None)
+    data = mttdl = Interval(None, method="none")
     seconds = quorum.seconds
+    stopped = quorum.stopped
     if model.permanent > 0 and chain.data_lost.any():
         lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
         data = lost_data.entries_per_hour.scaled(year)
         mttdl = lost_data.mean_time_to
         seconds += lost_data.seconds
-    outage = Interval(None)
+        if lost_data.stopped != "target":
+            stopped = lost_data.stopped
+    outage = Interval(None, method="none")
     if share.value and freq.value:
         # the mean outage is the share over the frequency; its bounds pair the share's with the frequency's
         # opposite ones (an upper bound of infinity when the frequency's interval reaches 0)
         outage = Interval(share.value / freq.value * year,
                           share.low / freq.high * year if freq.high else None,
-                          share.high / freq.low * year if freq.low else math.inf)
-    within = Interval(None)
+                          share.high / freq.low * year if freq.low else math.inf, "delta-paired")
+    from_all_up = Interval(None, method="none")
+    if quorum.mean_time_to.value is not None:
+        mttf = quorum.mean_time_to
+        # losses per year from all up, 1 / MTTF: the rate whose delta interval the MTTF's inverts
+        from_all_up = _within_a_year(Interval(year / mttf.value, year / mttf.high if mttf.high else 0.0,
+                                              year / mttf.low if mttf.low else math.inf, "delta"))
     if freq.value is not None:
-        within = Interval(-math.expm1(-freq.value), -math.expm1(-freq.low), -math.expm1(-freq.high))
-        notes.append("the chance of a loss within a year is 1 - exp(-losses per year), right for rare losses")
-    if quorum.stopped != "target":
-        notes.append(f"the target relative error {rel:g} was not reached ({quorum.stopped} ran out)")
+        notes.append("the chance of a loss within a year is 1 - exp(-losses per year) from the steady state and "
+                     "1 - exp(-1 year / MTTF) from all up, right for rare losses")
+    if stopped != "target":
+        notes.append(f"the target relative error {rel:g} was not reached ({stopped} ran out)")
     if asked == "auto":
         notes.append("auto chose importance sampling: crude sampling would need longer than the time budget")
+    percentiles = truth.outage_percentiles_hours or {}
     return RaftResult(
         model=model, seed=seed, chunks=quorum.cycles, simulated_years=None, events=None, wall_seconds=seconds,
-        unavailability=Interval(share.value + elections, share.low + elections, share.high + elections),
+        **write_figures(model, share, quorum.entries_per_hour, year, share.method),
         quorum_unavailability=share,
         quorum_losses_per_year=freq,
         quorum_losses_observed=None,
-        probability_of_loss_within_year=within,
+        probability_of_loss_within_year=_within_a_year(freq),
+        probability_of_loss_within_year_from_all_up=from_all_up,
+        probability_of_loss_within_year_from_steady_state=_within_a_year(freq),
         mean_outage_hours=outage,
-        p50_outage_hours=None,
-        p95_outage_hours=None,
-        p99_outage_hours=None,
-        **_election_figures(model, elections, year),
+        # the chain gives the percentiles exactly where it could be solved; sampling adds nothing to them
+        p50_outage_hours=_solved(percentiles.get("p50")),
+        p95_outage_hours=_solved(percentiles.get("p95")),
+        p99_outage_hours=_solved(percentiles.get("p99")),
         mttf_hours=quorum.mean_time_to,
         data_loss_per_year=data,
         mttdl_hours=mttdl,
         exact=truth,
         method="importance",
-        stopped="time" if quorum.stopped == "time" else "target",
+        stopped=stopped,
         notes=tuple(notes),
         variance_reduction=quorum.variance_reduction,
         cycles=quorum.cycles,
@@ -237,3 +225,6 @@ def _with(result: RaftResult, **changes) -> RaftResult:
     from dataclasses import replace
 
     return replace(result, **changes)
+
+
+__all__ = ["METHODS", "analyze", "choose", "mean_election_hours"]

@@ -110,11 +110,15 @@ def test_sweep_plots_estimates_intervals_and_exact():
 
 def test_sweep_over_zones_uses_the_zone_count():
     from relcalc.raft import Distribution, RaftModel
-    from relcalc.raft.methods import analyze
+    from relcalc.raft.engine import simulate
+    from relcalc.raft.exact import ExactQuorum
     from relcalc.raft.model import round_robin_layout
 
-    results = [analyze(RaftModel(nodes=6, layout=round_robin_layout(6, z), zone_ttf=Distribution("exponential", 8760.0),
-                                 zone_ttr=Distribution("exponential", 4.0)), method="exact") for z in (2, 3, 6)]
+    # a short crude run with no exact values beside it (solving six zones' chain takes seconds, drawing does not)
+    unknown = ExactQuorum(None, None, None, None, None)
+    results = [simulate(RaftModel(nodes=6, layout=round_robin_layout(6, z), zone_ttf=Distribution("exponential", 8760.0),
+                                  zone_ttr=Distribution("exponential", 4.0)), years=64, seed=1, truth=unknown)
+               for z in (2, 3, 6)]
     ax = sweep(results).axes[0]
     assert list(ax.lines[0].get_xdata()) == [2, 3, 6] and ax.get_xlabel() == "zones"
 
@@ -133,6 +137,26 @@ def test_timeline_and_outages():
     bars = fig.axes[0].patches
     assert sum(b.get_height() for b in bars) == pytest.approx(100.0)  # shares of all outages
     assert "minutes" in fig.axes[0].get_xlabel()
+    # the percentile lines are the result's percentiles, and their legend gives the 95% intervals
+    percentiles = {name: getattr(result, f"{name}_outage_hours") for name in ("p50", "p95", "p99")}
+    lines = outages(result.outage_histogram, percentiles=percentiles).axes[0].lines
+    assert [line.get_xdata()[0] for line in lines] == pytest.approx([p.value * 60 for p in percentiles.values()])
+    assert all("95%" in line.get_label() for line in lines)
+
+
+def test_sweep_marks_upper_bounds_where_no_loss_was_seen():
+    from relcalc.raft import Distribution, RaftModel
+    from relcalc.raft.engine import simulate
+
+    # n = 7 at MTBF 2,000 h, MTTR 1 h loses its quorum about once in 13 million years: none in 200
+    results = [simulate(RaftModel(nodes=n, ttr=Distribution("exponential", 1.0)), years=200, seed=1) for n in (3, 7)]
+    assert results[1].quorum_unavailability.method == "garwood-upper-bound"
+    fig = sweep(results)
+    ax = fig.axes[0]
+    triangles = [line for line in ax.lines if line.get_marker() == "v"]
+    assert len(triangles) == 1 and list(triangles[0].get_xdata()) == [7]
+    assert list(triangles[0].get_ydata()) == pytest.approx([results[1].quorum_unavailability.high])
+    assert any("upper bounds where no loss was seen" in text.get_text() for text in fig.texts)  # the subtitle
 
 
 def test_capacity_charts():

@@ -229,3 +229,51 @@ def test_data_loss_against_independent_nodes(run):
     assert data["data_loss_per_year"] == pytest.approx(truth, rel=1e-9)
     assert data["exact_data_loss_per_year"] == pytest.approx(truth, rel=1e-9)
     assert data["mttdl_hours"] > 0 and data["data_loss_per_year_ci95"] is None  # solved, not sampled
+
+
+def test_years_running_out_before_the_target_exits_3(run):
+    # 3,200 years of MTBF 500 h cannot give 1% precision: like --max-time, running out of --years is partial
+    result = run("simulate", "raft", "--mtbf", "500h", "--target-rel-error", "0.01", "--years", "3200", "--seed", "7",
+                 "-f", "json")
+    assert result.exit_code == 3
+    assert "--years ran out before --target-rel-error was reached" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["stopped"] == "budget" and data["quorum_unavailability"] is not None
+    reached = run("simulate", "raft", "--mtbf", "500h", "--target-rel-error", "0.5", "--years", "3200", "--seed", "7",
+                  "-f", "json")
+    assert reached.exit_code == 0 and json.loads(reached.stdout)["stopped"] == "target"
+
+
+def test_the_exact_method_says_no_seed(run):
+    exact = run("simulate", "raft", "--nodes", "3", "--method", "exact")
+    assert exact.exit_code == 0 and "seed" not in exact.stderr and "seed" not in exact.stdout
+    sweep = run("simulate", "raft", "--nodes", "3,5", "--method", "exact")
+    assert "seed" not in sweep.stdout + sweep.stderr
+
+
+def test_a_sweep_under_auto_names_each_rows_method(run):
+    # at MTBF 10,000 h, MTTR 1 h, n = 3 is crude sampling's (a loss every 2,000 years); n = 5 (1e-11) importance's
+    args = ["simulate", "raft", "--nodes", "3,5", "--mtbf", "10000h", "--mttr", "1h", "--method", "auto",
+            "--target-rel-error", "0.2", "--seed", "1"]
+    rows = json.loads(run(*args, "-f", "json").stdout)
+    assert [r["method"] for r in rows] == ["crude", "importance"]
+    table = run(*args)
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert "crude and importance by row" in lines[0]
+    assert any(line.split()[:2] == ["3", "crude"] for line in lines)
+    assert any(line.split()[:2] == ["5", "importance"] for line in lines)
+
+
+def test_no_loss_seen_is_an_upper_bound_in_json_and_table(run):
+    args = ["simulate", "raft", "--nodes", "7", "--mttr", "1h", "--years", "10000", "--seed", "1"]
+    data = json.loads(run(*args, "-f", "json").stdout)
+    assert data["quorum_losses_observed"] == 0
+    for key in ("quorum_unavailability", "quorum_losses_per_year"):
+        assert data[f"{key}_interval"] == "garwood-upper-bound"
+        assert data[f"{key}_ci95"] == [0.0, data[key]]
+    assert data["exact_covered"] is True
+    assert data["mttf_hours_interval"] == "garwood-lower-bound" and data["mttf_hours_ci95"][1] is None
+    table = run(*args).stdout
+    assert "<" in table and "95% upper bound (Garwood, none observed)" in table.replace("\n", " ")
+    assert "OUTSIDE" not in table

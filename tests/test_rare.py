@@ -331,3 +331,19 @@ def test_a_year_of_365_25_days_scales_the_per_year_figures_by_exactly_365_25_ove
         assert julian.exact_probability_of_loss_within_year > common.exact_probability_of_loss_within_year
     f = julian.quorum_losses_per_year.value  # importance: P(loss within a year) = 1 - exp(-losses per year)
     assert julian.probability_of_loss_within_year.value == pytest.approx(-math.expm1(-f), rel=1e-14)
+
+
+def test_the_write_unavailability_under_importance_has_the_quorum_parts_width():
+    # W = u + ((1 - u) lambda_L - f/q) E[n-1] + f E[q] (relcalc.raft.elections): its interval comes from the
+    # ends of u's and f's intervals, so its width is u's (shrunk by 1 - lambda_L E[n-1], a hair) plus f's term
+    from relcalc.raft.elections import leader_loss_rate
+
+    model = RaftModel(nodes=3, ttf=exp(1000.0), ttr=exp(4.0))
+    result = analyze(model, method="importance", seed=1, target_rel_error=0.1)
+    u, w = result.quorum_unavailability, result.unavailability
+    assert w.low < w.value < w.high and w.method == u.method == "delta"
+    assert w.high - w.low == pytest.approx(u.high - u.low, rel=1e-2)
+    # n - 1 = q = 2 voters either way: ((1 - u) lambda - f/2 + f) E[2]
+    f = result.quorum_losses_per_year.value / 8760
+    elections = (1 - u.value) * leader_loss_rate(model) + f / 2
+    assert w.value - u.value == pytest.approx(elections * mean_election_hours(model, 2), rel=1e-12)

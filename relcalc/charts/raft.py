@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..raft.histogram import bin_centre_hours, bin_edges_hours
+from ..raft.histogram import bin_edges_hours, quantile_hours
 from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, styled
 
 _PARAMETERS = {
@@ -26,21 +26,37 @@ def _describe(key: str, value) -> str:
     return f"{short} {value}"
 
 
+def _methods(results: list) -> str:
+    """How the points were found, in words: one method, or the methods by point."""
+    names = {"crude": "crude sampling", "importance": "importance sampling", "exact": "the Markov chain solved"}
+    used = list(dict.fromkeys(r.method for r in results))
+    if len(used) == 1:
+        return names[used[0]]
+    return " and ".join(names[m] for m in used) + ", by point"
+
+
 @styled
 def sweep(results: list, parameter: str | None = None):
     """Quorum unavailability (log scale, with 95% intervals) against the swept input; exact where known.
 
     ``results`` are :class:`~relcalc.raft.result.RaftResult` of one grid,
     ``parameter`` one of :data:`~relcalc.raft.sweep.SWEPT_INPUTS` (by default
-    the one that varies). One line per combination of the other inputs.
+    the one that varies). One line per combination of the other inputs. A
+    point where no quorum loss was seen is its 95% upper bound, drawn as a
+    hollow downward triangle and left out of the line.
     """
     from ..raft.sweep import SWEPT_INPUTS, groups, input_value, swept_input, varies
 
     parameter = parameter or swept_input(results)
     short, label = _PARAMETERS[parameter]
-    method = results[0].method
-    how = ("the Markov chain solved" if method == "exact" else
-           f"{method} sampling, seed {results[0].seed}; bars are 95% intervals, hollow squares exact values")
+    sampled = any(r.method != "exact" for r in results)
+    how = _methods(results)
+    if sampled:
+        how += (f", seed {results[0].seed}; bars are 95% intervals (exact Poisson limits where losses were few), "
+                "hollow squares exact values")
+    bounds = any(r.quorum_unavailability.method.endswith("upper-bound") for r in results)
+    if bounds:
+        how += "; triangles: 95% upper bounds where no loss was seen"
     fig, ax = figure(f"Quorum unavailability against {short}", f"{len(results)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
     others = [k for k in SWEPT_INPUTS if k != parameter and varies(results, k)]
@@ -48,16 +64,20 @@ def sweep(results: list, parameter: str | None = None):
         group.sort(key=lambda r: input_value(r, parameter) or 0)
         scale = 100 if parameter == "common_cause" else 1
         x = np.array([(input_value(r, parameter) or 0) * scale for r in group], float)
-        y = np.array([r.quorum_unavailability.value or np.nan for r in group])
+        bound = np.array([r.quorum_unavailability.method.endswith("upper-bound") for r in group])
+        y = np.array([np.nan if b else (r.quorum_unavailability.value or np.nan) for r, b in zip(group, bound)])
         low = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[0] for r in group])
         high = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[1] for r in group])
         colour = colours[g % len(colours)]
         name = ", ".join(_describe(k, input_value(group[0], k)) for k in others) or (
-            "exact" if method == "exact" else "estimate")
+            "exact" if not sampled else "estimate")
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)
+        if bound.any():
+            ax.plot(x[bound], high[bound], "v", mfc="none", mec=colour, ms=11, mew=2,
+                    label="upper bound, no loss seen" if name in ("estimate", "exact") else f"upper bound ({name})")
         exact = np.array([r.exact_quorum_unavailability or np.nan for r in group])
-        if np.isfinite(exact).any() and method != "exact":
+        if np.isfinite(exact).any() and sampled:
             ax.plot(x, exact, "s", mfc="none", mec=colour, ms=10, mew=2,
                     label="exact" if name in ("estimate", "exact") else f"exact ({name})")
     ax.set_yscale("log")
@@ -72,8 +92,13 @@ def sweep(results: list, parameter: str | None = None):
 
 
 @styled
-def outages(histogram: np.ndarray, title_note: str = ""):
-    """Distribution of quorum outage durations (log-scaled duration axis)."""
+def outages(histogram: np.ndarray, title_note: str = "", percentiles: dict | None = None):
+    """Distribution of quorum outage durations (log-scaled duration axis), with p50/p95/p99.
+
+    ``percentiles`` maps "p50", "p95", "p99" to the result's intervals (hours),
+    whose 95% intervals go in the legend; without it the percentiles are read
+    from ``histogram`` (within 0.1%, :mod:`relcalc.raft.histogram`).
+    """
     counts = np.asarray(histogram, float)
     total = counts.sum()
     edges = bin_edges_hours(counts.size)
@@ -96,11 +121,15 @@ def outages(histogram: np.ndarray, title_note: str = ""):
     ax.set_xscale("log")
     ax.set_xlabel("outage duration (minutes, log scale)")
     ax.set_ylabel("share of outages (%)")
-    cumulative = np.cumsum(counts) / total
-    for q, colour in ((0.5, GREEN), (0.95, ORANGE), (0.99, TARGET)):
-        index = int(np.searchsorted(cumulative, q))
-        minutes = bin_centre_hours(index) * 60
-        ax.axvline(minutes, color=colour, ls="--", lw=2, label=f"p{int(q * 100)} {minutes:,.3g} min")
+    for name, level, colour in (("p50", 0.5, GREEN), ("p95", 0.95, ORANGE), ("p99", 0.99, TARGET)):
+        interval = (percentiles or {}).get(name)
+        hours = interval.value if interval is not None else quantile_hours(counts, level)
+        text = f"{name} {hours * 60:,.3g} min"
+        if interval is not None and interval.bounds is not None:
+            low, high = interval.bounds
+            top = "inf" if not np.isfinite(high) else f"{high * 60:,.3g}"
+            text += f" (95%: {low * 60:,.3g} to {top})"
+        ax.axvline(hours * 60, color=colour, ls="--", lw=2, label=text)
     ax.legend(loc="upper right")
     return fig
 

@@ -359,29 +359,37 @@ def _sweep_table(console, points) -> None:
     varying = [(name, cell) for name, cell in inputs
                if name == "n" or len({cell(r.description) for r in results}) > 1]
     fixed = [f"{name} {cell(results[0].description)}" for name, cell in inputs if (name, cell) not in varying]
-    method = results[0].method
-    console.print(f"{len(results)} points ({method}, seed {results[0].seed}); " + ", ".join(fixed))
+    methods = list(dict.fromkeys(r.method for r in results))
+    sampled = [r for r in results if r.method != "exact"]
+    how = methods[0] if len(methods) == 1 else " and ".join(methods) + " by row"
+    if sampled:
+        how += f", seed {sampled[0].seed}"
+    console.print(f"{len(results)} points ({how}); " + ", ".join(fixed))
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 0))
-    columns = [name for name, _ in varying] + ["quorum U"]
+    columns = [name for name, _ in varying] + (["method"] if len(methods) > 1 else []) + ["quorum U"]
     with_ci = any(r.quorum_unavailability.bounds for r in results)
-    with_exact = method != "exact" and any(r.exact_quorum_unavailability is not None for r in results)
+    with_exact = bool(sampled) and any(r.exact_quorum_unavailability is not None for r in results)
     columns += (["95% interval"] if with_ci else []) + (["exact"] if with_exact else []) + ["loss/yr", "gain"]
     for name in columns:
         table.add_column(name, justify="right", no_wrap=True)
     for point in points:
         r = point.result
-        row = [cell(r.description) for _, cell in varying] + [_num(r.quorum_unavailability.value, 3)]
+        row = [cell(r.description) for _, cell in varying] + ([r.method] if len(methods) > 1 else [])
+        row.append(_estimate(r.quorum_unavailability, 3))
         if with_ci:
             row.append(_ci(r.quorum_unavailability).replace(", ", ","))
         if with_exact:
             exact = r.exact_quorum_unavailability
             row.append("-" if exact is None else f"{exact:.3g}" + ("!" if r.exact_covered is False else ""))
         gain = point.gain_over_fewer_nodes
-        row += [_num(r.quorum_losses_per_year.value, 3), "-" if gain is None else f"x{gain:.3g}"]
+        row += [_estimate(r.quorum_losses_per_year, 3), "-" if gain is None else f"x{gain:.3g}"]
         table.add_row(*row)
     console.print(table)
-    if any(r.exact_covered is False for r in results):
-        console.print("! the exact value lies outside the 95% interval (expected at about 1 point in 20)")
+    missed = [r.quorum_unavailability.method for r in results if r.exact_covered is False]
+    if missed:
+        console.print("! the exact value lies outside the 95% interval" + _how_often(missed))
+    if any(r.quorum_unavailability.method.endswith("upper-bound") for r in results):
+        console.print("<: no quorum loss was seen; the figure is its 95% upper bound (exact Poisson limits)")
     if any(p.gain_over_fewer_nodes for p in points):
         console.print("gain: quorum unavailability with the next smaller cluster over this one; near x1, "
                       "more nodes no longer help")
@@ -391,6 +399,16 @@ def _sweep_table(console, points) -> None:
             if note not in seen:
                 seen.append(note)
                 console.print(f"Note: {note}.")
+
+
+def _how_often(methods: list[str]) -> str:
+    """How often a miss is expected, for the interval methods of the points that missed."""
+    approximate = [m for m in methods if m in ("t", "delta", "delta-inverse", "t-inverse")]
+    if len(approximate) == len(methods):
+        return " (expected at about 1 point in 20)"
+    if not approximate:
+        return " (rarer than 1 point in 20: these intervals are exact or conservative)"
+    return " (about 1 point in 20 for t and delta intervals, rarer for the exact limits)"
 
 
 def _charts(path: str, results, seed: int) -> None:
@@ -405,4 +423,6 @@ def _charts(path: str, results, seed: int) -> None:
     result = results[0]
     save(timeline(trace(result.model, seed=seed, calendar=result.calendar), f"; seed {seed}"), path)
     if result.outage_histogram is not None:
-        save(outages(result.outage_histogram, f" in {result.simulated_years:,.0f} years"), sibling(path, "outages"))
+        percentiles = {name: getattr(result, f"{name}_outage_hours") for name in ("p50", "p95", "p99")}
+        save(outages(result.outage_histogram, f" in {result.simulated_years:,.0f} years", percentiles),
+             sibling(path, "outages"))

@@ -258,6 +258,10 @@ def simulate(
         if pool is not None:
             pool.shutdown()
     wall = perf_counter() - start
+    if target_rel_error is not None and stopped == "budget" and done < 2 * WAVE:
+        # too few chunks to have checked along the way: the whole run may still have met the target
+        if _quorum_share(np.array(stats), model).half_width_ratio() <= target_rel_error:
+            stopped = "target"
     return _result(model, np.array(stats), hist, seed=seed, wall=wall, stopped=stopped,
                    target_rel_error=target_rel_error, truth=truth if truth is not None else exact(model, year),
                    calendar=calendar)

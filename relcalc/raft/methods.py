@@ -30,9 +30,10 @@ from .result import RaftResult
 METHODS = ("auto", "crude", "importance", "exact")
 #: What auto assumes crude sampling manages, events per second on one core (conservative).
 CRUDE_EVENTS_PER_SECOND = 1e7
-ELECTION_NOTE = ("write unavailability is u + (1 - u) x (leader failure rate) x (mean election among n - 1) + "
-                 "(quorum losses per hour) x (mean election among a quorum): the elections after a leader is lost "
-                 "and after a quorum comes back, an approximation whose error is not in any interval")
+ELECTION_NOTE = ("write unavailability adds to the quorum unavailability u the elections after a leader is lost "
+                 "((1 - u) x its failure rate, less the losses its failure caused) and after every quorum loss, "
+                 "each times its mean length (relcalc/raft/elections.py): an approximation, whose error no "
+                 "interval includes")
 
 
 def _losses_needed(rel: float) -> float:

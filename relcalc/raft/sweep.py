@@ -51,8 +51,9 @@ class SweepPoint:
 
     ``gain_over_fewer_nodes`` is the quorum unavailability at the next smaller
     cluster (the other inputs the same) over this one's; None for the smallest
-    or when either is zero or unknown. A gain near 1 means the extra nodes buy
-    nothing (common-cause shocks or zone losses dominate).
+    or when either is zero, unknown, or only a bound (no loss was seen). A
+    gain near 1 means the extra nodes buy nothing (common-cause shocks or zone
+    losses dominate).
     """
 
     result: RaftResult = field(metadata={"flatten": True})
@@ -65,7 +66,8 @@ def with_gains(results: list[RaftResult]) -> list[SweepPoint]:
     for group in _group_indices(results, "nodes"):
         previous = None
         for i in sorted(group, key=lambda i: results[i].model.nodes):
-            now = results[i].quorum_unavailability.value
+            figure = results[i].quorum_unavailability
+            now = None if figure.method.endswith("-bound") else figure.value
             if previous and now:
                 gains[i] = previous / now
             previous = now

@@ -22,19 +22,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import binomial_quorum_u, exp
 from relcalc.raft import Distribution, RaftModel, exact
 from relcalc.raft import intervals, kernel
 from relcalc.raft.engine import _chunk_inputs, chunk_seeds, simulate
-
-
-def exp(mean):
-    return Distribution("exponential", mean)
-
-
-def binomial_quorum_u(n, mtbf, mttr):
-    u = mttr / (mtbf + mttr)
-    lost_at = n - (n // 2 + 1) + 1
-    return sum(math.comb(n, k) * u**k * (1 - u) ** (n - k) for k in range(lost_at, n + 1))
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 5, 29])

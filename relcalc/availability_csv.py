@@ -93,13 +93,22 @@ def _parse_cells(
     return values
 
 
-def _probability_cells(column: pd.Series, label: str, errors: dict[int, list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Availability cells parsed exactly as decimals: (availability, unavailability)."""
+def _probability_cells(
+    column: pd.Series, label: str, errors: dict[int, list[str]], blank: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Availability cells parsed exactly as decimals: (availability, unavailability).
+
+    A blank cell is an error of its row, or, for an optional column, takes
+    ``blank`` (NaN, NaN: no value).
+    """
     a = np.full(len(column), np.nan)
     u = np.full(len(column), np.nan)
     for i, cell in enumerate(column.to_numpy(dtype=object)):
         if is_blank(cell):
-            errors.setdefault(i, []).append(f"{label} is empty")
+            if blank is None:
+                errors.setdefault(i, []).append(f"{label} is empty")
+            else:
+                a[i], u[i] = blank
             continue
         try:
             a[i], u[i] = parse_probability(cell, label)  # a float cell is read by its shortest decimal spelling
@@ -121,7 +130,9 @@ def evaluate_availability_csv(
     gives the unit of plain numbers), or ``failure_rate``/``fit`` and
     ``repair_rate`` (per hour); or ``availability`` alone for budgets. An
     optional ``target`` column (or the ``target`` argument) adds
-    ``meets_target``. Every other column passes through unchanged.
+    ``meets_target``, a nullable boolean: a blank ``target`` cell takes the
+    ``target`` argument, else leaves that row without a target (NA). Every
+    other column passes through unchanged.
     """
     calendar = calendar or Calendar()
     year_days = calendar.year_days
@@ -176,9 +187,11 @@ def evaluate_availability_csv(
             f"--csv: need columns mtbf and mttr (or failure_rate and repair_rate), or availability; found {have}"
         )
 
+    # an empty target cell is no target for that row: the ``target`` argument's, else none
     targets = None
+    no_target = (np.nan, np.nan) if target is None else target
     if "target" in found:
-        targets = _probability_cells(frame[found["target"][0]], "target", errors)[1]
+        targets = _probability_cells(frame[found["target"][0]], "target", errors, blank=no_target)[1]
     elif target is not None:
         targets = np.full(len(frame), target[1])
 
@@ -199,7 +212,8 @@ def evaluate_availability_csv(
             if key != "year_days":
                 out[key] = value
         if targets is not None:
-            out["meets_target"] = result.meets(targets[good])
+            goal = targets[good]
+            out["meets_target"] = pd.array(np.where(np.isnan(goal), None, result.meets(goal)), dtype="boolean")
     table = pd.DataFrame(out) if result is not None else keep
     row_errors = [RowError(i + 1, "; ".join(msgs)) for i, msgs in sorted(errors.items())]
     return BatchResult(table=table, errors=row_errors, rows_read=len(frame), mode=mode, calendar=calendar)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from typing import IO, Any, Iterable, Iterator
@@ -47,15 +48,28 @@ def check_directory_of(path: str, option: str) -> str:
 
 @contextmanager
 def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") -> Iterator[str]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it is removed."""
-    directory = check_directory_of(path, option)
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it is removed.
+
+    A symbolic link is followed (its target is replaced, the link stays); an
+    existing file keeps its permissions. A device or FIFO (``/dev/stdout``, a
+    named pipe) cannot be replaced, so it is written directly.
+    """
+    path = os.path.realpath(path)
     if os.path.isdir(path):
         raise InputError(f"{option}: {path} is a directory")
-    fd, tmp = tempfile.mkstemp(prefix=".relcalc-", suffix=suffix, dir=directory)
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        yield path
+        return
+    directory = check_directory_of(path, option)
+    mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else 0o666 & ~umask()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".relcalc-", suffix=suffix, dir=directory)
+    except PermissionError:
+        raise InputError(f"{option}: no permission to write in {directory}") from None
     os.close(fd)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         _drop(tmp)
@@ -78,7 +92,7 @@ def atomic_directory(target: str, *, option: str = "-o") -> Iterator[str]:
     once the new one is in place; on failure the work directory is removed
     and ``target`` is left as it was.
     """
-    target = os.path.abspath(target)
+    target = os.path.realpath(target)  # a symlinked report directory: replace what it points to
     parent = check_directory_of(target, option)
     work = tempfile.mkdtemp(prefix=".relcalc-new-", dir=parent)
     try:

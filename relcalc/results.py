@@ -14,6 +14,10 @@ Rules of :func:`record`:
   ``x_interval`` (how the interval was made) when the interval says so;
 - a nested result (a dataclass field) is flattened into the same record
   when marked ``metadata={"flatten": True}``, else kept as a nested dict;
+- a float field ``x`` marked ``metadata={"below": limit}`` is a figure that
+  loses its digits under ``limit`` (an underflowing probability): ``x``
+  becomes None where it is below, and ``x_below`` says so (``limit``, else
+  None), so a vanishing figure is never printed as 0;
 - names listed in the class attribute ``RECORD_PROPERTIES`` add derived
   figures (properties) after the fields (a field excluded above may be
   listed there to place it last);
@@ -125,6 +129,11 @@ def _into(result: Any, out: dict[str, Any], convert) -> None:
                 out[f"{f.name}_interval"] = value.method
         elif f.metadata.get("flatten") and dataclasses.is_dataclass(value):
             _into(value, out, convert)
+        elif "below" in f.metadata:
+            limit = f.metadata["below"]
+            under = value is not None and value < limit
+            out[f.name] = None if under else convert(value)
+            out[f"{f.name}_below"] = limit if under else None
         else:
             out[f.name] = convert(value)
     for name in getattr(type(result), "RECORD_PROPERTIES", ()):

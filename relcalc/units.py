@@ -18,6 +18,7 @@ exactly ``1e-6``.
 from __future__ import annotations
 
 import math
+import sys
 import numbers
 import re
 from decimal import Decimal
@@ -260,7 +261,10 @@ def parse_probability(text: str | float, name: str = "availability") -> tuple[fl
     if not 0 < value < 1:
         shown = f"{text}" if unit else f"{text} (write 99.9% or 0.999)"
         raise InputError(f"{name} must be strictly between 0 and 1 (0% and 100%), got {shown}")
-    return float(value), float(1 - value)
+    availability, unavailability = float(value), float(1 - value)
+    if min(availability, unavailability) < sys.float_info.min:  # the decimal is fine, its float underflows
+        raise InputError(f"{name}: {text} is within 1e-308 of 0 or 1, beyond what a number can hold")
+    return availability, unavailability
 
 
 def probability_from_nines(nines: float, name: str = "--target-nines") -> tuple[float, float]:

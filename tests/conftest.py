@@ -37,3 +37,19 @@ def run_subprocess(*args, input=None, env=None):
         cwd=ROOT,
         timeout=120,
     )
+
+
+def exp(mean):
+    """An exponential law of the given mean (hours), for Raft models in tests."""
+    from relcalc.raft import Distribution
+
+    return Distribution("exponential", mean)
+
+
+def binomial_quorum_u(n, mtbf, mttr):
+    """Quorum unavailability of n independent nodes: P(at least n - quorum + 1 down), binomial (insensitive)."""
+    import math
+
+    u = mttr / (mtbf + mttr)
+    lost_at = n - (n // 2 + 1) + 1
+    return sum(math.comb(n, k) * u**k * (1 - u) ** (n - k) for k in range(lost_at, n + 1))

@@ -5,6 +5,7 @@ import io
 import json
 import os
 
+import numpy as np
 import pytest
 
 from conftest import SAMPLES, run_subprocess
@@ -136,6 +137,26 @@ def test_batch_budgets_and_targets(run):
     assert result.exit_code == 3
 
 
+def test_batch_blank_target_cell_means_no_target(run):
+    # issue 12: an empty optional cell skipped its row ("row 1: target is empty", exit 3)
+    text = "name,mtbf,mttr,target\nfree,1000h,1h,\nchecked,1000h,1h,99.95%\nloose,1000h,1h,99%\n"
+    result = run("availability", "--csv", "-", "-f", "json", input=text)
+    assert result.exit_code == 3  # "checked" misses its target; no row is skipped
+    assert "skipped" not in result.stderr and "1 of 3 rows miss the target" in result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == ["free", "checked", "loose"]
+    # U = MTTR / (MTBF + MTTR) = 1/1001: over 99.95%'s 5e-4, under 99%'s 1e-2
+    assert rows[0]["unavailability"] == pytest.approx(1 / 1001, rel=1e-15)
+    assert [r["meets_target"] for r in rows] == [None, False, True]
+    table = run("availability", "--csv", "-", input=text)
+    assert [line.split()[-2] for line in table.stdout.splitlines() if line.split()[1:2] in (["free"], ["checked"])] == ["-", "MISS"]
+    written = list(csv.DictReader(io.StringIO(run("availability", "--csv", "-", "-f", "csv", input=text).stdout)))
+    assert [r["meets_target"] for r in written] == ["", "false", "true"]
+    # --target fills the blank cell, as the options fill blank cells of capacity --csv
+    filled = json.loads(run("availability", "--csv", "-", "-f", "json", "--target", "99.8%", input=text).stdout)
+    assert [r["meets_target"] for r in filled] == [True, False, True]
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
@@ -184,6 +205,69 @@ def test_bad_csv_files(run, text, fragment):
     assert result.exit_code == 2, result.stderr
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def ragged_csv(rows: int, bad: int, rng) -> str:
+    """A CSV of ``rows`` data rows, row ``bad`` (from 1) with one cell too many, laid out to mislead.
+
+    Some names are quoted with line breaks inside (one row over several
+    lines), blank and white-space lines fall between rows, and lines end in
+    LF or CRLF: the row number is the count of data rows, whatever the lines.
+    """
+    out = ["name,mtbf,mttr"]
+    for row in range(1, rows + 1):
+        name = f'"svc {row}\nsecond line\nthird"' if rng.random() < 0.4 else f"svc-{row}"
+        cells = [name, f"{row * 100}h", "1h"] + (["surplus"] if row == bad else [])
+        out.append(",".join(cells))
+        while rng.random() < 0.3:
+            out.append(rng.choice(["", "   ", "\t"]))
+    return rng.choice(["\n", "\r\n"]).join(out) + "\n"
+
+
+def test_ragged_rows_are_named_by_their_data_row_number(run, tmp_path):
+    # issue 12: pandas said "Error tokenizing data. C error: Expected 5 fields in line 8",
+    # counting blank lines but not the breaks inside quoted cells. The reference row number is
+    # the construction of the file: data rows counted from 1, the header not a row.
+    rng = np.random.default_rng(12)
+    for trial in range(24):
+        rows = int(rng.integers(1, 9))
+        bad = int(rng.integers(1, rows + 1))
+        text = ragged_csv(rows, bad, rng)
+        if trial % 2:  # from stdin, or from a file (bytes as written: CRLF stays CRLF)
+            result = run("availability", "--csv", "-", input=text)
+        else:
+            path = tmp_path / f"ragged{trial}.csv"
+            path.write_bytes(text.encode())
+            result = run("availability", "--csv", path)
+        assert result.exit_code == 2, (text, result.stderr)
+        assert result.stderr.strip() == f"relcalc: error: --csv: malformed CSV: row {bad} has 4 cells; the header has 3", text
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('name,mtbf,mttr\nok,1h,1h\n"open,1h,1h\nlast,1h,1h\n',
+         "row 2: a quote opens a cell that is never closed (it runs to the end of the file)"),
+        ('"name,mtbf,mttr\nok,1h,1h\n', "the header: a quote opens a cell that is never closed"),
+        ("name,mtbf,mttr\nok,1h,1h\n\nx,1h,1h,\n", "row 2 has 4 cells; the header has 3 (the extra cells are empty: a trailing comma?)"),
+        ('name,mtbf,mttr\n"a, b", 1h, 1h\n"c\nd", 1h, "1h", 9\n', "row 2 has 4 cells; the header has 3"),
+    ],
+)
+def test_malformed_csv_in_relcalc_words(run, tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    for source, given in ((path, None), ("-", text)):
+        result = run("availability", "--csv", source, input=given)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("relcalc: error: --csv: malformed CSV: " + message), result.stderr
+        assert "tokenizing" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_csv_that_is_not_utf8_is_one_line(run, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("name,mtbf,mttr\nZ\u00fcrich,1h,1h\n".encode("latin-1"))
+    result = run("availability", "--csv", path)
+    assert result.exit_code == 2 and result.stderr.strip() == "relcalc: error: --csv: the file is not UTF-8 text; save it as UTF-8"
 
 
 def test_subprocess_no_traceback_and_debug(tmp_path):

@@ -142,6 +142,20 @@ def test_batch_options_fill_absent_cells(run, tmp_path):
     assert missing.exit_code == 3 and "node throughput" in missing.stderr
 
 
+def test_batch_blank_optional_cells_take_the_defaults_not_an_error(run, tmp_path):
+    # issue 12 (the availability batch skipped rows with an empty optional cell): here every
+    # optional column's blank cell takes the option's value, or none, and the row is sized
+    path = tmp_path / "svc.csv"
+    path.write_text("name,rate,node_throughput,current_nodes,latency,balancer,zones,usl_sigma\n"
+                    "bare,1000,100,,,,,\nfull,1000,100,12,,round-robin,,0\n")
+    result = run("capacity", "--csv", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    bare, full = json.loads(result.stdout)
+    assert bare["nodes"] == full["nodes"] == 1000 // 100  # N = ceil(R / T), utilisation target 100%
+    assert bare["current_nodes"] is None and bare["enough_nodes"] is None
+    assert full["current_nodes"] == 12 and full["enough_nodes"] is True
+
+
 def test_batch_unreachable_row_is_kept_with_a_note(run, tmp_path):
     path = tmp_path / "svc.csv"
     path.write_text("name,rate,service_time,concurrency,latency\nfast,100,10ms,4,p99<=100ms\nslow,100,1s,4,p99<=1s\n")
@@ -159,17 +173,63 @@ def test_fit_sample(run):
     result = run("capacity", "fit", "--csv", SAMPLES / "usl-measurements.csv", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["sigma", "kappa", "r_squared", "points", "peak_nodes", "node_throughput_per_second",
-                          "rmse_per_second", "peak_throughput_per_second", "usl_option"]
+    assert list(data) == ["law", "sigma", "kappa", "r_squared", "points", "peak_nodes", "node_throughput_per_second",
+                          "rmse_per_second", "throughput_ceiling_per_second", "best_whole_nodes",
+                          "throughput_at_best_whole_nodes_per_second", "usl_option"]
+    assert data["law"] == "usl"
     assert 0 < data["sigma"] < 0.1 and 0 < data["kappa"] < 0.01 and data["r_squared"] > 0.99
     assert data["peak_nodes"] == pytest.approx(math.sqrt((1 - data["sigma"]) / data["kappa"]), rel=1e-15)
     lam = data["node_throughput_per_second"]
+
+    def curve(n):
+        return lam * n / (1 + data["sigma"] * (n - 1) + data["kappa"] * n * (n - 1))
+
+    # the ceiling is X(N*), the real maximum; beside it the best whole N, by brute force over 1..1000
+    assert data["throughput_ceiling_per_second"] == pytest.approx(curve(data["peak_nodes"]), rel=1e-15)
+    assert data["best_whole_nodes"] == max(range(1, 1001), key=curve)
+    assert data["throughput_at_best_whole_nodes_per_second"] == pytest.approx(curve(data["best_whole_nodes"]), rel=1e-15)
+    assert data["throughput_at_best_whole_nodes_per_second"] <= data["throughput_ceiling_per_second"]
     sized = run("capacity", "-r", "10000", "--node-throughput", str(lam), "--usl", data["usl_option"], "-f", "json")
     assert sized.exit_code == 0, sized.stderr
     # the smallest N whose USL throughput reaches the rate, by brute force on the curve sized with
     sigma, kappa = (float(v) for v in data["usl_option"].split(","))
     brute = next(n for n in range(1, 1000) if lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) >= 10000)
     assert json.loads(sized.stdout)["nodes"] == brute
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.2])
+def test_fit_of_amdahl_data_reports_the_ceiling_not_a_peak(run, tmp_path, sigma):
+    # issue 12: Amdahl-like data came out with kappa ~ 1e-30 and "Peak N = 774550262042109.6".
+    # Noise-free data from Amdahl's law, X(N) = lambda N / (1 + sigma (N - 1)) (the USL with
+    # kappa = 0 exactly), rise towards lambda / sigma as N grows and have no peak (Gunther,
+    # Guerrilla Capacity Planning, 2007, section 4.4; Amdahl, AFIPS 1967).
+    lam = 1000.0
+    rows = "".join(f"{n},{lam * n / (1 + sigma * (n - 1))!r}\n" for n in (1, 2, 4, 8, 16, 32, 64))
+    path = tmp_path / "amdahl.csv"
+    path.write_text("nodes,throughput\n" + rows)
+    result = run("capacity", "fit", "--csv", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["law"] == "amdahl" and data["kappa"] == 0.0
+    assert data["peak_nodes"] is None and data["best_whole_nodes"] is None
+    assert data["throughput_at_best_whole_nodes_per_second"] is None
+    assert data["sigma"] == pytest.approx(sigma, rel=1e-12)
+    assert data["throughput_ceiling_per_second"] == pytest.approx(lam / sigma, rel=1e-12)
+    table = run("capacity", "fit", "--csv", path)
+    assert table.exit_code == 0
+    assert "none (Amdahl's law" in table.stdout and f"lambda/sigma = {lam / sigma:,.6g}/s" in table.stdout
+    assert "N* =" not in table.stdout
+    chart = run("capacity", "fit", "--csv", path, "--chart", tmp_path / "amdahl.png")
+    assert chart.exit_code == 0 and (tmp_path / "amdahl.png").stat().st_size > 0
+
+
+def test_fit_of_linear_data_has_neither_peak_nor_ceiling(run, tmp_path):
+    path = tmp_path / "linear.csv"
+    path.write_text("nodes,throughput\n1,250\n2,500\n3,750\n5,1250\n")
+    data = json.loads(run("capacity", "fit", "--csv", path, "-f", "json").stdout)
+    assert data["law"] == "linear" and data["sigma"] == 0.0 and data["kappa"] == 0.0
+    assert data["node_throughput_per_second"] == pytest.approx(250, rel=1e-12)
+    assert data["peak_nodes"] is None and data["throughput_ceiling_per_second"] is None
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,13 @@
 import csv
 import io
 import json
+import math
 
+import mpmath
 import pytest
 
 from conftest import SAMPLES
+from test_rbd import binomial_upper_tail
 
 
 def test_web_service_sample(run):
@@ -178,3 +181,49 @@ def test_bad_cli_input(run, args, fragment):
     result = run("compose", *args)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert fragment in result.stderr
+
+
+def test_solve_count_stops_before_the_exact_expansion_explodes(run, monkeypatch):
+    """Each instance of a component shared between paths doubles the exact evaluation: the search is bounded."""
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd import inverse
+
+    bridge = system_from_mapping(load_spec_text((SAMPLES / "bridge.yaml").read_text()))
+    # the root's four paths share all five components: 2^5 assignments, each evaluating leaves 2 + 2 + 3 + 3
+    assert inverse.expansion_cases(bridge) == 2**5 * (2 + 2 + 3 + 3)
+    monkeypatch.setattr(inverse, "MAX_TRIAL_CASES", 4096)
+    result = run("compose", SAMPLES / "bridge.yaml", "--target", "99.9999%", "--solve-count", "a")
+    assert result.exit_code == 2
+    assert "5 instances of 'a' would need over 4,096 cases" in result.stderr  # 9216 at five, 4096 at four
+
+
+def test_underflowing_k_of_n_is_below_1e_300_not_zero(run):
+    # issue 12: 5001-of-10000 gave U = 0 and nines null. The binomial tail
+    # U = sum_{m > 4999} C(10000, m) q^m (1 - q)^(10000 - m) with q = 1/1001, summed
+    # with mpmath at 50 digits (tests/test_rbd.py, binomial_upper_tail), is
+    # 10^-11996.138454524579934 = 7.27e-11997.
+    data = json.loads(run("compose", "5001/10000 x", "-c", "x=1000h/1h", "-f", "json").stdout)
+    assert data["unavailability"] is None and data["unavailability_below"] == 1e-300
+    assert data["unavailability_log10"] == pytest.approx(-11996.138454524579934, rel=1e-13)
+    assert data["nines"] == pytest.approx(11996.138454524579934, rel=1e-13)
+    assert data["availability"] == 1.0  # and A + U = 1
+    assert data["downtime_per_year_hours"] is None
+    assert all(item["criticality"] is None for item in data["importance"])
+    # the table and CSV of a smaller one, 301-of-600 of q = 0.001
+    log10 = float(mpmath.log10(binomial_upper_tail(600, 301, 0.001)))
+    args = ("compose", "301/600 x", "-c", "x=99.9%")
+    table = run(*args, "--top", "2").stdout
+    assert f"< 1e-300 (about {10 ** (log10 - math.floor(log10)):.3g}e{math.floor(log10)})" in table
+    assert f"{-log10:.2f}" in table and "Unavailability     0" not in table
+    rows = list(csv.reader(io.StringIO(run(*args, "-f", "csv").stdout)))
+    assert rows[0][-1] == "unavailability_log10" and rows[1][:2] == ["SYSTEM", ""]
+    assert float(rows[1][-1]) == pytest.approx(log10, rel=1e-13)
+
+
+def test_representable_unavailability_keeps_its_number(run):
+    # 2-of-3 of q = 0.001: U = 3 q^2 (1 - q) + q^3 (binomial), no "below" flag
+    data = json.loads(run("compose", "2/3 x", "-c", "x=99.9%", "-f", "json").stdout)
+    q = 0.001
+    assert data["unavailability"] == pytest.approx(3 * q**2 * (1 - q) + q**3, rel=1e-13)
+    assert data["unavailability_below"] is None
+    assert abs(data["availability"] + data["unavailability"] - 1) <= 1e-15

@@ -23,3 +23,28 @@ def test_empty_frame_writes_just_the_header():
     sink = io.StringIO()
     output.write_frame_csv(pd.DataFrame({"a": pd.Series([], dtype=float)}), sink)
     assert sink.getvalue() == '"a"\n'
+
+
+def test_output_follows_links_keeps_modes_and_writes_devices(run, tmp_path):
+    """-o replaces a file atomically, but never a symlink, a device or a FIFO, and keeps a file's mode."""
+    import json
+    import os
+    import stat
+
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert run("availability", "--mtbf", "2000h", "--mttr", "4h", "-o", link).exit_code == 0
+    assert link.is_symlink() and json.loads(target.read_text())["mttr_hours"] == 4.0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert run("availability", "--mtbf", "2000h", "--mttr", "4h", "-o", fifo, "-f", "json").exit_code == 0
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+        assert json.loads(os.read(reader, 65536))["mtbf_hours"] == 2000.0
+    finally:
+        os.close(reader)

@@ -1,15 +1,16 @@
 """Erlang B, Erlang C and M/M/c response times against independent maths.
 
 Independent references: exact rational arithmetic (fractions) for the
-Erlang recurrences, 60-digit decimals for c = 100,000, a published Erlang B
-table, the M/M/1 closed forms, and numerical integration of the response
-time's convolution.
+Erlang recurrences, 60-digit decimals for c = 100,000, mpmath at 45 digits
+for c up to 1,000,000, a published Erlang B table, the M/M/1 closed forms,
+and numerical integration of the response time's convolution.
 """
 
 import math
 from decimal import Decimal, getcontext
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -58,8 +59,47 @@ def test_erlang_c_with_100000_servers_matches_high_precision_decimals():
     for j in range(1, c + 1):
         b = a * b / (j + a * b)
     exact = c * b / (c - a * (1 - b))
-    assert erlang_c(c, 99_000.0) == pytest.approx(float(exact), rel=1e-9)
-    assert erlang_b(c, 99_000.0) == pytest.approx(float(b), rel=1e-9)
+    assert erlang_c(c, 99_000.0) == pytest.approx(float(exact), rel=1e-13)
+    assert erlang_b(c, 99_000.0) == pytest.approx(float(b), rel=1e-13)
+
+
+def mpmath_erlang_b_c(c: int, a: float):
+    """Erlang B and C at 45 digits, or None where B is below 1e-300.
+
+    B is the Poisson probability of c over the Poisson distribution function
+    at c, ``P(c) / Q(c + 1, a)`` with Q the regularised upper incomplete gamma
+    function (Jagerman, "Some properties of the Erlang loss function", Bell
+    Syst. Tech. J. 53, 1974), and ``C = c B / (c - a (1 - B))``.
+    """
+    with mpmath.workdps(45):
+        c_, a_ = mpmath.mpf(c), mpmath.mpf(a)
+        log_pmf = c_ * mpmath.log(a_) - a_ - mpmath.loggamma(c_ + 1)
+        if log_pmf < mpmath.log(1e-300):
+            return None
+        b = mpmath.exp(log_pmf) / mpmath.gammainc(c_ + 1, a_, mpmath.inf, regularized=True)
+        return float(b), float(c_ * b / (c_ - a_ * (1 - b)))
+
+
+# loads from light to within 1e-9 of saturation; 0.707 and 0.708 sit either side
+# of the point where the evaluation scales the load by a power of two
+LOAD_SHARES = (0.001, 0.05, 0.3, 0.5, 0.7, 0.707, 0.708, 0.75, 0.9, 0.99, 0.999, 0.99999, 1 - 1e-9)
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 7, 15, 16, 17, 50, 300, 1000, 3000, 10_000, 30_000, 100_000, 1_000_000])
+def test_erlang_b_and_c_to_1e_13_at_any_number_of_servers(c):
+    # issue 12: at c = 100,000 Erlang C was off by 1.0e-10 (4.7e-10 at 10^6) from
+    # exp(log ...) with arguments of size c log c; now 1e-13 (measured: 7e-15 at worst)
+    rng = np.random.default_rng(c)
+    shares = np.concatenate([LOAD_SHARES, rng.uniform(0.0, 1.0, 6)])
+    loads = c * shares
+    got_b, got_c = erlang_b(c, loads), erlang_c(c, loads)
+    for share, a, b, w in zip(shares, loads, got_b, got_c):
+        ref = mpmath_erlang_b_c(c, a)
+        if ref is None:  # below 1e-300: zero or tiny, never more
+            assert 0 <= b <= w < 1e-280, (c, share)
+            continue
+        assert b == pytest.approx(ref[0], rel=1e-13, abs=0), (c, share)
+        assert w == pytest.approx(ref[1], rel=1e-13, abs=0), (c, share)
 
 
 def test_overload_and_tiny_load_stay_finite():

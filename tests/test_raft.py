@@ -18,19 +18,10 @@ import pytest
 from relcalc.availability import Calendar
 from relcalc.errors import InputError
 from relcalc.results import record
+from conftest import binomial_quorum_u, exp
 from relcalc.raft import Distribution, RaftModel, exact, parse_distribution, parse_layout, parse_timeout_range
 from relcalc.raft.engine import chunk_seeds, simulate
 from relcalc.raft.exact import steady_state
-
-
-def exp(mean):
-    return Distribution("exponential", mean)
-
-
-def binomial_quorum_u(n, mtbf, mttr):
-    u = mttr / (mtbf + mttr)
-    lost_at = n - (n // 2 + 1) + 1
-    return sum(math.comb(n, k) * u**k * (1 - u) ** (n - k) for k in range(lost_at, n + 1))
 
 
 @pytest.mark.parametrize("n", [1, 3, 5, 7])

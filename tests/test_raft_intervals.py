@@ -22,18 +22,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import binomial_quorum_u, exp
 from relcalc.raft import Distribution, RaftModel, exact
 from relcalc.raft import intervals, kernel
 from relcalc.raft.engine import _chunk_inputs, chunk_seeds, simulate
-
-
-def exp(mean):
-    return Distribution("exponential", mean)
-
-
-def binomial_quorum_u(n, mtbf, mttr):
-    """P(more than n - quorum of n independent nodes down), each down MTTR/(MTBF + MTTR) of the time."""
-    return float(stats.binom.sf(n - (n // 2 + 1), n, mttr / (mtbf + mttr)))
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 5, 29])

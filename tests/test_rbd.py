@@ -3,6 +3,7 @@
 import itertools
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,7 +26,10 @@ from relcalc.rbd import (
     parse_expression,
     system_from_mapping,
 )
+from relcalc.rbd.evaluate import block_availabilities
 from relcalc.rbd.standby import standby_steady_state
+from relcalc.rbd.tails import _others_at_threshold, _tail, k_of_n_with_logs
+from relcalc.results import record
 
 from conftest import SAMPLES
 
@@ -139,6 +143,79 @@ def test_twelve_nines_keep_digits():
     assert series.unavailability == pytest.approx(5e-13, rel=1e-9)
 
 
+# --- tails beyond the float range (issue 12) -------------------------------------------
+
+
+def binomial_upper_tail(n: int, k: int, q: float):
+    """U of k-of-n identical members, P(Binomial(n, q) > n - k), summed at 50 digits.
+
+    A k-of-n system of identical independent members fails when more than
+    n - k are down (Rausand and Hoyland, System Reliability Theory, 2004,
+    section 4.6): U = sum_{m > n-k} C(n, m) q^m (1-q)^(n-m). Terms follow
+    from one another by the ratio (n - m) q / ((m + 1)(1 - q)).
+    """
+    with mpmath.workdps(50):
+        q = mpmath.mpf(q)  # the float the evaluator sees, exactly
+        m = n - k + 1
+        term = mpmath.binomial(n, m) * q**m * (1 - q) ** (n - m)
+        total = mpmath.mpf(0)
+        while m <= n and (term > total * mpmath.mpf(10) ** -55 or m <= n * q):
+            total += term
+            term = term * (n - m) * q / ((m + 1) * (1 - q))
+            m += 1
+        return total
+
+
+@pytest.mark.parametrize("n,k,q", [
+    (10_000, 5_001, 1 / 1001),  # the issue's case: U = 10^-11996.1, was 0 with nines null
+    (10_000, 9_990, 1e-3),  # an ordinary tail, no tilt: the plain programme, digits to 1e-12
+    (2_000, 1, 0.01),  # all-but-one down: 1e-4000, counted from the members up
+    (3_000, 1_500, 0.2),
+    (500, 250, 1e-6),
+    (40, 30, 0.05),
+])
+def test_k_of_n_tails_at_any_size_against_the_binomial_sum(n, k, q):
+    avail, unavail, log_unavail, _ = k_of_n_with_logs(np.full(n, 1 - q), np.full(n, q), np.full(n, math.log(q)), k, False)
+    exact = binomial_upper_tail(n, k, q)
+    # log U to its digits: relative error of U about |ln U| eps (1e-12 at 1e-11996)
+    assert log_unavail / math.log(10) == pytest.approx(float(mpmath.log10(exact)), rel=1e-13)
+    if exact > 1e-280:
+        assert unavail == pytest.approx(float(exact), rel=1e-12)
+    else:
+        assert unavail < 1e-280
+    assert 0.0 <= avail <= 1.0 and abs(avail + unavail - 1.0) <= 1e-16
+
+
+def test_tilted_programme_is_the_plain_one_rescaled():
+    # the tilt is an exact change of measure: any theta gives the same tails and derivatives
+    rng = np.random.default_rng(12)
+    u = 10 ** rng.uniform(-4, -0.5, 40)
+    a = 1 - u
+    everyone = np.ones(u.size, dtype=bool)
+    for allowed in (3, 12, 25):
+        plain = _tail(u, a, np.log(u), np.log(a), allowed, 0.0)
+        for theta in (2.5, 6.0, -1.0):
+            tilted = _tail(u, a, np.log(u), np.log(a), allowed, theta)
+            assert tilted[0] == pytest.approx(plain[0], rel=1e-12)  # P(at most `allowed` down)
+            assert tilted[1] == pytest.approx(plain[1], rel=1e-11)  # the tail
+            # P(exactly `allowed` of the others down), some members removed from above 1/2 on the tilted scale
+            assert _others_at_threshold(tilted[4], everyone) == pytest.approx(
+                _others_at_threshold(plain[4], everyone), rel=1e-10)
+
+
+@pytest.mark.parametrize("n,k,q", [
+    (1000, 999, 1e-140),  # U about C(n, 2) q^2 = 5e-275
+    (1000, 2, 0.49),  # U about n q^999 = 1e-306, counted from the members up
+])
+def test_underflowing_k_of_n_gradient_matches_the_binomial_pmf(n, k, q):
+    # dA/da_i of identical members: P(exactly n - k of the other n - 1 down), a binomial pmf
+    _, unavail, _, grad = k_of_n_with_logs(np.full(n, 1 - q), np.full(n, q), np.full(n, math.log(q)), k, True)
+    with mpmath.workdps(50):
+        pmf = mpmath.binomial(n - 1, n - k) * mpmath.mpf(q) ** (n - k) * (1 - mpmath.mpf(q)) ** (k - 1)
+    assert float(pmf) > 1e-307 and unavail < 1e-250  # the tilted path, derivatives still normal floats
+    assert grad == pytest.approx(np.full(n, float(pmf)), rel=1e-10)
+
+
 # --- frequency, MTBF and MTTR -------------------------------------------------------
 
 
@@ -245,6 +322,43 @@ def test_redundancy_invariants(n, a, extra):
     more = evaluate(System({"x": comp("x", a, n + 1)}, Parallel((Use("x"),)))).unavailability
     fewer = evaluate(System({"x": comp("x", a, n)}, Parallel((Use("x"),)))).unavailability
     assert more <= fewer  # more replicas never hurt
+
+
+def brute_force_mp(system):
+    """The enumeration of brute_force at 40 digits: no underflow however small U is."""
+    names = instances(system)
+    total = mpmath.mpf(0)
+    with mpmath.workdps(40):
+        for bits in itertools.product((True, False), repeat=len(names)):
+            if not all(works(system.root, system, dict(zip(names, bits)))):
+                c = [system.components[n] for n, _ in names]
+                total += mpmath.fprod(mpmath.mpf(x.availability) if up else mpmath.mpf(x.unavailability)
+                                      for x, up in zip(c, bits))
+    return total
+
+
+@settings(max_examples=120, deadline=None)
+@given(root=diagrams(), exponents=st.lists(st.floats(0.3, 200), min_size=5, max_size=5))
+def test_a_plus_u_is_one_and_log_u_is_exact_for_any_diagram(root, exponents):
+    # components with U from 0.5 down to 1e-200: parallels of them underflow a float
+    parts = {n: Component(n, -math.expm1(-e * math.log(10)), 10 ** -e) for n, e in zip(NAMES, exponents)}
+    system = System(parts, root)
+    system.validate()
+    result = evaluate(system)
+    assert 0.0 <= result.availability <= 1.0 and 0.0 <= result.unavailability <= 1.0
+    assert abs(result.availability + result.unavailability - 1.0) <= 1e-15
+    exact = brute_force_mp(system)
+    assert result.unavailability_log10 == pytest.approx(float(mpmath.log10(exact)), rel=1e-9, abs=1e-12)
+    assert result.nines == -result.unavailability_log10
+    data = record(result)
+    if result.unavailability < 1e-300:
+        assert data["unavailability"] is None and data["unavailability_below"] == 1e-300
+        assert data["downtime_per_year_hours"] is None and data["nines"] > 300
+    else:
+        assert data["unavailability"] == result.unavailability and data["unavailability_below"] is None
+        assert result.unavailability == pytest.approx(float(exact), rel=1e-9)
+    for block_a, block_u, _ in block_availabilities(system).values():
+        assert abs(block_a + block_u - 1.0) <= 1e-15
 
 
 # --- standby and mission ---------------------------------------------------------------

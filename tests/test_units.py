@@ -390,3 +390,12 @@ def test_old_batch_names_still_import():
 
     assert evaluate_availability_csv is availability_csv.evaluate_availability_csv
     assert BatchResult is availability_csv.BatchResult
+
+
+@pytest.mark.parametrize("option", ["--concurrency", "--sessions", "--tolerate-failures", "--zones", "--nodes",
+                                    "--balance-factor"])
+@pytest.mark.parametrize("spelling, fragment", [("1_6", "underscores"), ("\uff11\uff16", "ASCII digits")])
+def test_capacity_count_options_follow_the_grammar(run, option, spelling, fragment):
+    """click's int()/float() accept 1_6 and full-width digits; these options are read by relcalc.units instead."""
+    result = run("capacity", "-r", "12k", "--service-time", "40ms", "--concurrency", "32", option, spelling)
+    assert result.exit_code == 2 and fragment in result.stderr and option in result.stderr

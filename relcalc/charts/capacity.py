@@ -86,20 +86,31 @@ def usl(fit, nodes, throughput):
     from ..capacity.usl import usl_throughput
 
     nodes = np.asarray(nodes, float)
+    law = {"usl": "USL", "amdahl": "Amdahl", "linear": "Linear"}[fit.law]
     fig, ax = figure(
         "How far does the cluster scale?",
-        f"USL fit: lambda {fit.node_throughput_per_second:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
+        f"{law} fit: lambda {fit.node_throughput_per_second:,.4g} req/s, sigma {fit.sigma:.3g}, kappa {fit.kappa:.3g}, "
         f"R^2 {fit.r_squared:.4f}",
     )
     top = max(nodes.max() * 1.3, min(fit.peak_nodes * 1.5, nodes.max() * 4) if np.isfinite(fit.peak_nodes) else 0)
     grid = np.linspace(1, top, 300)
     ax.plot(grid, usl_throughput(grid, fit.node_throughput_per_second, fit.sigma, fit.kappa), color=BLUE, lw=2.5,
-            label="USL fit")
+            label=f"{law} fit")
     ax.plot(grid, fit.node_throughput_per_second * grid, ":", color="#777777", lw=1.5, label="linear scaling")
     ax.plot(nodes, throughput, "o", color=ORANGE, ms=8, label="measured")
-    if np.isfinite(fit.peak_nodes):
+    ceiling = fit.throughput_ceiling_per_second
+    top_y = max(np.max(throughput), ceiling if fit.law == "usl" else 0) * 1.3
+    if fit.law == "usl":
         ax.axvline(fit.peak_nodes, color=TARGET, ls="--", lw=2, label=f"peak at N = {fit.peak_nodes:.1f}")
-    ax.set_ylim(0, max(np.max(throughput), fit.peak_throughput_per_second if np.isfinite(fit.peak_throughput_per_second) else 0) * 1.3)
+    elif fit.law == "amdahl":
+        # no peak: the ceiling is drawn when it is near the data, else only named
+        label = f"ceiling lambda/sigma = {ceiling:,.6g} req/s (Amdahl's law: no peak)"
+        if ceiling <= 3 * np.max(throughput):
+            top_y = max(top_y, ceiling * 1.15)
+            ax.axhline(ceiling, color=TARGET, ls="--", lw=2, label=label)
+        else:
+            ax.plot([], [], " ", label=label)
+    ax.set_ylim(0, top_y)
     ax.set_xlabel("nodes N")
     ax.set_ylabel("throughput (req/s)")
     ax.legend(loc="upper left")

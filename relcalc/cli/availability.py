@@ -176,7 +176,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         fmt,
         output,
         table=lambda console: _batch_table(console, result),
-        json_data=lambda: table.to_dict(orient="records"),
+        json_data=lambda: table.astype(object).where(table.notna(), None).to_dict(orient="records"),
         csv_write=lambda handle: write_frame_csv(table, handle),
     )
     if chart is not None and len(table):
@@ -185,12 +185,15 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
 
         save(ranking(row_names(table), table["nines"].to_numpy(), goal[1] if goal is not None else None), chart)
     shortfalls = []
-    if "meets_target" in table and not table["meets_target"].all():
-        shortfalls.append(f"{int((~table['meets_target']).sum())} of {len(table)} rows miss the target")
+    missed = int((~table["meets_target"]).sum()) if "meets_target" in table else 0  # rows without a target: NA
+    if missed:
+        shortfalls.append(f"{missed} of {len(table)} rows miss the target")
     return batch_exit_code(result.errors, result.rows_read, shortfalls)
 
 
 def _batch_table(console, result) -> None:
+    import pandas as pd
+
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
     components = result.mode == "components"
@@ -214,7 +217,8 @@ def _batch_table(console, result) -> None:
             format_duration(rec["downtime_per_year_hours"]),
         ]
         if has_target:
-            cells.append("ok" if rec["meets_target"] else "MISS")
+            meets = rec["meets_target"]  # NA: the row has no target
+            cells.append("-" if pd.isna(meets) else "ok" if meets else "MISS")
         table.add_row(*cells)
     console.print(table)
     console.print(f"Calendar: {result.calendar.describe()}.")

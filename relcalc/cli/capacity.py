@@ -49,17 +49,17 @@ def capacity_command(
     rate: Annotated[Optional[str], typer.Option("--rate", "-r", help="Peak request rate R: 12k, 12000/s, 720k/min (plain numbers are per second).")] = None,
     node_throughput: Annotated[Optional[str], typer.Option(help="Requests per second one node serves flat out (T).")] = None,
     service_time: Annotated[Optional[str], typer.Option(help="Mean service time S of one request, e.g. 40ms (plain numbers are seconds).")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Requests one node serves at once (c); with --service-time, T = c/S.")] = None,
-    balance_factor: Annotated[Optional[float], typer.Option(help="The hottest node's share over the mean, k >= 1 (default 1, or from --balancer).")] = None,
+    concurrency: Annotated[Optional[str], typer.Option(metavar="INT", help="Requests one node serves at once (c); with --service-time, T = c/S.")] = None,
+    balance_factor: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="The hottest node's share over the mean, k >= 1 (default 1, or from --balancer).")] = None,
     balancer: Annotated[str, typer.Option(help="Derive k from the policy: round-robin, least-connections, random, two-choices or ring.")] = "round-robin",
-    sessions: Annotated[Optional[int], typer.Option(help="Sticky sessions (connections, clients, keys) the balancer places; needed by random, two-choices, least-connections.")] = None,
+    sessions: Annotated[Optional[str], typer.Option(metavar="INT", help="Sticky sessions (connections, clients, keys) the balancer places; needed by random, two-choices, least-connections.")] = None,
     target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70%.")] = None,
     failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 1).")] = None,
-    tolerate_failures: Annotated[Optional[int], typer.Option(help="N+f: survive f node failures.")] = None,
-    zones: Annotated[Optional[int], typer.Option(help="Nodes spread round robin over this many zones; survive losing the largest.")] = None,
+    tolerate_failures: Annotated[Optional[str], typer.Option(metavar="INT", help="N+f: survive f node failures.")] = None,
+    zones: Annotated[Optional[str], typer.Option(metavar="INT", help="Nodes spread round robin over this many zones; survive losing the largest.")] = None,
     latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, e.g. p99<=200ms or mean<=50ms.")] = None,
     usl: Annotated[Optional[str], typer.Option(metavar="SIGMA,KAPPA", help="Scale by the Universal Scalability Law instead of linearly (see capacity fit).")] = None,
-    nodes: Annotated[Optional[int], typer.Option(help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
+    nodes: Annotated[Optional[str], typer.Option(metavar="INT", help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
     growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
@@ -139,6 +139,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     from ..capacity import figures_at, max_rate, project_growth, size
     from ..capacity.parse import parse_growth, parse_months
     from ..results import record
+    from ..units import parse_count
 
     sizing = size(cluster)
     if not sizing.reachable[0]:
@@ -154,8 +155,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     code = ExitCode.OK
     current = None
     if nodes is not None:
-        if nodes < 1:
-            raise InputError(f"--nodes must be at least 1, got {nodes}")
+        nodes = parse_count(nodes, "--nodes")
         limit = max_rate(cluster, nodes)[0]
         current = _Current(nodes, nodes >= answer.nodes, None if math.isnan(limit) else float(limit),
                            figures_at(cluster, nodes).at(0))
@@ -373,7 +373,8 @@ def fit_command(
     """Fit the Universal Scalability Law to measured throughput.
 
     X(N) = lambda N / (1 + sigma (N-1) + kappa N (N-1)): sigma is contention,
-    kappa coherency. Reports the fit quality and the peak; size with
+    kappa coherency. Reports the fit quality and the peak, or, when kappa = 0
+    fits as well (Amdahl's law), the ceiling lambda/sigma; size with
     relcalc capacity --usl SIGMA,KAPPA --node-throughput LAMBDA.
     """
     import numpy as np
@@ -431,10 +432,15 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
     facts.add_row("R squared", f"{fit.r_squared:.5f}")
     facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
-    if not math.isfinite(fit.peak_nodes):
-        facts.add_row("Peak", "none: no coherency cost, throughput keeps rising")
+    if fit.law == "usl":
+        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {fit.throughput_ceiling_per_second:,.6g}/s")
+        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {fit.throughput_at_best_whole_nodes_per_second:,.6g}/s")
+    elif fit.law == "amdahl":
+        facts.add_row("Peak", "none (Amdahl's law: kappa = 0 fits as well)")
+        facts.add_row("Ceiling", f"lambda/sigma = {fit.throughput_ceiling_per_second:,.6g}/s, approached, never reached")
     else:
-        facts.add_row("Peak", f"N = {fit.peak_nodes:.1f}, {fit.peak_throughput_per_second:,.6g}/s")
+        facts.add_row("Peak", "none (linear scaling: sigma = kappa = 0 fit as well)")
+        facts.add_row("Ceiling", "none")
     console.print(facts)
     table = Table(title="Measured and fitted", title_justify="left")
     for name in ("nodes", "measured/s", "fitted/s"):

@@ -163,24 +163,63 @@ def _components_from_csv(path: str, year_days: float):
 
 
 def _csv(result, handle) -> None:
-    """The system's unavailability, then one row of importance measures per component."""
+    """The system's unavailability, then one row of importance measures per component.
+
+    As in JSON, an unavailability below 1e-300 is an empty cell, never 0, and
+    the last column gives its log10; figures that are not given (NaN) are
+    empty too.
+    """
+    import math
+
     from ..files import write_csv
+    from ..rbd.evaluate import UNDERFLOW
 
     columns = ["name", "unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth",
                "improvement_potential"]
-    system = ["SYSTEM", result.unavailability] + [None] * (len(columns) - 2)
-    write_csv(handle, columns, [system] + [[getattr(item, c) for c in columns] for item in result.importance])
+    shown = None if result.unavailability < UNDERFLOW else result.unavailability
+    system = ["SYSTEM", shown] + [None] * (len(columns) - 2) + [result.unavailability_log10]
+    rows = [[getattr(item, c) for c in columns] + [math.log10(item.unavailability)] for item in result.importance]
+    rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in rows]
+    write_csv(handle, columns + ["unavailability_log10"], [system] + rows)
+
+
+def _tiny(log10: float) -> str:
+    """A number given by its log10, such as 3.16e-2171, beyond the float range."""
+    import math
+
+    exponent = math.floor(log10)
+    return f"{10 ** (log10 - exponent):.3g}e{exponent}"
+
+
+def _unavailability_text(unavailability: float, log10: float) -> str:
+    from ..rbd.evaluate import UNDERFLOW
+
+    if unavailability < UNDERFLOW:
+        return f"< 1e-300 (about {_tiny(log10)})"
+    return f"{unavailability:.4g}"
+
+
+def _availability_text(availability: float, unavailability: float, log10: float) -> str:
+    from ..rbd.evaluate import UNDERFLOW
+
+    if unavailability < UNDERFLOW:
+        return f"1 - {_tiny(log10)}"
+    return format_percent(availability, unavailability)
 
 
 def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities) -> None:
     from rich.table import Table
     from rich.tree import Tree
 
+    from ..rbd.evaluate import UNDERFLOW
+
     summary = facts_table()
-    summary.add_row("Availability", format_percent(result.availability, result.unavailability))
-    summary.add_row("Unavailability", f"{result.unavailability:.4g}")
+    log10 = result.unavailability_log10
+    summary.add_row("Availability", _availability_text(result.availability, result.unavailability, log10))
+    summary.add_row("Unavailability", _unavailability_text(result.unavailability, log10))
     summary.add_row("Nines", f"{result.nines:.2f}")
-    summary.add_row("Downtime per year", format_duration(result.downtime_per_year_hours))
+    downtime = result.downtime_per_year_hours
+    summary.add_row("Downtime per year", "< 1e-293 s" if downtime is None else format_duration(downtime))
     if result.failure_frequency_per_hour:
         per_year = result.failure_frequency_per_hour * result.calendar.year_hours
         summary.add_row("Failures per year", f"{per_year:.4g}")
@@ -209,19 +248,24 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")
     for header in ("component", "U", "Birnb.", "crit.", "F-V", "RAW", "improve"):
         ranking.add_column(header, justify="left" if header == "component" else "right")
+    def cell(value: float, spec: str) -> str:
+        return "-" if value != value else format(value, spec)  # NaN: not given (U below 1e-300)
+
     for item in result.importance[:top]:
         ranking.add_row(
             item.name,
             f"{item.unavailability:.2e}",
-            f"{item.birnbaum:.3g}",
-            f"{item.criticality:.3g}",
-            f"{item.fussell_vesely:.3g}",
-            f"{item.risk_achievement_worth:.3g}",
-            f"{item.improvement_potential:.2e}",
+            cell(item.birnbaum, ".3g"),
+            cell(item.criticality, ".3g"),
+            cell(item.fussell_vesely, ".3g"),
+            cell(item.risk_achievement_worth, ".3g"),
+            cell(item.improvement_potential, ".2e"),
         )
     console.print(ranking)
     if len(result.importance) > top:
         console.print(f"({len(result.importance) - top} more; --top N or -f json for all)")
+    if result.unavailability < UNDERFLOW:
+        console.print("U is below 1e-300: the figures relative to it are not given (-).")
 
     if _count_blocks(system.root) <= 200:
         values = block_availabilities(system)
@@ -247,8 +291,7 @@ def _count_blocks(block) -> int:
 def _label(system, block, values) -> str:
     from ..rbd.model import KofN, Parallel, Series, Standby, Use
 
-    a, u = values[id(block)]
-    shown = format_percent(a, u)
+    shown = _availability_text(*values[id(block)])
     if isinstance(block, Use):
         comp = system.components[block.name]
         each = format_percent(comp.availability, comp.unavailability)

@@ -1,9 +1,10 @@
 """Reliability block diagrams: series, parallel, k-of-n and standby, with shared components."""
 
-from .evaluate import ComposeResult, Importance, evaluate, k_of_n
+from .evaluate import ComposeResult, Importance, evaluate
 from .mission import MissionResult, mission, system_reliability
 from .model import Component, KofN, Parallel, Series, Standby, System, Use
 from .spec import apply_set, load_spec_text, parse_component_option, parse_expression, system_from_mapping
+from .tails import k_of_n
 
 __all__ = [
     "Component",

@@ -13,7 +13,16 @@ Where children share variables (a name used in two places), the block is
 expanded exactly on the shared variables (Shannon decomposition):
 ``P = sum_s P(s) P(block | s)``. Unavailability is carried beside
 availability at every node, as a sum of non-negative terms, so it keeps its
-digits at twelve nines.
+digits at twelve nines; at every node the smaller of A and U is the one
+computed and the larger its complement, so A + U = 1 within 1e-16.
+
+Below 1e-280 a float U loses digits and then underflows, so each node also
+carries log U: the sum of its members' logs in parallel, their log-sum-exp in
+series (where every member's U is that small, U is their sum to double
+precision), the log-sum-exp of the weighted cases of a Shannon expansion, and
+for k-of-n blocks the tail on a tilted scale (:mod:`relcalc.rbd.tails`). An
+unavailability below 1e-300 is reported through its logarithm (see
+:class:`ComposeResult`).
 
 Birnbaum importance ``I_B(i) = dA/da_i`` comes from the same pass (each node
 returns the derivatives of its availability with respect to the instances
@@ -51,8 +60,13 @@ from ..availability import Calendar
 from ..errors import InputError
 from .model import Parallel, Series, Standby, System, Use
 from .standby import standby_steady_state
+from .tails import TINY, complementary, k_of_n, k_of_n_with_logs, log_or_inf, logsumexp
+
+__all__ = ["ComposeResult", "Importance", "evaluate", "k_of_n"]  # k_of_n lived here before relcalc.rbd.tails
 
 MAX_FACTORED = 22  #: shared variables one block may be expanded on (2^22 cases)
+#: An unavailability below this is reported as below it (JSON null with ``unavailability_below``), with its logarithm
+UNDERFLOW = 1e-300
 
 VAR, AND, OR, KOFN = "var", "and", "or", "kofn"
 
@@ -94,10 +108,19 @@ class Importance:
 
 @dataclass(frozen=True)
 class ComposeResult:
-    """Steady-state results of a diagram; ``importance`` is ranked, largest improvement first."""
+    """Steady-state results of a diagram; ``importance`` is ranked, largest improvement first.
+
+    ``availability + unavailability = 1`` within 1e-16. An unavailability
+    below 1e-300 (:data:`UNDERFLOW`: 5,001 of 10,000 members down, say) has
+    lost its digits as a float, or is 0.0; ``unavailability_log10`` carries
+    it at any size, and ``nines`` is read from it. In records (JSON) such an
+    unavailability is ``null`` with ``"unavailability_below": 1e-300``, as
+    are the downtime and the importance figures relative to it, never 0.
+    """
 
     availability: float
-    unavailability: float
+    unavailability: float = field(metadata={"below": UNDERFLOW})
+    unavailability_log10: float  #: log10 of the unavailability, finite where the float underflows
     failure_frequency_per_hour: float | None
     importance: tuple[Importance, ...]
     frequency_excludes: tuple[str, ...] = ()
@@ -108,7 +131,7 @@ class ComposeResult:
 
     @property
     def nines(self) -> float:
-        return math.inf if self.unavailability <= 0 else -math.log10(self.unavailability)
+        return -self.unavailability_log10
 
     @property
     def mtbf_hours(self) -> float | None:
@@ -126,8 +149,9 @@ class ComposeResult:
         return None if f is None else f * self.calendar.year_hours
 
     @property
-    def downtime_per_year_hours(self) -> float:
-        return self.unavailability * self.calendar.year_hours
+    def downtime_per_year_hours(self) -> float | None:
+        """U times the hours of a year; None where U is below 1e-300."""
+        return None if self.unavailability < UNDERFLOW else self.unavailability * self.calendar.year_hours
 
     @property
     def year_days(self) -> float:
@@ -210,52 +234,62 @@ def _node(kind: str, children: list[Node], k: int, label: str) -> Node:
 
 # --- evaluating -----------------------------------------------------------------------
 
-
-def _evaluate(node: Node, a: np.ndarray, u: np.ndarray, fixed: dict[int, int], want_grad: bool):
-    """(availability, unavailability, {var: dA/da_var}) of a node given fixed variables."""
+def _evaluate(node: Node, units: "_Units", fixed: dict[int, int], want_grad: bool):
+    """(A, U, log U, {var: dA/da_var}) of a node given fixed variables (log U natural, finite below 1e-308)."""
     if node.kind == VAR:
         if node.var in fixed:
-            up = fixed[node.var]
-            return float(up), float(1 - up), {}
-        return float(a[node.var]), float(u[node.var]), ({node.var: 1.0} if want_grad else {})
+            return (1.0, 0.0, -math.inf, {}) if fixed[node.var] else (0.0, 1.0, 0.0, {})
+        v = node.var
+        return units.a[v], units.u[v], units.log_u[v], ({v: 1.0} if want_grad else {})
     free = [v for v in node.shared if v not in fixed]
     if not free:
-        return _combine(node, a, u, fixed, want_grad)
+        return _combine(node, units, fixed, want_grad)
     if len(free) > MAX_FACTORED:
         raise InputError(
             f"{node.label}: {len(free)} components are shared between branches of one block; "
             f"exact evaluation would need 2^{len(free)} cases (limit {MAX_FACTORED})"
         )
     total_a = total_u = 0.0
+    cases = []  # (bits, log U of the case), for log U where U is tiny
     grad: dict[int, float] = defaultdict(float)
     for bits in itertools.product((1, 0), repeat=len(free)):
-        weights = [a[v] if b else u[v] for v, b in zip(free, bits)]
-        weight = math.prod(weights)
-        if weight == 0.0 and not want_grad:
+        weights = [units.a[v] if b else units.u[v] for v, b in zip(free, bits)]
+        if 0.0 in weights and not want_grad:  # a case of probability 0 (not an underflow)
             continue
+        weight = math.prod(weights)
         cond = dict(fixed)
         cond.update(zip(free, bits))
-        val_a, val_u, g = _combine(node, a, u, cond, want_grad)
+        val_a, val_u, val_log_u, g = _combine(node, units, cond, want_grad)
         total_a += weight * val_a
         total_u += weight * val_u
+        cases.append((bits, val_log_u))
         if want_grad:
             for var, d in g.items():
                 grad[var] += weight * d
             for j, (v, b) in enumerate(zip(free, bits)):
                 others = math.prod(weights[:j]) * math.prod(weights[j + 1 :])
                 grad[v] += others * val_a if b else -others * val_a
-    return total_a, total_u, dict(grad)
+    avail, unavail = complementary(total_a, total_u)
+    if unavail >= TINY:
+        log_unavail = math.log(unavail)
+    else:  # the weights by their logarithms: their product may underflow too
+        log_unavail = logsumexp([
+            math.fsum(units.log_a[v] if b else units.log_u[v] for v, b in zip(free, bits)) + log_u
+            for bits, log_u in cases
+        ])
+    return avail, unavail, log_unavail, dict(grad)
 
 
 SMALL = 16  #: below this many children, plain Python beats numpy's per-call overhead
 
 
-def _combine(node: Node, a, u, fixed, want_grad):
-    results = [_evaluate(child, a, u, fixed, want_grad) for child in node.children]
+def _combine(node: Node, units: "_Units", fixed, want_grad):
+    results = [_evaluate(child, units, fixed, want_grad) for child in node.children]
     if node.kind == KOFN:
         ca = np.array([r[0] for r in results])
         cu = np.array([r[1] for r in results])
-        avail, unavail, local = k_of_n(ca, cu, node.k, want_grad)
+        log_cu = np.array([r[2] for r in results])
+        avail, unavail, log_unavail, local = k_of_n_with_logs(ca, cu, log_cu, node.k, want_grad)
     else:
         ca = [r[0] for r in results]
         cu = [r[1] for r in results]
@@ -263,15 +297,21 @@ def _combine(node: Node, a, u, fixed, want_grad):
         ups, downs = (ca, cu) if node.kind == AND else (cu, ca)
         product = _product(ups)
         complement = 1.0 if max(downs) >= 1.0 else -_expm1_sum_log1p(downs)
-        avail, unavail = (product, complement) if node.kind == AND else (complement, product)
+        avail, unavail = complementary(*((product, complement) if node.kind == AND else (complement, product)))
+        if unavail >= TINY:
+            log_unavail = math.log(unavail)
+        elif node.kind == AND:  # every member's U is below 1e-280: U is their sum to double precision
+            log_unavail = logsumexp([r[2] for r in results])
+        else:
+            log_unavail = math.fsum(r[2] for r in results)
         local = _leave_one_out_products(ups) if want_grad else None
     grad: dict[int, float] = {}
     if want_grad:
-        for d_child, (_, _, g) in zip(local, results):
+        for d_child, (_, _, _, g) in zip(local, results):
             if d_child != 0.0:
                 for var, d in g.items():
                     grad[var] = grad.get(var, 0.0) + d_child * d
-    return float(avail), float(unavail), grad
+    return float(avail), float(unavail), float(log_unavail), grad
 
 
 def _product(values) -> float:
@@ -305,61 +345,36 @@ def _leave_one_out_products(values):
     return prefix * suffix
 
 
-def k_of_n(a: np.ndarray, u: np.ndarray, k: int, want_grad: bool = False):
-    """A k-out-of-n block of independent members: (A, U, dA/da_i).
+@dataclass(frozen=True)
+class _Units:
+    """The variables' A, U and their natural logarithms, indexed by variable."""
 
-    Dynamic programming over the number of members down, truncated at
-    ``n - k + 1`` ("too many down"), so the cost is O(n (n - k + 1)) and U is a
-    sum of non-negative products. The derivative for member i is the
-    probability that exactly n - k of the *other* members are down, found by
-    removing member i from the distribution (stable for u_i < 1/2, else
-    recomputed directly).
-    """
-    n = len(a)
-    allowed = n - k  # members that may be down
-    dist = np.zeros(allowed + 2)
-    dist[0] = 1.0
-    for ai, ui in zip(a, u):
-        spill = dist[allowed] * ui
-        dist[1 : allowed + 1] = dist[1 : allowed + 1] * ai + dist[: allowed] * ui
-        dist[0] *= ai
-        dist[allowed + 1] += spill
-    unavail = float(dist[allowed + 1])
-    avail = float(np.sum(dist[: allowed + 1]))
-    if not want_grad:
-        return avail, unavail, None
-    # others_down[m] for each member: distribution of the other n-1 members
-    f = dist[: allowed + 1]
-    grad = np.empty(n)
-    stable = u < 0.5
-    if stable.any():
-        ai, ui = a[stable], u[stable]
-        g = f[0] / ai
-        for m in range(1, allowed + 1):
-            g = (f[m] - ui * g) / ai
-        grad[stable] = g
-    for i in np.flatnonzero(~stable):
-        others = np.delete(np.arange(n), i)
-        sub = np.zeros(allowed + 1)
-        sub[0] = 1.0
-        for j in others:
-            sub[1:] = sub[1:] * a[j] + sub[:-1] * u[j]
-            sub[0] *= a[j]
-        grad[i] = sub[allowed]
-    return avail, unavail, grad
+    a: list[float]
+    u: list[float]
+    log_a: list[float]
+    log_u: list[float]
+
+    @classmethod
+    def of(cls, compiled: "Compiled") -> "_Units":
+        a = [float(unit.availability) for unit in compiled.units]
+        u = [float(unit.unavailability) for unit in compiled.units]
+        return cls(a, u, [log_or_inf(x) for x in a], [log_or_inf(x) for x in u])
+
+
+def _evaluate_root(compiled: Compiled, want_grad: bool):
+    return _evaluate(compiled.root, _Units.of(compiled), {}, want_grad)
 
 
 def evaluate_compiled(compiled: Compiled, want_grad: bool = False):
     """(availability, unavailability, {var: dA/da_var}) of a compiled diagram."""
-    a = np.array([unit.availability for unit in compiled.units])
-    u = np.array([unit.unavailability for unit in compiled.units])
-    return _evaluate(compiled.root, a, u, {}, want_grad)
+    avail, unavail, _, grad = _evaluate_root(compiled, want_grad)
+    return avail, unavail, grad
 
 
 def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
     """Exact steady-state availability, frequency and importance of a diagram."""
     compiled = compile_system(system)
-    avail, unavail, grad = evaluate_compiled(compiled, want_grad=True)
+    avail, unavail, log_unavail, grad = _evaluate_root(compiled, want_grad=True)
     frequency = 0.0
     excludes = []
     items = []
@@ -372,10 +387,11 @@ def evaluate(system: System, *, calendar: Calendar | None = None, importance: bo
             frequency += birnbaum * unit.frequency_per_hour
         if importance:
             items.append(_measures(unit, birnbaum, unavail))
-    items.sort(key=lambda m: (-m.improvement_potential, -m.birnbaum, m.name))
+    items.sort(key=lambda m: (-_zero_if_nan(m.improvement_potential), -_zero_if_nan(m.birnbaum), m.name))
     return ComposeResult(
         availability=avail,
         unavailability=unavail,
+        unavailability_log10=math.log10(unavail) if unavail >= TINY else log_unavail / math.log(10),
         failure_frequency_per_hour=frequency if frequency > 0 else None,
         importance=tuple(items),
         frequency_excludes=tuple(excludes),
@@ -383,27 +399,32 @@ def evaluate(system: System, *, calendar: Calendar | None = None, importance: bo
     )
 
 
+def _zero_if_nan(x: float) -> float:
+    return 0.0 if x != x else x
+
+
 def _measures(unit: Variable, birnbaum: float, system_u: float) -> Importance:
     ui, ai = unit.unavailability, unit.availability
     improvement = ui * birnbaum
     failed = system_u + ai * birnbaum
-    if system_u > 0:
-        crit, fv, raw = improvement / system_u, ui * failed / system_u, failed / system_u
+    if system_u < UNDERFLOW:  # the ratios to U (and U's share) are lost with U's digits: not given
+        crit = fv = raw = improvement = math.nan
+        if birnbaum < UNDERFLOW:  # at most U / u_i: as lost
+            birnbaum = math.nan
     else:
-        crit = fv = 0.0
-        raw = math.inf if failed > 0 else 1.0
+        crit, fv, raw = improvement / system_u, ui * failed / system_u, failed / system_u
     return Importance(unit.name, float(ui), float(birnbaum), float(crit), float(fv), float(raw), float(improvement))
 
 
-def block_availabilities(system: System) -> dict[int, tuple[float, float]]:
-    """(A, U) of every block on its own, keyed by ``id()`` of the spec block, for tree views."""
+def block_availabilities(system: System) -> dict[int, tuple[float, float, float]]:
+    """(A, U, log10 U) of every block on its own, keyed by ``id()`` of the spec block, for tree views."""
     from dataclasses import replace as _replace
 
-    out: dict[int, tuple[float, float]] = {}
+    out: dict[int, tuple[float, float, float]] = {}
     stack = [system.root]
     while stack:
         block = stack.pop()
-        av, un, _ = evaluate_compiled(compile_system(_replace(system, root=block)))
-        out[id(block)] = (av, un)
+        av, un, log_un, _ = _evaluate_root(compile_system(_replace(system, root=block)), want_grad=False)
+        out[id(block)] = (av, un, log_un / math.log(10))
         stack.extend(getattr(block, "children", ()))
     return out

@@ -69,8 +69,32 @@ def largest_mttr(system: System, names: list[str] | str, target_unavailability: 
     return Solution("mttr_hours", tuple(names), best, _unavailability(_with_mttr(system, names, best)))
 
 
+#: Cases of the exact (Shannon) expansion one trial of --solve-count may cost; a few seconds of work
+MAX_TRIAL_CASES = 1 << 21
+
+
+def expansion_cases(system: System) -> int:
+    """An upper bound on the conditioned sub-evaluations an exact evaluation of ``system`` costs.
+
+    A block whose children share ``s`` variables is evaluated once per
+    assignment of them (2^s times), each time evaluating all its children.
+    """
+    from .evaluate import compile_system
+
+    def cost(node) -> int:
+        below = sum(cost(child) for child in node.children) or 1
+        return (1 << min(len(node.shared), 62)) * below
+
+    return cost(compile_system(system).root)
+
+
 def smallest_count(system: System, name: str, target_unavailability: float) -> Solution:
-    """The smallest number of instances of ``name`` meeting the target (k of k-of-n blocks kept)."""
+    """The smallest number of instances of ``name`` meeting the target (k of k-of-n blocks kept).
+
+    Counts are tried upwards; where ``name`` is shared between branches each
+    instance doubles the exact evaluation's work, so the search stops (no
+    answer) once one trial would cost more than :data:`MAX_TRIAL_CASES` cases.
+    """
     from dataclasses import replace
 
     if name not in system.components:
@@ -82,6 +106,11 @@ def smallest_count(system: System, name: str, target_unavailability: float) -> S
             trial.validate()
         except InputError:
             continue  # e.g. fewer instances than a k-of-n's k
+        if expansion_cases(trial) > MAX_TRIAL_CASES:
+            raise InputError(
+                f"--solve-count: {count} instances of {name!r} would need over {MAX_TRIAL_CASES:,} cases of exact "
+                f"evaluation ({name!r} is shared between branches); no count up to {count - 1} meets the target"
+            )
         u = _unavailability(trial)
         if u <= target_unavailability:
             return Solution("count", (name,), count, u)

@@ -8,7 +8,7 @@ Poisson distribution function at ``c``. The denominator is a regularised
 incomplete gamma function, at least about one half in that region. The
 numerator is Loader's saddle-point form ``exp(-stirlerr(c) - bd0(c, a)) /
 sqrt(2 pi c)``, with the exponent ``bd0 = c log(c/a) - (c - a)`` carried in
-double-double arithmetic: ``bd0`` reaches about 745 before the probability
+double-double arithmetic where it is large: ``bd0`` reaches about 745 before the probability
 underflows, and a plain double would leave an error of 1e-13 in the exponent
 (``c log a - a - log c!`` loses far more: its terms are of size ``c log c``).
 So B and C keep 1e-14 relative accuracy at any ``c``. For ``a >= c`` (heavy
@@ -75,6 +75,8 @@ def erlang_b(servers, load) -> np.ndarray:
 # Dekker's error-free transformations: a + b = s + e and a * b = p + e exactly
 _SPLITTER = 134217729.0  # 2**27 + 1
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # hi has 32 bits: k*hi is exact
+_BLOCK = 4096  #: elements per pass: 32 kB arrays stay in cache and need no fresh pages from the system
+_PLAIN_UP_TO = 32.0  #: exponents whose terms are at most this large are right to 2e-14 in plain doubles
 # stirlerr(n) = log(n!) - log(sqrt(2 pi n) (n/e)^n) for n = 0..15 (n = 0 unused), from mpmath at 40 digits
 _STIRLERR_SMALL = np.array([
     0.0, 0.08106146679532725822, 0.041340695955409294094, 0.027677925684998339149,
@@ -119,40 +121,61 @@ def _poisson_pmf_above_mean(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     ``bd0(k, m) = bd0(k, m') + k j log 2 - (m' - m)`` and, with
     ``v = (k - m') / (k + m')`` (``|v| <= 0.172``, ``k - m'`` exact),
     ``bd0(k, m') = (k - m')^2 / (k + m') + 2 k sum_{i >= 1} v^(2i+1) / (2i+1)``.
-    The leading terms and ``v`` are carried as double-doubles; the series
-    tail, at most 7% of the total, is summed in plain doubles.
+    Each term is right to a few units in its last place, so the exponent is
+    right to about 4e-16 times the size of its terms and of itself: where
+    that size passes ``_PLAIN_UP_TO`` (the error could pass 2e-14), the
+    leading terms and ``v`` are redone as double-doubles
+    (:func:`_exponent_double_double`); the series tail, at most 7% of the
+    total, stays in plain doubles. Long arrays go in blocks of ``_BLOCK``.
     """
+    if np.ndim(k) and k.size > _BLOCK:
+        out = np.empty(k.shape)
+        for start in range(0, k.size, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            out[block] = _poisson_pmf_above_mean(k[block], mean[block])
+        return out
     k_frac, k_exp = np.frexp(k)
     m_frac, m_exp = np.frexp(mean)
     ratio = k_frac / m_frac  # in (1/2, 2)
     j = (k_exp - m_exp) + (ratio >= np.sqrt(2.0)) - (ratio < np.sqrt(0.5))
     scaled = np.ldexp(mean, j)
     diff = k - scaled  # exact: scaled is within a factor 2 of k
+    v = diff / (k + scaled)
+    v2 = v * v
+    # sum_{i >= 1} v^(2i-2) / (2i+1) by Horner: 12 terms reach 1e-17 at |v| = 0.172, for every
+    # element alike (a queue's figures must not depend on the others evaluated with it)
+    series = np.full_like(v2, 1.0 / 25.0)
+    for i in range(11, 0, -1):
+        series = series * v2 + 1.0 / (2 * i + 1)
+    moved = scaled - mean  # k j log 2 - (m' - m) is the part the scaling took out of bd0
+    turn = k * j  # a whole number: times the 32-bit _LN2_HI exact while below 2^21
+    lead = diff * v
+    exponent = (lead + _stirlerr(k)) + 2.0 * k * v * v2 * series + ((turn * _LN2_HI - moved) + turn * _LN2_LO)
+    exponent_lo = 0.0
+    # the size of the terms, and of the exponent itself: a double holds 500 only to 6e-14
+    precise = (exponent + lead + np.abs(moved) + (np.abs(turn) >= 2.0**21) * np.abs(turn)) > _PLAIN_UP_TO
+    if precise.any():  # worked out for the whole block (cheaper than picking), used where needed
+        hi, lo = _exponent_double_double(k, mean, j, scaled, diff, v, v2, series)
+        exponent, exponent_lo = np.where(precise, hi, exponent), np.where(precise, lo, 0.0)
+    return np.exp(-exponent) * (1.0 - exponent_lo) / np.sqrt(2.0 * np.pi * k)
+
+
+def _exponent_double_double(k, mean, j, scaled, diff, v, v2, series):
+    """``stirlerr(k) + bd0(k, mean)`` as a double-double (hi, lo), from the plain pass's ``v`` and series."""
     total, total_lo = _two_sum(k, scaled)
-    v = diff / total
     back, back_lo = _two_prod(v, total)
     v_lo = ((diff - back) - back_lo - v * total_lo) / total
     lead, lead_lo = _two_prod(diff, v)
     lead_lo = lead_lo + diff * v_lo
-    v2 = v * v
-    # sum_{i >= 1} v^(2i-2) / (2i+1) by Horner, with as many terms as the largest v needs (12 at most)
-    terms = min(12, max(1, int(-37.0 / np.log(max(float(v2.max()), 1e-300))) + 1))
-    series = 1.0 / (2 * terms + 1)
-    for i in range(terms - 1, 0, -1):
-        series = series * v2 + 1.0 / (2 * i + 1)
     exponent, exponent_lo = _two_sum(lead, _stirlerr(k))
     # the tail, plus its derivative 2k v^2 / (1 - v^2) times the rounding of v
     exponent_lo = exponent_lo + lead_lo + 2.0 * k * v2 * (v * series + v_lo / (1.0 - v2))
-    if j.any():
-        # k j log 2 - (m' - m), the part the power-of-two scaling took out of bd0
-        shift, shift_lo = _two_prod(k, j * _LN2_HI)
-        moved, moved_lo = _two_sum(scaled, -mean)
-        shift, part_lo = _two_sum(shift, -moved)
-        shift_lo = shift_lo + part_lo + k * j * _LN2_LO - moved_lo
-        exponent, part_lo = _two_sum(exponent, shift)
-        exponent_lo = exponent_lo + part_lo + shift_lo
-    exponent, exponent_lo = _two_sum(exponent, exponent_lo)
-    return np.exp(-exponent) * (1.0 - exponent_lo) / np.sqrt(2.0 * np.pi * k)
+    shift, shift_lo = _two_prod(k, j * _LN2_HI)
+    moved, moved_lo = _two_sum(scaled, -mean)
+    shift, part_lo = _two_sum(shift, -moved)
+    shift_lo = shift_lo + part_lo + k * j * _LN2_LO - moved_lo
+    exponent, part_lo = _two_sum(exponent, shift)
+    return _two_sum(exponent, exponent_lo + part_lo + shift_lo)
 
 
 def _b_recurrence(c: np.ndarray, a: np.ndarray) -> np.ndarray:

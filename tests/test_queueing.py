@@ -102,6 +102,18 @@ def test_erlang_b_and_c_to_1e_13_at_any_number_of_servers(c):
         assert w == pytest.approx(ref[1], rel=1e-13, abs=0), (c, share)
 
 
+def test_a_queue_gets_the_same_bits_alone_or_among_many():
+    # long arrays go in blocks, and only some queues need the double-double pass: neither may
+    # change a queue's figure (the capacity batch must equal sizing one service at a time)
+    rng = np.random.default_rng(12)
+    c = np.floor(10 ** rng.uniform(0, 5, 10_000))
+    a = c * rng.uniform(0.0, 1.0, c.size)
+    together = erlang_c(c, a)
+    for i in rng.choice(c.size, 40, replace=False):
+        assert erlang_c(c[i], a[i]) == together[i]
+        assert erlang_c(c[i : i + 3], a[i : i + 3])[0] == together[i]
+
+
 def test_overload_and_tiny_load_stay_finite():
     assert np.isnan(erlang_c(10, 10.0)) and np.isnan(erlang_c(10, 12.0))
     assert 0 < erlang_b(100_000, 300_000.0) < 1  # heavy overload, the log-sum branch

@@ -34,15 +34,18 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = list(sys.argv[1:] if args is None else args)
         debug = _debug_wanted(args)
+        from .help import polish
+
+        polish(self)
         try:
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown
-                return self._finish(ExitCode.BAD_INPUT, standalone_mode)
-            hint = f" (see: relcalc {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+            if not exc.format_message():  # no arguments: the help was shown, as asked
+                return self._finish(ExitCode.OK, standalone_mode)
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
         except ClickException as exc:
@@ -86,7 +89,7 @@ def _new_app() -> typer.Typer:
         help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams, "
         "Raft quorums, cluster sizing and capacity-review reports.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion and --show-completion, typer's own
         pretty_exceptions_enable=False,
     )
     new.callback()(root)

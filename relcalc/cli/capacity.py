@@ -62,7 +62,7 @@ def capacity_command(
     nodes: Annotated[Optional[str], typer.Option(metavar="INT", help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
     growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
-    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
+    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row, with columns such as name, rate, node_throughput; - for stdin. Options give defaults for absent cells.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
     chart: ChartOption = None,
     fmt: FormatOption = None,
@@ -378,7 +378,6 @@ def fit_command(
     relcalc capacity --usl SIGMA,KAPPA --node-throughput LAMBDA.
     """
     import numpy as np
-    import pandas as pd
 
     from ..batch import normalise_header, read_csv
     from ..capacity.usl import fit_usl
@@ -390,14 +389,16 @@ def fit_command(
     if missing:
         have = ", ".join(repr(c) for c in frame.columns)
         raise InputError(f"--csv: need columns nodes and throughput; missing {', '.join(missing)} (found {have})")
+    from ..batch import is_blank
+    from ..units import parse_number
+
     data = {}
-    for key in ("nodes", "throughput"):
-        values = pd.to_numeric(frame[columns[key]], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            cell = frame[columns[key]].iat[bad[0]]
-            raise InputError(f"--csv: row {bad[0] + 1}: {key} {cell!r} is not a finite number")
-        data[key] = values
+    for key in ("nodes", "throughput"):  # each cell read by the one grammar of relcalc.units
+        cells = frame[columns[key]].tolist()
+        for row, cell in enumerate(cells, start=1):
+            if is_blank(cell):
+                raise InputError(f"--csv: row {row}: {key} is empty")
+        data[key] = np.array([parse_number(cell, f"--csv: row {row}: {key}") for row, cell in enumerate(cells, 1)])
     try:
         fit = fit_usl(data["nodes"], data["throughput"])
     except ValueError as exc:

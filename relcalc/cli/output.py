@@ -80,9 +80,9 @@ class OnError(str, Enum):
 def report_row_errors(errors: list, rows_read: int, on_error: OnError) -> None:
     """Show a batch's bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything."""
     for error in errors[:MAX_ERRORS_SHOWN]:
-        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
+        problem(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
     if len(errors) > MAX_ERRORS_SHOWN:
-        warn(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
+        problem(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
     if errors and on_error is OnError.fail:
         raise InputError(f"--csv: {len(errors)} of {rows_read} rows have errors; nothing written")
 
@@ -93,7 +93,7 @@ def batch_exit_code(errors: list, rows_read: int, shortfalls: list[str]) -> int:
 
     lines = ([f"skipped {len(errors)} of {rows_read} rows with errors"] if errors else []) + shortfalls
     for line in lines:
-        warn(line)
+        problem(line)
     return int(ExitCode.PARTIAL if lines else ExitCode.OK)
 
 
@@ -237,6 +237,36 @@ def emit(
             raise InputError(f"--format {chosen.value} is not available for this command")
 
 
+#: -1 with -q/--quiet (errors only), 0 by default, 1 with -v/--verbose.
+VERBOSITY = 0
+
+
+def set_verbosity(level: int) -> None:
+    """Set by -q (-1) and -v (1), options every command takes (relcalc.cli.help)."""
+    global VERBOSITY
+    VERBOSITY = level
+
+
+def quiet() -> bool:
+    return VERBOSITY < 0
+
+
+def verbose() -> bool:
+    return VERBOSITY > 0
+
+
 def warn(message: str) -> None:
-    """A one-line note on stderr, never mixed into the results on stdout."""
+    """A one-line note on stderr, never mixed into the results on stdout; none with -q."""
+    if VERBOSITY >= 0:
+        print(f"relcalc: {message}", file=sys.stderr)
+
+
+def problem(message: str) -> None:
+    """A one-line problem on stderr (a skipped row, a missed target): shown even with -q."""
     print(f"relcalc: {message}", file=sys.stderr)
+
+
+def detail(message: str) -> None:
+    """What a step did (chunks, cycles, states, time), on stderr with -v only."""
+    if VERBOSITY > 0:
+        print(f"relcalc: {message}", file=sys.stderr)

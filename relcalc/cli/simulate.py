@@ -37,7 +37,7 @@ def raft_command(
     mtbf: Annotated[str, typer.Option(help="Mean time to failure of a node, e.g. 2000h or 1y; a comma list sweeps.")] = "2000h",
     mttr: Annotated[str, typer.Option(help="Mean time to repair a node, e.g. 4h; a comma list sweeps.")] = "4h",
     ttf: Annotated[Optional[str], typer.Option(help="Time-to-failure law: exponential (default), weibull:SHAPE, lognormal:SIGMA, fixed.")] = None,
-    ttr: Annotated[Optional[str], typer.Option(help="Time-to-repair law, e.g. lognormal:1.0; the mean stays --mttr.")] = None,
+    ttr: Annotated[Optional[str], typer.Option(help="Time-to-repair law: exponential (default), weibull:SHAPE, lognormal:SIGMA, fixed; the mean stays --mttr.")] = None,
     repair_crews: Annotated[Optional[str], typer.Option(help="Crews repairing one node each, first come first served (default unlimited); a comma list sweeps.")] = None,
     zones: Annotated[Optional[str], typer.Option(help="Spread the nodes round robin over this many zones; a comma list sweeps.")] = None,
     layout: Annotated[Optional[str], typer.Option(help="Nodes per zone instead of --zones, e.g. 2,2,1.")] = None,
@@ -45,9 +45,9 @@ def raft_command(
     zone_mttr: Annotated[Optional[str], typer.Option(help="Mean time to restore a failed zone.")] = None,
     election_timeout: Annotated[str, typer.Option(help="Randomised election timeout range; plain numbers are ms (etcd's defaults give about 1s).")] = "150ms..300ms",
     rtt: Annotated[str, typer.Option(help="Round trip of a vote request; plain numbers are ms.")] = "1ms",
-    years: Annotated[float, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = 100_000.0,
-    seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    years: Annotated[str, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = "100000",
+    seed: Annotated[Optional[str], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
+    workers: Annotated[str, typer.Option(help="Worker processes.")] = "1",
     method: Annotated[str, typer.Option(help="crude (simulate), importance (balanced failure biasing), exact (solve the chain), or auto.")] = "crude",
     common_cause: Annotated[Optional[str], typer.Option(help="Beta factor: this share of the failure rate is a shock failing every up node, e.g. 1%; a comma list sweeps.")] = None,
     shock_per_zone: Annotated[bool, typer.Option("--shock-per-zone", help="Common-cause shocks strike one zone at a time.")] = False,
@@ -55,9 +55,9 @@ def raft_command(
     replace_time: Annotated[Optional[str], typer.Option(help="Mean time to replace a destroyed node and catch it up, e.g. 2h.")] = None,
     restart_every: Annotated[Optional[str], typer.Option(help="Rolling restarts: one round every period, e.g. 1d.")] = None,
     restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
-    target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
+    target_rel_error: Annotated[Optional[str], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
-    year_days: Annotated[float, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = 365.0,
+    year_days: Annotated[str, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -69,8 +69,16 @@ def raft_command(
     steady state, birth-death chain for exponential nodes and repair crews).
     """
     from ..availability import Calendar
-    from ..units import parse_duration
+    from ..units import parse_count, parse_duration, parse_number
 
+    # numeric options are text read by the one grammar of relcalc.units, as everywhere else
+    year_days = parse_number(year_days, "--year-days")
+    years = parse_number(years, "--years")
+    workers = parse_count(workers, "--workers")
+    if target_rel_error is not None:
+        target_rel_error = parse_number(target_rel_error, "--target-rel-error")
+    if seed is not None:
+        seed = parse_count(seed, "--seed", low=0, high=2**63 - 1)
     calendar = Calendar(year_days)
     check_chart_path(chart)
     from ..raft.inputs import model_grid

@@ -20,3 +20,100 @@ def test_capacity_fit_reads_cells_with_the_units_grammar(run):
     assert result.exit_code == 2 and "row 2: throughput" in result.stderr and "underscores" in result.stderr
     result = run("capacity", "fit", "--csv", "-", input="nodes,throughput\n1,100\n2,\n4,300\n")
     assert result.exit_code == 2 and "row 2: throughput is empty" in result.stderr
+
+
+TABLES = [
+    ("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%"),
+    ("compose", "samples/web-service.yaml", "--target", "99.999%"),
+    ("capacity", "--csv", "samples/capacity.csv"),
+    ("simulate", "raft", "--nodes", "3,5", "--method", "exact"),
+]
+
+
+@pytest.mark.parametrize("args", TABLES, ids=lambda a: a[0])
+@pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, {"TERM": "dumb", "FORCE_COLOR": "1"}])
+def test_tables_for_pipes_are_plain_ascii_without_trailing_spaces(args, env):
+    from conftest import ROOT, run_subprocess
+
+    done = run_subprocess(*[str(ROOT / a) if a.startswith("samples/") else a for a in args],
+                          env={"NO_COLOR": "", "FORCE_COLOR": "", "TERM": "xterm", **env})
+    assert done.returncode in (0, 3), done.stderr
+    assert done.stdout.isascii() and "\x1b" not in done.stdout
+    assert all(line == line.rstrip() for line in done.stdout.splitlines())
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def test_force_color_colours_the_verdicts_that_matter():
+    from conftest import run_subprocess
+
+    done = run_subprocess("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%",
+                          env={"FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm"})
+    assert done.returncode == 3
+    assert "\x1b[31mNO\x1b[39m" in done.stdout
+    done = run_subprocess("capacity", "--csv", "samples/capacity.csv", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert "\x1b[31mSHORT\x1b[39m" in done.stdout
+
+
+def test_progress_goes_to_a_terminal_stderr_never_stdout(monkeypatch):
+    import io
+    import sys
+
+    from relcalc.cli import output
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = output.progress_bar()
+    try:
+        assert bar is not None and bar.console.file is terminal
+    finally:
+        bar.stop()
+    monkeypatch.setattr(output, "VERBOSITY", -1)  # -q: none
+    assert output.progress_bar() is None
+    monkeypatch.setattr(output, "VERBOSITY", 0)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # piped: none
+    assert output.progress_bar() is None
+
+
+def test_csv_quotes_only_where_needed_alike_in_batch_and_single_results(run):
+    import csv
+    import io
+    import json
+
+    rows = 'name,mtbf,mttr,target\n"api, eu",2000h,4h,99.9%\nweb,1000h,1h,99.99%\n'
+    batch = run("availability", "--csv", "-", "-f", "csv", input=rows)
+    assert batch.exit_code == 3  # web misses its target
+    lines = batch.stdout.splitlines()
+    assert '"' not in lines[0] and lines[1].startswith('"api, eu",') and lines[2].startswith("web,")
+    assert lines[1].count('"') == 2 and '"' not in lines[2]
+    as_json = json.loads(run("availability", "--csv", "-", "-f", "json", input=rows).stdout)
+    for record, cells in zip(as_json, csv.DictReader(io.StringIO(batch.stdout))):
+        for key, value in record.items():
+            if isinstance(value, bool):
+                assert cells[key] == str(value).lower()
+            elif isinstance(value, float):
+                assert float(cells[key]) == value  # every digit: the same double
+    single = run("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%", "-f", "csv").stdout
+    record = json.loads(run("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%",
+                            "-f", "json").stdout)
+    header, values = single.splitlines()
+    assert '"' not in single
+    assert values.split(",") == [json.dumps(v) for v in record.values()]  # numbers exactly as JSON writes them
+
+
+def test_quiet_keeps_only_errors_and_verbose_says_what_was_done(run):
+    noisy = run("simulate", "raft", "--years", "200", "--seed", "3")
+    assert "seed 3" in noisy.stderr
+    quiet = run("simulate", "raft", "--years", "200", "--seed", "3", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    same = [line for line in noisy.stdout.splitlines() if "events/s" not in line]  # the speed varies
+    assert [line for line in quiet.stdout.splitlines() if "events/s" not in line] == same
+    again = run("simulate", "raft", "--years", "200", "--seed", "3")  # -q held for that run only
+    assert "seed 3" in again.stderr
+    loud = run("simulate", "raft", "--years", "200", "--seed", "3", "--verbose")
+    assert "crude:" in loud.stderr and "chunks" in loud.stderr and "events" in loud.stderr and "took" in loud.stderr
+    bad = run("availability", "--mtbf", "-5h", "--mttr", "4h", "-q")
+    assert bad.exit_code == 2 and bad.stderr.startswith("relcalc: error: --mtbf")

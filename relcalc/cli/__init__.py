@@ -34,9 +34,9 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = list(sys.argv[1:] if args is None else args)
         debug = _debug_wanted(args)
-        from .help import polish
+        from .help import prepare
 
-        polish(self)
+        prepare(self)  # help texts, completion words, -q/-v (relcalc/cli/help.py)
         try:
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK

@@ -215,9 +215,13 @@ def _quiet(ctx, param, value: bool) -> bool:
 
 def _verbose(ctx, param, value: bool) -> bool:
     if value:
+        import time
+
         from . import output
 
         output.set_verbosity(1)
+        start = time.perf_counter()
+        ctx.call_on_close(lambda: output.detail(f"took {time.perf_counter() - start:.3g} s"))
     return value
 
 
@@ -250,6 +254,14 @@ def _flag_help(get_help_option):
         return option
 
     return get
+
+
+def prepare(group: Any) -> None:
+    """Before each run: polish the command tree (once) and start at the default verbosity."""
+    from . import output
+
+    output.set_verbosity(0)
+    polish(group)
 
 
 def polish(group: Any, path: str = "") -> None:

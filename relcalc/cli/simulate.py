@@ -119,6 +119,14 @@ def raft_command(
                         target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
                         progress=lambda done, total, i=i: tick(i, done, total))
             )
+    from .output import detail
+
+    for r in results:  # -v: what each method did
+        if r.method == "crude":
+            work = f"{r.chunks:,} chunks, {r.events:,} events, {r.simulated_years:,.0f} years"
+        else:
+            work = f"{r.cycles or r.chunks:,} cycles" if r.method == "importance" else "the chain solved"
+        detail(f"n={r.description.nodes}: {r.method}: {work}; stopped on {r.stopped}; {r.wall_seconds:.3g} s")
     points = with_gains(results)
     sweep = len(points) > 1
 
@@ -168,18 +176,17 @@ def _csv_cell(value: Any) -> Any:
 
 
 class _progress:
-    """A rich progress bar on a terminal's stderr; nothing when stderr is piped."""
+    """A rich progress bar on a terminal's stderr; nothing when stderr is piped or with -q."""
 
     def __init__(self, points: int):
         self.points = points
         self.bar = None
 
     def __enter__(self):
-        if sys.stderr.isatty():
-            from rich.progress import Progress
+        from .output import progress_bar
 
-            self.bar = Progress(transient=True)
-            self.bar.start()
+        self.bar = progress_bar()  # on stderr, only when it is a terminal
+        if self.bar is not None:
             self.task = self.bar.add_task("simulating", total=self.points)
         return self.tick
 

@@ -143,6 +143,18 @@ def _add_report(target: typer.Typer) -> None:
     target.command("report")(report_command)
 
 
+def _add_validate(target: typer.Typer) -> None:
+    from .validate import validate_command
+
+    target.command("validate")(validate_command)
+
+
+def _add_schema(target: typer.Typer) -> None:
+    from .schema import schema_command
+
+    target.command("schema")(schema_command)
+
+
 #: Commands in the order the help lists them. Each is imported only when used:
 #: typer builds every registered command's options at start-up, so a run of
 #: one command registers that command alone.
@@ -152,6 +164,8 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "validate": _add_validate,
+    "schema": _add_schema,
 }
 
 

@@ -117,3 +117,50 @@ def test_quiet_keeps_only_errors_and_verbose_says_what_was_done(run):
     assert "crude:" in loud.stderr and "chunks" in loud.stderr and "events" in loud.stderr and "took" in loud.stderr
     bad = run("availability", "--mtbf", "-5h", "--mttr", "4h", "-q")
     assert bad.exit_code == 2 and bad.stderr.startswith("relcalc: error: --mtbf")
+
+
+@pytest.mark.parametrize("value, text", [(2e6, "2,000,000"), (2000.0, "2,000"), (956.4741, "956.474"), (0.5, "0.5"),
+                                         (999_999.7, "1,000,000"), (1.5e20, "1.5e+20"), (-2500.5, "-2,500.5")])
+def test_numbers_for_people_have_grouped_digits_and_no_needless_exponent(value, text):
+    from relcalc.units import format_number
+
+    assert format_number(value) == text
+
+
+@pytest.mark.parametrize("hours, text", [(8760.0, "1 y"), (8766.0, "365.25 d"), (48.0, "2 d"), (1.5, "1.5 h"),
+                                         (0.05, "3 min"), (21900.0, "2.5 y"), (8760.0 + 1 / 7, "365d 0h 8m")])
+def test_periods_read_as_they_were_written(hours, text):
+    from relcalc.units import format_period
+
+    assert format_period(hours) == text
+
+
+def test_fit_mtbf_and_mission_label_in_human_units(run):
+    # 500 FIT = 500 failures per 1e9 h, so MTBF = 1e9 / 500 = 2,000,000 h
+    out = run("availability", "--failure-rate", "500 FIT", "--repair-rate", "0.25").stdout
+    assert "2,000,000 h" in out and "e+06" not in out
+    out = run("compose", "samples/bridge.yaml", "--mission-time", "1y").stdout
+    assert "R(1 y)" in out and "365d" not in out
+
+
+def test_thirty_day_months(run):
+    import json
+
+    # 99.9% over a 30-day month: 0.001 x 720 h = 0.72 h = 43m 12s (the figure of 30-day SLA tables)
+    out = run("availability", "--target", "99.9%", "--month-days", "30")
+    assert out.exit_code == 0 and "43m 12s" in out.stdout and "month = 30 days" in out.stdout
+    record = json.loads(run("availability", "--target", "99.9%", "--month-days", "30", "-f", "json").stdout)
+    assert record["downtime_per_month_hours"] == pytest.approx(0.72, rel=1e-12) and record["month_days"] == 30
+    # the default stays a twelfth of a 365-day year: 0.001 x 730 h = 43m 48s
+    assert "43m 48s" in run("availability", "--target", "99.9%").stdout
+    for bad in ("45", "0", "-30", "nan", "30d", ""):
+        result = run("availability", "--target", "99.9%", "--month-days", bad)
+        assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --month-days"), bad
+
+
+def test_a_name_repeated_in_one_block_is_pointed_out(run):
+    result = run("compose", "2/3 (db, db, db)", "-c", "db=8000h/8h")
+    assert result.exit_code == 0
+    assert "db appears 3 times in one block" in result.stderr and "'2/3 db' with count 3" in result.stderr
+    assert "appears" not in run("compose", "2/3 db", "-c", "db=8000h/8h").stderr
+    assert run("compose", "2/3 (db, db, db)", "-c", "db=8000h/8h", "-q").stderr == ""

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
+from ..units import format_number
 from .output import (
     ChartOption,
     FormatOption,
@@ -237,8 +238,8 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
     console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {answer.binding_constraint})")
     fig = answer.figures
     facts = facts_table()
-    facts.add_row("Request rate R", f"{float(cluster.rate):,.6g}/s")
-    facts.add_row("Node throughput T", f"{fig.node_throughput_per_second:,.6g}/s")
+    facts.add_row("Request rate R", f"{format_number(float(cluster.rate))}/s")
+    facts.add_row("Node throughput T", f"{format_number(fig.node_throughput_per_second)}/s")
     facts.add_row("Work C = R/T", f"{fig.capacity_c:,.4g} nodes")
     facts.add_row("Balance factor k", f"{fig.balance_factor:.4g} ({cluster.balancer})")
     facts.add_row("Delivered Q = N/k", f"{fig.effective_capacity_q:,.4g} nodes")
@@ -268,7 +269,7 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
         console.print(
             f"With {current.nodes:,} nodes: {verdict}; utilisation {_pct(current.figures.utilization)}"
             f"{latency}; they take up to "
-            + ("no load within the targets" if limit is None else f"{limit:,.6g}/s within every target")
+            + ("no load within the targets" if limit is None else f"{format_number(limit)}/s within every target")
         )
     if projection is not None:
         grow = Table(title=f"Growth at {projection.growth_per_month * 100:.3g}%/month", title_justify="left")
@@ -346,7 +347,7 @@ def _batch_table(console, result) -> None:
         missing = pd.isna(nodes)
         cells = [
             str(rec[label]) if label else str(i + 1),
-            f"{rec['rate_per_second']:,.6g}",
+            f"{format_number(rec['rate_per_second'])}",
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
             "-" if missing else _pct(rec["utilization"]),
@@ -428,17 +429,17 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     from ..capacity.usl import usl_throughput
 
     facts = facts_table()
-    facts.add_row("lambda (one node)", f"{fit.node_throughput_per_second:,.6g}/s")
+    facts.add_row("lambda (one node)", f"{format_number(fit.node_throughput_per_second)}/s")
     facts.add_row("sigma (contention)", f"{fit.sigma:.4g}")
     facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
     facts.add_row("R squared", f"{fit.r_squared:.5f}")
     facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
     if fit.law == "usl":
-        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {fit.throughput_ceiling_per_second:,.6g}/s")
-        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {fit.throughput_at_best_whole_nodes_per_second:,.6g}/s")
+        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {format_number(fit.throughput_ceiling_per_second)}/s")
+        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {format_number(fit.throughput_at_best_whole_nodes_per_second)}/s")
     elif fit.law == "amdahl":
         facts.add_row("Peak", "none (Amdahl's law: kappa = 0 fits as well)")
-        facts.add_row("Ceiling", f"lambda/sigma = {fit.throughput_ceiling_per_second:,.6g}/s, approached, never reached")
+        facts.add_row("Ceiling", f"lambda/sigma = {format_number(fit.throughput_ceiling_per_second)}/s, approached, never reached")
     else:
         facts.add_row("Peak", "none (linear scaling: sigma = kappa = 0 fit as well)")
         facts.add_row("Ceiling", "none")
@@ -448,6 +449,6 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
         table.add_column(name, justify="right")
     fitted = usl_throughput(nodes, fit.node_throughput_per_second, fit.sigma, fit.kappa)
     for n, x, f in zip(nodes, throughput, fitted):
-        table.add_row(f"{n:g}", f"{x:,.6g}", f"{f:,.6g}")
+        table.add_row(f"{n:g}", f"{format_number(x)}", f"{format_number(f)}")
     console.print(table)
     console.print(f"Size with: --usl {usl_option} --node-throughput {fit.node_throughput_per_second:.6g}")

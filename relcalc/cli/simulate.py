@@ -274,16 +274,16 @@ def _interval_methods(rows: list[tuple[str, Any]], usual: str | None) -> str | N
 def _single_table(console, result) -> None:
     from rich.table import Table
 
-    from ..units import format_duration
+    from ..units import format_duration, format_number
 
     d = result.description
     zone = f", zones {'/'.join(map(str, d.layout))}" if d.zones > 1 else ""
     if d.zone_mtbf_hours:
-        zone += f" failing every {d.zone_mtbf_hours:,.6g} h for {d.zone_mttr_hours:,.4g} h"
+        zone += f" failing every {format_number(d.zone_mtbf_hours)} h for {format_number(d.zone_mttr_hours, 4)} h"
     crews = f"{d.repair_crews} repair crew(s)" if d.repair_crews else "unlimited repair crews"
     console.print(
-        f"Raft, {d.nodes} nodes (quorum {d.quorum}), MTBF {d.mtbf_hours:,.6g} h {d.ttf}, "
-        f"MTTR {d.mttr_hours:,.4g} h {d.ttr}, {crews}{zone}"
+        f"Raft, {d.nodes} nodes (quorum {d.quorum}), MTBF {format_number(d.mtbf_hours)} h {d.ttf}, "
+        f"MTTR {format_number(d.mttr_hours, 4)} h {d.ttr}, {crews}{zone}"
     )
     if result.method == "crude":
         title = f"{result.simulated_years:,.0f} simulated years, {result.events:,} events"

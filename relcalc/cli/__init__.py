@@ -36,8 +36,9 @@ class RelcalcGroup(TyperGroup):
         debug = _debug_wanted(args)
         from .help import prepare
 
-        prepare(self)  # help texts, completion words, -q/-v (relcalc/cli/help.py)
         try:
+            # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
+            extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
         except typer.Exit as exc:
@@ -155,6 +156,12 @@ def _add_schema(target: typer.Typer) -> None:
     target.command("schema")(schema_command)
 
 
+def _add_config(target: typer.Typer) -> None:
+    from .config import config_command
+
+    target.command("config")(config_command)
+
+
 #: Commands in the order the help lists them. Each is imported only when used:
 #: typer builds every registered command's options at start-up, so a run of
 #: one command registers that command alone.
@@ -166,6 +173,7 @@ COMMANDS = {
     "report": _add_report,
     "validate": _add_validate,
     "schema": _add_schema,
+    "config": _add_config,
 }
 
 

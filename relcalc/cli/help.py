@@ -155,7 +155,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "config": (
         "relcalc config",
         "relcalc config -f json",
-        "RELCALC_YEAR_DAYS=365.25 relcalc config",
+        "relcalc config -f csv",
     ),
 }
 
@@ -256,12 +256,15 @@ def _flag_help(get_help_option):
     return get
 
 
-def prepare(group: Any) -> None:
-    """Before each run: polish the command tree (once) and start at the default verbosity."""
+def prepare(group: Any) -> dict:
+    """Before each run: polish the command tree (once), start at the default verbosity, and return the
+    defaults the config files and RELCALC_* variables set, as click's ``default_map`` (relcalc.cli.config)."""
     from . import output
+    from .config import default_map
 
     output.set_verbosity(0)
     polish(group)
+    return default_map(group)
 
 
 def polish(group: Any, path: str = "") -> None:

@@ -122,14 +122,20 @@ def row_names(frame) -> list[str]:
 
 
 def resolve_format(fmt: Format | None, output: str | None) -> Format:
-    """The explicit format, else one implied by the output file's extension, else table."""
+    """The explicit format, else one implied by the output file's extension, else the configured one, else table."""
     if fmt is not None:
         return fmt
     if output and output != "-":
         ext = os.path.splitext(output)[1].lower()
         if ext in (".json", ".csv"):
             return Format(ext[1:])
-    return Format.table
+    from .config import settings
+
+    setting = settings()["format"]  # relcalc.toml, the user's config.toml or RELCALC_FORMAT
+    try:
+        return Format(setting.value.lower())
+    except ValueError:
+        raise InputError(f"format (from {setting.source}): {setting.value!r}; use table, json or csv") from None
 
 
 @contextmanager

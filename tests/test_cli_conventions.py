@@ -30,27 +30,35 @@ TABLES = [
 ]
 
 
+def _invoke(args, env):
+    from typer.testing import CliRunner
+
+    from relcalc.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"NO_COLOR": None, "FORCE_COLOR": None, "TERM": "xterm", **env})
+
+
 @pytest.mark.parametrize("args", TABLES, ids=lambda a: a[0])
 @pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, {"TERM": "dumb", "FORCE_COLOR": "1"}])
-def test_tables_for_pipes_are_plain_ascii_without_trailing_spaces(args, env):
-    from conftest import ROOT, run_subprocess
+def test_tables_for_pipes_are_plain_ascii_without_trailing_spaces(args, env, monkeypatch):
+    from conftest import ROOT
 
-    done = run_subprocess(*[str(ROOT / a) if a.startswith("samples/") else a for a in args],
-                          env={"NO_COLOR": "", "FORCE_COLOR": "", "TERM": "xterm", **env})
-    assert done.returncode in (0, 3), done.stderr
+    monkeypatch.chdir(ROOT)
+    done = _invoke(args, env)  # stdout is not a terminal here
+    assert done.exit_code in (0, 3), done.stderr
     assert done.stdout.isascii() and "\x1b" not in done.stdout
     assert all(line == line.rstrip() for line in done.stdout.splitlines())
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
 
 
-def test_force_color_colours_the_verdicts_that_matter():
-    from conftest import run_subprocess
+def test_force_color_colours_the_verdicts_that_matter(monkeypatch):
+    from conftest import ROOT
 
-    done = run_subprocess("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%",
-                          env={"FORCE_COLOR": "1", "NO_COLOR": "", "TERM": "xterm"})
-    assert done.returncode == 3
+    monkeypatch.chdir(ROOT)
+    done = _invoke(("availability", "--mtbf", "2000h", "--mttr", "4h", "--target", "99.95%"), {"FORCE_COLOR": "1"})
+    assert done.exit_code == 3
     assert "\x1b[31mNO\x1b[39m" in done.stdout
-    done = run_subprocess("capacity", "--csv", "samples/capacity.csv", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    done = _invoke(("capacity", "--csv", "samples/capacity.csv"), {"FORCE_COLOR": "1"})
     assert "\x1b[31mSHORT\x1b[39m" in done.stdout
 
 

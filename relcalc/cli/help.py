@@ -53,6 +53,7 @@ METAVARS = {
     "--nodes": "N",
     "--growth": "PCT/PERIOD",
     "--horizon": "DURATION",
+    "validate --kind": "compose|service",
     "simulate raft --nodes": "N[,N...]",
     "simulate raft --mtbf": "DURATION[,...]",
     "simulate raft --mttr": "DURATION[,...]",
@@ -88,6 +89,7 @@ CHOICES = {
     "simulate raft --method": ("crude", "importance", "exact", "auto"),
     "simulate raft --ttf": ("exponential", "weibull:", "lognormal:", "fixed"),
     "simulate raft --ttr": ("exponential", "weibull:", "lognormal:", "fixed"),
+    "validate --kind": ("compose", "service"),
 }
 
 #: Three to five examples per command, each a command shown in the README
@@ -203,6 +205,14 @@ class _Argument(TyperArgument):
         if self.type_descriptor.is_choice:
             return super().display_type_rich(ctx)
         return None
+
+    def shell_complete(self, ctx, incomplete: str):
+        name = self.metavar or ""
+        if not re.fullmatch(r"[a-z]+(\|[a-z]+)+", name):  # a value name, not a list of words (compose|service)
+            return super().shell_complete(ctx, incomplete)
+        from typer._click.shell_completion import CompletionItem
+
+        return [CompletionItem(w) for w in name.split("|") if w.startswith(incomplete)]
 
 
 def _quiet(ctx, param, value: bool) -> bool:

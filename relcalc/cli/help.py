@@ -179,7 +179,7 @@ class _Valued(TyperOption):
 
     def display_type_rich(self, ctx) -> str | None:
         if self.metavar is None and self.type_descriptor.is_choice:
-            return super().display_type_rich(ctx)  # an enum: typer lists its values
+            return super().display_type_rich(ctx).strip("<>")  # an enum: typer lists its values, a|b|c
         return self.metavar or self.name.upper()
 
     #: The words the shell completes (CHOICES), set by polish().

@@ -36,7 +36,7 @@ FormatOption = Annotated[
         "--format",
         "-f",
         case_sensitive=False,
-        help="table (for people), json or csv. Default: from the -o extension, else table.",
+        help="table (for people), json or csv. Default: from the -o extension, else as configured (relcalc config), else table.",
     ),
 ]
 OutputOption = Annotated[

@@ -138,3 +138,13 @@ def test_a_usage_error_names_the_full_command(run):
     result = run("simulate", "raft", "--no-such-option")
     assert result.exit_code == 2
     assert "(see: relcalc simulate raft --help)" in result.stderr
+
+
+@pytest.mark.parametrize("path", [p for p, c in _paths() if isinstance(c, TyperGroup)])
+def test_command_lists_keep_one_line_a_command(run_env, path):
+    text = _help(run_env, path)
+    panel = [line for part in text.split("─ Commands")[1:] + text.split("─ Specs and settings")[1:]
+             for line in part.split("╰")[0].splitlines()[1:]]
+    rows = [line.strip("│ ") for line in panel]
+    continued = [row for row, line in zip(rows, panel) if line.startswith("│" + " " * 4)]
+    assert rows and not continued, f"{path}: a command's line wraps: {continued}"

@@ -79,6 +79,21 @@ METAVARS = {
     "simulate raft --max-time": "DURATION",
 }
 
+#: The one line each command has in ``relcalc``'s list (at most 60 characters, so the
+#: list keeps one line a command at 80 columns; tests/test_help.py checks).
+SHORT_HELP = {
+    "availability": "Availability, nines, downtime budgets, inverse solving.",
+    "compose": "Exact availability of block diagrams; what to fix first.",
+    "report": "A capacity-review report of one service: HTML, Markdown.",
+    "capacity": "How many nodes: throughput, imbalance, failures, latency.",
+    "capacity fit": "Fit the Universal Scalability Law to measured throughput.",
+    "simulate": "Monte Carlo simulations, beside exact values.",
+    "simulate raft": "Availability of a Raft cluster: failures, zones, elections.",
+    "validate": "Check a spec or a service file: every problem, its place.",
+    "schema": "The JSON Schema of a compose spec or a service file.",
+    "config": "The defaults in effect, and where each comes from.",
+}
+
 #: Options that take one of a few words: the shell completes them, and the
 #: option's help names them all (tests/test_help.py checks both, and that
 #: they are the words the core accepts). ``weibull:`` completes the law's
@@ -302,6 +317,10 @@ def polish(group: Any, path: str = "") -> None:
                         param.metavar = None
                     param.__class__ = type("Valued", (_Valued, type(param)), {})
                     param.choices = _lookup(CHOICES, where, param) or ()
+        if where in ("validate", "schema", "config"):  # listed apart from the analyses
+            command.rich_help_panel = "Specs and settings"
+        if where in SHORT_HELP:
+            command.short_help = SHORT_HELP[where]
         examples = EXAMPLES.get(where)
         if examples and not (command.epilog or "").startswith("Examples"):
             command.epilog = "Examples:\n" + "\n".join(f"  {line}" for line in examples)

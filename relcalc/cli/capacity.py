@@ -21,9 +21,9 @@ from .output import (
     batch_table,
     emit,
     facts_table,
+    problem,
     report_row_errors,
     row_names,
-    warn,
 )
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         if projection is not None:
             save(growth_chart(projection), sibling(chart, "growth"))
     if current is not None and not current.meets_targets:
-        warn(f"{nodes} nodes are not enough: {answer.nodes} are needed")
+        problem(f"{nodes} nodes are not enough: {answer.nodes} are needed")  # the reason for exit 3
     return int(code)
 
 

@@ -9,7 +9,7 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
-from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, problem, warn
 
 ASSUMPTIONS = (
     "nodes fail and are repaired independently (zones aside); a failed zone stops its nodes serving, "
@@ -148,7 +148,7 @@ def raft_command(
         warn(f"seed {seed}")
     short = _short_of(results, target_rel_error)
     if short:
-        warn(f"{short}; the figures are what was reached")
+        problem(f"{short}; the figures are what was reached")  # the reason for exit 3: shown even with -q
         raise typer.Exit(ExitCode.PARTIAL)
 
 

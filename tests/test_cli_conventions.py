@@ -172,3 +172,22 @@ def test_a_name_repeated_in_one_block_is_pointed_out(run):
     assert "db appears 3 times in one block" in result.stderr and "'2/3 db' with count 3" in result.stderr
     assert "appears" not in run("compose", "2/3 db", "-c", "db=8000h/8h").stderr
     assert run("compose", "2/3 (db, db, db)", "-c", "db=8000h/8h", "-q").stderr == ""
+
+
+def test_readme_examples_write_only_under_directories_kept_out_of_git():
+    """Outputs the README's commands write go under out/ (which they create) or report/, both in .gitignore."""
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "/out/" in ignored and "/report/" in ignored
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) for line in block.splitlines()]
+    written = [m[1] for line in commands for m in re.finditer(r"(?:-o|--output|--chart)\s+(\S+)", line)]
+    assert written, "no README example writes a file"
+    for path in written:
+        assert path == "-" or path.startswith(("out/", "report/")), path
+    for line in commands:
+        if re.search(r"(?:-o|--output|--chart)\s+out/", line):
+            assert line.startswith("mkdir -p out && "), line

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,5 +32,3 @@ def schema_command(
     with open_output(output) as handle:
         handle.write(text)
 
-
-_ = Optional  # typer reads the annotations above at run time

@@ -64,11 +64,21 @@ def test_a_bad_file_is_a_one_line_error_naming_it(run, place, text, words):
     assert result.stderr.startswith("relcalc: error: relcalc.toml:") and words in result.stderr
 
 
-def test_a_bad_value_is_refused_like_the_option(run, place, monkeypatch):
-    monkeypatch.setenv("RELCALC_YEAR_DAYS", "1_0")
+@pytest.mark.parametrize("name, value, words", [("RELCALC_YEAR_DAYS", "1_0", "underscores"),
+                                                ("RELCALC_YEAR_DAYS", "360", "365 or 365.25"),
+                                                ("RELCALC_MONTH_DAYS", "45", "from 28 to 31"),
+                                                ("RELCALC_WORKERS", "0", ">= 1"),
+                                                ("RELCALC_METHOD", "guess", "crude, importance"),
+                                                ("RELCALC_FORMAT", "xml", "table, json, csv")])
+def test_a_bad_value_is_refused_naming_where_it_was_set(run, place, monkeypatch, name, value, words):
+    monkeypatch.setenv(name, value)
     result = run("availability", "--target", "99.9%")
-    assert result.exit_code == 2 and "--year-days" in result.stderr and "underscores" in result.stderr
-    monkeypatch.setenv("RELCALC_YEAR_DAYS", "365")
-    monkeypatch.setenv("RELCALC_FORMAT", "xml")
-    result = run("availability", "--target", "99.9%")
-    assert result.exit_code == 2 and "RELCALC_FORMAT" in result.stderr
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert f"(from env {name})" in result.stderr and words in result.stderr
+
+
+def test_a_bad_value_in_a_file_is_named_with_the_file(run, place):
+    work, _ = place
+    (work / "relcalc.toml").write_text("year_days = 360\n")
+    result = run("config")
+    assert result.exit_code == 2 and "year_days (from relcalc.toml) must be 365 or 365.25" in result.stderr

@@ -80,7 +80,27 @@ def settings() -> dict[str, Setting]:
         name = ENV_PREFIX + key.upper()
         if os.environ.get(name, "") != "":
             found[key] = Setting(key, os.environ[name], f"env {name}")
+    for setting in found.values():
+        if setting.source != "default":
+            _check(setting)
     return found
+
+
+def _check(setting: Setting) -> None:
+    """Refuse a bad value where it was set (the file or the variable), not as if typed after an option."""
+    from ..units import parse_count, parse_number
+
+    name = f"{setting.key} (from {setting.source})"
+    value = setting.value
+    if setting.key == "year_days" and parse_number(value, name) not in (365.0, 365.25):
+        raise InputError(f"{name} must be 365 or 365.25, got {value!r}")
+    if setting.key == "month_days" and not 28 <= parse_number(value, name) <= 31:
+        raise InputError(f"{name} must be from 28 to 31 (30 for 30-day months), got {value!r}")
+    if setting.key == "workers":
+        parse_count(value, name)
+    words = {"method": ("crude", "importance", "exact", "auto"), "format": ("table", "json", "csv")}.get(setting.key)
+    if words and value.lower() not in words:
+        raise InputError(f"{name}: {value!r}; use {', '.join(words)}")
 
 
 def chosen(key: str) -> str | None:

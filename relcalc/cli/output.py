@@ -221,19 +221,20 @@ def _special_cells(table) -> str | None:
 
     With a line break in a cell, the unquoting pass could not tell cells
     from lines, so the whole slice keeps pyarrow's quotes (still valid CSV).
+    One vectorised scan per text column in the usual case (nothing to quote).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     found = None
-    texts = [column for column in table.columns if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)]
-    for column in texts:
-        if pc.any(pc.match_substring_regex(column, r"[\r\n]")).as_py():
+    for column in table.columns:
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        if not pc.any(pc.match_substring_regex(column, '[,"\r\n]')).as_py():
+            continue
+        if pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
             return "lines"
-        if found is None and pc.any(pc.match_substring_regex(column, '[,"]')).as_py():
-            found = "quotes"
-        elif found is None and pa.types.is_string(column.type) and pc.any(pc.equal(column, "")).as_py():
-            found = "quotes"  # an empty text cell is written "" (empty, not missing): unquote it too
+        found = "quotes"
     return found
 
 

@@ -37,14 +37,14 @@ class BadRows:
 
     def __init__(self, on_error: OnError, errors_path: str | None = None, option: str = "--errors"):
         self.on_error = on_error
-        self.path = errors_path if errors_path not in (None, "") else None
+        self.path = errors_path
         self.option = option
         self.count = 0
         self._stack = ExitStack()
         self._writer = None
 
     def __enter__(self) -> BadRows:
-        if self.path == "-":
+        if self.path is not None and self.path.strip() in ("", "-"):
             raise InputError(f"{self.option}: give a file name (stdout carries the results)")
         if self.path is not None:
             handle = self._stack.enter_context(atomic_text(self.path, option=self.option))

@@ -262,10 +262,13 @@ def _evaluate(frame: pd.DataFrame, layout: _Layout, calendar: Calendar, target: 
     rows = np.flatnonzero(good)
     result = None
     if len(rows):
-        failed, rows = _failing_rows(compute, rows)
-        for i, message in failed.items():
-            errors.setdefault(i, []).append(message)
-        result = compute(rows) if len(rows) else None
+        try:
+            result = compute(rows)
+        except InputError:  # some rows the closed forms refuse: find them, then evaluate the rest
+            failed, rows = _failing_rows(compute, rows)
+            for i, message in failed.items():
+                errors.setdefault(i, []).append(message)
+            result = compute(rows) if len(rows) else None
     out: dict[str, Any] = {c: frame[c].iloc[rows].reset_index(drop=True) for c in layout.passthrough(frame.columns)}
     if result is not None:
         for key, value in record(result, json_ready=False).items():

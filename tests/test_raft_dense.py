@@ -70,3 +70,24 @@ def test_a_default_crude_run_imports_no_scipy_stats_or_sparse():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_first_run_announces_the_compile_once(monkeypatch, cached):
+    from relcalc.raft import methods
+
+    asked = []
+    monkeypatch.setattr(methods, "_cached", lambda module, name: asked.append((module, name)) or cached)
+    heard = []
+    methods.analyze(RaftModel(nodes=3), method="exact", notice=heard.append)  # a small chain: nothing to compile
+    assert heard == [] and asked == []
+    methods.analyze(RaftModel(nodes=3), years=200, seed=1, notice=heard.append)
+    assert heard == ([] if cached else [methods.COMPILE_NOTE]) and ("kernel", "run_chunk") in asked
+
+
+def test_the_cache_probe_sees_a_loaded_kernel():
+    from relcalc.raft import methods
+    from relcalc.raft.engine import warm_up
+
+    warm_up()  # compiled or loaded: its machine code is now in the dispatcher
+    assert methods._cached("kernel", "run_chunk") and not methods.compile_pending("crude")

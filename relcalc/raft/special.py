@@ -23,6 +23,7 @@ using continued fractions", Applied Optics 15 (1976) 668-671.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 _TINY = 1e-300
 _EPS = 1e-16
@@ -104,6 +105,7 @@ def _bisect_log(below, low: float, high: float) -> float:
     return math.exp(0.5 * (lo + hi))
 
 
+@lru_cache(maxsize=256)  # a run asks the same few quantiles many times
 def gamma_ppf(p: float, a: float) -> float:
     """The p quantile of the gamma law of shape ``a`` and scale 1 (chi2.ppf(p, 2a) / 2)."""
     if not 0.0 < p < 1.0:
@@ -125,6 +127,7 @@ def chi2_ppf(p: float, dof: float) -> float:
     return 2.0 * gamma_ppf(p, dof / 2.0)
 
 
+@lru_cache(maxsize=256)  # a run asks the same few quantiles many times
 def beta_ppf(p: float, a: float, b: float) -> float:
     """The p quantile of the beta(a, b) law."""
     if not 0.0 < p < 1.0:
@@ -138,6 +141,7 @@ def beta_ppf(p: float, a: float, b: float) -> float:
     return min(_bisect_log(below, 1e-300, 1.0), 1.0)
 
 
+@lru_cache(maxsize=256)  # a run asks the same few quantiles many times
 def t_ppf(p: float, dof: float) -> float:
     """The p quantile of Student's t with ``dof`` degrees of freedom (A&S 26.7.1: P(|T| > t) = I_{v/(v+t^2)}(v/2, 1/2))."""
     if p == 0.5:
@@ -164,6 +168,7 @@ def binom_cdf(k: int, n: int, p: float) -> float:
     return beta_inc(n - k, k + 1, 1.0 - p)[0]
 
 
+@lru_cache(maxsize=256)  # a run asks the same few quantiles many times
 def binom_ppf(q: float, n: int, p: float) -> int:
     """The smallest k with P(X <= k) >= q for X ~ binomial(n, p), as scipy's binom.ppf."""
     low, high = -1, n  # cdf(low) < q <= cdf(high)

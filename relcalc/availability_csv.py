@@ -22,6 +22,8 @@ from .batch import (
     RecordTooLong,
     RowError,
     check_unique_header,
+    excerpt,
+    header_cells,
     is_blank,
     name_cells,
     normalise_header,
@@ -119,7 +121,8 @@ def _as_written(cell: Any) -> str:
     if isinstance(cell, float):
         text = repr(cell)
         return text[:-2] if text.endswith(".0") else text
-    return str(cell)
+    text = str(cell)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _probability_cells(
@@ -171,7 +174,7 @@ def layout_of(columns, year_days: float) -> _Layout:
             unit = match.group(2) or ""
             hours = 1.0 if unit in ("", "hours") else unit_hours(unit, year_days=year_days)
             if hours is None:
-                raise InputError(f"--csv: column {column!r}: unknown unit {unit!r}; use e.g. mtbf_h, mttr_min")
+                raise InputError(f"--csv: column {excerpt(column)}: unknown unit {excerpt(unit)}; use e.g. mtbf_h, mttr_min")
             role_scale = (match.group(1), hours)
         elif key in _RATE_HEADERS:
             role_scale = _RATE_HEADERS[key]
@@ -180,7 +183,7 @@ def layout_of(columns, year_days: float) -> _Layout:
         if role_scale:
             role = role_scale[0]
             if role in found:
-                raise InputError(f"--csv: columns {found[role][0]!r} and {column!r} both give {role}")
+                raise InputError(f"--csv: columns {excerpt(found[role][0])} and {excerpt(column)} both give {role}")
             found[role] = (column, role_scale[1])
 
     up_roles = [r for r in ("mtbf", "failure_rate") if r in found]
@@ -197,7 +200,7 @@ def layout_of(columns, year_days: float) -> _Layout:
         return _Layout(found, "components", up_roles[0], down_roles[0], consumed)
     if "availability" in found and not up_roles and not down_roles:
         return _Layout(found, "budgets", None, None, consumed)
-    have = ", ".join(repr(c) for c in columns)
+    have = ", ".join(excerpt(c) for c in columns[:20]) + (f" and {len(columns) - 20} more" if len(columns) > 20 else "")
     raise InputError(
         f"--csv: need columns mtbf and mttr (or failure_rate and repair_rate), or availability; found {have}"
     )
@@ -388,7 +391,6 @@ def stream_availability_csv(
     release the GIL) and written in input order, one per worker in flight
     and one waiting.
     """
-    import csv
     import io
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -402,14 +404,17 @@ def stream_availability_csv(
         try:
             return next(blocks, None)
         except RecordTooLong:
-            raise InputError(f"--csv: a record after row {rows_read} runs past {MAX_RECORD_BYTES >> 20} MiB: "
-                             "is a quote never closed?") from None
+            drain(0)  # the rows before it are counted, so the message can name the row
+            raise InputError(f"--csv: row {rows_read + 1} runs past {MAX_RECORD_BYTES >> 20} MiB "
+                             "(is a quote never closed?)") from None
 
-    header, first = split_header(next_block() or b"")
+    try:
+        header, first = split_header(next(blocks, None) or b"")
+    except RecordTooLong:
+        raise InputError(f"--csv: the header runs past {MAX_RECORD_BYTES >> 20} MiB (is a quote never closed?)") from None
     if not header.strip():
         raise InputError("--csv: the CSV is empty (no header row)")
-    check_unique_header(next(csv.reader(io.StringIO(header.decode("utf-8-sig", errors="replace")),
-                                        skipinitialspace=True)))
+    check_unique_header(header_cells(io.StringIO(header.decode("utf-8-sig", errors="replace"))))
     cells = list(parse_block(header, b"", 1).columns)
     layout = layout_of(cells, calendar.year_days)
     text_columns = {c: str for c in layout.passthrough(cells)}

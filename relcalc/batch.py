@@ -41,18 +41,23 @@ def name_cells(frame: pd.DataFrame) -> list[str] | None:
     return ["" if is_blank(v) else str(v) for v in frame[label].tolist()]
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters (an input may be a megabyte long)."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def check_unique_header(cells: list[str], name: str = "--csv") -> None:
     """InputError when two columns share a name (pandas would rename the second ``x.1`` silently)."""
     seen: dict[str, int] = {}
     for position, cell in enumerate(cells, 1):
         key = cell.strip()
         if key in seen:
-            raise InputError(f"{name}: columns {seen[key]} and {position} are both named {key!r}; "
+            raise InputError(f"{name}: columns {seen[key]} and {position} are both named {excerpt(key)}; "
                              "rename one (each column must have its own name)")
         seen[key] = position
 
 
-def _header_cells(source: str | io.StringIO) -> list[str]:
+def header_cells(source: str | io.StringIO) -> list[str]:
     """The header record (the first line that is not blank), split as CSV."""
     import csv
 
@@ -60,9 +65,12 @@ def _header_cells(source: str | io.StringIO) -> list[str]:
     try:
         if isinstance(handle, io.StringIO):
             handle.seek(0)
-        for record in csv.reader(handle, skipinitialspace=True):
-            if any(cell.strip() for cell in record):
-                return record
+        try:
+            for record in csv.reader(handle, skipinitialspace=True):
+                if any(cell.strip() for cell in record):
+                    return record
+        except csv.Error:  # a header cell past the field limit: pandas read it, so leave the check to its names
+            pass
         return []
     finally:
         if handle is not source:
@@ -105,7 +113,7 @@ def read_csv(source: str | IO[str], name: str = "--csv") -> pd.DataFrame:
         why = malformed_row(source.getvalue() if isinstance(source, io.StringIO) else _text_of(source))
         detail = why or " ".join(str(exc).split())  # pandas' words only for what the scan cannot place
         raise InputError(f"{name}: malformed CSV: {detail}") from None
-    check_unique_header(_header_cells(source), name)
+    check_unique_header(header_cells(source), name)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise InputError(f"{name}: the CSV has a header but no data rows")
@@ -220,7 +228,15 @@ def malformed_row(text: str, rows_before: int = 0) -> str | None:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     width, row, ended = None, rows_before, 0
-    for record in reader:
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records, None)
+        except csv.Error:  # a cell past the csv module's field limit (128 KiB): a quote left open, as a rule
+            where = f"row {row + 1}" if width is not None else "the header"
+            return f"{where}: a cell runs past 128 KiB (is a quote never closed?)"
+        if record is None:
+            break
         started, ended = ended + 1, reader.line_num
         if started == ended and not lines[started - 1].strip():
             continue  # a blank line is no row

@@ -193,3 +193,25 @@ def test_duplicate_columns_refused_by_both_paths(run):
     for fmt in ("csv", "json"):
         result = run("availability", "--csv", "-", "-f", fmt, input=text)
         assert result.exit_code == 2 and "columns 2 and 4 are both named 'mtbf'" in result.stderr
+
+
+def test_a_record_that_never_ends_is_refused_in_bounded_memory(monkeypatch):
+    import relcalc.batch
+
+    monkeypatch.setattr(relcalc.batch, "MAX_RECORD_BYTES", 1000)
+    text = "name,mtbf,mttr\n" + "a,1000,4\n" * 50 + 'b,"' + "x" * 5000 + "\n,4\n"
+    with pytest.raises(InputError, match="row 51 runs past"):
+        streamed(text, 256, workers=2)
+
+
+def test_a_huge_open_quote_is_named_not_an_internal_error():
+    text = "name,mtbf,mttr\na,1000,4\nb,\"" + "x" * (200 << 10) + "\n,4\n"
+    with pytest.raises(InputError, match="row 2: a cell runs past 128 KiB"):
+        read_csv(io.StringIO(text))
+
+
+def test_messages_quote_only_an_excerpt_of_a_huge_header():
+    text = "name,mtbf" + "x" * 100_000 + ",mttr\na,1,2\n"
+    with pytest.raises(InputError) as refused:
+        streamed(text, 1 << 20)
+    assert len(str(refused.value)) < 300

@@ -5,7 +5,7 @@ itself tested against closed forms in test_cli_availability.py) row by row,
 and the closed form U = MTTR / (MTBF + MTTR) (e.g. Trivedi, Probability and
 Statistics with Reliability, Queuing and Computer Science Applications,
 2nd ed., 2002, sec. 8.2) from the hours this test wrote itself. Tiny blocks
-(a few hundred bytes) cut the file in dozens of places, inside quoted cells
+(a kilobyte) cut the file in over a hundred places, inside quoted cells
 too, so every boundary case of the block reader is met by a few thousand rows.
 """
 
@@ -55,7 +55,7 @@ def streamed(text: str, block_bytes: int, workers: int = 1, **options):
     return sink.getvalue().decode(), errors, summary
 
 
-@pytest.mark.parametrize("block_bytes, workers", [(300, 1), (4096, 2), (1 << 20, 1)])
+@pytest.mark.parametrize("block_bytes, workers", [(1000, 1), (4096, 2), (1 << 20, 1)])
 def test_streamed_rows_match_the_whole_file_evaluation(block_bytes, workers):
     text, hours = generated(3000)
     whole = evaluate_availability_csv(read_csv(io.StringIO(text)))

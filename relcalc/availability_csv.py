@@ -28,6 +28,7 @@ from .batch import (
     name_cells,
     normalise_header,
     parse_block,
+    parse_plain_block,
     record_blocks,
     split_header,
 )
@@ -350,11 +351,13 @@ def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
     return head.getvalue(), body.getvalue()
 
 
-def _block(header: bytes, block: bytes, text_columns: dict[str, Any], layout: _Layout, calendar: Calendar,
-           target: tuple[float, float] | None) -> _BlockResult:
+def _block(header: bytes, block: bytes, columns: list[str], text_columns: dict[str, Any], layout: _Layout,
+           calendar: Calendar, target: tuple[float, float] | None) -> _BlockResult:
     """One block parsed, evaluated and written to CSV bytes (in a worker thread)."""
     try:
-        frame = parse_block(header, block, 1, dtype=text_columns)
+        frame = parse_plain_block(block, columns)
+        if frame is None:
+            frame = parse_block(header, block, 1, dtype=text_columns)
     except InputError as exc:
         return _BlockResult(b"", b"", 0, 0, 0, [], exc)
     out, errors = _evaluate(frame, layout, calendar, target)
@@ -448,11 +451,8 @@ def stream_availability_csv(
         block = first
         while block is not None:
             if block.strip():
-                if pool is None:
-                    pending.append((block, _block(header, block, text_columns, layout, calendar, target)))
-                else:
-                    pending.append((block, pool.submit(_block, header, block, text_columns, layout, calendar,
-                                                       target)))
+                job = (header, block, cells, text_columns, layout, calendar, target)
+                pending.append((block, _block(*job) if pool is None else pool.submit(_block, *job)))
                 drain(workers if pool is not None else 0)
             block = next_block()
         drain(0)

@@ -91,3 +91,17 @@ def test_the_cache_probe_sees_a_loaded_kernel():
 
     warm_up()  # compiled or loaded: its machine code is now in the dispatcher
     assert methods._cached("kernel", "run_chunk") and not methods.compile_pending("crude")
+
+
+def test_auto_choosing_importance_keeps_the_transient_exact_figures(monkeypatch):
+    from relcalc.raft import methods
+
+    # over CHEAP_TRANSIENT_STATES states: a crude run leaves the transient figures out, importance shows them
+    model = RaftModel(nodes=7, layout=(3, 2, 2), zone_ttf=exp(8760.0), zone_ttr=exp(6.0), ttf=exp(1e5),
+                      ttr=exp(1.0))
+    chain = build(model)
+    assert chain.size > 120
+    monkeypatch.setattr(methods, "choose", lambda *a: "importance")
+    monkeypatch.setattr(methods, "_importance_result", lambda model, chain, truth, *a: truth)
+    truth = methods.analyze(model, method="auto")
+    assert truth.loss_within_year is not None and truth.outage_percentiles_hours["p99"] is not None

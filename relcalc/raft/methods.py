@@ -116,6 +116,11 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
                                     transient=True if answer else None)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
+    if chosen != "crude" and not answer and chain is not None:
+        from .ctmc import cheap_transient
+
+        if not cheap_transient(chain):  # auto chose importance: its result shows every exact figure
+            truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
     if notice is not None:
         from .dense import DENSE_STATES
 

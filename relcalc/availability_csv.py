@@ -383,8 +383,10 @@ def stream_availability_csv(
     """Evaluate an availability CSV block by block, writing the result CSV to ``sink`` as it goes.
 
     The rows, their order, their figures and the bad rows are those of
-    :func:`evaluate_availability_csv` (each block is read with the same
-    pandas options; rows are numbered through the whole file), but memory
+    :func:`evaluate_availability_csv` (a block is read by pandas with the
+    same options, or, when it is plain, by pyarrow, which reads it alike:
+    :func:`~relcalc.batch.parse_plain_block`; rows are numbered through the
+    whole file), but memory
     holds only a few blocks of :data:`~relcalc.batch.BLOCK_BYTES` at a time,
     whatever the file's size. One difference: columns passed through are read
     as text, so they are written as they were spelt (``007`` stays ``007``,
@@ -450,7 +452,7 @@ def stream_availability_csv(
     try:
         block = first
         while block is not None:
-            if block.strip():
+            if not block.isspace():  # blank lines alone are no rows
                 job = (header, block, cells, text_columns, layout, calendar, target)
                 pending.append((block, _block(*job) if pool is None else pool.submit(_block, *job)))
                 drain(workers if pool is not None else 0)

@@ -139,3 +139,40 @@ def test_the_tables_agree_with_the_modules_that_use_the_words():
     assert set(schemas.RAFT) == set(KEYS)
     assert set(schemas.RAFT_METHODS) == set(METHODS)
     assert set(schemas.BALANCERS) == set(BALANCERS)
+
+
+def test_validate_names_every_bad_value_not_only_each_sections_first(run, tmp_path):
+    spec = tmp_path / "service.yaml"
+    spec.write_text(
+        "service: x\n"
+        "targets: {availability: 99.9%}\n"
+        "components:\n"
+        "  a: {mtbf: nan, mttr: inf}\n"
+        "system:\n"
+        "  standby: {of: [a, a]}\n"
+        "raft: {nodes: -3, mtbf: 10q, method: magic}\n"
+        "capacity: {rate: abc, zones: 0}\n"
+    )
+    result = run("validate", spec)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    places = ["components.a.mtbf", "components.a.mttr", "system.standby.of", "raft.nodes", "raft.mtbf",
+              "raft.method", "capacity.zones", "capacity.rate"]
+    for place in places:
+        assert sum(f": {place}" in line for line in lines) == 1, (place, lines)
+    # a key refused once is not blamed again as missing ("capacity: missing 'rate'")
+    assert "missing" not in result.stderr
+    assert lines[-1].endswith(f"{len(places)} problems in this service file")
+
+
+def test_validating_a_service_file_loads_neither_numba_nor_scipy():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom relcalc.cli import app\n"
+             "r = CliRunner().invoke(app, ['validate', sys.argv[1]])\nassert r.exit_code == 0, r.output\n"
+             "print(sorted(m for m in ('numba', 'scipy', 'pandas', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, str(SAMPLES / "checkout-service.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

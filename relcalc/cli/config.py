@@ -59,6 +59,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:  # tomllib decodes the bytes itself and lets this through
+        raise InputError(f"{path}: not valid TOML: not UTF-8 text") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a directory, not a config file; remove or rename it") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     for key, value in data.items():
@@ -73,7 +77,7 @@ def settings() -> dict[str, Setting]:
     """The effective default of every key, and where it came from."""
     found = {key: Setting(key, default, "default") for key, (_, default) in KEYS.items()}
     for path in config_files():
-        if path.is_file():
+        if path.exists():  # a directory or an unreadable file is refused, not skipped in silence
             for key, value in _read_toml(path).items():
                 found[key] = Setting(key, str(value), str(path))
     for key in KEYS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import IO, Annotated, Any, Optional
 
 import typer
@@ -97,8 +96,6 @@ def raft_command(
         import numpy as np
 
         seed = int(np.random.SeedSequence().entropy % (2**63))
-    elif seed < 0:
-        raise InputError(f"--seed must be >= 0, got {seed}")
 
     if chart is not None and len(models) == 1 and models[0].nodes > 62:
         raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")

@@ -17,9 +17,9 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer >= 0.24 carries its own copy of click
-    from typer._click.exceptions import ClickException, UsageError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, UsageError
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from ..errors import ExitCode, RelcalcError
 
@@ -44,7 +44,9 @@ class RelcalcGroup(TyperGroup):
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown, as asked
+            if isinstance(exc, NoArgsIsHelpError) or not exc.format_message():  # no arguments: help, as asked
+                if exc.format_message():  # plain help (piped) comes as the message; rich help was printed
+                    print(exc.format_message())
                 return self._finish(ExitCode.OK, standalone_mode)
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -289,7 +290,29 @@ def prepare(group: Any) -> dict:
 
     output.set_verbosity(0)
     polish(group)
+    _plain_unless_styled(group, output.styled(sys.stdout))
     return default_map(group)
+
+
+def _plain_unless_styled(group: Any, styled: bool) -> None:
+    """Help drawn by rich (panels, colour) on a terminal; click's plain text otherwise.
+
+    Piped, redirected, or with NO_COLOR or TERM=dumb, the help follows the
+    tables' rule (:func:`relcalc.cli.output.styled`): plain ASCII with no
+    box drawing and no lines padded with spaces, so ``relcalc --help | less``
+    and ``> help.txt`` hold what a reader or grep expects. click rewraps
+    paragraphs; the ``\\b`` line keeps the examples one to a line.
+    """
+    stack = [group]
+    while stack:
+        command = stack.pop()
+        if not hasattr(command, "_relcalc_markup"):
+            command._relcalc_markup = command.rich_markup_mode
+        command.rich_markup_mode = command._relcalc_markup if styled else None
+        examples = getattr(command, "_relcalc_examples", None)
+        if examples:
+            command.epilog = ("" if styled else "\b\n") + examples
+        stack.extend(getattr(command, "commands", {}).values())
 
 
 def polish(group: Any, path: str = "") -> None:
@@ -324,6 +347,7 @@ def polish(group: Any, path: str = "") -> None:
         examples = EXAMPLES.get(where)
         if examples and not (command.epilog or "").startswith("Examples"):
             command.epilog = "Examples:\n" + "\n".join(f"  {line}" for line in examples)
+            command._relcalc_examples = command.epilog  # with "\b" before it when plain (_plain_unless_styled)
         if isinstance(command, TyperGroup):
             if command.invoke_without_command:  # runs on its own: the subcommand is optional
                 command.subcommand_metavar = "[COMMAND [ARGS]...]"

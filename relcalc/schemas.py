@@ -70,8 +70,11 @@ CAPACITY_KEYS = frozenset(CAPACITY)
 
 # --- JSON Schema ----------------------------------------------------------------------------------
 #: A number as text, and a quantity as text: ECMA-262 patterns of relcalc.units' grammar.
-_PLAIN = rf"^\s*{NUMBER}\s*$"
-_QUANTITY = rf"^\s*{NUMBER}\s*(?:{UNIT})?\s*$"
+#: Every number these files hold is a size, a time, a rate or a share: none is negative (an editor
+#: marks "-5h" at once; the loader, which also refuses zero where it must, says why).
+_UNSIGNED = NUMBER.replace("[+-]?", "[+]?", 1)
+_PLAIN = rf"^\s*{_UNSIGNED}\s*$"
+_QUANTITY = rf"^\s*{_UNSIGNED}\s*(?:{UNIT})?\s*$"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -85,9 +88,9 @@ def _value(kind: Any) -> dict:
     if kind == "layout":
         return {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer", "minimum": 1}}]}
     pattern = _PLAIN if kind in ("number", "count") else _QUANTITY
-    number = {"type": "integer" if kind == "count" else "number"}
+    number = {"type": "number", "minimum": 0}
     if kind == "count":
-        number = {"type": "number", "multipleOf": 1}  # 3.0 is 3, as a CSV cell may give it
+        number = {"type": "number", "multipleOf": 1, "minimum": 0}  # 3.0 is 3, as a CSV cell may give it
     return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
 
 

@@ -64,6 +64,9 @@ BAD_COMPOSE = [
     {**GOOD, "system": {"standby": {"of": "a", "mode": "lukewarm"}}},
     {**GOOD, "system": {"standby": {"of": "a", "spares": 1}}},
     {**GOOD, "system": 42},
+    {**GOOD, "components": {"a": {"mtbf": "-5h", "mttr": "4h"}, "b": {"availability": 0.9}}},  # negative
+    {**GOOD, "components": {"a": {"mtbf": -5, "mttr": "4h"}, "b": {"availability": 0.9}}},
+    {**GOOD, "components": {"a": {"mtbf": 5, "mttr": "4h", "count": -1}, "b": {"availability": 0.9}}},
 ]
 BAD_SERVICE = [
     {k: v for k, v in SERVICE.items() if k != "targets"},
@@ -76,6 +79,7 @@ BAD_SERVICE = [
     {**SERVICE, "capacity": {"node_throughput": 800}},
     {**SERVICE, "year_days": 360},
     {**SERVICE, "owner": "me"},
+    {**SERVICE, "raft": {"nodes": 5, "mttr": "-4h"}},
 ]
 
 

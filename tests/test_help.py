@@ -170,3 +170,24 @@ def test_command_lists_keep_one_line_a_command(run_env, path):
         rows = [line.strip() for line in panel]
         continued = [row for row, line in zip(rows, panel) if line.startswith(" " * 4)]
     assert rows and not continued, f"{path}: a command's line wraps: {continued}"
+
+
+@pytest.mark.parametrize("shell, mark", [("zsh", "#compdef relcalc"), ("fish", "complete --command relcalc"),
+                                         ("bash", "complete -o default -F _relcalc_completion relcalc")])
+def test_show_completion_prints_the_named_shells_script_not_the_detected_one(run, monkeypatch, shell, mark):
+    import typer._completion_shared as shared
+
+    monkeypatch.setattr(shared, "_get_shell_name", lambda: "bash" if shell != "bash" else "zsh")
+    result = run("--show-completion", shell)
+    assert result.exit_code == 0 and mark in result.stdout, result.output
+
+
+def test_completion_for_an_unknown_or_undetectable_shell_is_a_one_line_error(run, monkeypatch):
+    import typer._completion_shared as shared
+
+    result = run("--show-completion", "tcsh")
+    assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --show-completion: unknown shell")
+    monkeypatch.setattr(shared, "_get_shell_name", lambda: None)  # as in a CI job or an IDE
+    for option in ("--show-completion", "--install-completion"):
+        result = run(option)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "name it" in result.stderr

@@ -34,9 +34,12 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = list(sys.argv[1:] if args is None else args)
         debug = _debug_wanted(args)
-        from .help import prepare
+        from .help import completion_request, prepare
 
         try:
+            served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
+            if served is not None:
+                return self._finish(served, standalone_mode)
             # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
             extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)

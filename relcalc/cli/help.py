@@ -353,3 +353,44 @@ def polish(group: Any, path: str = "") -> None:
                 command.subcommand_metavar = "[COMMAND [ARGS]...]"
             for name, sub in command.commands.items():
                 stack.append((f"{where} {name}".strip(), sub))
+
+
+#: The shells typer writes completion for.
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def completion_request(args: list[str]) -> int | None:
+    """Serve ``--show-completion [SHELL]`` and ``--install-completion [SHELL]``; None if not asked.
+
+    With shellingham installed, typer's two options take no value: the shell
+    is detected from the parent processes and a shell named after the option
+    is ignored, so ``--show-completion zsh`` run from bash printed bash's
+    script, and an undetectable shell (a CI job, an IDE) gave "Shell  not
+    supported." with exit 1. Here a named shell is honoured, an unknown one
+    refused, and a shell that cannot be detected is a one-line error asking
+    for its name (exit 2). Only before any command, where typer reads them.
+    """
+    for i, arg in enumerate(args):
+        if not arg.startswith("-"):
+            return None  # a command comes first: not a request for completion
+        if arg in ("--show-completion", "--install-completion"):
+            break
+    else:
+        return None
+    from typer._completion_shared import _get_shell_name, get_completion_script, install
+
+    from ..errors import InputError
+
+    named = args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("-") else None
+    if named is not None and named not in SHELLS:
+        raise InputError(f"{arg}: unknown shell {named!r}; use {', '.join(SHELLS)}")
+    shell = named or _get_shell_name()
+    if shell not in SHELLS:
+        raise InputError(f"{arg}: cannot tell which shell this is; name it, e.g. relcalc {arg} bash "
+                         f"(or {', '.join(SHELLS[1:])})")
+    if arg == "--show-completion":
+        print(get_completion_script(prog_name="relcalc", complete_var="_RELCALC_COMPLETE", shell=shell))
+    else:
+        shell, path = install(shell=shell, prog_name="relcalc")
+        print(f"{shell} completion installed in {path}\nCompletion will take effect once you restart the terminal")
+    return 0

@@ -180,3 +180,12 @@ def test_validating_a_service_file_loads_neither_numba_nor_scipy():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_validate_notes_a_name_repeated_in_one_block_as_compose_does(run, tmp_path):
+    spec = tmp_path / "repeated.yaml"
+    spec.write_text("components:\n  db: {mtbf: 8000h, mttr: 8h}\nsystem:\n  parallel: [db, db]\n")
+    result = run("validate", spec)
+    assert result.exit_code == 0 and "a valid compose spec" in result.stdout  # a note, not a problem
+    assert "db appears 2 times in one block" in result.stderr and "'2x db' with count 2" in result.stderr
+    assert run("validate", "-q", spec).stderr == ""

@@ -113,3 +113,15 @@ def test_an_unreadable_file_is_a_one_line_error(run, place, monkeypatch):
     result = run("config")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "relcalc.toml: cannot read: Permission denied" in result.stderr
+
+
+def test_a_word_in_any_case_reaches_the_command_as_the_command_takes_it(run, place, monkeypatch):
+    work, _ = place
+    (work / "relcalc.toml").write_text('method = " Exact"\n')
+    monkeypatch.setenv("RELCALC_FORMAT", "JSON")
+    found = _settings(run)
+    assert found["method"] == ("exact", "relcalc.toml") and found["format"] == ("json", "env RELCALC_FORMAT")
+    # exact method on a 3-node cluster: the birth-death chain, no sampling, so no --years budget matters
+    result = run("simulate", "raft", "--nodes", "3", "--years", "1", "--seed", "1")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["method"] == "exact"

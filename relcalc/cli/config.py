@@ -34,6 +34,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "format": ("--format of every command, when -o names no .json or .csv: table, json or csv", "table"),
 }
 ENV_PREFIX = "RELCALC_"
+#: The keys that take one of a few words (any case in a file or a variable).
+WORDS = {"method": ("crude", "importance", "exact", "auto"), "format": ("table", "json", "csv")}
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,12 @@ def settings() -> dict[str, Setting]:
         name = ENV_PREFIX + key.upper()
         if os.environ.get(name, "") != "":
             found[key] = Setting(key, os.environ[name], f"env {name}")
-    for setting in found.values():
+    for key, setting in found.items():
         if setting.source != "default":
             _check(setting)
+            # as the commands take it: "Exact" from a file would be refused later, blamed on --method
+            value = setting.value.strip()
+            found[key] = Setting(key, value.lower() if key in WORDS else value, setting.source)
     return found
 
 
@@ -102,8 +107,8 @@ def _check(setting: Setting) -> None:
         raise InputError(f"{name} must be from 28 to 31 (30 for 30-day months), got {value!r}")
     if setting.key == "workers":
         parse_count(value, name)
-    words = {"method": ("crude", "importance", "exact", "auto"), "format": ("table", "json", "csv")}.get(setting.key)
-    if words and value.lower() not in words:
+    words = WORDS.get(setting.key)
+    if words and value.strip().lower() not in words:
         raise InputError(f"{name}: {value!r}; use {', '.join(words)}")
 
 

@@ -125,3 +125,13 @@ def test_a_word_in_any_case_reaches_the_command_as_the_command_takes_it(run, pla
     result = run("simulate", "raft", "--nodes", "3", "--years", "1", "--seed", "1")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["method"] == "exact"
+
+
+def test_every_bad_value_is_named_at_once_on_one_line(run, place, monkeypatch):
+    work, _ = place
+    (work / "relcalc.toml").write_text('year_days = "abc"\nmethod = "magic"\n')
+    monkeypatch.setenv("RELCALC_WORKERS", "0")
+    result = run("config")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    for part in ("year_days (from relcalc.toml)", "method (from relcalc.toml)", "workers (from env RELCALC_WORKERS)"):
+        assert part in result.stderr, part

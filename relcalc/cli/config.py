@@ -86,12 +86,19 @@ def settings() -> dict[str, Setting]:
         name = ENV_PREFIX + key.upper()
         if os.environ.get(name, "") != "":
             found[key] = Setting(key, os.environ[name], f"env {name}")
+    refused = []
     for key, setting in found.items():
         if setting.source != "default":
-            _check(setting)
+            try:
+                _check(setting)
+            except InputError as exc:  # every bad value at once, still on one line
+                refused.append(str(exc))
+                continue
             # as the commands take it: "Exact" from a file would be refused later, blamed on --method
             value = setting.value.strip()
             found[key] = Setting(key, value.lower() if key in WORDS else value, setting.source)
+    if refused:
+        raise InputError("; ".join(refused))
     return found
 
 

@@ -377,7 +377,10 @@ def completion_request(args: list[str]) -> int | None:
             break
     else:
         return None
-    from typer._completion_shared import _get_shell_name, get_completion_script, install
+    try:
+        from typer._completion_shared import _get_shell_name, get_completion_script, install
+    except ImportError:  # pragma: no cover - a typer that moved them: its own options still work
+        return None
 
     from ..errors import InputError
 

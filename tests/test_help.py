@@ -191,3 +191,20 @@ def test_completion_for_an_unknown_or_undetectable_shell_is_a_one_line_error(run
     for option in ("--show-completion", "--install-completion"):
         result = run(option)
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "name it" in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["simulate"], ["--help"], ["--show-completion", "zsh"], ["schema", "compose"]])
+def test_help_into_a_closed_pipe_is_quiet(args):
+    """`relcalc | head -1`: the reader is gone before the help is written; no traceback, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # every write now fails with EPIPE, as after head has read its line
+    try:
+        done = subprocess.run([sys.executable, "-m", "relcalc", *args], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

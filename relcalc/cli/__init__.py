@@ -49,7 +49,7 @@ class RelcalcGroup(TyperGroup):
         except UsageError as exc:
             if isinstance(exc, NoArgsIsHelpError) or not exc.format_message():  # no arguments: help, as asked
                 if exc.format_message():  # plain help (piped) comes as the message; rich help was printed
-                    print(exc.format_message())
+                    _print_to_pipe(exc.format_message())
                 return self._finish(ExitCode.OK, standalone_mode)
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
@@ -66,9 +66,13 @@ class RelcalcGroup(TyperGroup):
             print(f"relcalc: error: {exc}", file=sys.stderr)
             code = exc.exit_code
         except BrokenPipeError:
-            # the reader went away (e.g. `| head`): not an error worth a message
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _reader_gone()
+            code = ExitCode.OK
+        except SystemExit as exc:
+            # typer turns EPIPE into exit 1 after wrapping stdout; for us 1 means a bug, and a reader gone is none
+            if exc.code != 1 or type(sys.stdout).__name__ != "PacifyFlushWrapper":
+                raise
+            _reader_gone()
             code = ExitCode.OK
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if debug:
@@ -86,6 +90,20 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def _reader_gone() -> None:
+    """The reader went away (e.g. ``| head``): not an error worth a message; drop what is left to write."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _print_to_pipe(text: str) -> None:
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
 
 
 def _new_app() -> typer.Typer:

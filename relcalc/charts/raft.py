@@ -86,7 +86,8 @@ def sweep(results: list, parameter: str | None = None):
             how += ", hollow squares exact values"
     if drew_bound:
         how += "; triangles: 95% upper bounds where no loss was seen"
-    fig.texts[0].set_text(f"{len(results)} points; {how}")
+    subtitle = next(t for t in fig.texts if t.get_text() == " ")
+    subtitle.set_text(f"{len(results)} points; {how}")
     ax.set_yscale("log")
     if parameter in ("nodes", "repair_crews", "zones"):
         from matplotlib.ticker import MaxNLocator

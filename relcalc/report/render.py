@@ -243,8 +243,7 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
         "summary": summary,
         "sections": sections,
         "provenance": prov,
-        "seeds": f"{a.seed}" + (f" (sample year {a.store.sample_year_seed})" if a.store is not None
-                                and a.store.sample_year is not None else ""),
+        "seeds": f"{a.seed}",
         "methods": "; ".join(methods),
         "year_days": f"{a.spec.year_days:g}",
         "png": png,

@@ -97,7 +97,7 @@ def test_what_to_do_first_ranks_every_component_and_the_store(report):
     assert saved == sorted(saved, reverse=True) and all(s > 0 for s in saved)
     # the redundant power supply: u -> u^2 for an instance in series, U_service recomputed by hand
     u_power, u_rest = 1e-5, None
-    power = next(i for i in a.improvements if i.action.startswith("a redundant instance of power"))
+    power = next(i for i in a.improvements if i.action.startswith("add a redundant power"))
     diagram_u = a.diagram.unavailability
     u_rest = 1 - (1 - diagram_u) / (1 - u_power)  # everything but power, from the series product
     store_u = a.store.unavailability

@@ -33,7 +33,7 @@ def report_command(
     run = write_report(spec, output, seed=seed, years=years_value, method=method, png=png, pdf=pdf)
     a = run.analysis
     states = ", ".join(f"{v.name} {v.state}" for v in a.verdicts)
-    print(f"{a.spec.name}: availability {format_percent(a.availability, a.unavailability)} against {a.spec.target_text}; "
-          f"{states}; report in {os.path.join(output, 'report.html')}")
+    print(f"{a.spec.name}: availability {format_percent(a.availability, a.unavailability)} against "
+          f"{a.spec.target_text}; {states}; report in {os.path.join(output, 'report.html')}")
     if not a.meets:
         raise typer.Exit(ExitCode.PARTIAL)

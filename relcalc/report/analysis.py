@@ -30,12 +30,10 @@ import numpy as np
 from ..availability import Calendar
 from ..errors import InputError
 from .improvements import Improvement, search_improvements
-from .spec import MAX_SEED, ServiceSpec
+from .spec import MAX_SEED, MAX_YEARS, ServiceSpec
 
 #: Years of one simulated history the report picks its example year from (the worst of them is shown).
 SAMPLE_YEARS = 1000
-#: The largest simulated years the report accepts (about a minute of simulation for a 7-node store).
-MAX_YEARS = 10_000_000.0
 STATES = ("pass", "warn", "fail", "n/a")
 
 
@@ -299,8 +297,8 @@ def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, cap
     else:
         short = answer.nodes - current
         out.append(Verdict("nodes", "pass" if short <= 0 else "fail", f"{current} today",
-                           f"{answer.nodes} needed", (f"short by {short} nodes today (bound by "
-                                                      f"{answer.binding_constraint})") if short > 0 else
+                           f"{answer.nodes} needed", (f"short by {short} nodes today, bound by "
+                                                      f"{answer.binding_constraint}") if short > 0 else
                            f"{-short} nodes of headroom over the {answer.nodes} needed"))
     growth = capacity.projection
     if growth is not None:
@@ -310,8 +308,11 @@ def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, cap
             out.append(Verdict("growth", "n/a", f"{last.nodes_needed} needed in month {last.month}", "-",
                                "capacity.nodes not given: no date by which the cluster runs out"))
         elif answer.nodes > current:
+            last = growth.by_month()[-1]
             out.append(Verdict("growth", "fail", "short already", f"enough for {months} months",
-                               f"the cluster is already short today; add {answer.nodes - current} nodes now"))
+                               f"already short today: {answer.nodes} nodes needed now"
+                               + ("" if last.nodes_needed is None else
+                                  f", {last.nodes_needed} by month {last.month}")))
         elif growth.runs_out_month is not None:
             after = growth.runs_out_after_months
             when = f"after {after:.1f} months" if after is not None else f"in month {growth.runs_out_month}"

@@ -76,7 +76,7 @@ def _component_changes(comp: Component, standby: bool) -> list[tuple[str, Compon
                                   comp.repair_rate, comp.count + 1, comp.weibull_shape)))
     elif not standby:
         # a parallel pair of independent units with their own repair: U = u^2 exactly in the steady state
-        changes.append((f"a redundant instance of {comp.name} (independent, own repair)",
+        changes.append((f"add a redundant {comp.name} (own repair)",
                         _bare(comp, comp.unavailability ** 2)))
     if comp.mttr_hours is None and not standby:
         changes.append((f"one more nine for {comp.name} (unavailability {comp.unavailability:.3g} to "

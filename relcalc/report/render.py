@@ -201,7 +201,7 @@ def _state(a: ServiceAnalysis) -> str:
 def _headline(a: ServiceAnalysis) -> str:
     failed = a.failed
     if failed:
-        names = ", ".join(f"{v.name} ({v.detail})" for v in failed)
+        names = "; ".join(f"{v.name}: {v.detail}" for v in failed)
         return f"Misses {len(failed)} of {len(a.verdicts)} targets: {names}."
     warned = [v for v in a.verdicts if v.state == "warn"]
     if warned:

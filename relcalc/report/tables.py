@@ -28,6 +28,15 @@ class Table:
     def csv(self) -> str:
         return f"tables/{self.name}.csv"
 
+    @property
+    def numeric(self) -> tuple[bool, ...]:
+        """Per column: every value is a number (right-aligned for people)."""
+        def number(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        columns = [[row[i] for row in self.rows] for i in range(len(self.columns))]
+        return tuple(all(number(v) or v is None for v in c) and any(number(v) for v in c) for c in columns)
+
 
 def _sig(value: float | None, digits: int = 4) -> str:
     return "-" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:,.{digits}g}"

@@ -59,6 +59,8 @@ def _foreign(target: str, listed: set[str]) -> str | None:
 
 def check_target(out_dir: str, option: str = "-o") -> str:
     """The absolute target; InputError when it cannot take a report without losing someone else's file."""
+    if not str(out_dir).strip():
+        raise InputError(f"{option}: give a directory for the report, got an empty path")
     target = os.path.abspath(out_dir)
     parent = os.path.dirname(target)
     if not os.path.isdir(parent):

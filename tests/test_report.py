@@ -161,6 +161,9 @@ def test_footer_traces_the_inputs(report):
 SMALL_SERVICE = "service: small\ntargets: {availability: 99.9%}\ncomponents: {a: {mtbf: 1000h, mttr: 1h}}\nsystem: a\n"
 # a small store with a short run: reproducibility and overrides
 SMALL_STORE = SMALL_SERVICE.replace("99.9%", "99%") + "raft: {nodes: 3, mtbf: 500h, mttr: 10h, years: 400, seed: 3}\n"
+# ... and with a capacity plan, so every kind of chart and table is in the reproducibility check
+SMALL_PLAN = SMALL_STORE + ("capacity: {rate: 1000, service_time: 20ms, concurrency: 4, nodes: 12, growth: 5%/month, "
+                            "horizon: 6mo}\n")
 
 
 def _write(tmp_path, text, name="svc.yaml"):
@@ -171,12 +174,13 @@ def _write(tmp_path, text, name="svc.yaml"):
 
 def test_two_runs_give_the_same_bytes(tmp_path, run, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    spec = _write(tmp_path, SMALL_STORE)
+    spec = _write(tmp_path, SMALL_PLAN)
     for out in ("one", "two"):
         assert run("report", spec, "-o", tmp_path / out).exit_code == 0
     one = {str(p.relative_to(tmp_path / "one")): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
     two = {str(p.relative_to(tmp_path / "two")): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
-    assert one.keys() == two.keys() and any(k.endswith(".svg") for k in one)
+    assert {"charts/raft-sizes.svg", "charts/capacity.svg", "charts/growth.svg", "tables/growth.csv"} <= one.keys()
+    assert one.keys() == two.keys()
     assert one == two
 
 

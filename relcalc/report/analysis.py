@@ -205,20 +205,21 @@ def _worst_year(model, seed: int, calendar: Calendar):
     t = trace(model, hours=SAMPLE_YEARS * year, seed=seed, calendar=calendar, cap=cap)
     # a history that filled the recording buffer is complete only up to its last recorded change
     covered = SAMPLE_YEARS if len(t.hours) < cap else max(1, int(t.hours[-1] // year))
-    ends = np.append(t.hours[1:], t.horizon_hours)
     lost_flag = t.serving.sum(axis=1) < t.quorum
-    starts_leading = np.zeros(len(t.hours), bool)
-    starts_leading[1:] = (np.diff(t.leader) != 0) & (t.leader[1:] >= 0)
-    best = None
-    for k in range(covered):
-        lo, hi = k * year, (k + 1) * year
-        # the segments overlapping [lo, hi), clipped to it
-        overlap = np.clip(np.minimum(ends, hi) - np.maximum(t.hours, lo), 0.0, None)
-        lost = float(overlap[lost_flag].sum())
-        inside = (t.hours >= lo) & (t.hours < hi)
-        elections = int(np.count_nonzero(starts_leading & inside))
-        if best is None or (lost, elections) > best[0]:
-            best = ((lost, elections), k)
+    spans = np.diff(np.append(t.hours, t.horizon_hours))
+    # time without quorum up to each change, then up to each year's end (the state holds between changes)
+    before = np.concatenate([[0.0], np.cumsum(np.where(lost_flag, spans, 0.0))])
+    edges = np.arange(covered + 1) * year
+    at = np.clip(np.searchsorted(t.hours, edges, side="right") - 1, 0, len(t.hours) - 1)
+    upto = before[at] + np.where(lost_flag[at], edges - t.hours[at], 0.0)
+    lost_by_year = np.diff(upto)
+    new_leader = np.zeros(len(t.hours), bool)
+    new_leader[1:] = (np.diff(t.leader) != 0) & (t.leader[1:] >= 0)
+    years_of = (t.hours[new_leader] // year).astype(np.int64)
+    elections_by_year = np.bincount(years_of[years_of < covered], minlength=covered)
+    # the most time without quorum, then the most elections; the earliest such year on ties
+    k = int(np.lexsort((-elections_by_year, -lost_by_year))[0])
+    best = ((float(lost_by_year[k]), int(elections_by_year[k])), k)
     (lost, elections), k = best
     lo, hi = k * year, (k + 1) * year
     first = max(0, int(np.searchsorted(t.hours, lo, side="right")) - 1)  # the state at the year's start

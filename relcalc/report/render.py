@@ -257,7 +257,7 @@ def _environment(markdown: bool):
     if markdown:
         return jinja2.Environment(loader=jinja2.PackageLoader("relcalc.report", "templates"), autoescape=False,
                                   trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-                                  finalize=markdown_escape)
+                                  finalize=markdown_escape, keep_trailing_newline=True)
     return jinja2.Environment(loader=jinja2.PackageLoader("relcalc.report", "templates"), autoescape=True,
                               trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 

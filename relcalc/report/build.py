@@ -71,3 +71,10 @@ def write_report(spec_path: str, out_dir: str, *, seed: int | None = None, years
     target = write_directory(out_dir, files, __version__)
     return ReportRun(analysis, target, tuple(sorted(files)) + (MANIFEST,),
                      os.path.join(target, "report.pdf") if browser else None)
+
+
+def _analyze_store(spec, model):
+    """The store ``model`` analysed the way ``spec`` asks (kept for callers of the former build module)."""
+    from .analysis import StoreRunner
+
+    return StoreRunner(spec)(model)

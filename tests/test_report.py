@@ -423,3 +423,17 @@ def test_analysis_is_a_typed_result_for_python_users(report):
     assert isinstance(a, ServiceAnalysis) and all(isinstance(v, Verdict) for v in a.verdicts)
     with pytest.raises(Exception):
         a.availability = 1.0  # frozen
+
+
+def test_the_search_tries_the_components_with_the_most_potential():
+    from relcalc.report import analyze_service, load_service
+    from relcalc.report.improvements import MAX_COMPONENTS
+
+    # 30 bare availabilities in series, c29 the worst: in a series every instance's improvement potential is
+    # its own share, so the 20 tried are c10 .. c29
+    comps = ", ".join(f"c{i}: {{availability: {1 - (i + 1) * 1e-6!r}}}" for i in range(30))
+    text = (f"service: s\ntargets: {{availability: 99%}}\ncomponents: {{{comps}}}\n"
+            f"system: {{series: [{', '.join(f'c{i}' for i in range(30))}]}}\n")
+    a = analyze_service(load_service(text))
+    assert {i.target for i in a.improvements} == {f"c{i}" for i in range(30 - MAX_COMPONENTS, 30)}
+    assert a.improvements[0].action == "add a redundant c29 (own repair)"

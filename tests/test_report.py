@@ -437,3 +437,12 @@ def test_the_search_tries_the_components_with_the_most_potential():
     a = analyze_service(load_service(text))
     assert {i.target for i in a.improvements} == {f"c{i}" for i in range(30 - MAX_COMPONENTS, 30)}
     assert a.improvements[0].action == "add a redundant c29 (own repair)"
+
+
+def test_tex_in_names_is_text_in_the_charts(tmp_path, run):
+    # matplotlib would parse "$\frac{a}$" as TeX and fail; names are text
+    spec = _write(tmp_path, 'service: "cost $5 ^$"\ntargets: {availability: 99%}\n'
+                  'components: {"$\\\\frac{a}$": {mtbf: 1000h, mttr: 1h}}\nsystem: "$\\\\frac{a}$"\n')
+    result = run("report", spec, "-o", tmp_path / "o")
+    assert result.exit_code == 0, result.stderr
+    assert "\\frac{a}" in (tmp_path / "o" / "charts" / "diagram.svg").read_text()

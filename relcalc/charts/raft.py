@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..raft.histogram import bin_edges_hours, quantile_hours
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, duration_axis, figure, legend_above, short_duration, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, duration_axis, figure, legend_above, log_axis, short_duration, styled
 
 _PARAMETERS = {
     "nodes": ("nodes", "cluster size n (nodes)"),
@@ -89,6 +89,7 @@ def sweep(results: list, parameter: str | None = None):
     subtitle = next(t for t in fig.texts if t.get_text() == " ")
     subtitle.set_text(f"{len(results)} points; {how}")
     ax.set_yscale("log")
+    log_axis(ax.yaxis)
     if parameter in ("nodes", "repair_crews", "zones"):
         from matplotlib.ticker import MaxNLocator
 

@@ -46,6 +46,9 @@ _RC = {
     "svg.hashsalt": "relcalc",
     "svg.fonttype": "none",
     "figure.dpi": 100,
+    # names come from users: "$5" or "$\\frac{a}$" in a component's name is text, not TeX to parse
+    "text.parse_math": False,
+    "axes.formatter.use_mathtext": False,
 }
 
 
@@ -152,6 +155,14 @@ def duration_axis(axis, unit_hours: float, log: bool = False) -> None:
     axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
+def log_axis(axis) -> None:
+    """Plain tick labels on a log axis (1e-05, 2e-06): the default ones are TeX, which users' text must not be."""
+    from matplotlib.ticker import LogFormatter
+
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.5)))
+
+
 def percent_label(nines: float) -> str:
     """An availability given in nines as a percentage: 3 -> 99.9%, 4.5 -> 99.997%."""
     u = 10.0 ** (-nines)
@@ -198,4 +209,4 @@ def sibling(path: str, suffix: str) -> str:
 
 __all__ = ["PALETTE", "figure", "joint_legend", "nines_axis", "percent_label", "save", "second_axis", "sibling",
            "styled", "to_bytes", "legend_above", "short_duration",
-           "duration_axis"]
+           "duration_axis", "log_axis"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -30,7 +31,20 @@ def report_command(
     from ..units import format_percent, parse_number
 
     years_value = None if years is None else parse_number(years, "--years")
-    run = write_report(spec, output, seed=seed, years=years_value, method=method, png=png, pdf=pdf)
+    progress = None
+    if sys.stderr.isatty():  # long store simulations say what they are doing; piped stderr stays quiet
+
+        def progress(text: str) -> None:
+            sys.stderr.write(f"\rrelcalc: report: {text}\x1b[K")
+            sys.stderr.flush()
+
+    try:
+        run = write_report(spec, output, seed=seed, years=years_value, method=method, png=png, pdf=pdf,
+                           progress=progress)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
     a = run.analysis
     states = ", ".join(f"{v.name} {v.state}" for v in a.verdicts)
     print(f"{a.spec.name}: availability {format_percent(a.availability, a.unavailability)} against "

@@ -166,8 +166,9 @@ def resolve_method(spec: ServiceSpec, model) -> str:
 class StoreRunner:
     """Analyses store models the way the spec asks, each distinct model once (the n + 2 store is shared)."""
 
-    def __init__(self, spec: ServiceSpec):
+    def __init__(self, spec: ServiceSpec, progress: Callable[[str], None] | None = None):
         self.spec = spec
+        self.progress = progress
         self.calendar = Calendar(spec.year_days)
         self.method = resolve_method(spec, spec.raft)
         self._done: dict[Any, Any] = {}
@@ -177,6 +178,9 @@ class StoreRunner:
 
         key = repr(model)
         if key not in self._done:
+            if self.progress is not None:
+                self.progress(f"analysing the Raft store with {model.nodes} nodes ({self.method}, "
+                              f"{len(self._done) + 1} of up to 5)")
             # a method the model cannot take (exact on lognormal repairs) is the user's error, said by analyze()
             self._done[key] = analyze(model, method=self.method, years=self.spec.raft_years, seed=self.spec.seed,
                                       target_rel_error=self.spec.raft_rel_error, max_seconds=None,
@@ -326,8 +330,12 @@ def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, cap
 
 
 def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float | None = None,
-                    method: str | None = None, runner: Callable | None = None) -> ServiceAnalysis:
-    """Analyse ``spec`` (with optional overrides of its seed, simulated years and method)."""
+                    method: str | None = None, runner: Callable | None = None,
+                    progress: Callable[[str], None] | None = None) -> ServiceAnalysis:
+    """Analyse ``spec`` (with optional overrides of its seed, simulated years and method).
+
+    ``progress``, when given, is called with a line of text before each store analysis.
+    """
     from ..rbd import evaluate
 
     spec = with_overrides(spec, seed=seed, years=years, method=method)
@@ -338,7 +346,7 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
     notes: list[str] = []
     store_runner = None
     if spec.raft is not None:
-        store_runner = runner or StoreRunner(spec)
+        store_runner = runner or StoreRunner(spec, progress)
         store = analyze_store(spec, store_runner)
         if spec.raft_method == "auto":
             notes.append(f"auto chose {store.method} for the Raft store")

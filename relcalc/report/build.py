@@ -42,7 +42,7 @@ def read_input(spec_path: str) -> tuple[bytes, str]:
 
 
 def write_report(spec_path: str, out_dir: str, *, seed: int | None = None, years: float | None = None,
-                 method: str | None = None, png: bool = False, pdf: bool = False) -> ReportRun:
+                 method: str | None = None, png: bool = False, pdf: bool = False, progress=None) -> ReportRun:
     """Read ``spec_path``, analyse it and write the report to ``out_dir`` (see :mod:`.writer` for the rules)."""
     from .. import __version__
     from .render import provenance, render
@@ -62,7 +62,7 @@ def write_report(spec_path: str, out_dir: str, *, seed: int | None = None, years
 
         browser = find_browser()
     prov = provenance(source, data)
-    analysis = analyze_service(spec, seed=seed, years=years, method=method)
+    analysis = analyze_service(spec, seed=seed, years=years, method=method, progress=progress)
     files = render(analysis, prov, png=png)
     if browser is not None:
         from .pdf import print_pdf

@@ -170,3 +170,12 @@ def test_capacity_charts_keep_legends_off_the_data():
     labels = [t.get_text() for t in short.axes[0].get_legend().get_texts()]
     assert "already short today" in labels and not any("0.0 months" in t for t in labels)
     assert_legends_clear_of_data(growth(project_growth(cluster, 1.04, 18, 30)))
+
+
+def test_capacity_chart_is_bounded_for_huge_answers():
+    from relcalc.capacity import Cluster, size
+    from relcalc.charts.capacity import utilization_latency
+
+    cluster = Cluster(rate=1e12, node_throughput=1.0)  # 1e12 nodes needed: drawn from 400 whole node counts
+    x = utilization_latency(cluster, size(cluster)).axes[0].lines[0].get_xdata()
+    assert len(x) <= 400 and np.all(x == np.round(x))

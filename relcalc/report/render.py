@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..units import format_duration, format_percent
 from . import tables as T
-from .analysis import ServiceAnalysis
+from .analysis import ServiceAnalysis, importance_cycles
 
 
 @dataclass
@@ -152,7 +152,7 @@ def _store(a: ServiceAnalysis, charts: _Charts) -> Section:
     store, model = a.store, a.spec.raft
     run = store.result
     budget = (f"{store.years:,.0f} simulated years" if store.method == "crude" else
-              "a bounded number of cycles" if store.method == "importance" else "no sampling")
+              f"at most {importance_cycles(model.nodes):,} cycles" if store.method == "importance" else "no sampling")
     section = Section("raft", "Raft store", (
         f"A {model.nodes}-node Raft cluster (quorum {model.quorum}); writes need a majority serving and a leader. "
         f"Method: {_METHOD_WORDS.get(store.method, store.method)}" +

@@ -50,6 +50,19 @@ def _pct(fraction: float | None) -> str:
     return "-" if fraction is None else f"{fraction * 100:.1f}%"
 
 
+def _duration(hours: float | None) -> str:
+    """Hours for people: 2h 17m 54s, or years past two of them (an MTTF of 57.4 years, not 20952d 10h)."""
+    if hours is None or not math.isfinite(hours):
+        return "-" if hours is None else "inf"
+    return f"{hours / 8760:,.3g} years" if hours >= 2 * 8760 else format_duration(hours)
+
+
+_LABELS = {"write_unavailability": "write unavailability", "quorum_unavailability": "quorum unavailability",
+           "quorum_losses_per_year": "quorum losses a year", "mean_outage_hours": "mean outage",
+           "p99_outage_hours": "p99 outage", "mttf_from_all_up_hours": "MTTF from all up",
+           "elections_per_year": "elections a year", "data_losses_per_year": "data losses a year"}
+
+
 def _int(value) -> int | None:
     return None if value is None else int(value)
 
@@ -138,8 +151,8 @@ def store(a) -> list[Table]:
     for name, interval, exact in figures:
         low, high = _bounds(interval)
         rows.append((name, interval.value, low, high, exact))
-        human = format_duration if name.endswith("_hours") else _sig
-        text.append((name.replace("_", " "), human(interval.value),
+        human = _duration if name.endswith("_hours") else _sig
+        text.append((_LABELS[name], human(interval.value),
                      "-" if low is None and high is None else
                      f"{human(low) if low is not None else '-'} to {human(high) if high is not None else 'inf'}",
                      "-" if exact is None else human(exact)))

@@ -446,3 +446,19 @@ def test_tex_in_names_is_text_in_the_charts(tmp_path, run):
     result = run("report", spec, "-o", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
     assert "\\frac{a}" in (tmp_path / "o" / "charts" / "diagram.svg").read_text()
+
+
+def test_an_interval_past_the_budget_is_a_warning_not_a_pass():
+    from relcalc.report import analyze_service, load_service
+
+    text = SMALL_STORE.replace("years: 400", "years: 100")
+    a = analyze_service(load_service(text))
+    low, high = a.store.result.unavailability.bounds
+    ud = a.diagram.unavailability
+    # the service's interval is the store's carried through U = Ud + Us - Ud Us (the diagram is exact)
+    assert a.unavailability_ci95 == pytest.approx((ud + low - ud * low, ud + high - ud * high), rel=1e-12)
+    # a target between the estimate and the interval's top: the estimate meets it, the data cannot say surely
+    between = (a.unavailability + a.unavailability_ci95[1]) / 2
+    warned = analyze_service(load_service(text.replace("99%", f"{(1 - between) * 100:.12f}%")))
+    verdict = next(v for v in warned.verdicts if v.name == "availability")
+    assert verdict.state == "warn" and "95% interval" in verdict.detail and warned.meets

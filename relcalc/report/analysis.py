@@ -100,6 +100,7 @@ class ServiceAnalysis:
     capacity: CapacityAnalysis | None
     availability: float
     unavailability: float
+    unavailability_ci95: tuple  #: (low, high) from the store's 95% interval; (U, U) without sampling
     downtime_per_year_hours: float
     budget_per_year_hours: float
     failures_per_year: float  #: the service as one unit: diagram failures, quorum losses and elections
@@ -276,15 +277,21 @@ def analyze_capacity(spec: ServiceSpec) -> CapacityAnalysis:
 
 
 def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, capacity: CapacityAnalysis | None,
-              year_hours: float) -> tuple[Verdict, ...]:
+              year_hours: float, high: float | None = None) -> tuple[Verdict, ...]:
     from ..units import format_duration, format_percent
 
     target_a, target_u = spec.target
     meets = unavailability <= target_u
-    out = [Verdict("availability", "pass" if meets else "fail", format_percent(availability, unavailability),
-                   format_percent(target_a, target_u),
-                   f"{format_duration(unavailability * year_hours)} of downtime a year against a budget of "
-                   f"{format_duration(target_u * year_hours)}")]
+    detail = (f"{format_duration(unavailability * year_hours)} of downtime a year against a budget of "
+              f"{format_duration(target_u * year_hours)}")
+    state = "pass" if meets else "fail"
+    if meets and high is not None and high > target_u:
+        # the estimate meets the target, the data cannot say it surely does: not a pass
+        state = "warn"
+        detail += (f", but the store's 95% interval reaches {format_duration(high * year_hours)}, past the "
+                   "budget: simulate longer (--years) to decide")
+    out = [Verdict("availability", state, format_percent(availability, unavailability),
+                   format_percent(target_a, target_u), detail)]
     if capacity is None:
         return tuple(out)
     answer = capacity.answer
@@ -360,6 +367,12 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
             notes.append(f"auto chose {store.method} for the Raft store")
     u_store = store.unavailability if store else 0.0
     availability, unavailability = combine(diagram.unavailability, u_store)
+    low = high = unavailability
+    if store is not None and store.result.unavailability.bounds:
+        # the diagram is exact, so the service's interval is the store's carried through the series formula
+        s_low, s_high = store.result.unavailability.bounds
+        low = combine(diagram.unavailability, s_low)[1]
+        high = combine(diagram.unavailability, s_high)[1] if math.isfinite(s_high) else math.inf
     capacity = analyze_capacity(spec) if spec.cluster is not None else None
     improvements = search_improvements(spec, diagram, u_store, store_runner, resized)
     elections = 0.0
@@ -369,9 +382,9 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
         frequency += (store.result.quorum_losses_per_year.value or 0.0) + elections
     return ServiceAnalysis(
         spec=spec, diagram=diagram, store=store, capacity=capacity, availability=availability,
-        unavailability=unavailability, downtime_per_year_hours=unavailability * year,
+        unavailability=unavailability, unavailability_ci95=(low, high), downtime_per_year_hours=unavailability * year,
         budget_per_year_hours=spec.target[1] * year, failures_per_year=frequency, elections_per_year=elections,
-        improvements=improvements, verdicts=_verdicts(spec, unavailability, availability, capacity, year),
+        improvements=improvements, verdicts=_verdicts(spec, unavailability, availability, capacity, year, high),
         seed=spec.seed, notes=tuple(notes))
 
 

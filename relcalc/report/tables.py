@@ -23,6 +23,7 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]  #: exact values (None for empty)
     headers: tuple[str, ...]  #: for people
     text: tuple[tuple[str, ...], ...]  #: for people
+    shown: tuple[int, ...] = ()  #: the CSV columns the people's cells stand for, in order (all when empty)
 
     @property
     def csv(self) -> str:
@@ -34,7 +35,7 @@ class Table:
         def number(v):
             return isinstance(v, (int, float)) and not isinstance(v, bool)
 
-        columns = [[row[i] for row in self.rows] for i in range(len(self.columns))]
+        columns = [[row[i] for row in self.rows] for i in (self.shown or range(len(self.columns)))]
         return tuple(all(number(v) or v is None for v in c) and any(number(v) for v in c) for c in columns)
 
 
@@ -74,6 +75,10 @@ def summary(a) -> list[Table]:
         ("service", a.spec.name, "service", a.spec.name),
         ("availability", a.availability, "availability", format_percent(a.availability, a.unavailability)),
         ("unavailability", a.unavailability, "unavailability", f"{a.unavailability:.3g}"),
+        ("unavailability_ci95_low", a.unavailability_ci95[0], "95% interval",
+         f"{_sig(a.unavailability_ci95[0], 3)} to {_sig(a.unavailability_ci95[1], 3)}"),
+        ("unavailability_ci95_high", a.unavailability_ci95[1] if math.isfinite(a.unavailability_ci95[1]) else None,
+         None, None),
         ("nines", a.nines, "nines", f"{a.nines:.2f}"),
         ("downtime_per_year_hours", a.downtime_per_year_hours, "downtime a year",
          format_duration(a.downtime_per_year_hours)),
@@ -92,8 +97,9 @@ def summary(a) -> list[Table]:
                  ("nodes_today", _int(a.capacity.current_nodes), "nodes today",
                   "-" if a.capacity.current_nodes is None else f"{a.capacity.current_nodes}")]
     cols.append(("meets_every_target", a.meets, "meets every target", "yes" if a.meets else "no"))
+    shown = [i for i, c in enumerate(cols) if c[2] is not None]  # people read an interval as one cell
     one = Table("summary", "The service in one row", tuple(c[0] for c in cols), (tuple(c[1] for c in cols),),
-                tuple(c[2] for c in cols), (tuple(c[3] for c in cols),))
+                tuple(cols[i][2] for i in shown), (tuple(cols[i][3] for i in shown),), tuple(shown))
     verdicts = Table("verdicts", "Verdicts", ("verdict", "state", "achieved", "target", "detail"),
                      tuple((v.name, v.state, v.achieved, v.target, v.detail) for v in a.verdicts),
                      ("verdict", "state", "achieved", "target", "why"),

@@ -193,7 +193,8 @@ class StoreRunner:
             # a method the model cannot take (exact on lognormal repairs) is the user's error, said by analyze()
             self._done[key] = analyze(model, method=self.method, years=self.spec.raft_years, seed=self.spec.seed,
                                       target_rel_error=self.spec.raft_rel_error, max_seconds=None,
-                                      max_cycles=importance_cycles(model.nodes), calendar=self.calendar)
+                                      max_cycles=importance_cycles(model.nodes), calendar=self.calendar,
+                                      notice=self.progress)
         return self._done[key]
 
 

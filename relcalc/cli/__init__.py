@@ -134,6 +134,12 @@ def _add_simulate(target: typer.Typer) -> None:
     target.add_typer(simulate_app, name="simulate")
 
 
+def _add_estimate(target: typer.Typer) -> None:
+    from .estimate import estimate_command
+
+    target.command("estimate")(estimate_command)
+
+
 def _add_report(target: typer.Typer) -> None:
     from .report import report_command
 
@@ -149,6 +155,7 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "estimate": _add_estimate,
 }
 
 

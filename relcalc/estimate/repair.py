@@ -1,0 +1,265 @@
+"""The law of repair times: exponential, lognormal and Weibull fits, chosen by AIC.
+
+Notes
+-----
+Each law is fitted by maximum likelihood with scipy.stats (location fixed at
+0). The exponential and lognormal fits have closed forms (the mean; the mean
+and the biased standard deviation of the logs), which the tests check. The
+law with the smallest Akaike information criterion ``AIC = 2k - 2 ln L`` is
+chosen; a difference under 2 is no real preference (Burnham & Anderson,
+*Model Selection and Multimodel Inference*, 2nd ed., 2002, section 2.6), and
+the result says so.
+
+Goodness of fit: the Kolmogorov-Smirnov distance of the data from the chosen
+law, with a p-value from a parametric bootstrap that refits the law to each
+simulated sample, since the plain KS p-value is far too kind when the
+parameters come from the same data. (scipy.stats.goodness_of_fit does the
+same but refits by general optimisation, about 500 times slower here; the
+refits below are the closed forms and a vectorised bisection, tested against
+scipy's fits.)
+
+Interval of the mean repair time (MTTR), by law:
+
+- exponential: exact, ``2 n xbar / chi2.ppf(1 -+ alpha/2, 2n)``;
+- lognormal: Cox's method (Land 1972; Zhou & Gao, *Statistics in Medicine*
+  16, 1997): ``exp(ybar + s^2/2 +- z sqrt(s^2/n + s^4 / (2(n-1))))``,
+  approximate;
+- Weibull: the delta method on log(mean) with the observed information,
+  approximate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+LAWS = ("exponential", "lognormal", "weibull")
+MIN_FOR_FIT = 3  #: repair times needed before two-parameter laws are fitted
+GOF_SAMPLES = 999  #: bootstrap samples of the goodness-of-fit p-value
+
+
+@dataclass(frozen=True)
+class LawFit:
+    """One fitted law: its parameters (scipy's names), log-likelihood and AIC."""
+
+    law: str
+    parameters: dict[str, float]
+    log_likelihood: float
+    aic: float
+    mean_hours: float
+
+
+@dataclass(frozen=True)
+class RepairFit:
+    """The chosen law, the others tried, the goodness of fit and the MTTR interval."""
+
+    law: str
+    parameters: dict[str, float]
+    mttr_hours: float
+    mttr_low_hours: float | None
+    mttr_high_hours: float | None
+    mttr_interval: str
+    ks_statistic: float | None
+    ks_p_value: float | None
+    fit_statement: str
+    candidates: tuple[LawFit, ...]
+    repairs: int
+
+
+def fit_law(law: str, hours: np.ndarray) -> LawFit:
+    """Maximum-likelihood fit of one law to repair times (hours)."""
+    from scipy import stats
+
+    x = np.asarray(hours, dtype=float)
+    if law == "exponential":
+        loc, scale = stats.expon.fit(x, floc=0)
+        params = {"scale": float(scale)}
+        logl = float(np.sum(stats.expon.logpdf(x, scale=scale)))
+        mean, k = float(scale), 1
+    elif law == "lognormal":
+        shape, loc, scale = stats.lognorm.fit(x, floc=0)
+        params = {"s": float(shape), "scale": float(scale)}
+        logl = float(np.sum(stats.lognorm.logpdf(x, shape, scale=scale)))
+        mean, k = float(scale * math.exp(shape**2 / 2)), 2
+    elif law == "weibull":
+        shape, loc, scale = stats.weibull_min.fit(x, floc=0)
+        params = {"c": float(shape), "scale": float(scale)}
+        logl = float(np.sum(stats.weibull_min.logpdf(x, shape, scale=scale)))
+        mean, k = float(scale * math.gamma(1 + 1 / shape)), 2
+    else:  # pragma: no cover - callers pass LAWS
+        raise ValueError(law)
+    return LawFit(law, params, logl, 2 * k - 2 * logl, mean)
+
+
+def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool = True) -> RepairFit | None:
+    """Fit every law that the data can support and choose by AIC; None with no repairs."""
+    x = np.asarray(hours, dtype=float)
+    n = len(x)
+    if n == 0:
+        return None
+    distinct = len(np.unique(x)) > 1
+    laws = LAWS if n >= MIN_FOR_FIT and distinct else ("exponential",)
+    fits = tuple(fit_law(law, x) for law in laws)
+    best = min(fits, key=lambda f: f.aic)
+    low, high, how = mean_interval(best, x, confidence)
+    ks = p = None
+    if n >= MIN_FOR_FIT and distinct and goodness_of_fit:
+        ks, p = _goodness(best, x, rng)
+    statement = _statement(best, fits, ks, p, n, laws)
+    return RepairFit(best.law, best.parameters, best.mean_hours, low, high, how, ks, p, statement, fits, n)
+
+
+def mean_interval(fit: LawFit, x: np.ndarray, confidence: float) -> tuple[float | None, float | None, str]:
+    """The interval of the mean repair time under the fitted law (see the module text)."""
+    from scipy import stats
+
+    n, alpha = len(x), 1.0 - confidence
+    if fit.law == "exponential":
+        total = float(np.sum(x))
+        return (2 * total / stats.chi2.ppf(1 - alpha / 2, 2 * n), 2 * total / stats.chi2.ppf(alpha / 2, 2 * n),
+                "chi-square (exact for exponential repairs)")
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    if fit.law == "lognormal":
+        logs = np.log(x)
+        ybar, s2 = float(np.mean(logs)), float(np.var(logs, ddof=1))
+        centre = ybar + s2 / 2
+        half = z * math.sqrt(s2 / n + s2**2 / (2 * (n - 1)))
+        return math.exp(centre - half), math.exp(centre + half), "Cox's method (approximate)"
+    # Weibull: delta method on log mean over (log c, log scale), observed information by differences
+    theta = np.array([math.log(fit.parameters["c"]), math.log(fit.parameters["scale"])])
+    cov = _inverse_hessian(lambda t: -_weibull_logl(t, x), theta)
+    if cov is None:
+        return None, None, "not available (the likelihood is flat)"
+    grad = _gradient(lambda t: _log_weibull_mean(t), theta)
+    var = float(grad @ cov @ grad)
+    if not var >= 0 or not math.isfinite(var):
+        return None, None, "not available (the likelihood is flat)"
+    centre = math.log(fit.mean_hours)
+    half = z * math.sqrt(var)
+    return math.exp(centre - half), math.exp(centre + half), "delta method (approximate)"
+
+
+def _weibull_logl(theta: np.ndarray, x: np.ndarray) -> float:
+    c, scale = math.exp(theta[0]), math.exp(theta[1])
+    z = x / scale
+    return float(np.sum(math.log(c) - math.log(scale) + (c - 1) * np.log(z) - z**c))
+
+
+def _log_weibull_mean(theta: np.ndarray) -> float:
+    c, scale = math.exp(theta[0]), math.exp(theta[1])
+    return math.log(scale) + math.lgamma(1 + 1 / c)
+
+
+def _gradient(f, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    out = np.zeros_like(theta)
+    for i in range(len(theta)):
+        step = np.zeros_like(theta)
+        step[i] = h
+        out[i] = (f(theta + step) - f(theta - step)) / (2 * h)
+    return out
+
+
+def _inverse_hessian(f, theta: np.ndarray, h: float = 1e-4) -> np.ndarray | None:
+    k = len(theta)
+    hess = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
+            hess[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)) / (4 * h * h)
+    try:
+        cov = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return None
+    return cov if np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0) else None
+
+
+def weibull_covariance(fit: LawFit, x: np.ndarray) -> np.ndarray | None:
+    """Covariance of (log c, log scale) from the observed information; None if singular."""
+    theta = np.array([math.log(fit.parameters["c"]), math.log(fit.parameters["scale"])])
+    return _inverse_hessian(lambda t: -_weibull_logl(t, x), theta)
+
+
+def _goodness(fit: LawFit, x: np.ndarray, rng) -> tuple[float, float]:
+    """KS distance of ``x`` from the fitted law and its parametric-bootstrap p-value.
+
+    Each of :data:`GOF_SAMPLES` samples is drawn from the fitted law and the
+    law is refitted to it (vectorised closed forms; Weibull by bisection),
+    so the p-value allows for the parameters being estimated (Lilliefors
+    1967; Stute, Gonzalez Manteiga & Presedo Quindimil, *Metrika* 40, 1993).
+    """
+    rng = np.random.default_rng(rng)
+    n = len(x)
+    observed = float(ks_distance(fit.law, np.sort(x)[None, :], _params_of(fit))[0])
+    draws = _draw(fit, rng, (GOF_SAMPLES, n))
+    refitted = refit(fit.law, draws)
+    simulated = ks_distance(fit.law, np.sort(draws, axis=1), refitted)
+    p = (1 + int(np.sum(simulated >= observed))) / (GOF_SAMPLES + 1)
+    return observed, p
+
+
+def _params_of(fit: LawFit) -> dict[str, np.ndarray]:
+    return {k: np.array([v]) for k, v in fit.parameters.items()}
+
+
+def _draw(fit: LawFit, rng, size) -> np.ndarray:
+    p = fit.parameters
+    if fit.law == "exponential":
+        return rng.exponential(p["scale"], size=size)
+    if fit.law == "lognormal":
+        return np.exp(rng.normal(math.log(p["scale"]), p["s"], size=size))
+    return p["scale"] * rng.weibull(p["c"], size=size)
+
+
+def refit(law: str, samples: np.ndarray) -> dict[str, np.ndarray]:
+    """Maximum-likelihood parameters of ``law`` for each row of ``samples`` (location 0)."""
+    if law == "exponential":
+        return {"scale": samples.mean(axis=1)}
+    logs = np.log(samples)
+    if law == "lognormal":
+        return {"s": logs.std(axis=1), "scale": np.exp(logs.mean(axis=1))}
+    # Weibull: the shape solves sum(x^c ln x)/sum(x^c) - 1/c - mean(ln x) = 0, increasing in c
+    centred = logs - logs.max(axis=1, keepdims=True)  # x scaled by its maximum: no overflow in x^c
+    mean_log = centred.mean(axis=1)
+    low = np.full(len(samples), math.log(1e-3))
+    high = np.full(len(samples), math.log(1e3))
+    for _ in range(60):
+        mid = (low + high) / 2
+        c = np.exp(mid)[:, None]
+        weights = np.exp(c * centred)
+        g = (weights * centred).sum(axis=1) / weights.sum(axis=1) - 1 / c[:, 0] - mean_log
+        high = np.where(g > 0, mid, high)
+        low = np.where(g > 0, low, mid)
+    c = np.exp((low + high) / 2)
+    scale = np.exp(logs.max(axis=1)) * np.mean(np.exp(c[:, None] * centred), axis=1) ** (1 / c)
+    return {"c": c, "scale": scale}
+
+
+def ks_distance(law: str, sorted_samples: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
+    """The Kolmogorov-Smirnov distance of each sorted row from ``law`` with that row's parameters."""
+    x = sorted_samples
+    n = x.shape[1]
+    if law == "exponential":
+        cdf = -np.expm1(-x / params["scale"][:, None])
+    elif law == "lognormal":
+        from scipy.special import ndtr
+
+        cdf = ndtr((np.log(x) - np.log(params["scale"])[:, None]) / params["s"][:, None])
+    else:
+        cdf = -np.expm1(-((x / params["scale"][:, None]) ** params["c"][:, None]))
+    i = np.arange(1, n + 1)
+    return np.maximum(np.max(i / n - cdf, axis=1), np.max(cdf - (i - 1) / n, axis=1))
+
+
+def _statement(best: LawFit, fits, ks, p, n: int, laws) -> str:
+    if len(laws) == 1:
+        return f"{n} repair time(s): too few to compare laws; exponential assumed"
+    others = sorted((f for f in fits if f is not best), key=lambda f: f.aic)
+    gap = others[0].aic - best.aic
+    choice = (f"{best.law} by AIC ({gap:.1f} below {others[0].law})" if gap >= 2
+              else f"{best.law} by AIC, but {others[0].law} is about as good (AIC gap {gap:.1f} < 2)")
+    if ks is None:
+        return choice
+    verdict = "no evidence against the fit" if p >= 0.05 else "the fit is doubtful"
+    return f"{choice}; KS D = {ks:.3f}, bootstrap p = {p:.2f}: {verdict}"

@@ -1,0 +1,133 @@
+"""``relcalc estimate``: the sample export end to end, formats, row errors and hostile inputs."""
+
+import csv
+import json
+from datetime import datetime
+
+import pytest
+
+from conftest import SAMPLES
+
+SAMPLE = SAMPLES / "incidents.csv"
+WINDOW = "2025-01-01..2026-01-01"
+
+
+def independent_outages():
+    """Failures and downtime per component read with the csv module and datetime, merging by hand."""
+    spans = {}
+    with open(SAMPLE, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if not row["started_at"]:
+                spans.setdefault(row["component"], [])
+                continue
+            start = datetime.fromisoformat(row["started_at"]).timestamp() / 3600
+            end = datetime.fromisoformat(row["resolved_at"]).timestamp() / 3600
+            spans.setdefault(row["component"], []).append((start, end))
+    out = {}
+    for name, items in spans.items():
+        merged = []
+        for start, end in sorted(items):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        out[name] = (len(merged), sum(e - s for s, e in merged))
+    return out
+
+
+def test_sample_json_matches_an_independent_reading(run):
+    result = run("estimate", SAMPLE, "--window", WINDOW, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    got = {c["name"]: (c["failures"], c["downtime_hours"]) for c in data["components"]}
+    expected = independent_outages()
+    assert set(got) == set(expected)
+    for name, (failures, downtime) in expected.items():
+        assert got[name][0] == failures
+        assert got[name][1] == pytest.approx(downtime, abs=1e-6)
+    assert len(data["merged"]) == 2 and "merged: app" in result.stderr  # the two re-fired pages
+    assert data["confidence"] == 0.9
+
+
+def test_table_and_csv(run, tmp_path):
+    table = run("estimate", SAMPLE, "--window", WINDOW)
+    assert table.exit_code == 0
+    assert "app" in table.stdout and "90% confidence" in table.stdout and "trend:" in table.stdout
+    out = tmp_path / "est.csv"
+    result = run("estimate", SAMPLE, "--window", WINDOW, "-o", out)
+    assert result.exit_code == 0 and result.stdout == ""
+    rows = list(csv.DictReader(out.open()))
+    assert {r["name"] for r in rows} == {"app", "cache", "orders-raft", "lb"}
+
+
+def test_row_errors_skip_or_fail(run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "component,start,end\n"
+        "db,2025-02-01T00:00:00Z,2025-02-01T01:00:00Z\n"
+        "db,2025-02-03T00:00:00Z,2025-02-02T01:00:00Z\n"
+        "db,not a time,2025-02-02T01:00:00Z\n"
+    )
+    skipped = run("estimate", bad, "--window", WINDOW, "-f", "json")
+    assert skipped.exit_code == 3
+    assert "row 2:" in skipped.stderr and "row 3:" in skipped.stderr
+    assert json.loads(skipped.stdout)["components"][0]["failures"] == 1
+    out = tmp_path / "out.json"
+    failed = run("estimate", bad, "--window", WINDOW, "--on-error", "fail", "-o", out)
+    assert failed.exit_code == 2 and not out.exists()
+    assert "relcalc: error: INCIDENTS: 2 of 3 rows have errors" in failed.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([SAMPLE], "no observation window"),
+        ([SAMPLE, "--window", "2026-01-01..2025-01-01"], "must come after"),
+        ([SAMPLE, "--window", "soon"], "START..END"),
+        ([SAMPLE, "--window", WINDOW, "--tz", "Nowhere/City"], "unknown time zone"),
+        ([SAMPLE, "--window", WINDOW, "--confidence", "120%"], "--confidence"),
+        ([SAMPLE, "--window", WINDOW, "--confidence", "nan"], "--confidence"),
+        ([SAMPLE, "--window", WINDOW, "--significance", "0"], "--significance"),
+        ([SAMPLE, "--window", WINDOW, "--chart", "x.gif"], "--chart"),
+        (["/no/such/file.csv", "--window", WINDOW], "file not found"),
+        ([SAMPLE, "--window", WINDOW, "-o", "/no/such/dir/out.json"], "directory"),
+        ([SAMPLE, "--window", WINDOW, "--seed", "-1"], "--seed"),
+    ],
+)
+def test_hostile_inputs_are_one_line_errors(run, args, message):
+    result = run("estimate", *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("relcalc: error:") and message in last
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_and_header_only_files(run, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header = tmp_path / "header.csv"
+    header.write_text("component,start,end\n")
+    for path in (empty, header):
+        result = run("estimate", path, "--window", WINDOW)
+        assert result.exit_code == 2 and "relcalc: error:" in result.stderr
+
+
+def test_charts_draw_every_component_with_failures(run, tmp_path):
+    from relcalc.charts.estimate import cumulative_failures, repair_times
+    from relcalc.estimate import estimate, read_history
+    from relcalc.estimate.timestamps import parse_window
+
+    path = tmp_path / "history.svg"
+    result = run("estimate", SAMPLE, "--window", WINDOW, "--chart", path, "-f", "json")
+    assert result.exit_code == 0
+    assert path.exists() and (tmp_path / "history-repairs.svg").exists()
+    records = list(csv.DictReader(SAMPLE.open()))
+    history = read_history(records, list(records[0]), window=parse_window(WINDOW))
+    est = estimate(history, goodness_of_fit=False)
+    fig = cumulative_failures(est)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    # a step line per component with failures (app, orders-raft, cache) and a trend curve per tested one
+    assert sum("(" in label for label in labels) == 3
+    steps = {line.get_label(): line.get_ydata()[-1] for line in fig.axes[0].get_lines() if "(" in line.get_label()}
+    assert steps["app (16)"] == independent_outages()["app"][0]
+    assert len(repair_times(est).axes[0].get_lines()) >= 3

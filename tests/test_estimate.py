@@ -1,0 +1,301 @@
+"""relcalc.estimate: timestamps, merging, chi-square MTBF limits, repair-law fits and trend tests.
+
+Every figure is checked against maths the code does not use: scipy.stats
+distributions recomputed here, closed forms, exact enumeration, and
+published worked examples (cited at each test).
+"""
+
+import math
+from datetime import datetime, timezone
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from relcalc.errors import InputError
+from relcalc.estimate import estimate, fit_law, fit_repairs, mtbf_limits, parse_timestamp, read_history, trend_test
+from relcalc.estimate.timestamps import parse_window, zone
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def hours_of(*args, tz=timezone.utc):
+    return (datetime(*args, tzinfo=tz) - EPOCH).total_seconds() / 3600
+
+
+# --- timestamps --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2025-03-04T12:30:00Z", hours_of(2025, 3, 4, 12, 30)),
+        ("2025-03-04T13:30:00+01:00", hours_of(2025, 3, 4, 12, 30)),
+        ("2025-03-04 12:30", hours_of(2025, 3, 4, 12, 30)),
+        ("2025/03/04 12:30:00", hours_of(2025, 3, 4, 12, 30)),
+        ("2025-03-04 12:30:00 UTC", hours_of(2025, 3, 4, 12, 30)),
+        ("Tue, 04 Mar 2025 07:30:00 -0500", hours_of(2025, 3, 4, 12, 30)),
+        ("04/Mar/25 12:30 PM", hours_of(2025, 3, 4, 12, 30)),
+        ("04-Mar-2025 12:30", hours_of(2025, 3, 4, 12, 30)),
+        ("1741091400", hours_of(2025, 3, 4, 12, 30)),
+        ("1741091400000", hours_of(2025, 3, 4, 12, 30)),
+    ],
+)
+def test_timestamp_formats(text, expected):
+    # references: datetime arithmetic on the same instant written by hand
+    assert parse_timestamp(text, "start") == pytest.approx(expected, abs=1e-9)
+
+
+def test_naive_timestamps_take_the_zone_with_daylight_saving():
+    paris = zone("Europe/Paris")
+    # Paris is UTC+1 in winter and UTC+2 in summer (EU rule: last Sunday of March to last Sunday of October)
+    assert parse_timestamp("2025-01-15 12:00", "start", paris) == pytest.approx(hours_of(2025, 1, 15, 11))
+    assert parse_timestamp("2025-07-15 12:00", "start", paris) == pytest.approx(hours_of(2025, 7, 15, 10))
+    # an explicit offset wins over the zone
+    assert parse_timestamp("2025-07-15T12:00:00+00:00", "start", paris) == pytest.approx(hours_of(2025, 7, 15, 12))
+
+
+@pytest.mark.parametrize("text", ["03/04/2025 12:00", "3.4.2025", "yesterday", "2025-13-01", "", "nan"])
+def test_bad_or_ambiguous_timestamps_are_refused(text):
+    with pytest.raises(InputError, match="start"):
+        parse_timestamp(text, "start")
+
+
+def test_window_and_zone_errors():
+    assert parse_window("2025-01-01..2025-01-02") == (hours_of(2025, 1, 1), hours_of(2025, 1, 2))
+    for bad in ("2025-01-01", "2025-01-02..2025-01-01", "..2025-01-01", "a..b"):
+        with pytest.raises(InputError, match="--window"):
+            parse_window(bad)
+    with pytest.raises(InputError, match="--tz"):
+        zone("Mars/Olympus")
+
+
+# --- reading and merging -------------------------------------------------------------------
+
+COLUMNS = ["component", "start", "end"]
+
+
+def rows(*triples):
+    return [dict(zip(COLUMNS, t)) for t in triples]
+
+
+def test_overlapping_touching_and_duplicate_incidents_merge():
+    history = read_history(
+        rows(
+            ("db", "2025-01-10 00:00", "2025-01-10 02:00"),
+            ("db", "2025-01-10 01:00", "2025-01-10 03:00"),  # overlaps row 1
+            ("db", "2025-01-10 03:00", "2025-01-10 04:00"),  # touches the merged outage
+            ("db", "2025-02-01 00:00", "2025-02-01 01:00"),
+            ("db", "2025-02-01 00:00", "2025-02-01 01:00"),  # an exact duplicate
+            ("web", "2025-02-01 00:30", "2025-02-01 01:00"),  # another component: not merged with db
+        ),
+        COLUMNS,
+        window=parse_window("2025-01-01..2025-04-01"),
+    )
+    db = history.outages["db"]
+    assert [o.rows for o in db] == [(1, 2, 3), (4, 5)]
+    assert [o.duration_hours for o in db] == pytest.approx([4.0, 1.0])
+    assert [m.rows for m in history.merges] == [(1, 2, 3), (4, 5)]
+    assert len(history.outages["web"]) == 1
+
+
+def test_row_errors_name_their_rows():
+    history = read_history(
+        rows(
+            ("db", "2025-01-10 00:00", "2025-01-10 02:00"),
+            ("db", "2024-12-31 00:00", "2024-12-31 02:00"),  # before the window
+            ("db", "2025-01-12 05:00", "2025-01-12 04:00"),  # ends before it starts
+            ("db", "03/04/2025 10:00", "2025-01-12 04:00"),  # ambiguous date
+            ("", "2025-01-12 05:00", "2025-01-12 06:00"),  # no component
+            ("db", "2025-03-31 23:00", "2025-04-01 01:00"),  # runs past the window
+            ("db", None, None),  # a declaration: no error
+        ),
+        COLUMNS,
+        window=parse_window("2025-01-01..2025-04-01"),
+    )
+    assert [e.row for e in history.errors] == [2, 3, 4, 5, 6]
+    messages = [str(e) for e in history.errors]
+    assert "outside the observation window" in messages[0]
+    assert "before the start" in messages[1]
+    assert "ambiguous" in messages[2]
+    assert "after the observation window" in messages[4]
+    assert len(history.outages["db"]) == 1
+
+
+def test_durations_and_window_columns():
+    columns = ["service", "started_at", "duration", "window_start", "window_end"]
+    records = [
+        dict(zip(columns, ("api", "2025-01-05T10:00:00Z", "90min", "2025-01-01", "2025-02-01"))),
+        dict(zip(columns, ("api", "2025-01-06T10:00:00Z", "2", "2025-01-01", "2025-02-01"))),  # plain number: hours
+        dict(zip(columns, ("api", "2025-01-07T10:00:00Z", "1h", "2025-01-01", "2025-03-01"))),  # another window
+    ]
+    history = read_history(records, columns)
+    assert [o.duration_hours for o in history.outages["api"]] == pytest.approx([1.5, 2.0])
+    assert [e.row for e in history.errors] == [3]
+    assert history.windows["api"] == (hours_of(2025, 1, 1), hours_of(2025, 2, 1))
+
+
+def test_missing_columns_and_window_are_refused():
+    with pytest.raises(InputError, match="component column"):
+        read_history([{"start": "2025-01-01"}], ["start", "end"], window=(0.0, 1.0))
+    with pytest.raises(InputError, match="--window"):
+        read_history(rows(("db", "2025-01-10", "2025-01-11")), COLUMNS)
+
+
+# --- MTBF limits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("r", [1, 2, 7, 40])
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95])
+def test_chi_square_limits(r, confidence):
+    T = 12_345.0
+    result = mtbf_limits(r, T, confidence)
+    alpha = 1 - confidence
+    # MIL-HDBK-781A 5.9, time-truncated: 2T/chi2(1-a/2; 2r+2) and 2T/chi2(a/2; 2r), recomputed here
+    assert result.mtbf_low_hours == pytest.approx(2 * T / stats.chi2.ppf(1 - alpha / 2, 2 * r + 2), rel=1e-12)
+    assert result.mtbf_high_hours == pytest.approx(2 * T / stats.chi2.ppf(alpha / 2, 2 * r), rel=1e-12)
+    assert result.mtbf_hours == T / r
+    # the same limits by another road: at the lower limit, r or fewer failures in T has probability alpha/2
+    # (Poisson counts), at the upper limit r or more failures has probability alpha/2
+    assert stats.poisson.cdf(r, T / result.mtbf_low_hours) == pytest.approx(alpha / 2, rel=1e-9)
+    assert stats.poisson.sf(r - 1, T / result.mtbf_high_hours) == pytest.approx(alpha / 2, rel=1e-9)
+
+
+@pytest.mark.parametrize("confidence", [0.6, 0.9, 0.99])
+def test_zero_failures_one_sided_closed_form(confidence):
+    T = 8760.0
+    result = mtbf_limits(0, T, confidence)
+    # no failures in T: P(0 failures) = exp(-T/L) = 1 - confidence, so L = T / ln(1 / (1 - confidence))
+    assert result.mtbf_low_hours == pytest.approx(T / -math.log(1 - confidence), rel=1e-12)
+    assert result.mtbf_hours is None and result.mtbf_high_hours is None
+
+
+# --- repair-law fits ----------------------------------------------------------------------
+
+REPAIRS = np.array([0.4, 0.7, 1.1, 1.3, 2.0, 2.2, 3.1, 4.8, 6.5, 9.0])
+
+
+def test_exponential_and_lognormal_mle_match_closed_forms():
+    expo = fit_law("exponential", REPAIRS)
+    assert expo.parameters["scale"] == pytest.approx(REPAIRS.mean(), rel=1e-9)  # MLE of the mean is the mean
+    assert expo.log_likelihood == pytest.approx(-len(REPAIRS) * (math.log(REPAIRS.mean()) + 1), rel=1e-12)
+    logn = fit_law("lognormal", REPAIRS)
+    logs = np.log(REPAIRS)
+    # lognormal MLE: mu = mean(log x), sigma = sqrt(mean((log x - mu)^2)) (the biased form)
+    assert logn.parameters["scale"] == pytest.approx(math.exp(logs.mean()), rel=1e-6)
+    assert logn.parameters["s"] == pytest.approx(math.sqrt(np.mean((logs - logs.mean()) ** 2)), rel=1e-6)
+    assert logn.mean_hours == pytest.approx(math.exp(logs.mean() + np.var(logs) / 2), rel=1e-6)
+    assert logn.aic == pytest.approx(4 - 2 * logn.log_likelihood)
+
+
+def test_weibull_mle_published_example():
+    # Kececioglu's six units (93, 34, 16, 120, 53, 75 h); MLE beta = 1.933, eta = 73.526
+    # (ReliaWiki / ReliaSoft Life Data Analysis Reference, "Weibull Parameter Estimation", MLE example)
+    fit = fit_law("weibull", np.array([93.0, 34, 16, 120, 53, 75]))
+    assert fit.parameters["c"] == pytest.approx(1.933, abs=5e-4)
+    assert fit.parameters["scale"] == pytest.approx(73.526, abs=5e-4)
+
+
+def test_exponential_mttr_interval_is_exact():
+    rng = np.random.default_rng(3)
+    x = rng.exponential(2.0, size=12)
+    fit = fit_repairs(x[:2], confidence=0.9)  # two repairs: exponential only
+    assert fit.law == "exponential"
+    total, n = x[:2].sum(), 2
+    # the sum of n exponential repairs is Gamma(n, theta): theta's limits are sum / gamma quantiles
+    assert fit.mttr_low_hours == pytest.approx(total / stats.gamma.ppf(0.95, n), rel=1e-9)
+    assert fit.mttr_high_hours == pytest.approx(total / stats.gamma.ppf(0.05, n), rel=1e-9)
+
+
+def test_aic_picks_the_generating_law_and_says_how_sure():
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(1.0, 1.2, size=200)
+    fit = fit_repairs(x, confidence=0.9, rng=1)
+    assert fit.law == "lognormal"
+    assert {c.law for c in fit.candidates} == {"exponential", "lognormal", "weibull"}
+    assert "KS D" in fit.fit_statement and fit.ks_p_value > 0.01
+    # Cox's interval covers the true mean exp(1 + 1.2^2/2) here
+    assert fit.mttr_low_hours < math.exp(1 + 0.72) < fit.mttr_high_hours
+
+
+# --- trend tests --------------------------------------------------------------------------
+
+NIST_TIMES = [5, 40, 43, 175, 389, 712, 747, 795, 1299, 1478]
+
+
+def test_crow_amsaa_nist_case_study():
+    # NIST/SEMATECH e-Handbook of Statistical Methods, 8.4.2.1 and case study 8.4.2 (reliability improvement
+    # test, 10 failures, test ended at 1500 h): unbiased beta = 0.4835 (b = 1 - 0.516494), MTBF at 1500 h = 310.2 h
+    result = trend_test(NIST_TIMES, 1500.0)
+    assert result.crow_beta_unbiased == pytest.approx(0.483506, abs=1e-6)
+    assert result.instantaneous_mtbf_hours == pytest.approx(310.234, abs=1e-3)
+    assert result.crow_beta == pytest.approx(10 / 9 * 0.483506, abs=1e-6)
+    # MIL-HDBK-189 test: 2 sum ln(T/t_i) = 37.23 on 2r = 20 degrees of freedom (NIST 8.2.3.4)
+    assert result.mil_hdbk_189_chi2 == pytest.approx(37.23, abs=5e-3)
+    assert result.mil_hdbk_189_p_value == pytest.approx(2 * stats.chi2.sf(37.228, 20), rel=1e-3)
+    assert "less frequent" in result.verdict
+
+
+def irwin_hall_cdf(x: Fraction, n: int) -> float:
+    """P(sum of n uniforms on [0, 1] <= x), exactly (Irwin 1927; Hall 1927)."""
+    total = sum((-1) ** k * math.comb(n, k) * (x - k) ** n for k in range(0, math.floor(x) + 1))
+    return float(total / math.factorial(n))
+
+
+@pytest.mark.parametrize("times", [NIST_TIMES, [100, 300, 500, 900, 1200, 1300, 1400, 1450, 1480, 1490]])
+def test_laplace_p_value_against_the_exact_uniform_sum(times):
+    # under a constant rate the r failure times are uniform on [0, T]; their sum over T is Irwin-Hall(r),
+    # so the exact two-sided p-value is available, and the normal approximation must be close at r = 10
+    T, r = 1500, len(times)
+    result = trend_test(times, float(T))
+    s = Fraction(sum(times), T)
+    lower = irwin_hall_cdf(s, r)
+    exact = 2 * min(lower, 1 - lower)
+    assert result.laplace_p_value == pytest.approx(exact, abs=0.01)
+    assert (result.laplace_u > 0) == (float(s) > r / 2)
+
+
+def test_too_few_failures_for_a_trend():
+    assert trend_test([10.0, 20.0], 100.0).laplace_u is None
+    assert "too few" in trend_test([], 100.0).verdict
+
+
+# --- the whole estimate ---------------------------------------------------------------------
+
+
+def test_estimate_figures_and_zero_failure_component():
+    records = rows(
+        ("db", "2025-01-10 00:00", "2025-01-10 02:00"),
+        ("db", "2025-02-10 00:00", "2025-02-10 06:00"),
+        ("db", "2025-03-10 00:00", "2025-03-10 01:00"),
+        ("lb", None, None),
+    )
+    window = parse_window("2025-01-01..2025-04-01")
+    result = estimate(read_history(records, COLUMNS, window=window), confidence=0.9, rng=1)
+    db, lb = result.component("db"), result.component("lb")
+    hours = window[1] - window[0]  # 90 days
+    assert db.failures == 3 and db.downtime_hours == pytest.approx(9.0)
+    assert db.observed_unavailability == pytest.approx(9.0 / hours)
+    assert db.mtbf_hours == pytest.approx((hours - 9.0) / 3)
+    assert db.mttr_hours == pytest.approx(3.0)
+    assert lb.failures == 0 and lb.mtbf_hours is None
+    assert lb.mtbf_low_hours == pytest.approx(hours / math.log(10))  # one-sided 90%: T / ln(1/0.1)
+    with pytest.raises(InputError, match="nope"):
+        result.component("nope")
+
+
+@pytest.mark.parametrize("law, dist", [("exponential", stats.expon), ("lognormal", stats.lognorm),
+                                       ("weibull", stats.weibull_min)])
+def test_vectorised_refits_and_ks_distance_match_scipy(law, dist):
+    from relcalc.estimate.repair import ks_distance, refit
+
+    rng = np.random.default_rng(5)
+    samples = rng.lognormal(0.5, 0.8, size=(4, 15))
+    params = refit(law, samples)
+    distances = ks_distance(law, np.sort(samples, axis=1), params)
+    for i, row in enumerate(samples):
+        fitted = dist.fit(row, floc=0)  # scipy's own optimiser, the independent reference
+        ours = [params[k][i] for k in ("c", "s") if k in params] + [params["scale"][i]]
+        assert ours == pytest.approx([v for j, v in enumerate(fitted) if j != len(fitted) - 2], rel=1e-4)
+        assert distances[i] == pytest.approx(stats.kstest(row, dist(*fitted).cdf).statistic, rel=1e-4)

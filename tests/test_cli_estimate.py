@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 from datetime import datetime
 
 import pytest
@@ -131,3 +132,94 @@ def test_charts_draw_every_component_with_failures(run, tmp_path):
     steps = {line.get_label(): line.get_ydata()[-1] for line in fig.axes[0].get_lines() if "(" in line.get_label()}
     assert steps["app (16)"] == independent_outages()["app"][0]
     assert len(repair_times(est).axes[0].get_lines()) >= 3
+
+
+# --- compose with components from the incident history -------------------------------------------------
+
+SPEC = """
+from_incidents:
+  file: {file}
+  window: {window}
+components:
+  power: {{availability: 0.99999}}
+  lb:    {{}}
+  app:   {{count: 3}}
+  cache: {{count: 2}}
+system:
+  series: [power, lb, {{parallel: [app]}}, {{parallel: [cache]}}]
+"""
+
+
+def write_spec(tmp_path, **kw):
+    path = tmp_path / "service.yaml"
+    values = {"file": SAMPLE, "window": WINDOW}
+    values.update(kw)
+    path.write_text(SPEC.format(**values))
+    return path
+
+
+def test_compose_takes_rates_from_the_history_per_instance(run, tmp_path):
+    result = run("compose", write_spec(tmp_path), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["from_incidents"]["components"] == ["app", "cache", "lb"]
+    failures, downtime = independent_outages()["app"]
+    # app's 16 failures are spread over 3 instances watched for the year: per instance MTBF = 3 (T - D) / r,
+    # MTTR = D / r; an app instance's unavailability is then MTTR / (MTBF + MTTR)
+    mtbf = 3 * (8760 - downtime) / failures
+    mttr = downtime / failures
+    app = next(i for i in data["importance"] if i["name"] == "app#1")
+    assert app["unavailability"] == pytest.approx(mttr / (mtbf + mttr), rel=1e-9)
+    assert "uncertainty" not in data
+
+
+def test_compose_uncertainty_intervals(run, tmp_path):
+    spec = write_spec(tmp_path)
+    result = run("compose", spec, "--uncertainty", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    spread = json.loads(result.stdout)["uncertainty"]
+    assert spread["samples"] == 10_000 and spread["confidence"] == 0.9
+    assert spread["unavailability_low"] < spread["unavailability_high"]
+    assert spread["availability_low"] < spread["availability_high"]
+    assert spread["nines_low"] == pytest.approx(-math.log10(spread["unavailability_high"]))
+    # lb had no failure in the year: its rate is the least known and dominates
+    assert spread["dominant"] == "lb"
+    again = run("compose", spec, "--uncertainty", "-f", "json")
+    assert json.loads(again.stdout)["uncertainty"] == spread  # the same seed, the same draws
+    table = run("compose", spec, "--uncertainty")
+    assert "90% interval" in table.stdout and "Uncertainty from" in table.stdout
+
+
+def test_compose_inline_expression_from_the_history(run):
+    result = run("compose", "3x app * 2x cache", "--components-from-incidents", SAMPLE,
+                 "--incidents-window", WINDOW, "--uncertainty", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert sorted(data["from_incidents"]["components"]) == ["app", "cache"]
+    assert data["uncertainty"]["unavailability_low"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["lb * app", "--component", "lb=5000h/1h", "--component", "app=100h/1h", "--uncertainty"], "--uncertainty needs"),
+        (["lb * app", "--incidents-window", WINDOW], "--incidents-window goes with"),
+        (["3x app", "--components-from-incidents", "/no/such.csv", "--incidents-window", WINDOW], "file not found"),
+        (["3x app", "--components-from-incidents", SAMPLE], "no observation window"),
+        (["3x nosuch", "--components-from-incidents", SAMPLE, "--incidents-window", WINDOW], "nosuch"),
+    ],
+)
+def test_compose_hook_errors(run, args, message):
+    result = run("compose", *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_spec_key_errors(run, tmp_path):
+    bad = write_spec(tmp_path, window="2026-01-01..2025-01-01")
+    result = run("compose", bad)
+    assert result.exit_code == 2 and "must come after" in result.stderr
+    path = tmp_path / "odd.yaml"
+    path.write_text("from_incidents: {path: x.csv}\ncomponents: {a: {}}\nsystem: a\n")
+    result = run("compose", path)
+    assert result.exit_code == 2 and "from_incidents: expected a path" in result.stderr

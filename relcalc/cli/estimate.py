@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
@@ -35,6 +34,7 @@ def estimate_command(
     MIL-HDBK-189 tests say whether the failure rate is changing.
     """
     from ..estimate import estimate, read_history
+    from ..estimate.incidents import read_rows
     from ..estimate.timestamps import parse_window, zone
     from ..units import parse_count, parse_number
 
@@ -49,7 +49,7 @@ def estimate_command(
     year = parse_number(year_days, "--year-days")
     default_zone = zone(tz)
     span = parse_window(window, default_zone) if window is not None else None
-    records, columns = read_incidents(incidents)
+    records, columns = read_rows(incidents)
     history = read_history(records, columns, window=span, default_zone=default_zone, year_days=year)
     report_errors(history.errors, history.rows_read, on_error)
     result = estimate(history, confidence=level, significance=alpha, rng=seed_value)
@@ -78,14 +78,6 @@ def _level(text: str, option: str) -> float:
     if option == "--significance" and not 0.0 < value <= 0.5:
         raise InputError(f"{option} must be above 0 and at most 50% (e.g. 10%), got {text!r}")
     return value
-
-
-def read_incidents(path: str, option: str = "INCIDENTS"):
-    """The rows and column names of an incident CSV (the batch reader: same errors as every CSV)."""
-    from ..batch import read_csv
-
-    frame = read_csv(sys.stdin if path == "-" else path, option)
-    return frame.to_dict(orient="records"), list(frame.columns)
 
 
 def report_errors(errors, rows_read: int, on_error: OnError, option: str = "INCIDENTS") -> None:
@@ -170,3 +162,32 @@ def _table(console, result) -> None:
     console.print(notes)
     if result.merges:
         console.print("Merged: " + "; ".join(str(m) for m in result.merges) + ".")
+
+
+def render_uncertainty(console, spread, found) -> None:
+    """The components taken from an incident history and, with --uncertainty, the intervals (compose, report)."""
+    from ..units import format_duration, format_percent
+
+    console.print(f"From the incident history ({found.source}): {', '.join(sorted(found.components))}.")
+    for note in found.notes:
+        console.print(f"  {note}")
+    if spread is None:
+        console.print("  (--uncertainty gives intervals on the figures above)")
+        return
+    pct = f"{spread.confidence:.0%}"
+    table = facts_table()
+    table.add_row(f"Availability ({pct} interval)",
+                  f"{format_percent(spread.availability, spread.unavailability)} "
+                  f"[{format_percent(spread.availability_low, spread.unavailability_high)}, "
+                  f"{format_percent(spread.availability_high, spread.unavailability_low)}]")
+    table.add_row("Downtime per year", f"{format_duration(spread.downtime_per_year_hours)} "
+                  f"[{format_duration(spread.downtime_per_year_low_hours)}, "
+                  f"{format_duration(spread.downtime_per_year_high_hours)}]")
+    table.add_row("Nines", f"{spread.nines:.2f} [{spread.nines_low:.2f}, {spread.nines_high:.2f}]")
+    shares = ", ".join(f"{s.name} {s.variance_share:.0%}" for s in spread.shares)
+    table.add_row("Uncertainty from", f"{shares} (share of the variance of U each explains)")
+    console.print(table)
+    console.print(f"Intervals: {spread.method}; seed {spread.seed}.")
+    for note in spread.notes:
+        if note not in found.notes:
+            console.print(f"  {note}")

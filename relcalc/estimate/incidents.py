@@ -215,3 +215,13 @@ def merge_overlaps(spans: list[tuple[float, float, int]]) -> list[Outage]:
         else:
             out.append(Outage(start, end, (row,)))
     return out
+
+
+def read_rows(path: str, option: str = "INCIDENTS") -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows and column names of an incident CSV file (``-`` for stdin), read as every batch CSV is."""
+    import sys
+
+    from ..batch import read_csv
+
+    frame = read_csv(sys.stdin if path == "-" else path, option)
+    return frame.to_dict(orient="records"), list(frame.columns)

@@ -1,0 +1,140 @@
+"""relcalc.uncertainty: the vectorised exact evaluator, the intervals and the variance shares.
+
+References: the scalar exact evaluator relcalc.rbd.evaluate (itself checked against brute-force
+enumeration in test_rbd.py) draw by draw; gamma quantiles from scipy.stats for a one-component
+system, where U is a monotone function of the failure rate; the variance of a gamma variable for
+the shares of a series of two rare-failure components (U ~ u1 + u2).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from relcalc.errors import InputError
+from relcalc.rbd.evaluate import evaluate
+from relcalc.rbd.model import Component
+from relcalc.rbd.spec import load_spec_text, system_from_mapping
+from relcalc.uncertainty import first_order_share, propagate, system_samples
+
+from conftest import SAMPLES
+
+
+def spec(text):
+    return system_from_mapping(load_spec_text(text))
+
+
+SPECS = [
+    (SAMPLES / "web-service.yaml").read_text(),  # series, parallel of instances, 2-of-3
+    (SAMPLES / "bridge.yaml").read_text(),  # shared components: Shannon expansion
+    """
+components:
+  a: {mtbf: 900h, mttr: 9h, count: 4}
+  b: {mtbf: 500h, mttr: 20h}
+  c: {mtbf: 3000h, mttr: 5h, count: 3}
+system:
+  parallel:
+    - series: [b, {k_of_n: {k: 3, of: [a]}}]
+    - series: [b, {standby: {of: c, active: 1, mode: warm, dormant_factor: 0.2}}]
+""",
+]
+
+
+@pytest.mark.parametrize("text", SPECS)
+def test_vectorised_evaluator_matches_the_scalar_one_draw_by_draw(text):
+    system = spec(text)
+    rng = np.random.default_rng(7)
+    n = 6
+    named = [name for name, comp in system.components.items() if comp.failure_rate is not None]
+    draws = {name: (rng.uniform(1e-4, 5e-2, n), rng.uniform(0.02, 1.0, n)) for name in named}
+    avail, unavail = system_samples(system, draws, n)
+    for i in range(n):
+        changed = system
+        for name, (lam, mu) in draws.items():
+            comp = system.components[name]
+            changed = changed.with_component(Component.from_times(name, 1 / lam[i], 1 / mu[i], count=comp.count))
+        exact = evaluate(changed, importance=False)
+        assert unavail[i] == pytest.approx(exact.unavailability, rel=1e-12)
+        assert avail[i] == pytest.approx(exact.availability, rel=1e-12)
+
+
+@dataclass(frozen=True)
+class GammaRate:
+    """A failure rate Gamma(shape, rate T) and a fixed repair rate: U = lam / (lam + mu) is monotone in lam."""
+
+    shape: float
+    up_hours: float
+    repair_rate: float
+    mtbf_hours: float
+    mttr_hours: float
+    note: str = ""
+
+    def sample(self, n, rng):
+        return rng.gamma(self.shape, 1 / self.up_hours, size=n), np.full(n, self.repair_rate)
+
+
+def test_one_component_interval_matches_gamma_quantiles():
+    shape, T, mu = 3.5, 8760.0, 0.25
+    system = spec("components: {db: {mtbf: 2920h, mttr: 4h}}\nsystem: db")
+    post = GammaRate(shape, T, mu, 2920.0, 4.0)
+    n, conf = 20_000, 0.90
+    result = propagate(system, {"db": post}, samples=n, confidence=conf, seed=3)
+
+    def u_at(q):
+        lam = stats.gamma.ppf(q, shape, scale=1 / T)
+        return lam / (lam + mu)
+
+    # a sample quantile at q lies within a few binomial standard errors of q (order statistics)
+    for q, got in ((0.05, result.unavailability_low), (0.95, result.unavailability_high)):
+        d = 4 * math.sqrt(q * (1 - q) / n)
+        assert u_at(q - d) <= got <= u_at(q + d)
+    assert result.unavailability == pytest.approx(4 / 2924)  # the point estimate: the typed figures
+    assert result.nines_low == pytest.approx(-math.log10(result.unavailability_high))
+    assert result.downtime_per_year_high_hours == pytest.approx(result.unavailability_high * 8760)
+    assert result.shares[0].name == "db" and result.shares[0].variance_share > 0.95
+
+
+def test_variance_shares_of_a_rare_failure_series():
+    # U ~ u1 + u2 with u_i ~ lam_i / mu, so the share of component 1 is Var(lam1) / (Var(lam1) + Var(lam2)),
+    # with Var(Gamma(k, rate T)) = k / T^2
+    system = spec("components: {a: {mtbf: 1000h, mttr: 1h}, b: {mtbf: 1000h, mttr: 1h}}\nsystem: {series: [a, b]}")
+    a = GammaRate(2.0, 2000.0, 1.0, 1000.0, 1.0)
+    b = GammaRate(8.0, 8000.0, 1.0, 1000.0, 1.0)
+    result = propagate(system, {"a": a, "b": b}, samples=40_000, seed=11)
+    var_a, var_b = 2.0 / 2000.0**2, 8.0 / 8000.0**2
+    shares = {s.name: s.variance_share for s in result.shares}
+    assert shares["a"] == pytest.approx(var_a / (var_a + var_b), abs=0.03)
+    assert shares["b"] == pytest.approx(var_b / (var_a + var_b), abs=0.03)
+    assert result.dominant == "a"
+
+
+def test_first_order_share_of_a_sum_of_normals():
+    # y = x + e with x, e independent N(0, 1): Var(E[y|x]) / Var(y) = 1/2
+    rng = np.random.default_rng(2)
+    x, e = rng.normal(size=(2, 40_000))
+    assert first_order_share(x, x + e) == pytest.approx(0.5, abs=0.02)
+    assert first_order_share(x, e) == pytest.approx(0.0, abs=0.01)
+
+
+def test_same_seed_same_numbers_whatever_the_order_of_components():
+    system = spec((SAMPLES / "web-service.yaml").read_text())
+    posts = {n: GammaRate(2.5, 9000.0, 0.3, system.components[n].mtbf_hours, system.components[n].mttr_hours)
+             for n in ("lb", "app", "db")}
+    one = propagate(system, posts, samples=2000, seed=5)
+    other = propagate(system, dict(reversed(list(posts.items()))), samples=2000, seed=5)
+    assert one == other
+    assert propagate(system, posts, samples=2000, seed=6).unavailability_high != one.unavailability_high
+
+
+def test_refusals_and_what_if_changes():
+    system = spec("components: {db: {mtbf: 2920h, mttr: 4h}, web: {mtbf: 100h, mttr: 1h}}\nsystem: {series: [db, web]}")
+    post = GammaRate(3.5, 8760.0, 0.25, 2920.0, 4.0)
+    with pytest.raises(InputError, match="samples"):
+        propagate(system, {"db": post}, samples=0)
+    with pytest.raises(InputError, match="not a component"):
+        propagate(system, {"nope": post})
+    changed = system.with_component(Component.from_times("db", 2920.0, 1.0))  # a --set what-if on db
+    with pytest.raises(InputError, match="no component is estimated"):
+        propagate(changed, {"db": post})

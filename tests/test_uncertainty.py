@@ -138,3 +138,31 @@ def test_refusals_and_what_if_changes():
     changed = system.with_component(Component.from_times("db", 2920.0, 1.0))  # a --set what-if on db
     with pytest.raises(InputError, match="no component is estimated"):
         propagate(changed, {"db": post})
+
+
+def test_rate_posterior_draws_follow_their_laws():
+    from relcalc.estimate import RatePosterior
+
+    repairs = (0.5, 1.0, 2.5, 4.0)  # fewer than 10: the exponential form of the mean repair time
+    post = RatePosterior("db", 3, 8000.0, "lognormal", repairs, 8000 / 3, 2.0)
+    n = 40_000
+    lam, mu = post.sample(n, np.random.default_rng(9))
+    for q in (0.05, 0.5, 0.95):
+        d = 4 * math.sqrt(q * (1 - q) / n)
+        # Jeffreys posterior of a Poisson rate: Gamma(r + 1/2, rate T) (NUREG/CR-6823, 6.2.2.5)
+        got = np.quantile(lam, q)
+        assert stats.gamma.ppf(q - d, 3.5, scale=1 / 8000) <= got <= stats.gamma.ppf(q + d, 3.5, scale=1 / 8000)
+        # exponential repairs, prior 1/mu: the repair rate is Gamma(k, rate sum), the mean is inverse gamma
+        got = np.quantile(1 / mu, q)
+        assert stats.invgamma.ppf(q - d, 4, scale=8.0) <= got <= stats.invgamma.ppf(q + d, 4, scale=8.0)
+    # the Jeffreys quantiles lie between the chi-square limits with 2r and 2r + 2 degrees of freedom
+    assert stats.chi2.ppf(0.95, 6) / 16000 < stats.gamma.ppf(0.95, 3.5, scale=1 / 8000) < stats.chi2.ppf(0.95, 8) / 16000
+
+
+def test_lognormal_mean_posterior_never_overflows():
+    from relcalc.estimate import RatePosterior
+
+    repairs = tuple(np.random.default_rng(4).lognormal(0.0, 2.5, size=10))
+    post = RatePosterior("db", 10, 8000.0, "lognormal", repairs, 800.0, float(np.mean(repairs)))
+    lam, mu = post.sample(20_000, np.random.default_rng(1))
+    assert np.all(np.isfinite(mu)) and np.all(mu > 0) and np.all(np.isfinite(lam))

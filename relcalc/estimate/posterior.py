@@ -16,6 +16,12 @@ Mean repair time, by the fitted law (noninformative priors):
   information as covariance (a large-sample approximation), mean = scale
   Gamma(1 + 1/shape).
 
+With fewer than 10 repairs the exponential form is used whatever the law:
+the lognormal posterior of the mean has no finite moments with a handful of
+repairs (its sigma^2 draws have few degrees of freedom), and would mostly
+say "unknown". A draw of a mean repair time beyond 1e300 h (a repair that
+never ends) is held there: the unit is then down, not a floating overflow.
+
 A component with no repairs borrows the repair times of every component in
 the same history (said so in ``note``).
 """
@@ -51,9 +57,19 @@ class RatePosterior:
         return lam, 1.0 / mean_repair
 
 
+MIN_FOR_LAW_POSTERIOR = 10  #: repairs needed before the two-parameter laws' posteriors are used
+LONGEST_REPAIR_HOURS = 1e300  #: draws beyond this (a lognormal tail) are held here: a repair that never ends
+
+
 def _mean_repair_draws(law: str, x: np.ndarray, n: int, rng) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        draws = _raw_mean_repair_draws(law, x, n, rng)
+    return np.minimum(draws, LONGEST_REPAIR_HOURS)
+
+
+def _raw_mean_repair_draws(law: str, x: np.ndarray, n: int, rng) -> np.ndarray:
     k = len(x)
-    if law == "exponential" or k < 3:
+    if law == "exponential" or k < MIN_FOR_LAW_POSTERIOR:
         return 1.0 / rng.gamma(k, 1.0 / float(np.sum(x)), size=n)
     if law == "lognormal":
         logs = np.log(x)

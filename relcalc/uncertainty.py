@@ -83,61 +83,75 @@ class UncertaintyResult:
 
 
 def propagate(system, posteriors: dict, *, samples: int = 10_000, confidence: float = 0.90, seed: int = 1,
-              calendar=None) -> UncertaintyResult:
+              calendar=None, store=None) -> UncertaintyResult:
     """Intervals on the availability of ``system`` from its components' rate distributions.
 
     ``posteriors`` maps component names to :class:`~relcalc.estimate.RatePosterior`
     (rates per instance); other components keep their parameters. ``seed``
     feeds one :class:`numpy.random.SeedSequence`, spawned in the order of
-    the sorted names, so a component's draws do not depend on the others.
+    the sorted names (the store last), so a component's draws do not depend
+    on the others. ``store`` (a :class:`StoreHistory`) adds a Raft store in
+    series, its quorum unavailability drawn from its nodes' history.
     """
     from .availability import Calendar
     from .rbd.evaluate import evaluate
 
     calendar = calendar or Calendar()
-    if not 1 <= samples <= MAX_SAMPLES:
-        raise InputError(f"--samples must be between 1 and {MAX_SAMPLES:,}, got {samples}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
+        raise InputError(f"--samples must be a whole number from 1 to {MAX_SAMPLES:,}, got {samples!r}")
     if not 0.5 <= confidence < 1.0:
         raise InputError(f"confidence must be at least 0.5 and below 1, got {confidence}")
     posteriors, changed = _still_estimated(system, posteriors)
-    if not posteriors:
+    if not posteriors and store is None:
         raise InputError("uncertainty: no component is estimated from data, so there is no uncertainty to carry")
     names = sorted(posteriors)
-    streams = np.random.SeedSequence(seed).spawn(len(names))
+    streams = np.random.SeedSequence(seed).spawn(len(names) + 1)
     draws = {}
     for name, stream in zip(names, streams):
-        lam, mu = posteriors[name].sample(samples, np.random.default_rng(stream))
-        draws[name] = (lam, mu)
+        draws[name] = posteriors[name].sample(samples, np.random.default_rng(stream))
     avail, unavail = system_samples(system, draws, samples)
     point = evaluate(system, calendar=calendar, importance=False)
+    point_a, point_u = point.availability, point.unavailability
+    explain = {name: draws[name][0] / (draws[name][0] + draws[name][1]) for name in names}
+    notes = [f"{name}: {posteriors[name].note}" for name in names if posteriors[name].note]
+    notes += [f"{name}: its figures were changed after estimation; kept fixed" for name in changed]
+    if store is not None:
+        store_u = store.quorum_unavailability_draws(samples, np.random.default_rng(streams[-1]))
+        # the store in series with the diagram: U = U_d + U_s - U_d U_s, a sum of non-negative terms
+        unavail = unavail + store_u * avail
+        avail = avail * (1.0 - store_u)
+        s_point = store.point_unavailability()
+        point_u = point_u + s_point * point_a
+        point_a = point_a * (1.0 - s_point)
+        explain[store.label] = store_u
+        notes.append(f"{store.label}: {store.method}")
+    return _summary(avail, unavail, point_a, point_u, explain, samples, confidence, seed, calendar, tuple(notes))
 
+
+def _summary(avail, unavail, point_a, point_u, explain, samples, confidence, seed, calendar, notes):
     lo_q, hi_q = (1 - confidence) / 2, (1 + confidence) / 2
     u_low, u_high = (float(v) for v in np.quantile(unavail, [lo_q, hi_q]))
     a_low, a_high = (float(v) for v in np.quantile(avail, [lo_q, hi_q]))
     shares = []
-    for name in names:
-        lam, mu = draws[name]
-        u_j = lam / (lam + mu)
+    for name, u_j in explain.items():
         low, high = (float(v) for v in np.quantile(u_j, [lo_q, hi_q]))
         shares.append(ComponentShare(name, first_order_share(u_j, unavail), low, high))
-    shares.sort(key=lambda s: -s.variance_share)
+    shares.sort(key=lambda s: (-s.variance_share, s.name))
     year = calendar.year_hours
-    notes = tuple(f"{name}: {posteriors[name].note}" for name in names if posteriors[name].note) + tuple(
-        f"{name}: its figures were changed after estimation; kept fixed" for name in changed)
     return UncertaintyResult(
         samples=samples,
         confidence=confidence,
         seed=seed,
-        availability=point.availability,
+        availability=point_a,
         availability_low=a_low,
         availability_high=a_high,
-        unavailability=point.unavailability,
+        unavailability=point_u,
         unavailability_low=u_low,
         unavailability_high=u_high,
-        downtime_per_year_hours=point.unavailability * year,
+        downtime_per_year_hours=point_u * year,
         downtime_per_year_low_hours=u_low * year,
         downtime_per_year_high_hours=u_high * year,
-        nines=point.nines,
+        nines=_nines(point_u),
         nines_low=_nines(u_high),
         nines_high=_nines(u_low),
         dominant=shares[0].name if shares else None,
@@ -304,3 +318,115 @@ def with_instances(posterior, count: int):
     if count == 1:
         return posterior
     return replace(posterior, up_hours=posterior.up_hours * count, mtbf_hours=posterior.mtbf_hours * count)
+
+
+# --- a Raft store whose nodes' history is known ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreHistory:
+    """A Raft store of ``nodes`` identical nodes (``crews`` repair crews, 0 = one per node) and their history.
+
+    The quorum is lost with ``nodes - quorum + 1`` nodes down; the number
+    down is the birth-death chain of :mod:`relcalc.raft.exact` (from k down:
+    failures at (n - k) lambda, repairs at min(k, crews) mu), solved here in
+    product form for every draw at once, in logarithms.
+    """
+
+    posterior: Any  #: RatePosterior per node
+    nodes: int
+    crews: int = 0
+    label: str = "raft store"
+
+    @property
+    def quorum(self) -> int:
+        return self.nodes // 2 + 1
+
+    @property
+    def method(self) -> str:
+        crews = ("a crew per node" if self.crews in (0, self.nodes)
+                 else "one repair crew" if self.crews == 1 else f"{self.crews} repair crews")
+        return (f"{self.nodes} nodes, quorum {self.quorum}, {crews}: quorum unavailability from the exact "
+                f"birth-death chain of node failures (no zones, elections or shocks), for each draw")
+
+    def point_unavailability(self) -> float:
+        from .raft.exact import steady_state
+
+        pi = steady_state(self.nodes, 1.0 / self.posterior.mtbf_hours, 1.0 / self.posterior.mttr_hours, self.crews)
+        return float(pi[self.nodes - self.quorum + 1:].sum())
+
+    def quorum_unavailability_draws(self, n: int, rng) -> np.ndarray:
+        lam, mu = self.posterior.sample(n, rng)
+        return quorum_unavailability(self.nodes, self.crews, lam, mu)
+
+
+def quorum_unavailability(nodes: int, crews: int, lam: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """P(at least nodes - quorum + 1 nodes down) for each (lambda, mu), by the product form in logarithms."""
+    from scipy.special import logsumexp
+
+    quorum = nodes // 2 + 1
+    servers = crews if crews > 0 else nodes
+    logs = np.zeros((nodes + 1, len(lam)))
+    log_lam, log_mu = np.log(lam), np.log(mu)
+    for k in range(1, nodes + 1):
+        logs[k] = logs[k - 1] + math.log(nodes - k + 1) + log_lam - math.log(min(k, servers)) - log_mu
+    lost = nodes - quorum + 1
+    return np.exp(logsumexp(logs[lost:], axis=0) - logsumexp(logs, axis=0))
+
+
+# --- for the report ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceUncertainty:
+    """What a service file's ``from_incidents:`` gives the report."""
+
+    system: Any  #: the diagram, with the history's figures in place
+    found: Any  #: relcalc.estimate.hooks.FromIncidents: components taken, notes, source
+    result: UncertaintyResult  #: intervals of the diagram (with the Raft store in series when it has a history)
+    store_nodes: int | None = None
+
+
+def report_uncertainty(service: dict, *, base_dir: str, year_days: float = 365.0, seed: int = 1,
+                       samples: int = 10_000, confidence: float = 0.90) -> ServiceUncertainty | None:
+    """Intervals for a service file with a ``from_incidents:`` key; None without one.
+
+    ``service`` is the file's mapping as loaded (``components``, ``system``,
+    ``from_incidents``, optionally ``raft`` with ``nodes`` and
+    ``repair_crews``); ``base_dir`` is the file's directory, against which
+    the history's path is read. With ``from_incidents: {..., raft: NAME}``
+    the Raft store's node MTBF/MTTR are drawn from the history of NAME too
+    (its incidents being those of any of the ``raft.nodes`` nodes) and the
+    store is put in series with the diagram.
+    """
+    from .availability import Calendar
+    from .estimate.hooks import resolve_spec, store_history
+    from .rbd.spec import system_from_mapping
+    from .units import parse_count
+
+    if service.get("from_incidents") is None:
+        return None
+    part = {k: service[k] for k in ("from_incidents", "components", "system") if k in service}
+    data, found = resolve_spec(part, base_dir=base_dir, year_days=year_days)
+    system = system_from_mapping(data, extra_components=found.components, year_days=year_days)
+    store, nodes = None, None
+    if found.store_component is not None:
+        raft = service.get("raft")
+        if not isinstance(raft, dict) or "nodes" not in raft:
+            raise InputError("from_incidents.raft: the service has no raft section with nodes")
+        nodes = parse_count(raft["nodes"], "raft.nodes")
+        crews = parse_count(raft.get("repair_crews", 0), "raft.repair_crews", low=0)
+        store = store_history(found, nodes, crews)
+    posteriors = dict(found.posteriors)
+    result = propagate(system, posteriors, samples=samples, confidence=confidence, seed=seed,
+                       calendar=Calendar(year_days), store=store)
+    return ServiceUncertainty(system, found, result, nodes)
+
+
+def interval_text(result: UncertaintyResult) -> str:
+    """``99.975% [99.905%, 99.9989%]``: an availability with its interval, for tables and reports."""
+    from .units import format_percent
+
+    return (f"{format_percent(result.availability, result.unavailability)} "
+            f"[{format_percent(result.availability_low, result.unavailability_high)}, "
+            f"{format_percent(result.availability_high, result.unavailability_low)}]")

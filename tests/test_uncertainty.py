@@ -166,3 +166,68 @@ def test_lognormal_mean_posterior_never_overflows():
     post = RatePosterior("db", 10, 8000.0, "lognormal", repairs, 800.0, float(np.mean(repairs)))
     lam, mu = post.sample(20_000, np.random.default_rng(1))
     assert np.all(np.isfinite(mu)) and np.all(mu > 0) and np.all(np.isfinite(lam))
+
+
+@pytest.mark.parametrize("nodes, crews", [(3, 0), (5, 0), (5, 1), (7, 2)])
+def test_store_quorum_draws_match_the_exact_chain(nodes, crews):
+    from relcalc.raft.exact import steady_state
+    from relcalc.uncertainty import quorum_unavailability
+
+    rng = np.random.default_rng(nodes + crews)
+    lam, mu = rng.uniform(1e-5, 1e-2, 5), rng.uniform(0.05, 1.0, 5)
+    got = quorum_unavailability(nodes, crews, lam, mu)
+    lost = nodes - (nodes // 2 + 1) + 1
+    for i in range(5):
+        pi = steady_state(nodes, lam[i], mu[i], crews)  # relcalc.raft.exact's product form, one draw at a time
+        assert got[i] == pytest.approx(pi[lost:].sum(), rel=1e-10)
+
+
+SERVICE = """
+service: checkout
+targets: {{availability: 99.95%}}
+from_incidents: {{file: {file}, window: 2025-01-01..2026-01-01{store}}}
+components:
+  power: {{availability: 0.99999}}
+  lb:    {{}}
+  app:   {{count: 3}}
+system:
+  series: [power, lb, {{parallel: [app]}}]
+{raft}
+"""
+
+
+def test_report_uncertainty_with_a_raft_store(tmp_path):
+    from relcalc.rbd.spec import load_spec_text
+    from relcalc.uncertainty import interval_text, report_uncertainty
+
+    incidents = SAMPLES / "incidents.csv"
+    plain = load_spec_text(SERVICE.format(file=incidents, store="", raft=""))
+    without = report_uncertainty(plain, base_dir=str(tmp_path))
+    assert without.found.store_component is None and {s.name for s in without.result.shares} == {"lb", "app"}
+    with_store = load_spec_text(SERVICE.format(file=incidents, store=", raft: orders-raft",
+                                               raft="raft: {nodes: 5, repair_crews: 1}"))
+    result = report_uncertainty(with_store, base_dir=str(tmp_path))
+    names = {s.name for s in result.result.shares}
+    assert "raft store (orders-raft)" in names
+    # the store is in series: U = U_d + A_d U_s, with U_s from relcalc.raft.exact's chain for 5 nodes, one crew,
+    # each node's MTBF = 5 (T - D) / r and MTTR = D / r from the 8 merged orders-raft incidents (read with csv)
+    from relcalc.raft.exact import steady_state
+
+    import csv as _csv
+    from datetime import datetime
+
+    spans = [(datetime.fromisoformat(r["started_at"]), datetime.fromisoformat(r["resolved_at"]))
+             for r in _csv.DictReader(incidents.open()) if r["component"] == "orders-raft"]
+    down = sum((e - s).total_seconds() for s, e in spans) / 3600
+    r = len(spans)
+    u_s = steady_state(5, r / (5 * (8760 - down)), r / down, 1)[3:].sum()
+    u_d = without.result.unavailability
+    assert result.result.unavailability == pytest.approx(u_d + (1 - u_d) * u_s, rel=1e-9)
+    assert interval_text(result.result).count("%") == 3
+    assert report_uncertainty({"components": {}, "system": "a"}, base_dir=".") is None
+    no_raft = load_spec_text(SERVICE.format(file=incidents, store=", raft: orders-raft", raft=""))
+    with pytest.raises(InputError, match="no raft section"):
+        report_uncertainty(no_raft, base_dir=str(tmp_path))
+    wrong = load_spec_text(SERVICE.format(file=incidents, store=", raft: nosuch", raft=""))
+    with pytest.raises(InputError, match="nosuch"):
+        report_uncertainty(wrong, base_dir=str(tmp_path))

@@ -37,6 +37,8 @@ class FromIncidents:
     posteriors: dict[str, Any]  # name -> RatePosterior
     notes: tuple[str, ...]
     source: str
+    store_component: str | None = None  #: the history's name for the Raft store's nodes (from_incidents.raft)
+    history: Any = None  #: the EstimateResult, when a store is to be drawn from it
 
 
 def load_estimates(path: str, *, window: str | None = None, tz: str | None = None, year_days: float = 365.0,
@@ -94,6 +96,10 @@ def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history
         source = f"from_incidents ({path})"
     if history is None:
         return data, None
+    store = key.get("raft") if isinstance(key, dict) else None
+    if store is not None and (not isinstance(store, str) or store not in history.names):
+        raise InputError(f"from_incidents.raft: {store!r} is not a component of the history "
+                         f"({', '.join(history.names)})")
     raw = data.get("components") or {}
     if not isinstance(raw, dict):
         return data, None  # the spec reader refuses it with its own words
@@ -108,11 +114,16 @@ def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history
             wanted[name] = _count(params.get("count", 1), name)
         else:
             kept[name] = params
-    if not wanted:
+    if not wanted and store is None:
         raise InputError(f"{source}: no component of the spec is in the history without typed figures "
                          f"(history: {', '.join(history.names)}); give them as name: {{count: N}} or name: {{}}")
     data["components"] = kept
-    return data, take_components(history, wanted, source)
+    taken = take_components(history, wanted, source)
+    if store is not None:
+        from dataclasses import replace
+
+        taken = replace(taken, store_component=store, history=history)
+    return data, taken
 
 
 def _count(value: Any, name: str) -> int:
@@ -124,11 +135,12 @@ def _count(value: Any, name: str) -> int:
 def _key_parts(key: Any) -> tuple[str, str | None, str | None]:
     if isinstance(key, str) and key.strip():
         return key.strip(), None, None
-    if isinstance(key, dict) and isinstance(key.get("file"), str) and not set(key) - {"file", "window", "tz"}:
+    if isinstance(key, dict) and isinstance(key.get("file"), str) and not set(key) - {"file", "window", "tz", "raft"}:
         window = key.get("window")
         tz = key.get("tz")
         return key["file"], None if window is None else str(window), None if tz is None else str(tz)
-    raise InputError("from_incidents: expected a path, or {file: incidents.csv, window: START..END, tz: ZONE}")
+    raise InputError("from_incidents: expected a path, or {file: incidents.csv, window: START..END, tz: ZONE, "
+                     "raft: NAME}")
 
 
 def propagate_found(system, found: list, seed: int, calendar, samples: int = 10_000, confidence: float = 0.90):
@@ -142,3 +154,12 @@ def propagate_found(system, found: list, seed: int, calendar, samples: int = 10_
     for taken in found:
         posteriors.update(taken.posteriors)
     return propagate(system, posteriors, samples=samples, confidence=confidence, seed=seed, calendar=calendar)
+
+
+def store_history(found: FromIncidents, nodes: int, crews: int = 0):
+    """The :class:`relcalc.uncertainty.StoreHistory` of the Raft store named by ``from_incidents.raft``."""
+    from ..uncertainty import StoreHistory, with_instances
+    from .posterior import posterior
+
+    post = with_instances(posterior(found.history, found.store_component), nodes)
+    return StoreHistory(post, nodes, crews, label=f"raft store ({found.store_component})")

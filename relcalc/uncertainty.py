@@ -103,6 +103,9 @@ def propagate(system, posteriors: dict, *, samples: int = 10_000, confidence: fl
         raise InputError(f"confidence must be at least 0.5 and below 1, got {confidence}")
     posteriors, changed = _still_estimated(system, posteriors)
     if not posteriors and store is None:
+        if changed:
+            raise InputError(f"uncertainty: every estimated component was changed after estimation (by --set: "
+                             f"{', '.join(sorted(changed))}), so no uncertainty is left to carry")
         raise InputError("uncertainty: no component is estimated from data, so there is no uncertainty to carry")
     names = sorted(posteriors)
     streams = np.random.SeedSequence(seed).spawn(len(names) + 1)

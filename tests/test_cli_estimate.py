@@ -93,6 +93,8 @@ def test_row_errors_skip_or_fail(run, tmp_path):
         (["/no/such/file.csv", "--window", WINDOW], "file not found"),
         ([SAMPLE, "--window", WINDOW, "-o", "/no/such/dir/out.json"], "directory"),
         ([SAMPLE, "--window", WINDOW, "--seed", "-1"], "--seed"),
+        ([SAMPLE, "--window", WINDOW, "--year-days", "0"], "--year-days"),
+        ([SAMPLE, "--window", "nan..nan"], "--window start"),
     ],
 )
 def test_hostile_inputs_are_one_line_errors(run, args, message):

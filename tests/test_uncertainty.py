@@ -136,8 +136,10 @@ def test_refusals_and_what_if_changes():
     with pytest.raises(InputError, match="not a component"):
         propagate(system, {"nope": post})
     changed = system.with_component(Component.from_times("db", 2920.0, 1.0))  # a --set what-if on db
-    with pytest.raises(InputError, match="no component is estimated"):
+    with pytest.raises(InputError, match="changed after estimation"):
         propagate(changed, {"db": post})
+    with pytest.raises(InputError, match="no component is estimated"):
+        propagate(system, {})
 
 
 def test_rate_posterior_draws_follow_their_laws():

@@ -55,7 +55,7 @@ def compose_command(
     calendar = Calendar(year_days)
     check_chart_path(chart)
     history, found = None, []
-    if components_from_incidents:  # estimates from data (relcalc.estimate.hooks)
+    if components_from_incidents is not None:  # estimates from data (relcalc.estimate.hooks)
         from ..estimate.hooks import load_estimates
 
         history = load_estimates(components_from_incidents, window=incidents_window, year_days=year_days)

@@ -47,6 +47,9 @@ def estimate_command(
     alpha = _level(significance, "--significance")
     seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1)
     year = parse_number(year_days, "--year-days")
+    from ..availability import Calendar
+
+    Calendar(year)  # 365 or 365.25, refused otherwise as everywhere
     default_zone = zone(tz)
     span = parse_window(window, default_zone) if window is not None else None
     records, columns = read_rows(incidents)

@@ -103,15 +103,17 @@ def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history
     raw = data.get("components") or {}
     if not isinstance(raw, dict):
         return data, None  # the spec reader refuses it with its own words
-    wanted, kept = {}, {}
+    wanted, kept, shapes = {}, {}, {}
     for name, params in raw.items():
         params = params if isinstance(params, dict) else ({} if params is None else params)
         if name in history.names and isinstance(params, dict) and not (set(params) & RATE_KEYS):
-            extra = set(params) - {"count"}
+            extra = set(params) - {"count", "weibull_shape"}
             if extra:
-                raise InputError(f"components.{name}: from the incident history it takes only count, not "
-                                 f"{sorted(extra)[0]!r}")
+                raise InputError(f"components.{name}: from the incident history it takes only count and "
+                                 f"weibull_shape, not {sorted(extra)[0]!r}")
             wanted[name] = _count(params.get("count", 1), name)
+            if "weibull_shape" in params:
+                shapes[name] = params["weibull_shape"]
         else:
             kept[name] = params
     if not wanted and store is None:
@@ -119,6 +121,13 @@ def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history
                          f"(history: {', '.join(history.names)}); give them as name: {{count: N}} or name: {{}}")
     data["components"] = kept
     taken = take_components(history, wanted, source)
+    for name, shape in shapes.items():  # the shape of the time to failure, for mission reliability only
+        from ..rbd.spec import component_from_mapping
+
+        comp = taken.components[name]
+        taken.components[name] = component_from_mapping(
+            name, {"mtbf": repr(comp.mtbf_hours), "mttr": repr(comp.mttr_hours), "count": comp.count,
+                   "weibull_shape": shape}, f"components.{name}", year_days)
     if store is not None:
         from dataclasses import replace
 

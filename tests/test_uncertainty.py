@@ -204,11 +204,11 @@ def test_report_uncertainty_with_a_raft_store(tmp_path):
 
     incidents = SAMPLES / "incidents.csv"
     plain = load_spec_text(SERVICE.format(file=incidents, store="", raft=""))
-    without = report_uncertainty(plain, base_dir=str(tmp_path))
+    without = report_uncertainty(plain, base_dir=str(tmp_path), samples=2000)
     assert without.found.store_component is None and {s.name for s in without.result.shares} == {"lb", "app"}
     with_store = load_spec_text(SERVICE.format(file=incidents, store=", raft: orders-raft",
                                                raft="raft: {nodes: 5, repair_crews: 1}"))
-    result = report_uncertainty(with_store, base_dir=str(tmp_path))
+    result = report_uncertainty(with_store, base_dir=str(tmp_path), samples=2000)
     names = {s.name for s in result.result.shares}
     assert "raft store (orders-raft)" in names
     # the store is in series: U = U_d + A_d U_s, with U_s from relcalc.raft.exact's chain for 5 nodes, one crew,

@@ -6,7 +6,8 @@ zone; one without is read in the zone given (``--tz``, UTC by default), with
 daylight-saving time honoured through the IANA database (:mod:`zoneinfo`).
 
 Accepted, besides ISO 8601 (``2025-03-04T12:30:00+01:00``, ``2025-03-04 12:30``,
-``2025-03-04``):
+``2025-03-04``, also with a spaced offset ``2025-03-04 12:30:00 +0100`` or a
+``UTC``/``GMT`` suffix):
 
 - RFC 2822 / e-mail dates: ``Tue, 04 Mar 2025 12:30:00 +0000``;
 - Jira-style exports: ``04/Mar/25 12:30 PM``, ``04-Mar-2025 12:30``, ``4 Mar 2025 12:30``;
@@ -75,7 +76,8 @@ def _parse(value: str, what: str) -> datetime:
         raise InputError(
             f"{what}: {value!r} is ambiguous (day/month or month/day?); use ISO 8601 such as 2025-03-04 12:30"
         )
-    iso = value.replace(" UTC", "Z") if value.endswith(" UTC") else value
+    iso = re.sub(r"\s*(?:UTC|GMT|Z)$", "Z", value) if re.search(r"\d\s*(?:UTC|GMT|Z)$", value) else value
+    iso = re.sub(r"(\d)\s+([+-]\d{2}):?(\d{2})$", r"\1\2:\3", iso)  # 12:30:00 +0100, as databases print
     iso = re.sub(r"^(\d{4})[/.](\d{2})[/.](\d{2})", r"\1-\2-\3", iso)  # 2025/03/04 is unambiguous
     try:
         return datetime.fromisoformat(iso)

@@ -302,3 +302,21 @@ def test_vectorised_refits_and_ks_distance_match_scipy(law, dist):
         ours = [params[k][i] for k in ("c", "s") if k in params] + [params["scale"][i]]
         assert ours == pytest.approx([v for j, v in enumerate(fitted) if j != len(fitted) - 2], rel=1e-4)
         assert distances[i] == pytest.approx(stats.kstest(row, dist(*fitted).cdf).statistic, rel=1e-4)
+
+
+def test_no_up_time_gives_no_mtbf():
+    result = mtbf_limits(1, 0.0, 0.9)
+    assert result.mtbf_hours is None and result.mtbf_high_hours is None and result.mtbf_low_hours == 0.0
+
+
+def test_large_repair_samples_skip_the_bootstrap_but_state_the_distance():
+    from relcalc.estimate.repair import GOF_MAX_REPAIRS
+
+    x = np.random.default_rng(8).exponential(1.0, size=GOF_MAX_REPAIRS + 1)
+    fit = fit_repairs(x, rng=1)
+    assert fit.ks_p_value is None and fit.ks_statistic is not None
+    best = next(c for c in fit.candidates if c.law == fit.law)
+    dist = {"exponential": stats.expon, "lognormal": stats.lognorm, "weibull": stats.weibull_min}[fit.law]
+    params = [v for k, v in best.parameters.items() if k != "scale"]
+    assert fit.ks_statistic == pytest.approx(
+        stats.kstest(x, dist(*params, scale=best.parameters["scale"]).cdf).statistic, rel=1e-9)

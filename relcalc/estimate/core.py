@@ -83,26 +83,28 @@ class EstimateResult:
         return tuple(c.name for c in self.components)
 
 
-def _check_level(value: float, option: str) -> float:
-    if not 0.5 <= value < 1.0 and option == "--confidence":
-        raise InputError(f"{option} must be between 0.5 and 1 (e.g. 0.9 or 90%), got {value}")
-    if not 0.0 < value < 0.5 and option == "--significance":
-        raise InputError(f"{option} must be between 0 and 0.5 (e.g. 0.1), got {value}")
-    return value
+def _check_levels(confidence: float, significance: float) -> None:
+    if not 0.5 <= confidence < 1.0:
+        raise InputError(f"confidence must be at least 0.5 and below 1 (e.g. 0.9), got {confidence}")
+    if not 0.0 < significance <= 0.5:
+        raise InputError(f"significance must be above 0 and at most 0.5 (e.g. 0.1), got {significance}")
 
 
 def estimate(history: History, *, confidence: float = 0.90, significance: float = 0.10, rng=None,
              goodness_of_fit: bool = True) -> EstimateResult:
     """Estimate every component of ``history`` (see the module text)."""
-    _check_level(confidence, "--confidence")
-    _check_level(significance, "--significance")
+    _check_levels(confidence, significance)
     if not history.components_order:
         raise InputError("INCIDENTS: no usable rows (every row has an error)")
-    seeds = np.random.SeedSequence(rng if isinstance(rng, int) or rng is None else None).spawn(
-        len(history.components_order))
+    # one stream per component, so a component's bootstrap does not depend on the others
+    count = len(history.components_order)
+    if isinstance(rng, np.random.Generator):
+        streams = rng.spawn(count)
+    else:
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(rng).spawn(count)]
     out = []
-    for name, seed in zip(history.components_order, seeds):
-        out.append(_one(name, history, confidence, significance, seed, goodness_of_fit))
+    for name, stream in zip(history.components_order, streams):
+        out.append(_one(name, history, confidence, significance, stream, goodness_of_fit))
     return EstimateResult(tuple(out), history.merges, history.errors, history.rows_read, confidence, significance)
 
 
@@ -115,7 +117,7 @@ def _one(name: str, history: History, confidence: float, significance: float, se
     up = window - downtime
     r = len(outages)
     mtbf = mtbf_limits(r, up, confidence)
-    repair = fit_repairs(durations, confidence, rng=np.random.default_rng(seed), goodness_of_fit=gof)
+    repair = fit_repairs(durations, confidence, rng=seed, goodness_of_fit=gof)
     times = tuple(o.start_hours - start for o in outages)
     trend = trend_test(times, window, significance)
     return ComponentEstimate(

@@ -48,6 +48,8 @@ def mtbf_limits(failures: int, up_hours: float, confidence: float = 0.90) -> Mtb
     from scipy.stats import chi2
 
     alpha = 1.0 - confidence
+    if up_hours <= 0:  # down for the whole window: nothing was observed of the time between failures
+        return MtbfEstimate(failures, 0.0, confidence, None, 0.0, None, "no up time observed: no MTBF")
     if failures == 0:
         low = up_hours / math.log(1.0 / alpha)  # = 2T / chi2.ppf(1 - alpha, 2)
         return MtbfEstimate(0, up_hours, confidence, None, low, None, "chi-square, one-sided lower limit (no failures)")

@@ -38,6 +38,8 @@ import numpy as np
 LAWS = ("exponential", "lognormal", "weibull")
 MIN_FOR_FIT = 3  #: repair times needed before two-parameter laws are fitted
 GOF_SAMPLES = 999  #: bootstrap samples of the goodness-of-fit p-value
+GOF_MAX_REPAIRS = 2000  #: above this many repairs the p-value is not bootstrapped (time and memory bound)
+_GOF_CHUNK = 2_000_000  #: simulated repair times held at once
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,10 @@ def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool
     low, high, how = mean_interval(best, x, confidence)
     ks = p = None
     if n >= MIN_FOR_FIT and distinct and goodness_of_fit:
-        ks, p = _goodness(best, x, rng)
+        if n <= GOF_MAX_REPAIRS:
+            ks, p = _goodness(best, x, rng)
+        else:  # with this many repairs any small misfit is significant; the distance itself says how far
+            ks = float(ks_distance(best.law, np.sort(x)[None, :], _params_of(best))[0])
     statement = _statement(best, fits, ks, p, n, laws)
     return RepairFit(best.law, best.parameters, best.mean_hours, low, high, how, ks, p, statement, fits, n)
 
@@ -192,10 +197,13 @@ def _goodness(fit: LawFit, x: np.ndarray, rng) -> tuple[float, float]:
     rng = np.random.default_rng(rng)
     n = len(x)
     observed = float(ks_distance(fit.law, np.sort(x)[None, :], _params_of(fit))[0])
-    draws = _draw(fit, rng, (GOF_SAMPLES, n))
-    refitted = refit(fit.law, draws)
-    simulated = ks_distance(fit.law, np.sort(draws, axis=1), refitted)
-    p = (1 + int(np.sum(simulated >= observed))) / (GOF_SAMPLES + 1)
+    at_least = 0
+    rows = max(1, _GOF_CHUNK // n)
+    for start in range(0, GOF_SAMPLES, rows):
+        draws = _draw(fit, rng, (min(rows, GOF_SAMPLES - start), n))
+        simulated = ks_distance(fit.law, np.sort(draws, axis=1), refit(fit.law, draws))
+        at_least += int(np.sum(simulated >= observed))
+    p = (1 + at_least) / (GOF_SAMPLES + 1)
     return observed, p
 
 
@@ -261,5 +269,7 @@ def _statement(best: LawFit, fits, ks, p, n: int, laws) -> str:
               else f"{best.law} by AIC, but {others[0].law} is about as good (AIC gap {gap:.1f} < 2)")
     if ks is None:
         return choice
+    if p is None:
+        return f"{choice}; KS D = {ks:.3f} ({n} repairs: no p-value, any small misfit would be significant)"
     verdict = "no evidence against the fit" if p >= 0.05 else "the fit is doubtful"
     return f"{choice}; KS D = {ks:.3f}, bootstrap p = {p:.2f}: {verdict}"

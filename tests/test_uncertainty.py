@@ -6,16 +6,19 @@ system, where U is a monotone function of the failure rate; the variance of a ga
 the shares of a series of two rare-failure components (U ~ u1 + u2).
 """
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from relcalc.errors import InputError
 from relcalc.rbd.evaluate import evaluate
-from relcalc.rbd.model import Component
+from relcalc.rbd.model import Component, KofN, Parallel, Series, System, Use
 from relcalc.rbd.spec import load_spec_text, system_from_mapping
 from relcalc.uncertainty import first_order_share, propagate, system_samples
 
@@ -233,3 +236,54 @@ def test_report_uncertainty_with_a_raft_store(tmp_path):
     wrong = load_spec_text(SERVICE.format(file=incidents, store=", raft: nosuch", raft=""))
     with pytest.raises(InputError, match="nosuch"):
         report_uncertainty(wrong, base_dir=str(tmp_path))
+
+
+# --- any diagram: the vectorised evaluator against brute-force enumeration --------------------------------
+
+NAMES = ("a", "b", "c", "d", "e")
+
+
+def trees():
+    leaves = st.sampled_from(NAMES).map(Use)
+
+    def grow(children):
+        lists = st.lists(children, min_size=1, max_size=3)
+        return st.one_of(
+            lists.map(lambda xs: Series(tuple(xs))),
+            lists.map(lambda xs: Parallel(tuple(xs))),
+            st.lists(children, min_size=2, max_size=3).flatmap(
+                lambda xs: st.integers(1, len(xs)).map(lambda k: KofN(k, tuple(xs)))),
+        )
+
+    return st.recursive(leaves, grow, max_leaves=7)
+
+
+def up(block, state):
+    """Whether ``block`` works with the components up in ``state`` (names used in two places are one component)."""
+    if isinstance(block, Use):
+        return state[block.name]
+    values = [up(child, state) for child in block.children]
+    if isinstance(block, Series):
+        return all(values)
+    if isinstance(block, Parallel):
+        return any(values)
+    return sum(values) >= block.k
+
+
+@settings(max_examples=60, deadline=None)
+@given(root=trees(), seed=st.integers(0, 2**32 - 1))
+def test_vectorised_evaluator_equals_enumeration_on_any_diagram(root, seed):
+    parts = {n: Component.from_times(n, 100.0, 1.0) for n in NAMES}
+    system = System(parts, root)
+    rng = np.random.default_rng(seed)
+    n = 3
+    draws = {name: (rng.uniform(1e-3, 0.5, n), rng.uniform(0.05, 2.0, n)) for name in NAMES}
+    _, unavail = system_samples(system, draws, n)
+    for i in range(n):
+        u = {name: lam[i] / (lam[i] + mu[i]) for name, (lam, mu) in draws.items()}
+        down = 0.0
+        for bits in itertools.product((True, False), repeat=len(NAMES)):
+            state = dict(zip(NAMES, bits))
+            if not up(root, state):
+                down += math.prod((1 - u[k]) if state[k] else u[k] for k in NAMES)
+        assert unavail[i] == pytest.approx(down, rel=1e-10, abs=1e-300)

@@ -59,7 +59,7 @@ def compose_command(
         from ..estimate.hooks import load_estimates
 
         history = load_estimates(components_from_incidents, window=incidents_window, year_days=year_days)
-    elif incidents_window:
+    elif incidents_window is not None:
         raise InputError("--incidents-window goes with --components-from-incidents")
     system = _load_system(spec, component or [], components, year_days, history, found)
     from ..rbd.spec import apply_set
@@ -128,6 +128,8 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
                  found: list | None = None):
     from ..rbd.model import System
     from ..rbd.spec import load_spec_text, parse_component_option, parse_expression, system_from_mapping
+
+    found = [] if found is None else found  # filled with what an incident history gave
 
     extra = {}
     if components_csv:

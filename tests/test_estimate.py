@@ -320,3 +320,27 @@ def test_large_repair_samples_skip_the_bootstrap_but_state_the_distance():
     params = [v for k, v in best.parameters.items() if k != "scale"]
     assert fit.ks_statistic == pytest.approx(
         stats.kstest(x, dist(*params, scale=best.parameters["scale"]).cdf).statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("law, draw, true_mean, reps", [
+    ("lognormal", lambda rng, n: rng.lognormal(1.0, 0.8, n), math.exp(1.0 + 0.32), 400),
+    ("weibull", lambda rng, n: 3.0 * rng.weibull(1.5, n), 3.0 * math.gamma(1 + 1 / 1.5), 400),
+])
+def test_approximate_mttr_intervals_cover_as_claimed(law, draw, true_mean, reps):
+    # Cox's method and the delta method are approximations: check that their 90% intervals cover the true
+    # mean about 90% of the time at n = 30 (seeded; 4 binomial standard errors of slack)
+    from relcalc.estimate.repair import LawFit, mean_interval, refit
+
+    rng = np.random.default_rng(12)
+    samples = np.array([draw(rng, 30) for _ in range(reps)])
+    fitted = refit(law, samples)  # the maximum-likelihood fits, all at once (checked against scipy above)
+    covered = 0
+    for i, x in enumerate(samples):
+        params = {k: float(v[i]) for k, v in fitted.items()}
+        shape = params.get("c", params.get("s"))
+        mean = (params["scale"] * math.gamma(1 + 1 / shape) if law == "weibull"
+                else params["scale"] * math.exp(shape**2 / 2))
+        low, high, _ = mean_interval(LawFit(law, params, 0.0, 0.0, mean), x, 0.90)
+        covered += low <= true_mean <= high
+    slack = 4 * math.sqrt(0.9 * 0.1 / reps)
+    assert 0.9 - slack <= covered / reps <= 0.9 + slack

@@ -287,3 +287,23 @@ def test_vectorised_evaluator_equals_enumeration_on_any_diagram(root, seed):
             if not up(root, state):
                 down += math.prod((1 - u[k]) if state[k] else u[k] for k in NAMES)
         assert unavail[i] == pytest.approx(down, rel=1e-10, abs=1e-300)
+
+
+def test_system_interval_covers_the_true_unavailability_as_claimed():
+    # repeated histories of one component (true MTBF 500 h, exponential repairs of mean 4 h, a window of
+    # 5,000 h): the 90% interval on U should hold the true U = 4 / 504 about 90% of the time
+    from relcalc.estimate import RatePosterior
+
+    system = spec("components: {db: {mtbf: 500h, mttr: 4h}}\nsystem: db")
+    rng = np.random.default_rng(21)
+    truth, reps, covered = 4 / 504, 200, 0
+    for rep in range(reps):
+        failures = int(rng.poisson(5000 / 500))
+        repairs = tuple(rng.exponential(4.0, size=max(failures, 1)))
+        up = 5000 - sum(repairs[:failures])
+        post = RatePosterior("db", failures, up, "exponential", repairs, up / max(failures, 0.5), float(np.mean(repairs)))
+        changed = system.with_component(Component.from_times("db", post.mtbf_hours, post.mttr_hours))
+        result = propagate(changed, {"db": post}, samples=2000, seed=rep)
+        covered += result.unavailability_low <= truth <= result.unavailability_high
+    slack = 4 * math.sqrt(0.9 * 0.1 / reps)
+    assert 0.9 - slack <= covered / reps <= 0.9 + slack

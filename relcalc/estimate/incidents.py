@@ -15,12 +15,12 @@ before its start or an unreadable timestamp is a row error naming the row
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from typing import Any, Iterable
 
+from ..batch import RowError, normalise_header
+from ..batch import is_blank as _blank
 from ..errors import InputError
 from .timestamps import parse_timestamp
 
@@ -29,17 +29,6 @@ START_COLUMNS = ("start", "started", "started_at", "start_time", "created_at", "
 END_COLUMNS = ("end", "ended", "ended_at", "end_time", "resolved", "resolved_at", "closed_at")
 DURATION_COLUMNS = ("duration", "downtime", "duration_hours")
 WINDOW_COLUMNS = ("window_start", "window_end")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A row that could not be used; ``row`` counts data rows from 1."""
-
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -78,14 +67,6 @@ class History:
     components_order: tuple[str, ...] = field(default=())
 
 
-def _blank(cell: Any) -> bool:
-    return cell is None or (isinstance(cell, float) and math.isnan(cell)) or not str(cell).strip()
-
-
-def _key(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
-
-
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
     return next((columns[n] for n in names if n in columns), None)
 
@@ -102,7 +83,7 @@ def read_history(
     """Read incident rows into merged outages per component (see the module text)."""
     from ..units import parse_duration
 
-    keyed = {_key(c): c for c in columns}
+    keyed = {normalise_header(str(c)): c for c in columns}
     component_col = _pick(keyed, COMPONENT_COLUMNS)
     start_col = _pick(keyed, START_COLUMNS)
     end_col = _pick(keyed, END_COLUMNS)
@@ -221,7 +202,7 @@ def read_rows(path: str, option: str = "INCIDENTS") -> tuple[list[dict[str, Any]
     """The rows and column names of an incident CSV file (``-`` for stdin), read as every batch CSV is."""
     import sys
 
-    from ..batch import read_csv
+    from ..batch import read_csv  # the one CSV reader of the batch commands
 
     frame = read_csv(sys.stdin if path == "-" else path, option)
     return frame.to_dict(orient="records"), list(frame.columns)

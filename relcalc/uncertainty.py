@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,8 @@ class UncertaintyResult:
     shares: tuple[ComponentShare, ...]
     method: str
     notes: tuple[str, ...] = ()
+    #: the drawn system unavailabilities, for charts (not in records, not compared)
+    unavailability_draws: Any = field(default=None, compare=False, repr=False, metadata={"record": False})
 
 
 def propagate(system, posteriors: dict, *, samples: int = 10_000, confidence: float = 0.90, seed: int = 1,
@@ -128,7 +130,8 @@ def propagate(system, posteriors: dict, *, samples: int = 10_000, confidence: fl
         point_a = point_a * (1.0 - s_point)
         explain[store.label] = store_u
         notes.append(f"{store.label}: {store.method}")
-    return _summary(avail, unavail, point_a, point_u, explain, samples, confidence, seed, calendar, tuple(notes))
+    return replace(_summary(avail, unavail, point_a, point_u, explain, samples, confidence, seed, calendar,
+                            tuple(notes)), unavailability_draws=unavail)
 
 
 def _summary(avail, unavail, point_a, point_u, explain, samples, confidence, seed, calendar, notes):

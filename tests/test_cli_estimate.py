@@ -225,3 +225,24 @@ def test_spec_key_errors(run, tmp_path):
     path.write_text("from_incidents: {path: x.csv}\ncomponents: {a: {}}\nsystem: a\n")
     result = run("compose", path)
     assert result.exit_code == 2 and "from_incidents: expected a path" in result.stderr
+
+
+def test_compose_uncertainty_chart(run, tmp_path):
+    from relcalc.charts.estimate import uncertainty
+
+    path = tmp_path / "svc.png"
+    result = run("compose", write_spec(tmp_path), "--uncertainty", "--chart", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "svc-uncertainty.png").exists()
+    from relcalc.estimate.hooks import load_estimates, propagate_found, take_components
+    from relcalc.rbd.spec import parse_expression
+    from relcalc.rbd.model import System
+    from relcalc.availability import Calendar
+
+    root, counts = parse_expression("lb * 3x app")
+    taken = take_components(load_estimates(str(SAMPLE), window=WINDOW), counts, "test")
+    spread = propagate_found(System(taken.components, root), [taken], 1, Calendar(), samples=2000)
+    fig = uncertainty(spread)
+    drawn = sum(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0 and p.get_width() > 0
+                and p.get_facecolor()[3] > 0.5)
+    assert drawn == int((spread.unavailability_draws > 0).sum())  # every positive draw is in the histogram

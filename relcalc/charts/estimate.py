@@ -62,3 +62,29 @@ def repair_times(result):
 def _cycle():
     while True:
         yield from PALETTE
+
+
+@styled
+def uncertainty(result, year_hours: float = 8760.0):
+    """Downtime per year across the draws, with the point value and the interval; and who causes the spread."""
+    fig, (left, right) = figure("How sure is the downtime figure?",
+                                f"{result.samples:,} draws of the estimated components' rates; "
+                                f"{result.confidence:.0%} interval shaded", ncols=2,
+                                gridspec_kw={"width_ratios": [2, 1]})
+    hours = np.asarray(result.unavailability_draws) * year_hours
+    positive = hours[hours > 0]
+    if len(positive):
+        bins = np.geomspace(positive.min(), positive.max(), 60) if positive.max() > positive.min() else 10
+        left.hist(positive, bins=bins, color=PALETTE[0], alpha=0.8)
+        left.set_xscale("log")
+    left.axvspan(result.downtime_per_year_low_hours, result.downtime_per_year_high_hours, color=PALETTE[5], alpha=0.25,
+                 label=f"{result.confidence:.0%} interval")
+    left.axvline(result.downtime_per_year_hours, color=VERMILION, label="at the point estimates")
+    left.set_xlabel("downtime per year (hours, log scale)")
+    left.set_ylabel("draws")
+    left.legend(loc="upper right")
+    shares = result.shares[:8]
+    right.barh([s.name for s in shares][::-1], [100 * s.variance_share for s in shares][::-1], color=PALETTE[1])
+    right.set_xlabel("share of the variance (%)")
+    right.set_xlim(0, 100)
+    return fig

@@ -118,6 +118,10 @@ def compose_command(
         name = os.path.splitext(os.path.basename(spec))[0] if os.path.isfile(spec) else "system"
         save(diagram(system, result, name), chart)
         save(pareto(result), sibling(chart, "pareto"))
+        if spread is not None:  # the spread of the downtime from the estimates
+            from ..charts.estimate import uncertainty as uncertainty_chart
+
+            save(uncertainty_chart(spread, calendar.year_hours), sibling(chart, "uncertainty"))
     missed = goal is not None and not record["meets_target"]
     unreachable = any(s.value is None for s in solutions)
     if missed or unreachable:

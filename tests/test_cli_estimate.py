@@ -105,6 +105,16 @@ def test_hostile_inputs_are_one_line_errors(run, args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_csv_names_cannot_run_as_spreadsheet_formulas(run, tmp_path):
+    # OWASP "CSV Injection": a cell starting with = + - @ is run as a formula by spreadsheets
+    bad = tmp_path / "inj.csv"
+    bad.write_text("component,start,duration\n=HYPERLINK(1),2025-03-04T12:00Z,2h\n@db,2025-03-05T12:00Z,2h\n")
+    result = run("estimate", bad, "--window", WINDOW, "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    names = [row["name"] for row in csv.DictReader(result.stdout.splitlines())]
+    assert names == ["'=HYPERLINK(1)", "'@db"]
+
+
 def test_empty_and_header_only_files(run, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

@@ -59,6 +59,22 @@ def test_naive_timestamps_take_the_zone_with_daylight_saving():
     assert parse_timestamp("2025-07-15T12:00:00+00:00", "start", paris) == pytest.approx(hours_of(2025, 7, 15, 12))
 
 
+def test_times_skipped_or_repeated_by_a_clock_change_are_refused():
+    # EU rule (Directive 2000/84/EC): clocks go 02:00 -> 03:00 on 30 March 2025 and 03:00 -> 02:00 on
+    # 26 October 2025; US rule (Energy Policy Act 2005): 02:00 -> 03:00 on 9 March 2025
+    paris, new_york = zone("Europe/Paris"), zone("America/New_York")
+    with pytest.raises(InputError, match="does not exist"):
+        parse_timestamp("2025-03-30 02:30", "start", paris)
+    with pytest.raises(InputError, match="happens twice"):
+        parse_timestamp("2025-10-26 02:30", "start", paris)
+    with pytest.raises(InputError, match="does not exist"):
+        parse_timestamp("2025-03-09 02:30", "start", new_york)
+    # either side of the change, and with an offset, the hour is read
+    assert parse_timestamp("2025-03-30 03:30", "start", paris) == pytest.approx(hours_of(2025, 3, 30, 1, 30))
+    assert parse_timestamp("2025-10-26 03:30", "start", paris) == pytest.approx(hours_of(2025, 10, 26, 2, 30))
+    assert parse_timestamp("2025-10-26T02:30+01:00", "start", paris) == pytest.approx(hours_of(2025, 10, 26, 1, 30))
+
+
 @pytest.mark.parametrize("text", ["03/04/2025 12:00", "3.4.2025", "yesterday", "2025-13-01", "", "nan"])
 def test_bad_or_ambiguous_timestamps_are_refused(text):
     with pytest.raises(InputError, match="start"):
@@ -101,6 +117,27 @@ def test_overlapping_touching_and_duplicate_incidents_merge():
     assert [o.duration_hours for o in db] == pytest.approx([4.0, 1.0])
     assert [m.rows for m in history.merges] == [(1, 2, 3), (4, 5)]
     assert len(history.outages["web"]) == 1
+
+
+def test_many_copies_of_one_incident_are_one_failure():
+    copies = 3000
+    history = read_history(
+        rows(*[("db", "2025-01-10 00:00", f"2025-01-10 0{1 + i % 5}:00") for i in range(copies)]),
+        COLUMNS,
+        window=parse_window("2025-01-01..2025-04-01"),
+    )
+    (outage,) = history.outages["db"]
+    assert outage.rows == tuple(range(1, copies + 1)) and outage.duration_hours == pytest.approx(5.0)
+    message = str(history.merges[0])
+    assert f"({copies} rows)" in message and len(message) < 200
+
+
+@pytest.mark.parametrize("columns", [["component", "start", "end", "end.1"], ["component", "Start", "start", "end"]])
+def test_a_repeated_column_is_refused(columns):
+    # pandas names a repeated header "end" as "end.1"; "Start" and "start" are the same column to us
+    records = [dict(zip(columns, ("db", "2025-01-10 00:00", "2025-01-10 01:00", "2025-01-10 02:00")))]
+    with pytest.raises(InputError, match="appears twice"):
+        read_history(records, columns, window=parse_window("2025-01-01..2025-04-01"))
 
 
 def test_row_errors_name_their_rows():

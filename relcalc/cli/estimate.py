@@ -65,8 +65,10 @@ def estimate_command(
 
         save(cumulative_failures(result), chart)
         save(repair_times(result), sibling(chart, "repairs"))
-    for merge in result.merges:
+    for merge in result.merges[:MAX_ERRORS_SHOWN]:
         warn(f"merged: {merge}")
+    if len(result.merges) > MAX_ERRORS_SHOWN:
+        warn(f"... and {len(result.merges) - MAX_ERRORS_SHOWN} more merges (all of them in --format json)")
     if history.errors:
         warn(f"skipped {len(history.errors)} of {history.rows_read} rows with errors")
         raise typer.Exit(ExitCode.PARTIAL)
@@ -116,8 +118,20 @@ def _csv(result, handle) -> None:
     for comp in result.components:
         row = record(comp)
         row["repair_parameters"] = json.dumps(row["repair_parameters"]) if row["repair_parameters"] else None
-        rows.append(row)
+        rows.append({key: spreadsheet_safe(value) for key, value in row.items()})
     write_csv_records(handle, rows)
+
+
+def spreadsheet_safe(value):
+    """Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) behind a quote.
+
+    Component names come from the incident export, which anyone who can open
+    a ticket can write; the CSV is meant to be opened in a spreadsheet
+    (OWASP, "CSV Injection"). Numbers are left as they are.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _unit(hours: float) -> tuple[float, str]:
@@ -164,7 +178,9 @@ def _table(console, result) -> None:
             notes.add_row("", f"MTTR interval: {c.mttr_interval}; MTBF interval: {c.mtbf_interval}")
     console.print(notes)
     if result.merges:
-        console.print("Merged: " + "; ".join(str(m) for m in result.merges) + ".")
+        more = len(result.merges) - MAX_ERRORS_SHOWN
+        console.print("Merged: " + "; ".join(str(m) for m in result.merges[:MAX_ERRORS_SHOWN])
+                      + (f"; and {more} more (see --format json)" if more > 0 else "") + ".")
 
 
 def render_uncertainty(console, spread, found) -> None:

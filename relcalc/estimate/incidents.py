@@ -29,6 +29,7 @@ START_COLUMNS = ("start", "started", "started_at", "start_time", "created_at", "
 END_COLUMNS = ("end", "ended", "ended_at", "end_time", "resolved", "resolved_at", "closed_at")
 DURATION_COLUMNS = ("duration", "downtime", "duration_hours")
 WINDOW_COLUMNS = ("window_start", "window_end")
+MERGED_ROWS_SHOWN = 10  #: rows of one merge named in its message (JSON lists them all)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,10 @@ class Merge:
     rows: tuple[int, ...]
 
     def __str__(self) -> str:
-        return f"{self.component}: rows {', '.join(map(str, self.rows))} overlap; counted as one failure"
+        shown = ", ".join(map(str, self.rows[:MERGED_ROWS_SHOWN]))
+        if len(self.rows) > MERGED_ROWS_SHOWN:  # a runaway alert can repeat one outage thousands of times
+            shown += f", ... ({len(self.rows)} rows)"
+        return f"{self.component}: rows {shown} overlap; counted as one failure"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,30 @@ class History:
     errors: tuple[RowError, ...] = ()
     rows_read: int = 0
     components_order: tuple[str, ...] = field(default=())
+
+
+def _keyed_columns(columns: Iterable[str], source: str) -> dict[str, str]:
+    """Column names by their normalised key; a column the reading depends on may appear only once.
+
+    pandas renames a repeated header ``end`` to ``end.1``, and ``End`` and
+    ``end`` normalise alike: either way one of two cells would be ignored
+    without a word, so both are refused.
+    """
+    import re
+
+    names = [str(c) for c in columns]
+    roles = set(COMPONENT_COLUMNS + START_COLUMNS + END_COLUMNS + DURATION_COLUMNS + WINDOW_COLUMNS)
+    keyed: dict[str, str] = {}
+    for name in names:
+        key = normalise_header(name)
+        mangled = re.fullmatch(r"(.+)\.\d+", name)
+        if mangled and mangled.group(1) in names:
+            key = normalise_header(mangled.group(1))  # pandas' name for a repeated header
+        if key in roles and key in keyed:
+            raise InputError(f"{source}: the column {key!r} appears twice in the header; keep one "
+                             f"(the other's cells would be ignored)")
+        keyed.setdefault(key, name)
+    return keyed
 
 
 def _pick(columns: dict[str, str], names: Iterable[str]) -> str | None:
@@ -83,7 +111,7 @@ def read_history(
     """Read incident rows into merged outages per component (see the module text)."""
     from ..units import parse_duration
 
-    keyed = {normalise_header(str(c)): c for c in columns}
+    keyed = _keyed_columns(columns, source)
     component_col = _pick(keyed, COMPONENT_COLUMNS)
     start_col = _pick(keyed, START_COLUMNS)
     end_col = _pick(keyed, END_COLUMNS)
@@ -187,22 +215,42 @@ def _row_span(record, start_col, end_col, duration_col, default_zone, year_days,
 
 
 def merge_overlaps(spans: list[tuple[float, float, int]]) -> list[Outage]:
-    """Sort by start and join spans that overlap or touch: one outage, one failure."""
-    out: list[Outage] = []
+    """Sort by start and join spans that overlap or touch: one outage, one failure.
+
+    Each outage's rows are gathered in a list and frozen once, so a file of
+    many duplicates of one incident is merged in linear time after the sort.
+    """
+    groups: list[list] = []  # [start, end, rows]
     for start, end, row in sorted(spans):
-        if out and start <= out[-1].end_hours:
-            last = out[-1]
-            out[-1] = Outage(last.start_hours, max(last.end_hours, end), last.rows + (row,))
+        if groups and start <= groups[-1][1]:
+            last = groups[-1]
+            last[1] = max(last[1], end)
+            last[2].append(row)
         else:
-            out.append(Outage(start, end, (row,)))
-    return out
+            groups.append([start, end, [row]])
+    return [Outage(start, end, tuple(sorted(rows))) for start, end, rows in groups]
 
 
-def read_rows(path: str, option: str = "INCIDENTS") -> tuple[list[dict[str, Any]], list[str]]:
+def read_rows(path: str, option: str = "INCIDENTS") -> tuple["Rows", list[str]]:
     """The rows and column names of an incident CSV file (``-`` for stdin), read as every batch CSV is."""
     import sys
 
     from ..batch import read_csv  # the one CSV reader of the batch commands
 
     frame = read_csv(sys.stdin if path == "-" else path, option)
-    return frame.to_dict(orient="records"), list(frame.columns)
+    return Rows(frame), list(frame.columns)
+
+
+class Rows:
+    """A frame's rows as dicts, made one at a time: a million-row export is not held twice."""
+
+    def __init__(self, frame) -> None:
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __iter__(self):
+        columns = list(self._frame.columns)
+        for values in self._frame.itertuples(index=False, name=None):
+            yield dict(zip(columns, values))

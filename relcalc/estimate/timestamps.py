@@ -62,7 +62,7 @@ def parse_timestamp(text: object, what: str, default_zone: tzinfo = timezone.utc
         raise InputError(f"{what}: empty timestamp")
     moment = _parse(value, what)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=default_zone)
+        moment = _local(moment, default_zone, what, value)
     return (moment - _EPOCH).total_seconds() / 3600.0
 
 
@@ -98,6 +98,34 @@ def _parse(value: str, what: str) -> datetime:
     raise InputError(
         f"{what}: cannot read {value!r} as a timestamp; use ISO 8601 such as 2025-03-04T12:30:00+01:00"
     )
+
+
+def _local(moment: datetime, default_zone: tzinfo, what: str, value: str) -> datetime:
+    """A wall-clock time in ``default_zone``; one skipped or repeated by a clock change is refused.
+
+    Python silently reads a time in the spring gap (02:30 when clocks jump
+    from 02:00 to 03:00) with the offset before the change, and a time in the
+    autumn hour that happens twice as its first occurrence; either guess can
+    make an incident an hour longer or shorter, or end before it starts.
+    """
+    first = moment.replace(tzinfo=default_zone, fold=0)
+    second = moment.replace(tzinfo=default_zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    round_trip = first.astimezone(timezone.utc).astimezone(default_zone).replace(tzinfo=None)
+    if round_trip != moment:
+        why = "does not exist (the clocks skipped it)"
+    else:
+        why = "happens twice (the clocks went back)"
+    raise InputError(f"{what}: {value!r} {why} in {default_zone}; give it with its offset, "
+                     f"such as {moment.isoformat()}{_offset_text(first)}")
+
+
+def _offset_text(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def format_timestamp(hours: float) -> str:

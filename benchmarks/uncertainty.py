@@ -14,6 +14,7 @@ without a vectorised evaluator.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -33,7 +34,7 @@ def diagram(rng) -> tuple[System, dict]:
         failures = int(rng.integers(0, 12))
         up = float(rng.uniform(5_000, 20_000))
         repairs = tuple(float(x) for x in rng.lognormal(1.0, 0.7, size=max(failures, 3)))
-        mtbf = up / max(failures, 0.5)
+        mtbf = up / failures if failures else up / math.log(2)  # as relcalc.estimate.posterior does
         mttr = float(np.mean(repairs))
         posts[name] = RatePosterior(name, failures, up, "lognormal", repairs, mtbf, mttr)
         comps[name] = Component.from_times(name, mtbf, mttr, count=count)
@@ -60,7 +61,8 @@ def main() -> None:
         for i in range(200):
             changed = system
             for name, (lam, mu) in draws.items():
-                changed = changed.with_component(Component.from_times(name, 1 / lam[i], 1 / mu[i]))
+                # a drawn rate of 0 (a component that never failed) as a very long MTBF for the scalar evaluator
+                changed = changed.with_component(Component.from_times(name, 1 / max(lam[i], 1e-12), 1 / mu[i]))
             evaluate(changed, importance=False)
 
     start = time.perf_counter()

@@ -17,7 +17,11 @@ algebra as :mod:`relcalc.rbd.evaluate`:
 An instance's unavailability is ``lambda / (lambda + mu)``, computed
 directly. Components with typed parameters stay fixed. The interval of a
 system figure is the equal-tailed ``confidence`` interval of its ``n``
-values (a Bayesian credible interval under the components' posteriors).
+values. A failure rate is drawn so that its own interval is exactly its
+chi-square interval (:mod:`relcalc.estimate.posterior`); with one estimated
+component the system interval is therefore the classical one carried through
+the diagram, and a component that never failed keeps all the doubt its
+chi-square lower MTBF limit leaves.
 
 Which component's uncertainty dominates: the first-order share of the
 variance of the system unavailability explained by each component,
@@ -162,8 +166,8 @@ def _summary(avail, unavail, point_a, point_u, explain, samples, confidence, see
         nines_high=_nines(u_low),
         dominant=shares[0].name if shares else None,
         shares=tuple(shares),
-        method=f"{samples:,} draws of the estimated components' rates (posterior: Jeffreys gamma for failure "
-               f"rates, the fitted repair law's for MTTR), each diagram evaluated exactly",
+        method=f"{samples:,} draws of the estimated components' rates (failure rates spread as their chi-square "
+               f"limits, MTTR from the fitted repair law's posterior), each diagram evaluated exactly",
         notes=notes,
     )
 
@@ -373,7 +377,8 @@ def quorum_unavailability(nodes: int, crews: int, lam: np.ndarray, mu: np.ndarra
     quorum = nodes // 2 + 1
     servers = crews if crews > 0 else nodes
     logs = np.zeros((nodes + 1, len(lam)))
-    log_lam, log_mu = np.log(lam), np.log(mu)
+    with np.errstate(divide="ignore"):  # a drawn rate of 0 (no failures seen): log 0 = -inf, no node ever down
+        log_lam, log_mu = np.log(lam), np.log(mu)
     for k in range(1, nodes + 1):
         logs[k] = logs[k - 1] + math.log(nodes - k + 1) + log_lam - math.log(min(k, servers)) - log_mu
     lost = nodes - quorum + 1

@@ -202,6 +202,24 @@ def test_compose_uncertainty_intervals(run, tmp_path):
     assert "90% interval" in table.stdout and "Uncertainty from" in table.stdout
 
 
+def test_compose_uncertainty_csv_gives_the_intervals(run):
+    args = ("compose", "lb * 2x cache * db", "--component", "db=99.99%", "--components-from-incidents", SAMPLE,
+            "--incidents-window", WINDOW, "--uncertainty")
+    data = json.loads(run(*args, "-f", "json").stdout)["uncertainty"]
+    result = run(*args, "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = {row["name"]: row for row in csv.DictReader(result.stdout.splitlines())}
+    # the CSV carries the same interval as the JSON, and each estimated instance its component's
+    assert float(rows["SYSTEM"]["unavailability_low"]) == data["unavailability_low"]
+    assert float(rows["SYSTEM"]["unavailability_high"]) == data["unavailability_high"]
+    shares = {s["name"]: s for s in data["shares"]}
+    assert float(rows["cache#2"]["unavailability_high"]) == shares["cache"]["unavailability_high"]
+    assert float(rows["lb"]["variance_share"]) == shares["lb"]["variance_share"]
+    assert rows["db"]["unavailability_low"] == ""  # typed, so fixed
+    # lb never failed: the chi-square lower limit of a rate with r = 0 is 0, so its interval starts at 0
+    assert float(rows["lb"]["unavailability_low"]) == 0.0
+
+
 def test_compose_inline_expression_from_the_history(run):
     result = run("compose", "3x app * 2x cache", "--components-from-incidents", SAMPLE,
                  "--incidents-window", WINDOW, "--uncertainty", "-f", "json")

@@ -152,16 +152,38 @@ def test_rate_posterior_draws_follow_their_laws():
     post = RatePosterior("db", 3, 8000.0, "lognormal", repairs, 8000 / 3, 2.0)
     n = 40_000
     lam, mu = post.sample(n, np.random.default_rng(9))
-    for q in (0.05, 0.5, 0.95):
+    for q in (0.05, 0.25, 0.75, 0.95):
         d = 4 * math.sqrt(q * (1 - q) / n)
-        # Jeffreys posterior of a Poisson rate: Gamma(r + 1/2, rate T) (NUREG/CR-6823, 6.2.2.5)
+        # the time-truncated chi-square limits of a Poisson rate (MIL-HDBK-781A 5.9): chi2(q; 2r) / 2T below
+        # the median, chi2(q; 2r + 2) / 2T above it, recomputed with scipy.stats here
+        dof = 6 if q < 0.5 else 8
         got = np.quantile(lam, q)
-        assert stats.gamma.ppf(q - d, 3.5, scale=1 / 8000) <= got <= stats.gamma.ppf(q + d, 3.5, scale=1 / 8000)
+        assert stats.chi2.ppf(q - d, dof) / 16000 <= got <= stats.chi2.ppf(q + d, dof) / 16000
         # exponential repairs, prior 1/mu: the repair rate is Gamma(k, rate sum), the mean is inverse gamma
         got = np.quantile(1 / mu, q)
         assert stats.invgamma.ppf(q - d, 4, scale=8.0) <= got <= stats.invgamma.ppf(q + d, 4, scale=8.0)
-    # the Jeffreys quantiles lie between the chi-square limits with 2r and 2r + 2 degrees of freedom
-    assert stats.chi2.ppf(0.95, 6) / 16000 < stats.gamma.ppf(0.95, 3.5, scale=1 / 8000) < stats.chi2.ppf(0.95, 8) / 16000
+
+
+def test_a_component_that_never_failed_keeps_its_chi_square_doubt():
+    # r = 0 in T: the one-sided upper limit of the rate at 95% is chi2(0.95; 2) / 2T = ln(20) / T (= 3.00 / T);
+    # the draws' 95% quantile must reach it (the Jeffreys posterior stopped at 1.92 / T), and the lower
+    # limits are all 0: half the draws are a component that does not fail
+    from relcalc.estimate import RatePosterior
+
+    T = 8760.0
+    post = RatePosterior("lb", 0, T, "exponential", (1.0, 2.0), T / math.log(2), 1.5)
+    n = 40_000
+    lam, _ = post.sample(n, np.random.default_rng(3))
+    d = 4 * math.sqrt(0.05 * 0.95 / n)
+    assert -math.log(0.05 + d) / T <= np.quantile(lam, 0.95) <= -math.log(0.05 - d) / T
+    assert abs(np.mean(lam == 0.0) - 0.5) <= 4 * math.sqrt(0.25 / n)
+    # carried through a one-component diagram the upper end of U is the chi-square one mapped through
+    system = spec(f"components: {{lb: {{mtbf: {T / math.log(2)}h, mttr: 1.5h}}}}\nsystem: lb")
+    fixed = RatePosterior("lb", 0, T, "exponential", tuple([1.5] * 100_000), T / math.log(2), 1.5)
+    result = propagate(system, {"lb": fixed}, samples=20_000, seed=2)
+    lam95 = stats.chi2.ppf(0.95, 2) / (2 * T)
+    assert result.unavailability_high == pytest.approx(lam95 * 1.5 / (1 + lam95 * 1.5), rel=0.03)
+    assert result.unavailability_low == 0.0 and result.nines_high == math.inf
 
 
 def test_lognormal_mean_posterior_never_overflows():

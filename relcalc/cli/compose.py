@@ -110,7 +110,7 @@ def compose_command(
 
             render_uncertainty(console, spread, found[0])
 
-    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
+    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle, spread))
     if chart is not None:
         from ..charts import save, sibling
         from ..charts.compose import diagram, pareto
@@ -208,7 +208,7 @@ def _components_from_csv(path: str, year_days: float):
     return out
 
 
-def _csv(result, handle) -> None:
+def _csv(result, handle, spread=None) -> None:
     """The system's unavailability, then one row of importance measures per component.
 
     As in JSON, an unavailability below 1e-300 is an empty cell, never 0, and
@@ -226,6 +226,13 @@ def _csv(result, handle) -> None:
     system = ["SYSTEM", shown] + [None] * (len(columns) - 2) + [result.unavailability_log10]
     rows = [[getattr(item, c) for c in columns] + [math.log10(item.unavailability)] for item in result.importance]
     rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in rows]
+    if spread is not None:  # --uncertainty: the intervals beside the point figures (relcalc.cli.estimate)
+        from .estimate import uncertainty_csv_columns
+
+        extra, cells = uncertainty_csv_columns(spread, ["SYSTEM"] + [item.name for item in result.importance])
+        write_csv(handle, columns + ["unavailability_log10"] + extra,
+                  [row + more for row, more in zip([system] + rows, cells)])
+        return
     write_csv(handle, columns + ["unavailability_log10"], [system] + rows)
 
 

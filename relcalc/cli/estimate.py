@@ -183,6 +183,32 @@ def _table(console, result) -> None:
                       + (f"; and {more} more (see --format json)" if more > 0 else "") + ".")
 
 
+def uncertainty_csv_columns(spread, names: list[str]) -> tuple[list[str], list[list]]:
+    """compose --uncertainty --format csv: each row's interval of U and variance share.
+
+    The SYSTEM row has the system's interval; a row of an estimated
+    component (``app#2`` is an instance of ``app``) has that component's own
+    interval of U per instance and its share of the system's variance; fixed
+    components' cells are empty.
+    """
+    columns = ["unavailability_low", "unavailability_high", "variance_share"]
+    shares = {s.name: s for s in spread.shares}
+    cells = []
+    for name in names:
+        if name == "SYSTEM":
+            cells.append([spread.unavailability_low, spread.unavailability_high, None])
+            continue
+        share = shares.get(name.split("#")[0])
+        cells.append([None, None, None] if share is None
+                     else [share.unavailability_low, share.unavailability_high, share.variance_share])
+    return columns, cells
+
+
+def _nines_text(nines: float) -> str:
+    # no downtime in a draw (every estimated component drawn at rate 0 and nothing else down): no bound
+    return f"{nines:.2f}" if nines != float("inf") else "unbounded"
+
+
 def render_uncertainty(console, spread, found) -> None:
     """The components taken from an incident history and, with --uncertainty, the intervals (compose, report)."""
     from ..units import format_duration, format_percent
@@ -202,7 +228,8 @@ def render_uncertainty(console, spread, found) -> None:
     table.add_row("Downtime per year", f"{format_duration(spread.downtime_per_year_hours)} "
                   f"[{format_duration(spread.downtime_per_year_low_hours)}, "
                   f"{format_duration(spread.downtime_per_year_high_hours)}]")
-    table.add_row("Nines", f"{spread.nines:.2f} [{spread.nines_low:.2f}, {spread.nines_high:.2f}]")
+    table.add_row("Nines", f"{_nines_text(spread.nines)} [{_nines_text(spread.nines_low)}, "
+                  f"{_nines_text(spread.nines_high)}]")
     shares = ", ".join(f"{s.name} {s.variance_share:.0%}" for s in spread.shares)
     table.add_row("Uncertainty from", f"{shares} (share of the variance of U each explains)")
     console.print(table)

@@ -14,14 +14,12 @@ have been about to happen when the window closed. With no failures there is
 no point estimate and no upper limit; the one-sided lower limit at
 confidence ``1 - alpha`` is ``2T / chi2.ppf(1 - alpha, 2) = T / ln(1/alpha)``.
 
-For carrying the uncertainty into a system, the failure rate's posterior
-under the Jeffreys prior is Gamma(r + 1/2, rate T), proper even for r = 0.
+For carrying the uncertainty into a system, the failure rate is drawn
+with these limits as its quantiles (:mod:`relcalc.estimate.posterior`).
 
 References: MIL-HDBK-781A (1996), section 5.9 (fixed-duration tests);
 O'Connor & Kleyner, *Practical Reliability Engineering* (5th ed., 2012),
-section 2.7; Atwood et al., *Handbook of Parameter Estimation for
-Probabilistic Risk Assessment*, NUREG/CR-6823 (2003), section 6.2.2.5
-(Jeffreys prior for a Poisson rate).
+section 2.7.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def repair_times(result):
     from scipy import stats
 
     fig, ax = figure("How long do repairs take?",
-                     "empirical distribution of repair times (steps) and the law chosen by AIC (lines)")
+                     "empirical distribution of repair times (steps) and the law chosen by AICc (lines)")
     laws = {"exponential": stats.expon, "lognormal": stats.lognorm, "weibull": stats.weibull_min}
     for colour, comp in zip(_cycle(), result.components):
         x = np.sort(np.array(comp.repair_hours))

@@ -30,7 +30,7 @@ def estimate_command(
     Overlapping incidents of one component are merged (and reported). MTBF
     limits are the chi-square limits of a time-truncated observation (a
     lower limit when there were no failures); the repair-time law is chosen
-    by AIC among exponential, lognormal and Weibull fits; the Laplace and
+    by AICc among exponential, lognormal and Weibull fits; the Laplace and
     MIL-HDBK-189 tests say whether the failure rate is changing.
     """
     from ..estimate import estimate, read_history

@@ -1,14 +1,19 @@
-"""The law of repair times: exponential, lognormal and Weibull fits, chosen by AIC.
+"""The law of repair times: exponential, lognormal and Weibull fits, chosen by AICc.
 
 Notes
 -----
 Each law is fitted by maximum likelihood with scipy.stats (location fixed at
 0). The exponential and lognormal fits have closed forms (the mean; the mean
 and the biased standard deviation of the logs), which the tests check. The
-law with the smallest Akaike information criterion ``AIC = 2k - 2 ln L`` is
-chosen; a difference under 2 is no real preference (Burnham & Anderson,
-*Model Selection and Multimodel Inference*, 2nd ed., 2002, section 2.6), and
-the result says so.
+law with the smallest corrected Akaike information criterion
+``AICc = 2k - 2 ln L + 2k(k+1)/(n-k-1)`` is chosen (Burnham & Anderson,
+*Model Selection and Multimodel Inference*, 2nd ed., 2002, section 2.4:
+use AICc unless n/k is above about 40; plain AIC, used before, picked a
+two-parameter law from three repairs in 2 cases out of 5 even when they were
+exponential, and its approximate MTTR interval then covered the true mean far
+less often than claimed). A two-parameter law needs at least 4 repairs
+(AICc is undefined below). A difference under 2 is no real preference
+(section 2.6), and the result says so.
 
 Goodness of fit: the Kolmogorov-Smirnov distance of the data from the chosen
 law, with a p-value from a parametric bootstrap that refits the law to each
@@ -21,9 +26,12 @@ scipy's fits.)
 Interval of the mean repair time (MTTR), by law:
 
 - exponential: exact, ``2 n xbar / chi2.ppf(1 -+ alpha/2, 2n)``;
-- lognormal: Cox's method (Land 1972; Zhou & Gao, *Statistics in Medicine*
-  16, 1997): ``exp(ybar + s^2/2 +- z sqrt(s^2/n + s^4 / (2(n-1))))``,
-  approximate;
+- lognormal: the generalized confidence interval of Krishnamoorthy &
+  Mathew (*J. Statistical Planning and Inference* 115, 2003): quantiles of
+  ``exp(ybar - Z s / sqrt(U/(n-1)) / sqrt(n) + s^2 (n-1) / (2U))`` with
+  ``Z ~ N(0,1)``, ``U ~ chi2(n-1)``, from 20,000 seeded draws; close to its
+  nominal coverage from a handful of repairs, where Cox's method (used
+  before) covered 77% for a claimed 90% at n = 5;
 - Weibull: the delta method on log(mean) with the observed information,
   approximate.
 """
@@ -36,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 LAWS = ("exponential", "lognormal", "weibull")
-MIN_FOR_FIT = 3  #: repair times needed before two-parameter laws are fitted
+MIN_FOR_FIT = 4  #: repair times needed before two-parameter laws are fitted (AICc needs n > k + 1 = 3)
 GOF_SAMPLES = 999  #: bootstrap samples of the goodness-of-fit p-value
 GOF_MAX_REPAIRS = 2000  #: above this many repairs the p-value is not bootstrapped (time and memory bound)
 _GOF_CHUNK = 2_000_000  #: simulated repair times held at once
@@ -51,6 +59,7 @@ class LawFit:
     log_likelihood: float
     aic: float
     mean_hours: float
+    aicc: float = math.inf  #: AIC corrected for small samples; infinite when n <= k + 1 (not comparable)
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,10 @@ def fit_law(law: str, hours: np.ndarray) -> LawFit:
         mean, k = float(scale * math.gamma(1 + 1 / shape)), 2
     else:  # pragma: no cover - callers pass LAWS
         raise ValueError(law)
-    return LawFit(law, params, logl, 2 * k - 2 * logl, mean)
+    n = len(x)
+    aic = 2 * k - 2 * logl
+    aicc = aic + 2 * k * (k + 1) / (n - k - 1) if n > k + 1 else math.inf
+    return LawFit(law, params, logl, aic, mean, aicc)
 
 
 def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool = True) -> RepairFit | None:
@@ -104,7 +116,7 @@ def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool
     distinct = len(np.unique(x)) > 1
     laws = LAWS if n >= MIN_FOR_FIT and distinct else ("exponential",)
     fits = tuple(fit_law(law, x) for law in laws)
-    best = min(fits, key=lambda f: f.aic)
+    best = min(fits, key=lambda f: f.aicc)
     low, high, how = mean_interval(best, x, confidence)
     ks = p = None
     if n >= MIN_FOR_FIT and distinct and goodness_of_fit:
@@ -127,11 +139,8 @@ def mean_interval(fit: LawFit, x: np.ndarray, confidence: float) -> tuple[float 
                 "chi-square (exact for exponential repairs)")
     z = float(stats.norm.ppf(1 - alpha / 2))
     if fit.law == "lognormal":
-        logs = np.log(x)
-        ybar, s2 = float(np.mean(logs)), float(np.var(logs, ddof=1))
-        centre = ybar + s2 / 2
-        half = z * math.sqrt(s2 / n + s2**2 / (2 * (n - 1)))
-        return math.exp(centre - half), math.exp(centre + half), "Cox's method (approximate)"
+        low, high = lognormal_mean_gci(x, confidence)
+        return low, high, "generalized confidence interval (Krishnamoorthy & Mathew; approximate)"
     # Weibull: delta method on log mean over (log c, log scale), observed information by differences
     theta = np.array([math.log(fit.parameters["c"]), math.log(fit.parameters["scale"])])
     cov = _inverse_hessian(lambda t: -_weibull_logl(t, x), theta)
@@ -144,6 +153,26 @@ def mean_interval(fit: LawFit, x: np.ndarray, confidence: float) -> tuple[float 
     centre = math.log(fit.mean_hours)
     half = z * math.sqrt(var)
     return math.exp(centre - half), math.exp(centre + half), "delta method (approximate)"
+
+
+GCI_DRAWS = 20_000  #: draws of the lognormal mean's generalized pivotal quantity
+_GCI_SEED = 20_031  #: fixed, so an interval does not change from run to run
+
+
+def lognormal_mean_gci(x: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The generalized confidence interval of a lognormal mean (see the module text), in logarithms."""
+    logs = np.log(np.asarray(x, dtype=float))
+    n = len(logs)
+    ybar, s2 = float(np.mean(logs)), float(np.var(logs, ddof=1))
+    rng = np.random.default_rng(_GCI_SEED)
+    u = rng.chisquare(n - 1, size=GCI_DRAWS)
+    z = rng.standard_normal(GCI_DRAWS)
+    sigma2 = (n - 1) * s2 / u
+    log_mean = ybar - z * np.sqrt(sigma2 / n) + sigma2 / 2
+    alpha = 1.0 - confidence
+    low, high = np.quantile(log_mean, [alpha / 2, 1 - alpha / 2])
+    # beyond the float range (a few very spread repairs) the upper limit is no limit: infinite, not clipped
+    return float(math.exp(min(low, 709.0))), (float(math.exp(high)) if high < 709.0 else math.inf)
 
 
 def _weibull_logl(theta: np.ndarray, x: np.ndarray) -> float:
@@ -263,10 +292,10 @@ def ks_distance(law: str, sorted_samples: np.ndarray, params: dict[str, np.ndarr
 def _statement(best: LawFit, fits, ks, p, n: int, laws) -> str:
     if len(laws) == 1:
         return f"{n} repair time(s): too few to compare laws; exponential assumed"
-    others = sorted((f for f in fits if f is not best), key=lambda f: f.aic)
-    gap = others[0].aic - best.aic
-    choice = (f"{best.law} by AIC ({gap:.1f} below {others[0].law})" if gap >= 2
-              else f"{best.law} by AIC, but {others[0].law} is about as good (AIC gap {gap:.1f} < 2)")
+    others = sorted((f for f in fits if f is not best), key=lambda f: f.aicc)
+    gap = others[0].aicc - best.aicc
+    choice = (f"{best.law} by AICc ({gap:.1f} below {others[0].law})" if gap >= 2
+              else f"{best.law} by AICc, but {others[0].law} is about as good (AICc gap {gap:.1f} < 2)")
     if ks is None:
         return choice
     if p is None:

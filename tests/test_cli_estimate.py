@@ -236,7 +236,8 @@ def test_compose_inline_expression_from_the_history(run):
         (["lb * app", "--incidents-window", WINDOW], "--incidents-window goes with"),
         (["3x app", "--components-from-incidents", "/no/such.csv", "--incidents-window", WINDOW], "file not found"),
         (["3x app", "--components-from-incidents", SAMPLE], "no observation window"),
-        (["3x nosuch", "--components-from-incidents", SAMPLE, "--incidents-window", WINDOW], "nosuch"),
+        (["3x nosuch", "--components-from-incidents", SAMPLE, "--incidents-window", WINDOW],
+         "--components-from-incidents: no incidents or window for component 'nosuch'"),
     ],
 )
 def test_compose_hook_errors(run, args, message):
@@ -274,3 +275,9 @@ def test_compose_uncertainty_chart(run, tmp_path):
     drawn = sum(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0 and p.get_width() > 0
                 and p.get_facecolor()[3] > 0.5)
     assert drawn == int((spread.unavailability_draws > 0).sum())  # every positive draw is in the histogram
+    # lb alone never failed, so about half the draws have no downtime at all (its rate's chi-square lower
+    # limits are 0); the chart says how many it leaves off the log axis
+    lb = take_components(load_estimates(str(SAMPLE), window=WINDOW), {"lb": 1}, "test")
+    alone = propagate_found(System(lb.components, parse_expression("lb")[0]), [lb], 1, Calendar(), samples=2000)
+    zero = int((alone.unavailability_draws == 0).sum())
+    assert 0.4 < zero / 2000 < 0.6 and f"{zero:,} draws" in uncertainty(alone).axes[0].get_xlabel()

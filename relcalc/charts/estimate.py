@@ -80,7 +80,11 @@ def uncertainty(result, year_hours: float = 8760.0):
     left.axvspan(result.downtime_per_year_low_hours, result.downtime_per_year_high_hours, color=PALETTE[5], alpha=0.25,
                  label=f"{result.confidence:.0%} interval")
     left.axvline(result.downtime_per_year_hours, color=VERMILION, label="at the point estimates")
-    left.set_xlabel("downtime per year (hours, log scale)")
+    zero = int(np.sum(hours <= 0))
+    # draws where nothing estimated fails (a rate of 0 is within a no-failure history's limits) cannot be
+    # drawn on a log axis; say how many rather than drop them silently
+    hidden = f"\n{zero:,} draws ({zero / len(hours):.0%}) with no downtime are not shown" if zero else ""
+    left.set_xlabel(f"downtime per year (hours, log scale){hidden}")
     left.set_ylabel("draws")
     left.legend(loc="upper right")
     shares = result.shares[:8]

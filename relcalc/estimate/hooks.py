@@ -68,6 +68,9 @@ def take_components(result, wanted: dict[str, int], source: str) -> FromIncident
 
     components, posteriors, notes = {}, {}, []
     for name, count in wanted.items():
+        if name not in result.names:
+            raise InputError(f"{source}: no incidents or window for component {name!r} "
+                             f"(the history has: {', '.join(result.names)})")
         post = with_instances(posterior(result, name), count)
         posteriors[name] = post
         components[name] = Component.from_times(name, post.mtbf_hours, post.mttr_hours, count=count)

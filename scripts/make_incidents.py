@@ -71,7 +71,9 @@ def stamp(hours: float) -> str:
 def main(out: str = "samples/incidents.csv") -> None:
     rng = np.random.default_rng(SEED)
     rows = incidents(rng)
-    with open(out, "w", newline="", encoding="utf-8") as handle:
+    from relcalc.files import atomic_text  # no half-written sample if the run is stopped
+
+    with atomic_text(out, option="OUT") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["id", "component", "started_at", "resolved_at", "summary"])
         for i, row in enumerate(rows, start=1):
@@ -83,4 +85,8 @@ def main(out: str = "samples/incidents.csv") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    if len(args) > 1 or (args and args[0].startswith("-")):  # --help, or a typo, is not a file name to write
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        sys.exit(0 if args and args[0] in ("-h", "--help") else 2)
+    main(*args)

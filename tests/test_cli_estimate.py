@@ -281,3 +281,14 @@ def test_compose_uncertainty_chart(run, tmp_path):
     alone = propagate_found(System(lb.components, parse_expression("lb")[0]), [lb], 1, Calendar(), samples=2000)
     zero = int((alone.unavailability_draws == 0).sum())
     assert 0.4 < zero / 2000 < 0.6 and f"{zero:,} draws" in uncertainty(alone).axes[0].get_xlabel()
+
+
+def test_the_sample_is_what_its_script_generates(tmp_path):
+    # samples/incidents.csv is generated, not typed: the documented script with its fixed seed gives it again
+    import runpy
+
+    script = SAMPLES.parent / "scripts" / "make_incidents.py"
+    out = tmp_path / "incidents.csv"
+    module = runpy.run_path(str(script), run_name="make_incidents")
+    module["main"](str(out))
+    assert out.read_bytes() == SAMPLE.read_bytes()

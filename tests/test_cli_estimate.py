@@ -105,6 +105,15 @@ def test_hostile_inputs_are_one_line_errors(run, args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_output_over_the_input_is_refused(run, tmp_path):
+    history = tmp_path / "inc.csv"
+    text = "component,start,duration\ndb,2025-03-04T12:00Z,2h\n"
+    history.write_text(text)
+    result = run("estimate", history, "--window", WINDOW, "-f", "csv", "-o", history)
+    assert result.exit_code == 2 and "the incident file itself" in result.stderr
+    assert history.read_text() == text  # the user's export is untouched
+
+
 def test_csv_names_cannot_run_as_spreadsheet_formulas(run, tmp_path):
     # OWASP "CSV Injection": a cell starting with = + - @ is run as a formula by spreadsheets
     bad = tmp_path / "inj.csv"

@@ -40,9 +40,14 @@ def estimate_command(
 
     check_chart_path(chart)
     if output and output != "-":
+        import os
+
         from ..files import check_directory_of
 
         check_directory_of(output, "--output")
+        if incidents != "-" and os.path.exists(output) and os.path.exists(incidents) \
+                and os.path.samefile(output, incidents):
+            raise InputError(f"--output: {output} is the incident file itself; write the results elsewhere")
     level = _level(confidence, "--confidence")
     alpha = _level(significance, "--significance")
     seed_value = parse_count(seed, "--seed", low=0, high=2**63 - 1)

@@ -422,6 +422,22 @@ def test_no_up_time_gives_no_mtbf():
     assert result.mtbf_hours is None and result.mtbf_high_hours is None and result.mtbf_low_hours == 0.0
 
 
+def test_a_large_history_skips_every_bootstrap_but_states_the_distances(monkeypatch):
+    # the bootstrap costs GOF_SAMPLES refits per repair of the whole history, so past GOF_MAX_HISTORY
+    # repairs (lowered here to keep the test small) no component gets a p-value, whatever its own size
+    import relcalc.estimate.repair as repair
+
+    monkeypatch.setattr(repair, "GOF_MAX_HISTORY", 10)
+    rng = np.random.default_rng(2)
+    records, t = [], 0.0
+    for _ in range(12):
+        t += float(rng.uniform(20, 200))
+        records.append({"component": "db", "start": str(1735689600 + int(t * 3600)), "duration": f"{rng.lognormal(0, 1):.4f}h"})
+    history = read_history(records, ["component", "start", "duration"], window=parse_window("2025-01-01..2026-01-01"))
+    (db,) = estimate(history, rng=1).components
+    assert "no bootstrap p-value" in db.repair_fit and "KS D" in db.repair_fit
+
+
 def test_large_repair_samples_skip_the_bootstrap_but_state_the_distance():
     from relcalc.estimate.repair import GOF_MAX_REPAIRS
 

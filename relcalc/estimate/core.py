@@ -102,13 +102,18 @@ def estimate(history: History, *, confidence: float = 0.90, significance: float 
         streams = rng.spawn(count)
     else:
         streams = [np.random.default_rng(s) for s in np.random.SeedSequence(rng).spawn(count)]
+    # the bootstrap's work grows with every repair of the history: past a bound, distances without p-values
+    from .repair import GOF_MAX_HISTORY
+
+    bootstrap = sum(len(history.outages[name]) for name in history.components_order) <= GOF_MAX_HISTORY
     out = []
     for name, stream in zip(history.components_order, streams):
-        out.append(_one(name, history, confidence, significance, stream, goodness_of_fit))
+        out.append(_one(name, history, confidence, significance, stream, goodness_of_fit, bootstrap))
     return EstimateResult(tuple(out), history.merges, history.errors, history.rows_read, confidence, significance)
 
 
-def _one(name: str, history: History, confidence: float, significance: float, seed, gof: bool) -> ComponentEstimate:
+def _one(name: str, history: History, confidence: float, significance: float, seed, gof: bool,
+         bootstrap: bool = True) -> ComponentEstimate:
     start, end = history.windows[name]
     outages = history.outages[name]
     window = end - start
@@ -117,7 +122,7 @@ def _one(name: str, history: History, confidence: float, significance: float, se
     up = window - downtime
     r = len(outages)
     mtbf = mtbf_limits(r, up, confidence)
-    repair = fit_repairs(durations, confidence, rng=seed, goodness_of_fit=gof)
+    repair = fit_repairs(durations, confidence, rng=seed, goodness_of_fit=gof, bootstrap=bootstrap)
     times = tuple(o.start_hours - start for o in outages)
     trend = trend_test(times, window, significance)
     return ComponentEstimate(

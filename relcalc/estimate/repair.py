@@ -48,6 +48,9 @@ LAWS = ("exponential", "lognormal", "weibull")
 MIN_FOR_FIT = 4  #: repair times needed before two-parameter laws are fitted (AICc needs n > k + 1 = 3)
 GOF_SAMPLES = 999  #: bootstrap samples of the goodness-of-fit p-value
 GOF_MAX_REPAIRS = 2000  #: above this many repairs the p-value is not bootstrapped (time and memory bound)
+#: above this many repairs in the whole history no component's p-value is bootstrapped: the work is
+#: GOF_SAMPLES refits per repair, about 1 microsecond each, so 20,000 repairs cost up to ~20 s
+GOF_MAX_HISTORY = 20_000
 _GOF_CHUNK = 2_000_000  #: simulated repair times held at once
 
 
@@ -108,8 +111,13 @@ def fit_law(law: str, hours: np.ndarray) -> LawFit:
     return LawFit(law, params, logl, aic, mean, aicc)
 
 
-def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool = True) -> RepairFit | None:
-    """Fit every law that the data can support and choose by AIC; None with no repairs."""
+def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool = True,
+                bootstrap: bool = True) -> RepairFit | None:
+    """Fit every law that the data can support and choose by AICc; None with no repairs.
+
+    ``bootstrap=False`` gives the KS distance without its bootstrap p-value
+    (for a history too large to bootstrap every component in bounded time).
+    """
     x = np.asarray(hours, dtype=float)
     n = len(x)
     if n == 0:
@@ -121,11 +129,11 @@ def fit_repairs(hours, confidence: float = 0.90, rng=None, goodness_of_fit: bool
     low, high, how = mean_interval(best, x, confidence)
     ks = p = None
     if n >= MIN_FOR_FIT and distinct and goodness_of_fit:
-        if n <= GOF_MAX_REPAIRS:
+        if n <= GOF_MAX_REPAIRS and bootstrap:
             ks, p = _goodness(best, x, rng)
         else:  # with this many repairs any small misfit is significant; the distance itself says how far
             ks = float(ks_distance(best.law, np.sort(x)[None, :], _params_of(best))[0])
-    statement = _statement(best, fits, ks, p, n, laws)
+    statement = _statement(best, fits, ks, p, n, laws, bootstrap)
     return RepairFit(best.law, best.parameters, best.mean_hours, low, high, how, ks, p, statement, fits, n)
 
 
@@ -318,7 +326,7 @@ def ks_distance(law: str, sorted_samples: np.ndarray, params: dict[str, np.ndarr
     return np.maximum(np.max(i / n - cdf, axis=1), np.max(cdf - (i - 1) / n, axis=1))
 
 
-def _statement(best: LawFit, fits, ks, p, n: int, laws) -> str:
+def _statement(best: LawFit, fits, ks, p, n: int, laws, bootstrap: bool = True) -> str:
     if len(laws) == 1:
         return f"{n} repair time(s): too few to compare laws; exponential assumed"
     others = sorted((f for f in fits if f is not best), key=lambda f: f.aicc)
@@ -327,6 +335,9 @@ def _statement(best: LawFit, fits, ks, p, n: int, laws) -> str:
               else f"{best.law} by AICc, but {others[0].law} is about as good (AICc gap {gap:.1f} < 2)")
     if ks is None:
         return choice
+    if p is None and not bootstrap and n <= GOF_MAX_REPAIRS:
+        return (f"{choice}; KS D = {ks:.3f} (no bootstrap p-value: the history has over "
+                f"{GOF_MAX_HISTORY:,} repairs in all)")
     if p is None:
         return f"{choice}; KS D = {ks:.3f} ({n} repairs: no p-value, any small misfit would be significant)"
     verdict = "no evidence against the fit" if p >= 0.05 else "the fit is doubtful"

@@ -105,6 +105,15 @@ def test_hostile_inputs_are_one_line_errors(run, args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_names_are_printed_as_written_not_as_rich_markup(run, tmp_path):
+    # rich reads "[/]" as a closing tag (MarkupError, exit 1) and "[bold]" as a style (the name vanishes)
+    bad = tmp_path / "markup.csv"
+    bad.write_text("component,start,duration\n[/],2025-03-04T12:00Z,2h\n[bold]db,2025-03-05T12:00Z,2h\n")
+    result = run("estimate", bad, "--window", WINDOW)
+    assert result.exit_code == 0, result.stderr
+    assert "[/]" in result.stdout and "[bold]db" in result.stdout
+
+
 def test_output_over_the_input_is_refused(run, tmp_path):
     history = tmp_path / "inc.csv"
     text = "component,start,duration\ndb,2025-03-04T12:00Z,2h\n"

@@ -160,6 +160,7 @@ def _with_interval(value, low, high) -> str:
 
 
 def _table(console, result) -> None:
+    from rich.markup import escape  # names come from the export: "[/]" is not markup to run
     from rich.table import Table
 
     from ..units import format_percent
@@ -171,21 +172,21 @@ def _table(console, result) -> None:
     for c in result.components:
         mtbf = _with_interval(c.mtbf_hours, c.mtbf_low_hours, c.mtbf_high_hours)
         mttr = _with_interval(c.mttr_hours, c.mttr_low_hours, c.mttr_high_hours)
-        table.add_row(c.name, str(c.failures), _with_interval(c.downtime_hours or None, None, None),
+        table.add_row(escape(c.name), str(c.failures), _with_interval(c.downtime_hours or None, None, None),
                       format_percent(c.observed_availability, c.observed_unavailability), mtbf, mttr)
     console.print(table)
     notes = facts_table()
     for c in result.components:
-        notes.add_row(c.name, f"window {c.window_start} .. {c.window_end}")
-        notes.add_row("", f"repairs: {c.repair_fit}")
-        notes.add_row("", f"trend: {c.trend}")
+        notes.add_row(escape(c.name), f"window {c.window_start} .. {c.window_end}")
+        notes.add_row("", escape(f"repairs: {c.repair_fit}"))
+        notes.add_row("", escape(f"trend: {c.trend}"))
         if c.mttr_hours is not None and c.mttr_interval:
-            notes.add_row("", f"MTTR interval: {c.mttr_interval}; MTBF interval: {c.mtbf_interval}")
+            notes.add_row("", escape(f"MTTR interval: {c.mttr_interval}; MTBF interval: {c.mtbf_interval}"))
     console.print(notes)
     if result.merges:
         more = len(result.merges) - MAX_ERRORS_SHOWN
-        console.print("Merged: " + "; ".join(str(m) for m in result.merges[:MAX_ERRORS_SHOWN])
-                      + (f"; and {more} more (see --format json)" if more > 0 else "") + ".")
+        console.print(escape("Merged: " + "; ".join(str(m) for m in result.merges[:MAX_ERRORS_SHOWN])
+                             + (f"; and {more} more (see --format json)" if more > 0 else "") + "."))
 
 
 def uncertainty_csv_columns(spread, names: list[str]) -> tuple[list[str], list[list]]:
@@ -216,11 +217,13 @@ def _nines_text(nines: float) -> str:
 
 def render_uncertainty(console, spread, found) -> None:
     """The components taken from an incident history and, with --uncertainty, the intervals (compose, report)."""
+    from rich.markup import escape  # names come from the export: "[/]" is not markup to run
+
     from ..units import format_duration, format_percent
 
-    console.print(f"From the incident history ({found.source}): {', '.join(sorted(found.components))}.")
+    console.print(escape(f"From the incident history ({found.source}): {', '.join(sorted(found.components))}."))
     for note in found.notes:
-        console.print(f"  {note}")
+        console.print(escape(f"  {note}"))
     if spread is None:
         console.print("  (--uncertainty gives intervals on the figures above)")
         return
@@ -236,9 +239,9 @@ def render_uncertainty(console, spread, found) -> None:
     table.add_row("Nines", f"{_nines_text(spread.nines)} [{_nines_text(spread.nines_low)}, "
                   f"{_nines_text(spread.nines_high)}]")
     shares = ", ".join(f"{s.name} {s.variance_share:.0%}" for s in spread.shares)
-    table.add_row("Uncertainty from", f"{shares} (share of the variance of U each explains)")
+    table.add_row("Uncertainty from", escape(f"{shares} (share of the variance of U each explains)"))
     console.print(table)
     console.print(f"Intervals: {spread.method}; seed {spread.seed}.")
     for note in spread.notes:
         if note not in found.notes:
-            console.print(f"  {note}")
+            console.print(escape(f"  {note}"))

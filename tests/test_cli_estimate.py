@@ -310,3 +310,18 @@ def test_the_sample_is_what_its_script_generates(tmp_path):
     module = runpy.run_path(str(script), run_name="make_incidents")
     module["main"](str(out))
     assert out.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_compose_says_when_a_component_rate_is_changing(run, tmp_path):
+    # eight failures all in the last 40 days of the year: the Laplace statistic is far above 0 (Cox & Lewis
+    # 1966, 3.3), so the MTBF compose takes is only the year's average and the output must say so
+    history = tmp_path / "late.csv"
+    lines = ["component,start,duration"] + [f"db,2025-12-{day:02d}T12:00Z,1h" for day in range(1, 25, 3)]
+    lines.append("web,2025-06-01T00:00Z,1h")
+    history.write_text("\n".join(lines) + "\n")
+    result = run("compose", "db * web", "--components-from-incidents", history, "--incidents-window", WINDOW,
+                 "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    notes = json.loads(result.stdout)["from_incidents"]["notes"]
+    assert any(n.startswith("db: failures are becoming more frequent") for n in notes)
+    assert not any(n.startswith("web:") and "frequent" in n for n in notes)

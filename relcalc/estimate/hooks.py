@@ -76,6 +76,9 @@ def take_components(result, wanted: dict[str, int], source: str) -> FromIncident
         components[name] = Component.from_times(name, post.mtbf_hours, post.mttr_hours, count=count)
         if post.note:
             notes.append(f"{name}: {post.note}")
+        trend = result.component(name).trend
+        if trend.startswith("failures are becoming"):  # a changing rate: one MTBF is only the window's average
+            notes.append(f"{name}: {trend}")
     return FromIncidents(components, posteriors, tuple(notes), source)
 
 

@@ -35,10 +35,10 @@ def compose_command(
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Exact availability of series, parallel, k-of-n and standby blocks.
+    """Exact availability of series, parallel, k-of-n, standby and network blocks.
 
     Shared components (a name used in two places) are one physical component:
-    diagrams such as the bridge are evaluated exactly. Reports system
+    diagrams such as the bridge, and meshed networks, are evaluated exactly. Reports system
     MTBF/MTTR and ranks components by what improving them would buy.
     """
     from ..availability import Calendar
@@ -289,9 +289,12 @@ def _count_blocks(block) -> int:
 
 
 def _label(system, block, values) -> str:
-    from ..rbd.model import KofN, Parallel, Series, Standby, Use
+    from ..rbd.model import KofN, Network, Parallel, Series, Standby, Use
 
     shown = _availability_text(*values[id(block)])
+    if isinstance(block, Network):
+        arrow = "->" if block.directed else "--"
+        return f"network {block.source} {arrow} {block.target} ({len(block.edges)} edges)  {shown}"
     if isinstance(block, Use):
         comp = system.components[block.name]
         each = format_percent(comp.availability, comp.unavailability)

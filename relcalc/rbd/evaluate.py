@@ -58,7 +58,7 @@ import numpy as np
 
 from ..availability import Calendar
 from ..errors import InputError
-from .model import Parallel, Series, Standby, System, Use
+from .model import Network, Parallel, Series, Standby, System, Use, split_reference
 from .standby import standby_steady_state
 from .tails import TINY, complementary, k_of_n, k_of_n_with_logs, log_or_inf, logsumexp
 
@@ -68,7 +68,7 @@ MAX_FACTORED = 22  #: shared variables one block may be expanded on (2^22 cases)
 #: An unavailability below this is reported as below it (JSON null with ``unavailability_below``), with its logarithm
 UNDERFLOW = 1e-300
 
-VAR, AND, OR, KOFN = "var", "and", "or", "kofn"
+VAR, AND, OR, KOFN, NET = "var", "and", "or", "kofn", "net"
 
 
 @dataclass
@@ -82,6 +82,8 @@ class Node:
     label: str = ""
     variables: frozenset = frozenset()
     shared: tuple = ()  #: variables found in more than one child
+    network: tuple | None = None  #: for NET: (edges with variables, node variables, source, target, directed)
+    plan: object = None  #: the decision diagram of this node, built on first use (see :mod:`.plans`)
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,19 @@ def compile_system(system: System, unit_values=None) -> Compiled:
         """A block as a list of nodes: a name expands to its instances."""
         if isinstance(block, Use):
             return [leaf(v) for v in instances(block.name)]
+        if isinstance(block, Network):
+            def chosen(reference):
+                name, index = split_reference(reference)
+                found = instances(name)
+                return found if index is None else [found[index - 1]]
+
+            edges = [(v, a, b) for name, a, b in block.edges
+                     for v in ([None] if name is None else chosen(name))]
+            node_variables = {node: chosen(name) for node, name in block.nodes}
+            used = sorted({v for v, _, _ in edges if v is not None} | {v for vs in node_variables.values() for v in vs})
+            net = _node(NET, [leaf(v) for v in used], 0, block.where)
+            net.network = (edges, node_variables, block.source, block.target, block.directed)
+            return [net]
         if isinstance(block, Standby):
             comp = system.components[block.name]
             if unit_values is None:
@@ -241,6 +256,12 @@ def _evaluate(node: Node, units: "_Units", fixed: dict[int, int], want_grad: boo
             return (1.0, 0.0, -math.inf, {}) if fixed[node.var] else (0.0, 1.0, 0.0, {})
         v = node.var
         return units.a[v], units.u[v], units.log_u[v], ({v: 1.0} if want_grad else {})
+    if node.kind == NET or node.shared:
+        from .plans import evaluate_plan, plan_of
+
+        plan = plan_of(node)
+        if plan is not None:
+            return evaluate_plan(plan, units, fixed, want_grad, _evaluate)
     free = [v for v in node.shared if v not in fixed]
     if not free:
         return _combine(node, units, fixed, want_grad)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
-from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
+from .model import MAX_DEPTH, Component, KofN, Network, Parallel, Series, Standby, System, Use
 
 COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
 
@@ -142,7 +142,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return Use(raw, where)
     if not isinstance(raw, dict) or len(raw) != 1:
         raise InputError(
-            f"{where}: expected a component name or one of series, parallel, k_of_n, standby; got {_short(raw)}"
+            f"{where}: expected a component name or one of series, parallel, k_of_n, standby, network; got {_short(raw)}"
         )
     [(kind, body)] = raw.items()
     if kind in ("series", "parallel"):
@@ -169,7 +169,55 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         factor = parse_number(factor, f"{place}.dormant_factor")
         switch = parse_number(switch, f"{place}.switch")
         return Standby(body["of"], active, str(mode), factor, switch, place)
-    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
+    if kind == "network":
+        return parse_network(body, f"{where}.network")
+    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n, standby or network")
+
+
+def parse_network(body: Any, place: str) -> Network:
+    """``{edges: [[component, from, to], ...], source, target, directed: false, nodes: {node: component}}``."""
+    allowed = {"edges", "source", "target", "directed", "nodes"}
+    example = "{edges: [[link1, a, b], ...], source: a, target: z}"
+    if not isinstance(body, dict) or set(body) - allowed:
+        extra = sorted(map(str, set(body) - allowed))[0] if isinstance(body, dict) else None
+        hint = f"unknown key {extra!r}; " if extra else ""
+        raise InputError(f"{place}: {hint}expected {example}")
+    for key in ("edges", "source", "target"):
+        if key not in body:
+            raise InputError(f"{place}: missing {key!r}; expected {example}")
+    raw = body["edges"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"{place}.edges: expected a non-empty list of [component, from, to]")
+    edges = []
+    for i, edge in enumerate(raw):
+        if not isinstance(edge, list) or len(edge) != 3:
+            raise InputError(f"{place}.edges[{i}]: expected [component, from, to], got {_short(edge)}")
+        name, a, b = edge
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InputError(f"{place}.edges[{i}]: the component must be a name (or null for a perfect link), got {name!r}")
+        for node in (a, b):
+            _check_node(node, f"{place}.edges[{i}]")
+        if a == b:
+            raise InputError(f"{place}.edges[{i}]: an edge from {a!r} to itself")
+        edges.append((name, a, b))
+    for key in ("source", "target"):
+        _check_node(body[key], f"{place}.{key}")
+    directed = body.get("directed", False)
+    if not isinstance(directed, bool):
+        raise InputError(f"{place}.directed must be true or false, got {directed!r}")
+    nodes = body.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        raise InputError(f"{place}.nodes: expected a mapping of node to component, e.g. {{spine1: spine}}")
+    for node, name in nodes.items():
+        _check_node(node, f"{place}.nodes")
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{place}.nodes.{node}: expected a component name, got {name!r}")
+    return Network(tuple(edges), body["source"], body["target"], directed, tuple(nodes.items()), place)
+
+
+def _check_node(node: Any, where: str) -> None:
+    if isinstance(node, bool) or not isinstance(node, (str, int)):
+        raise InputError(f"{where}: a node is a name or a number, got {_short(node)}")
 
 
 def _members(body: Any, where: str, depth: int) -> tuple:

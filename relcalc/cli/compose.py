@@ -18,6 +18,8 @@ ASSUMPTIONS = (
     "components keep failing while the system is down (steady state of two-state components)",
     "Fussell-Vesely is the conditional form P(component down | system down)",
 )
+CUT_SET_NOTE = ("F-V cut is the cut-set form: the sum of P(C)/U over the listed minimal cut sets containing the "
+                "component (rare-event approximation, cut sets above the order left out)")
 
 
 def compose_command(
@@ -29,6 +31,7 @@ def compose_command(
     solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
+    cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="ORDER", help="Minimal cut sets of up to ORDER components (3 is the usual choice), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
@@ -76,6 +79,17 @@ def compose_command(
         solutions.append(smallest_count(system, solve_count.strip(), goal[1]))
     if solutions:
         record["solutions"] = [to_record(s) for s in solutions]
+    cuts = None
+    if cut_sets is not None:
+        from ..rbd.cuts import MAX_ORDER
+        from ..rbd.cuts import cut_sets as find_cut_sets
+
+        order = parse_count(cut_sets, "--cut-sets")
+        if order > MAX_ORDER:
+            raise InputError(f"--cut-sets: the order must be from 1 to {MAX_ORDER}, got {order}")
+        cuts = find_cut_sets(system, order, unavailability=result.unavailability)
+        record["single_points_of_failure"] = list(cuts.single_points_of_failure)
+        record["cut_sets"] = to_record(cuts)
     mission_result = None
     if mission_time is not None:
         from ..rbd.mission import mission
@@ -84,7 +98,7 @@ def compose_command(
         record["mission"] = to_record(mission_result)
 
     def table(console) -> None:
-        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
+        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts)
 
     emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
     if chart is not None:
@@ -207,7 +221,7 @@ def _availability_text(availability: float, unavailability: float, log10: float)
     return format_percent(availability, unavailability)
 
 
-def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities) -> None:
+def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None) -> None:
     from rich.table import Table
     from rich.tree import Tree
 
@@ -245,22 +259,33 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         summary.add_row("MTTF (no repair)", f"{mission_result.mttf_hours:,.6g} h")
     console.print(summary)
 
+    if cuts is not None:
+        _render_cuts(console, cuts, top)
+    cut_fv = {} if cuts is None else {c.name: c.fussell_vesely_cut_sets for c in cuts.importance}
     ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")
-    for header in ("component", "U", "Birnb.", "crit.", "F-V", "RAW", "improve"):
+    headers = ("component", "U", "Birnb.", "crit.", "F-V", "F-V cut", "RAW", "improve")
+    for header in headers:
+        if header == "F-V cut" and cuts is None:
+            continue
         ranking.add_column(header, justify="left" if header == "component" else "right")
     def cell(value: float, spec: str) -> str:
         return "-" if value != value else format(value, spec)  # NaN: not given (U below 1e-300)
 
     for item in result.importance[:top]:
-        ranking.add_row(
+        short = ".2g" if cuts is not None else ".2e"  # one more column: keep 80 wide
+        cells = [
             item.name,
-            f"{item.unavailability:.2e}",
+            format(item.unavailability, short),
             cell(item.birnbaum, ".3g"),
             cell(item.criticality, ".3g"),
             cell(item.fussell_vesely, ".3g"),
             cell(item.risk_achievement_worth, ".3g"),
-            cell(item.improvement_potential, ".2e"),
-        )
+            cell(item.improvement_potential, short),
+        ]
+        if cuts is not None:
+            value = cut_fv.get(item.name)
+            cells.insert(5, cell(float("nan") if value is None else value, ".3g"))
+        ranking.add_row(*cells)
     console.print(ranking)
     if len(result.importance) > top:
         console.print(f"({len(result.importance) - top} more; --top N or -f json for all)")
@@ -277,6 +302,31 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
                 stack.append((branch.add(_label(system, child, values)), child))
         console.print(tree)
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+    if cuts is not None:
+        console.print(CUT_SET_NOTE + ".")
+
+
+def _render_cuts(console, cuts, top: int) -> None:
+    from rich.table import Table
+
+    if cuts.single_points_of_failure:
+        console.print("Single points of failure: " + ", ".join(cuts.single_points_of_failure))
+    else:
+        console.print("Single points of failure: none")
+    table = Table(title=f"Minimal cut sets up to order {cuts.max_order} (single points of failure first)",
+                  title_justify="left")
+    for header in ("cut set", "order", "P(down)", "share of U"):
+        table.add_column(header, justify="left" if header == "cut set" else "right")
+    shown = max(top, len(cuts.single_points_of_failure))
+    for c in cuts.cut_sets[:shown]:
+        share = "-" if c.share_of_unavailability is None else f"{c.share_of_unavailability:.3g}"
+        probability = f"{c.probability:.3g}" if c.probability > 0 else f"1e{c.probability_log10:.1f}"
+        table.add_row(" + ".join(c.components), str(c.order), probability, share)
+    console.print(table)
+    if len(cuts.cut_sets) > shown:
+        console.print(f"({len(cuts.cut_sets) - shown} more cut sets; --top N or -f json for all)")
+    if not cuts.cut_sets:
+        console.print(f"No cut set of {cuts.max_order} components or fewer: every way down takes more.")
 
 
 def _count_blocks(block) -> int:

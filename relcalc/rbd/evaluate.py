@@ -49,10 +49,13 @@ Evaluation* (1977), for the frequency formula.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,7 +74,7 @@ UNDERFLOW = 1e-300
 VAR, AND, OR, KOFN, NET = "var", "and", "or", "kofn", "net"
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A compiled block: a variable, or an and/or/k-of-n over children."""
 
@@ -86,9 +89,8 @@ class Node:
     plan: object = None  #: the decision diagram of this node, built on first use (see :mod:`.plans`)
 
 
-@dataclass(frozen=True)
-class Variable:
-    """One variable: a component instance, or a whole standby block."""
+class Variable(NamedTuple):
+    """One variable: a component instance, or a whole standby block (a named tuple: 100,000 are made at a time)."""
 
     name: str
     component: str
@@ -169,7 +171,29 @@ class Compiled:
     units: list[Variable]
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while many small objects are made and dropped.
+
+    A diagram of 100,000 components makes 200,000 nodes and variables, none in
+    a reference cycle; the collector's passes over them took two thirds of the
+    time (1.9 s against 0.6 s to compile). Reference counting still frees them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compile_system(system: System, unit_values=None) -> Compiled:
+    with _collector_paused():
+        return _compile_system(system, unit_values)
+
+
+def _compile_system(system: System, unit_values=None) -> Compiled:
     """Turn the block tree into variables and nodes.
 
     ``unit_values(component, instance_index)`` may override an instance's
@@ -179,15 +203,16 @@ def compile_system(system: System, unit_values=None) -> Compiled:
     index: dict[str, list[int]] = {}
 
     def instances(name: str) -> list[int]:
-        if name not in index:
+        found = index.get(name)
+        if found is None:
             comp = system.components[name]
-            ids = []
+            frequency = comp.failure_frequency_per_hour
+            found = index[name] = []
             for i, label in enumerate(comp.instance_names()):
                 a, u = (comp.availability, comp.unavailability) if unit_values is None else unit_values(comp, i)
-                ids.append(len(units))
-                units.append(Variable(label, name, a, u, comp.failure_frequency_per_hour))
-            index[name] = ids
-        return index[name]
+                found.append(len(units))
+                units.append(Variable(label, name, a, u, frequency))
+        return found
 
     def leaf(var: int) -> Node:
         return Node(VAR, var=var, label=units[var].name, variables=frozenset((var,)))
@@ -206,7 +231,7 @@ def compile_system(system: System, unit_values=None) -> Compiled:
                      for v in ([None] if name is None else chosen(name))]
             node_variables = {node: chosen(name) for node, name in block.nodes}
             used = sorted({v for v, _, _ in edges if v is not None} | {v for vs in node_variables.values() for v in vs})
-            net = _node(NET, [leaf(v) for v in used], 0, block.where)
+            net = _node(NET, [leaf(v) for v in used], 0, block.where or "network")
             net.network = (edges, node_variables, block.source, block.target, block.directed)
             return [net]
         if isinstance(block, Standby):
@@ -304,8 +329,26 @@ def _evaluate(node: Node, units: "_Units", fixed: dict[int, int], want_grad: boo
 SMALL = 16  #: below this many children, plain Python beats numpy's per-call overhead
 
 
+def _leaf_results(node: Node, units: "_Units", fixed):
+    """The children's results where every child is a free variable: read off the arrays, no calls."""
+    ids = [child.var for child in node.children]
+    a, u, log_u = units.arrays()
+    index = np.fromiter(ids, dtype=np.intp, count=len(ids))
+    return a[index], u[index], log_u[index], ids
+
+
 def _combine(node: Node, units: "_Units", fixed, want_grad):
-    results = [_evaluate(child, units, fixed, want_grad) for child in node.children]
+    children = node.children
+    if (node.kind == KOFN and len(children) >= SMALL and all(c.kind == VAR for c in children)
+            and not any(c.var in fixed for c in children)):
+        ca, cu, log_cu, ids = _leaf_results(node, units, fixed)
+        avail, unavail, log_unavail, local = k_of_n_with_logs(ca, cu, log_cu, node.k, want_grad)
+        grad = {}
+        if want_grad:
+            nonzero = np.flatnonzero(local)
+            grad = dict(zip((ids[i] for i in nonzero.tolist()), local[nonzero].tolist()))
+        return float(avail), float(unavail), float(log_unavail), grad
+    results = [_evaluate(child, units, fixed, want_grad) for child in children]
     if node.kind == KOFN:
         ca = np.array([r[0] for r in results])
         cu = np.array([r[1] for r in results])
@@ -375,6 +418,14 @@ class _Units:
     log_a: list[float]
     log_u: list[float]
 
+    def arrays(self):
+        """(a, u, log u) as numpy arrays, made once."""
+        cached = getattr(self, "_arrays", None)
+        if cached is None:
+            cached = (np.asarray(self.a), np.asarray(self.u), np.asarray(self.log_u))
+            object.__setattr__(self, "_arrays", cached)
+        return cached
+
     @classmethod
     def of(cls, compiled: "Compiled") -> "_Units":
         a = [float(unit.availability) for unit in compiled.units]
@@ -394,6 +445,11 @@ def evaluate_compiled(compiled: Compiled, want_grad: bool = False):
 
 def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
     """Exact steady-state availability, frequency and importance of a diagram."""
+    with _collector_paused():
+        return _evaluate_system(system, calendar, importance)
+
+
+def _evaluate_system(system: System, calendar: Calendar | None, importance: bool) -> ComposeResult:
     compiled = compile_system(system)
     avail, unavail, log_unavail, grad = _evaluate_root(compiled, want_grad=True)
     frequency = 0.0

@@ -507,6 +507,9 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
     if order is None:
         return None
     sequence = sorted(order, key=order.get)
+    greedy = _narrow_order(sequence, successors, order)
+    if greedy is not None and _width(greedy, successors) < _width(sequence, successors):
+        sequence = greedy
     if source not in order or target not in order:
         return Diagram([v for v in dict.fromkeys(variables[x] for x in sequence if x in variables)], where), FALSE
     index = {x: i for i, x in enumerate(sequence)}
@@ -580,6 +583,52 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
             here[state] = diagram.node(diagram.level_of[var], ids[0], ids[1]) if branched else ids[0]
         made = here
     return diagram, made.get((1 << start, ()), FALSE)
+
+
+GREEDY_LIMIT = 2_000  #: vertices up to which the frontier-narrowing order is tried
+
+
+def _width(sequence, successors) -> int:
+    """The largest number of undecided vertices with a decided predecessor, along ``sequence``."""
+    frontier: set = set()
+    widest = 0
+    for x in sequence:
+        frontier.discard(x)
+        frontier.update(successors.get(x, ()))
+        widest = max(widest, len(frontier))
+    return widest
+
+
+def _narrow_order(sequence, successors, rank):
+    """A topological order that, at each step, decides the ready vertex adding least to the frontier.
+
+    Breadth-first order suits grids (diagonal sweeps); trees of switches want
+    a vertex's successors soon after it (a core switch, then its one link
+    down), which this greedy choice gives. The narrower of the two is used.
+    """
+    if len(sequence) > GREEDY_LIMIT:
+        return None
+    waiting = {x: 0 for x in sequence}
+    for x in sequence:
+        for y in set(successors.get(x, ())):
+            waiting[y] += 1
+    ready = [x for x in sequence if waiting[x] == 0]
+    frontier: set = set()
+    out = []
+    while ready:
+        def cost(v):
+            return (len(set(successors.get(v, ())) - frontier) - (v in frontier), rank[v])
+
+        best = min(ready, key=cost)
+        ready.remove(best)
+        out.append(best)
+        frontier.discard(best)
+        for y in set(successors.get(best, ())):
+            frontier.add(y)
+            waiting[y] -= 1
+            if waiting[y] == 0:
+                ready.append(y)
+    return out if len(out) == len(sequence) else None
 
 
 def _breadth_first(successors, source):

@@ -14,7 +14,7 @@ from ..units import format_duration, format_percent
 from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, facts_table
 
 ASSUMPTIONS = (
-    "components fail and are repaired independently, each with its own repair crew",
+    "components fail and are repaired independently, each with its own repair crew unless a repair group shares crews",
     "components keep failing while the system is down (steady state of two-state components)",
     "Fussell-Vesely is the conditional form P(component down | system down)",
 )
@@ -32,6 +32,7 @@ def compose_command(
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
     cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="ORDER", help="Minimal cut sets of up to ORDER components (3 is the usual choice), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
+    mttf_with_repair: Annotated[bool, typer.Option("--mttf-with-repair", help="Mean time to the first system failure from all up, with repair (exact chain of the whole diagram; small diagrams).")] = False,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
@@ -90,6 +91,12 @@ def compose_command(
         cuts = find_cut_sets(system, order, unavailability=result.unavailability)
         record["single_points_of_failure"] = list(cuts.single_points_of_failure)
         record["cut_sets"] = to_record(cuts)
+    repaired = None
+    if mttf_with_repair:
+        from ..rbd.mttf import mttf_with_repair as solve_mttf
+
+        repaired = solve_mttf(system)
+        record["mttf_with_repair"] = to_record(repaired)
     mission_result = None
     if mission_time is not None:
         from ..rbd.mission import mission
@@ -98,7 +105,7 @@ def compose_command(
         record["mission"] = to_record(mission_result)
 
     def table(console) -> None:
-        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts)
+        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts, repaired)
 
     emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
     if chart is not None:
@@ -221,7 +228,8 @@ def _availability_text(availability: float, unavailability: float, log10: float)
     return format_percent(availability, unavailability)
 
 
-def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None) -> None:
+def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None,
+            repaired=None) -> None:
     from rich.table import Table
     from rich.tree import Tree
 
@@ -257,6 +265,8 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if mission_result is not None:
         summary.add_row(f"R({format_duration(mission_result.mission_hours)})", f"{mission_result.reliability:.6g}")
         summary.add_row("MTTF (no repair)", f"{mission_result.mttf_hours:,.6g} h")
+    if repaired is not None:
+        summary.add_row("MTTF (with repair)", f"{repaired.mttf_hours:,.6g} h  (exact chain, {repaired.chain_states:,} states)")
     console.print(summary)
 
     if cuts is not None:

@@ -451,6 +451,10 @@ def evaluate(system: System, *, calendar: Calendar | None = None, importance: bo
 
 def _evaluate_system(system: System, calendar: Calendar | None, importance: bool) -> ComposeResult:
     compiled = compile_system(system)
+    if system.repair:  # shared crews: the groups' exact chains around the diagram
+        from .repair import evaluate_with_crews
+
+        return evaluate_with_crews(system, compiled, system.repair, calendar)
     avail, unavail, log_unavail, grad = _evaluate_root(compiled, want_grad=True)
     frequency = 0.0
     excludes = []

@@ -116,6 +116,7 @@ class Standby:
     dormant_factor: float = 0.0
     switch: float = 1.0
     where: str = ""
+    crews: int = 0  #: repair crews for the block's units; 0: one per unit
 
     @property
     def label(self) -> str:
@@ -167,6 +168,7 @@ class System:
     components: dict[str, Component]
     root: Block
     notes: tuple[str, ...] = field(default_factory=tuple)
+    repair: tuple = ()  #: shared repair groups (relcalc.rbd.repair.RepairGroup); components outside have own crews
 
     def with_component(self, component: Component) -> "System":
         components = dict(self.components)

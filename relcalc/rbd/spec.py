@@ -107,9 +107,9 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
 
 def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | None = None, year_days: float = 365.0) -> System:
     """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
-    unknown = set(data) - {"components", "system", "name", "description"}
+    unknown = set(data) - {"components", "system", "name", "description", "repair"}
     if unknown:
-        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
+        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components, system and repair")
     if "system" not in data:
         raise InputError("spec: missing 'system' (the block diagram)")
     raw = data.get("components") or {}
@@ -130,7 +130,72 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     root = parse_block(data["system"], "system")
     system = System(components, root)
     system.validate()
+    if data.get("repair") is not None:
+        system = with_repair(system, data["repair"])
     return system
+
+
+def with_repair(system: System, raw: Any) -> System:
+    """``repair: {crews: 1, policy: fifo}`` (every repairable component) or a list of ``{of: [a, b], crews, policy}``."""
+    from dataclasses import replace
+
+    from .repair import RepairGroup
+
+    items = raw if isinstance(raw, list) else [raw]
+    groups = []
+    taken: dict[str, str] = {}
+    standby_names = _standby_names(system.root)
+    root = system.root
+    for i, item in enumerate(items):
+        where = "repair" if not isinstance(raw, list) else f"repair[{i}]"
+        if not isinstance(item, dict) or set(item) - {"of", "crews", "policy"}:
+            raise InputError(f"{where}: expected {{crews: 1, policy: fifo}} or a list of {{of: [a, b], crews: 1}}")
+        crews = parse_count(item.get("crews", 1), f"{where}.crews")
+        policy = item.get("policy", "fifo")
+        if policy != "fifo":
+            raise InputError(f"{where}.policy: only fifo (repairs in order of failure) is offered, got {policy!r}")
+        if "of" in item:
+            members = item["of"] if isinstance(item["of"], list) else [item["of"]]
+        elif isinstance(raw, list):
+            raise InputError(f"{where}: a group in a list needs 'of' (the components it repairs)")
+        else:
+            members = [n for n, c in system.components.items() if c.failure_rate is not None]
+        for name in members:
+            if not isinstance(name, str) or name not in system.components:
+                raise InputError(f"{where}.of: unknown component {name!r}")
+            if system.components[name].failure_rate is None:
+                raise InputError(f"{where}.of: {name!r} has only an availability; shared repair needs MTBF and MTTR")
+            if name in taken:
+                raise InputError(f"{where}.of: {name!r} is already in {taken[name]} (one group per component)")
+            taken[name] = where
+        in_standby = [n for n in members if n in standby_names]
+        if in_standby:
+            if len(members) != 1:
+                raise InputError(f"{where}: {in_standby[0]!r} is a standby block's component; give it a group of its own "
+                                 "(its crews then serve the standby chain)")
+            root = _set_standby_crews(root, members[0], crews)
+            continue
+        groups.append(RepairGroup(tuple(members), crews, policy, where))
+    return replace(system, root=root, repair=tuple(groups))
+
+
+def _standby_names(block) -> set[str]:
+    if isinstance(block, Standby):
+        return {block.name}
+    found: set[str] = set()
+    for child in getattr(block, "children", ()):
+        found |= _standby_names(child)
+    return found
+
+
+def _set_standby_crews(block, name: str, crews: int):
+    from dataclasses import replace
+
+    if isinstance(block, Standby):
+        return replace(block, crews=crews) if block.name == name else block
+    if hasattr(block, "children"):
+        return replace(block, children=tuple(_set_standby_crews(c, name, crews) for c in block.children))
+    return block
 
 
 def parse_block(raw: Any, where: str, depth: int = 1):
@@ -157,9 +222,9 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return KofN(k, _members(of, f"{place}.of", depth), place)
     if kind == "standby":
         place = f"{where}.standby"
-        allowed = {"of", "active", "mode", "dormant_factor", "switch"}
+        allowed = {"of", "active", "mode", "dormant_factor", "switch", "crews"}
         if not isinstance(body, dict) or "of" not in body or set(body) - allowed:
-            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
+            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch, crews}}")
         if not isinstance(body["of"], str):
             raise InputError(f"{place}.of must name one component (with a count)")
         active = parse_count(body.get("active", 1), f"{place}.active", low=None)
@@ -168,7 +233,8 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         switch = body.get("switch", 1.0)
         factor = parse_number(factor, f"{place}.dormant_factor")
         switch = parse_number(switch, f"{place}.switch")
-        return Standby(body["of"], active, str(mode), factor, switch, place)
+        crews = parse_count(body["crews"], f"{place}.crews") if "crews" in body else 0
+        return Standby(body["of"], active, str(mode), factor, switch, place, crews)
     if kind == "network":
         return parse_network(body, f"{where}.network")
     raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n, standby or network")

@@ -32,6 +32,9 @@ def compose_command(
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
     cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="ORDER", help="Minimal cut sets of up to ORDER components (3 is the usual choice), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="Point availability A(t) of every component and the system at TIME (e.g. 24h) after all up.")] = None,
+    window: Annotated[Optional[str], typer.Option("--window", metavar="START..END", help="Mean availability over a window, e.g. 0h..24h, of every component and the system.")] = None,
+    initially_down: Annotated[Optional[str], typer.Option("--initially-down", metavar="NAMES", help="With --at/--window: these components (or NAME#i instances) start down at 0, e.g. after maintenance.")] = None,
     mttf_with_repair: Annotated[bool, typer.Option("--mttf-with-repair", help="Mean time to the first system failure from all up, with repair (exact chain of the whole diagram; small diagrams).")] = False,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
@@ -91,6 +94,22 @@ def compose_command(
         cuts = find_cut_sets(system, order, unavailability=result.unavailability)
         record["single_points_of_failure"] = list(cuts.single_points_of_failure)
         record["cut_sets"] = to_record(cuts)
+    point = interval = None
+    down_names = [n.strip() for n in (initially_down or "").split(",") if n.strip()]
+    if initially_down is not None and not down_names:
+        raise InputError("--initially-down: expected component names such as db or db#2")
+    if down_names and at is None and window is None:
+        raise InputError("--initially-down needs --at or --window")
+    if at is not None:
+        from ..rbd.transient import availability_at
+
+        point = availability_at(system, parse_duration(at, "--at", year_days=year_days, allow_zero=True), down_names)
+        record["at"] = to_record(point)
+    if window is not None:
+        from ..rbd.transient import availability_over, parse_window
+
+        interval = availability_over(system, *parse_window(window, year_days), down_names)
+        record["window"] = to_record(interval)
     repaired = None
     if mttf_with_repair:
         from ..rbd.mttf import mttf_with_repair as solve_mttf
@@ -105,7 +124,8 @@ def compose_command(
         record["mission"] = to_record(mission_result)
 
     def table(console) -> None:
-        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts, repaired)
+        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts, repaired,
+                (point, interval))
 
     emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
     if chart is not None:
@@ -168,7 +188,7 @@ def _components_from_csv(path: str, year_days: float):
     if "name" not in columns:
         raise InputError("--components: the CSV needs a 'name' column")
     out = {}
-    known = ("availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape")
+    known = ("availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape", "lognormal_sigma")
     for i, row in enumerate(frame.to_dict(orient="records"), start=1):
         name = str(row[columns["name"]]).strip()
         params = {}
@@ -229,7 +249,7 @@ def _availability_text(availability: float, unavailability: float, log10: float)
 
 
 def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None,
-            repaired=None) -> None:
+            repaired=None, over_time=(None, None)) -> None:
     from rich.table import Table
     from rich.tree import Tree
 
@@ -265,6 +285,14 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if mission_result is not None:
         summary.add_row(f"R({format_duration(mission_result.mission_hours)})", f"{mission_result.reliability:.6g}")
         summary.add_row("MTTF (no repair)", f"{mission_result.mttf_hours:,.6g} h")
+    point, interval = over_time
+    if point is not None:
+        summary.add_row(f"A(t) at {format_duration(point.time_hours)}",
+                        f"{format_percent(point.availability, point.unavailability)}  (U {point.unavailability:.4g})")
+    if interval is not None:
+        span = f"{format_duration(interval.start_hours)}..{format_duration(interval.end_hours)}"
+        summary.add_row(f"Mean A over {span}",
+                        f"{format_percent(interval.availability, interval.unavailability)}  (U {interval.unavailability:.4g})")
     if repaired is not None:
         summary.add_row("MTTF (with repair)", f"{repaired.mttf_hours:,.6g} h  (exact chain, {repaired.chain_states:,} states)")
     console.print(summary)

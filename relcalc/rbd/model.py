@@ -31,6 +31,7 @@ class Component:
     repair_rate: float | None = None  #: per hour
     count: int = 1
     weibull_shape: float = 1.0  #: shape of the time to failure for mission reliability
+    lognormal_sigma: float | None = None  #: a lognormal time to failure (sigma of its log) instead, for missions
 
     @classmethod
     def from_times(cls, name: str, mtbf_hours: float, mttr_hours: float, **kw) -> "Component":
@@ -62,7 +63,8 @@ class Component:
         if self.failure_rate is None:
             raise InputError(f"component {self.name!r} has no MTBF/MTTR, only an availability")
         return Component.from_times(
-            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape
+            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape,
+            lognormal_sigma=self.lognormal_sigma,
         )
 
     def instance_names(self) -> list[str]:

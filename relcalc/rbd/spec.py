@@ -13,7 +13,8 @@ from ..errors import InputError
 from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
 from .model import MAX_DEPTH, Component, KofN, Network, Parallel, Series, Standby, System, Use
 
-COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
+COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape",
+                  "lognormal_sigma"}
 
 
 # --- component parameters -------------------------------------------------------
@@ -32,13 +33,20 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
     if not shape > 0:
         raise InputError(f"{where}.weibull_shape must be a positive number, got {params['weibull_shape']!r}")
+    sigma = None
+    if params.get("lognormal_sigma") is not None:
+        sigma = parse_number(params["lognormal_sigma"], f"{where}.lognormal_sigma")
+        if not 0 < sigma <= 10:
+            raise InputError(f"{where}.lognormal_sigma must be in (0, 10], got {params['lognormal_sigma']!r}")
+        if "weibull_shape" in params and shape != 1.0:
+            raise InputError(f"{where}: give weibull_shape or lognormal_sigma, not both (one law of time to failure)")
     has_up = [k for k in ("mtbf", "failure_rate") if k in params]
     has_down = [k for k in ("mttr", "repair_rate") if k in params]
     if "availability" in params:
         if has_up or has_down:
             raise InputError(f"{where}: give availability or MTBF/MTTR, not both (contradictory parameters)")
         a, u = parse_probability(params["availability"], f"{where}.availability")
-        return Component(name, a, u, count=count, weibull_shape=shape)
+        return Component(name, a, u, count=count, weibull_shape=shape, lognormal_sigma=sigma)
     if len(has_up) > 1 or len(has_down) > 1:
         raise InputError(f"{where}: give mtbf or failure_rate, and mttr or repair_rate, not both (contradictory)")
     if not has_up or not has_down:
@@ -53,7 +61,7 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
         mttr = parse_duration(params["mttr"], f"{where}.mttr", year_days=year_days)
     else:
         mttr = 1.0 / parse_rate_per_hour(params["repair_rate"], f"{where}.repair_rate", year_days=year_days)
-    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape)
+    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape, lognormal_sigma=sigma)
 
 
 # --- YAML / JSON ------------------------------------------------------------------
@@ -446,16 +454,18 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     if param not in COMPONENT_KEYS:
         raise InputError(f"--set {assignment}: unknown parameter {param!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
     old = system.components[name]
-    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape}
+    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape,
+                              "lognormal_sigma": old.lognormal_sigma}
     if old.failure_rate is not None:
         params.update(mtbf=old.mtbf_hours, mttr=old.mttr_hours)
     else:
         params["availability"] = repr(old.availability)
     value = value.strip()
-    if param in ("count", "weibull_shape"):
+    if param in ("count", "weibull_shape", "lognormal_sigma"):
         params[param] = value  # read, with the rest, by component_from_mapping
     elif param == "availability":
-        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
+        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape,
+                  "lognormal_sigma": old.lognormal_sigma}
     else:
         if old.failure_rate is None:
             raise InputError(f"--set {assignment}: {name!r} has only an availability; set availability instead")

@@ -209,7 +209,7 @@ def networks(draw):
     return System(parts, Network(tuple(edges), source, target, directed, tuple(node_parts)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(networks())
 def test_random_networks_match_enumeration(system):
     check_against_enumeration(system)

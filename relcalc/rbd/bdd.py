@@ -44,7 +44,7 @@ import math
 from ..errors import InputError
 
 #: Largest diagram built (nodes); above it the evaluation is refused with a clear error
-MAX_NODES = 2_000_000
+MAX_NODES = 600_000
 
 FALSE, TRUE = 0, 1
 BOTTOM = 1 << 40  #: the level of the terminals, below every variable

@@ -38,7 +38,14 @@ from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
 
 #: Frontier states one level may hold before the network is refused as too meshed to work out exactly
-MAX_STATES = 400_000
+MAX_STATES = 200_000
+#: States over all levels (each becomes at most one diagram node): the work the search may do in all
+MAX_TOTAL_STATES = 1_000_000
+
+
+def _too_meshed(where: str, what: str) -> InputError:
+    return InputError(f"{where}: too meshed to work out exactly ({what}); split it into smaller networks "
+                      "joined in series or parallel")
 
 
 def compile_network(edges, source, target, directed: bool, where: str, diagram: Diagram | None = None):
@@ -75,6 +82,7 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
     initial = 1 if settled else _initial(directed)
     states = {initial: None}  # state -> placeholder of its node
     levels = []
+    total = 0
     for i, (var, step_edges) in enumerate(steps):
         entering = []
         for _, a, b in step_edges:
@@ -111,6 +119,9 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
         levels.append((var, transitions))
         frontier = [grown[j] for j in keep]
         states = nxt
+        total += len(nxt)
+        if total > MAX_TOTAL_STATES:
+            raise _too_meshed(where, f"over {MAX_TOTAL_STATES:,} connection states in all")
     # every branch ends in 0 or 1 once all edges are decided; build the nodes bottom-up
     made: dict = {}
     for var, transitions in reversed(levels):
@@ -522,6 +533,7 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
     start = index[source]
     states = {(1 << start, ()): None}
     levels = []
+    total = 0
     for x in sequence[start:]:
         i = index[x]
         bit = 1 << i
@@ -573,6 +585,9 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
             transitions.append((state, children, len(outcomes) == 2))
         levels.append((var, transitions))
         states = nxt
+        total += len(nxt)
+        if total > MAX_TOTAL_STATES:
+            raise _too_meshed(where, f"over {MAX_TOTAL_STATES:,} connection states in all")
         if not states:
             break
     made: dict = {}

@@ -25,7 +25,7 @@ def test_cold_standby_pair_mttf_with_repair_is_102000_hours():
     # before the system fails, so one crew or two give the same figure)
     for crews in ("", "repair: {crews: 1}\n"):
         s = system(PAIR + "system: {standby: {of: unit, active: 1, mode: cold}}\n" + crews)
-        assert mttf_with_repair(s).mttf_hours == pytest.approx((2 * LAM + MU) / LAM**2, rel=1e-12)
+        assert mttf_with_repair(s).mttf_hours.value == pytest.approx((2 * LAM + MU) / LAM**2, rel=1e-12)
 
 
 def test_cold_standby_pair_unavailability_with_one_crew_and_with_two():
@@ -42,7 +42,7 @@ def test_parallel_pair_with_repair_mttf_is_51500_hours():
     # Two units in parallel with repair: MTTF = (3 lambda + mu) / (2 lambda^2) = 51,500 h
     # (Rausand & Hoyland 2004, section 8.8, the parallel structure of two identical components)
     s = system(PAIR + "system: {parallel: [unit]}\n")
-    assert mttf_with_repair(s).mttf_hours == pytest.approx((3 * LAM + MU) / (2 * LAM**2), rel=1e-12)
+    assert mttf_with_repair(s).mttf_hours.value == pytest.approx((3 * LAM + MU) / (2 * LAM**2), rel=1e-12)
 
 
 def test_parallel_pair_sharing_one_crew():
@@ -112,7 +112,7 @@ repair: [{of: [a, b, c], crews: 1}]
 
 def test_mttf_of_a_series_pair_is_one_over_the_sum_of_rates():
     s = system("components: {a: {mtbf: 1000h, mttr: 5h}, b: {mtbf: 3000h, mttr: 1h}}\nsystem: {series: [a, b]}\n")
-    assert mttf_with_repair(s).mttf_hours == pytest.approx(1 / (1 / 1000 + 1 / 3000), rel=1e-12)
+    assert mttf_with_repair(s).mttf_hours.value == pytest.approx(1 / (1 / 1000 + 1 / 3000), rel=1e-12)
 
 
 @pytest.mark.parametrize("repair, message", [
@@ -143,9 +143,31 @@ def test_a_group_too_large_for_its_chain_is_refused_with_the_limit():
         evaluate(system(text))
 
 
-def test_mttf_chain_too_large_is_refused():
-    text = "components: {n: {mtbf: 1000h, mttr: 5h, count: 20}}\nsystem: {k_of_n: {k: 10, of: [n]}}\n"
-    with pytest.raises(InputError, match="--mttf-with-repair"):
+def test_beyond_the_chain_the_first_failure_is_simulated_with_an_interval():
+    # 17 components in series: 2^17 chain states, so simulated; the first failure of a series is the first
+    # component failure, exponential with rate sum(lambda): MTTF = 1 / sum(lambda) exactly
+    parts = ", ".join(f"c{i}: {{mtbf: {1000 + 100 * i}h, mttr: 5h}}" for i in range(17))
+    s = system("components: {" + parts + "}\nsystem: {series: [" + ", ".join(f"c{i}" for i in range(17)) + "]}\n")
+    result = mttf_with_repair(s, seed=7)
+    exact = 1 / sum(1 / (1000 + 100 * i) for i in range(17))
+    assert result.chain_states == 0 and result.runs > 0 and "simulation" in result.method
+    assert result.mttf_hours.low <= exact <= result.mttf_hours.high
+    assert mttf_with_repair(s, seed=7).mttf_hours == result.mttf_hours  # the same seed, the same figure
+
+
+def test_simulated_parallel_pair_covers_51500_hours(monkeypatch):
+    from relcalc.rbd import mttf
+
+    monkeypatch.setattr(mttf, "MAX_CHAIN_STATES", 1)  # force the simulation on the worked case
+    monkeypatch.setattr(mttf, "RUNS", 300)
+    result = mttf_with_repair(system(PAIR + "system: {parallel: [unit]}\n"), seed=3)
+    assert result.mttf_hours.low <= (3 * LAM + MU) / (2 * LAM**2) <= result.mttf_hours.high
+
+
+def test_too_large_with_repair_groups_is_refused():
+    text = ("components: {n: {mtbf: 1000h, mttr: 5h, count: 6}, m: {mtbf: 1000h, mttr: 5h, count: 14}}\n"
+            "system: {series: [{k_of_n: {k: 3, of: [n]}}, {k_of_n: {k: 7, of: [m]}}]}\nrepair: [{of: [n], crews: 1}]\n")
+    with pytest.raises(InputError, match="--mttf-with-repair: the chain would have over"):
         mttf_with_repair(system(text))
 
 

@@ -294,7 +294,12 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         summary.add_row(f"Mean A over {span}",
                         f"{format_percent(interval.availability, interval.unavailability)}  (U {interval.unavailability:.4g})")
     if repaired is not None:
-        summary.add_row("MTTF (with repair)", f"{repaired.mttf_hours:,.6g} h  (exact chain, {repaired.chain_states:,} states)")
+        figure = repaired.mttf_hours
+        if figure.low is None:
+            summary.add_row("MTTF (with repair)", f"{figure.value:,.6g} h  (exact chain, {repaired.chain_states:,} states)")
+        else:
+            summary.add_row("MTTF (with repair)", f"{figure.value:,.6g} h  (simulated, 95%: {figure.low:,.4g} to "
+                            f"{figure.high:,.4g} h, {repaired.runs:,} runs)")
     console.print(summary)
 
     if cuts is not None:

@@ -206,7 +206,7 @@ def best_value(fn, repeats: int = 3):
 
 def part_two() -> None:
     try:
-        import repyability  # noqa: F401
+        import repyability  # noqa: F401 - only whether it is installed
     except ImportError:
         print("RePyability is not installed (pip install -e '.[bench]'): part 2 skipped")
         return

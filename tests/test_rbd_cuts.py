@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from relcalc.errors import InputError
 from relcalc.rbd import Component, KofN, Parallel, Series, System, Use, evaluate, load_spec_text, system_from_mapping
 from relcalc.rbd.cuts import cut_sets
-from relcalc.rbd.model import Network
 
 from conftest import SAMPLES
 from test_rbd_network import instance_keys, label, networks, up

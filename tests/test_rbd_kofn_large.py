@@ -1,7 +1,5 @@
 """Large k-of-n blocks through the FFT product tree, against the dynamic programme and 50-digit sums."""
 
-import math
-
 import mpmath
 import numpy as np
 import pytest

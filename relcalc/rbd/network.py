@@ -48,23 +48,18 @@ def _too_meshed(where: str, what: str) -> InputError:
                       "joined in series or parallel")
 
 
-def compile_network(edges, source, target, directed: bool, where: str, diagram: Diagram | None = None):
+def compile_network(edges, source, target, directed: bool, where: str):
     """A decision diagram of "target reachable from source".
 
     ``edges`` is a list of ``(variable or None, from, to)`` (None: a perfect
-    link). Returns ``(diagram, root)``; the diagram's levels are the
-    variables in the order the search takes them (or, if ``diagram`` is
-    given, that diagram's order, which must contain every variable).
+    link; ``(variable, x, x)``: the component of node x). Returns ``(diagram,
+    root)``; the diagram's levels are the variables in the order the search
+    takes them.
     """
     if source == target:
         raise InputError(f"{where}: source and target are the same node {source!r}")
-    nodes = {source, target}
-    for _, a, b in edges:
-        nodes.add(a)
-        nodes.add(b)
-    steps = _steps(edges, source, target, diagram, directed)
-    if diagram is None:
-        diagram = Diagram([var for var, _ in steps if var is not None], where)
+    steps = _steps(edges, source, target, directed)
+    diagram = Diagram([var for var, _ in steps if var is not None], where)
     # each node's last step (after which it leaves the frontier); source and target stay
     last: dict = {}
     last_in: dict = {}
@@ -76,10 +71,8 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
     if source not in last or target not in last:
         return diagram, FALSE  # an endpoint with no edge: never connected
     frontier = [source, target]
-    settled = directed and _settled_in_order(steps, last_in)
-    order = {x: n for n, x in enumerate(_nodes_in_order(steps))} if settled else {}
-    update = _reached_step if settled else _directed_step if directed else _undirected_step
-    initial = 1 if settled else _initial(directed)
+    update = _directed_step if directed else _undirected_step
+    initial = _initial(directed)
     states = {initial: None}  # state -> placeholder of its node
     levels = []
     total = 0
@@ -92,11 +85,8 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
         grown = frontier + entering
         position = {x: j for j, x in enumerate(grown)}
         pairs = [(position[a], position[b]) for _, a, b in step_edges]
-        if settled:
-            pairs.sort(key=lambda pair: order[grown[pair[0]]])
         keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
         ahead = (last[source] > i, last[target] > i)
-        compact = {1 << k: 1 << position for position, k in enumerate(keep)}
         # directed: the nodes with an edge into them ahead, and the mask of those with one out of them ahead
         dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i] if directed else ()
         dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i) if directed else 0
@@ -106,7 +96,7 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
             widened = _widen(state, len(entering), directed)
             children = []
             for up in ((True,) if var is None else (False, True)):
-                child = update(widened, pairs, up, compact if settled else keep, ahead, dead_in, dead_out)
+                child = update(widened, pairs, up, keep, ahead, dead_in, dead_out)
                 if child not in (FALSE, TRUE):
                     if len(nxt) >= MAX_STATES and child not in nxt:
                         raise InputError(
@@ -134,7 +124,7 @@ def compile_network(edges, source, target, directed: bool, where: str, diagram: 
     return diagram, made[initial]
 
 
-def _steps(edges, source, target, diagram, directed):
+def _steps(edges, source, target, directed):
     """Edges grouped by variable (perfect links one by one), in breadth-first order from the source.
 
     For an acyclic directed network the order is also topological (every edge
@@ -176,13 +166,7 @@ def _steps(edges, source, target, diagram, directed):
         else:
             groups[var].append(edge)
     steps = [(None, [perfect[i]]) if kind == "p" else (i, groups[i]) for kind, i in order]
-    steps = _nodes_first(steps)
-    if diagram is not None:  # the caller's variable order decides
-        given = diagram.level_of
-        variable_steps = sorted((s for s in steps if s[0] is not None), key=lambda s: given[s[0]])
-        perfect_steps = [s for s in steps if s[0] is None]
-        steps = perfect_steps + variable_steps
-    return steps
+    return _nodes_first(steps)
 
 
 def _nodes_first(steps):
@@ -242,52 +226,12 @@ def _topological(edges, rank):
     return order if len(order) == len(nodes) else None
 
 
-def _settled_in_order(steps, last_in) -> bool:
-    """Whether every edge comes after all the edges into its tail (so reaching a node is settled when it is used)."""
-    seen_in: dict = {}
-    for i, (_, step_edges) in enumerate(steps):
-        for _, a, b in step_edges:
-            if last_in.get(a, -1) >= i:
-                return False
-    return True
-
-
-def _nodes_in_order(steps):
-    seen: dict = {}
-    for _, step_edges in steps:
-        for _, a, b in step_edges:
-            seen.setdefault(a, None)
-            seen.setdefault(b, None)
-    return list(seen)
-
-
-def _reached_step(reached, pairs, up, compact, ahead, dead_in, dead_out):
-    """An acyclic directed network taken in topological order: the state is the set of reached frontier nodes."""
-    if up:
-        for i, j in pairs:
-            if reached >> i & 1:
-                reached |= 1 << j
-    if reached & 2:
-        return TRUE
-    out, rest = 0, reached
-    while rest:  # move each reached node's bit to its place among the kept
-        bit = rest & -rest
-        out |= compact.get(bit, 0)
-        rest ^= bit
-    # nothing reached has an edge ahead: the target is out of reach
-    if out == 1 and not ahead[0] or out == 0:
-        return FALSE
-    return out
-
-
 def _initial(directed: bool):
     # frontier [source, target]: two separate groups; directed: each reaches itself only
     return ((1, 2) if directed else (0, 1))
 
 
 def _widen(state, extra: int, directed: bool):
-    if isinstance(state, int):
-        return state
     n = len(state)
     if directed:
         return state + tuple(1 << (n + j) for j in range(extra))
@@ -458,206 +402,3 @@ def expand_nodes(edges, node_variables: dict, source, target, directed: bool, na
         else:
             ends.append(x)
     return out, ends[0], ends[1]
-
-
-# --- acyclic directed networks: vertices in topological order -------------------------------
-
-
-def compile_dag(arcs, node_variables: dict, source, target, where: str):
-    """A decision diagram of "target reached from source" in an acyclic directed network; None if cyclic.
-
-    Every component sits on a vertex (a component on an arc becomes a vertex
-    of its own in the middle of the arc; a node with several instances
-    becomes that many parallel vertices). Vertices are decided in topological
-    order; the state is the set of undecided vertices that already have a
-    reached predecessor (*enabled*), with the values of components that
-    appear again further on. A vertex that is not enabled is decided without
-    a branch; whatever decided vertices enabled the same undecided ones is
-    one state. (RePyability's decision diagram counts reached predecessors
-    the same way; this is the k = 1 case, written for relcalc.)
-    """
-    variables: dict = {}  # vertex -> variable or None
-    successors: dict = defaultdict(list)
-    vertices = {source, target}
-    for n, (var, a, b) in enumerate(arcs):
-        vertices.update((a, b))
-        if var is None:
-            successors[a].append(b)
-        else:
-            middle = ("arc", n)
-            variables[middle] = var
-            successors[a].append(middle)
-            successors[middle].append(b)
-    for x, instances in node_variables.items():
-        vertices.add(x)
-        if len(instances) == 1:
-            variables[x] = instances[0]
-            continue
-        # several instances: parallel copies of the node, each with one instance
-        inbound = [a for a in list(successors) if x in successors[a]]
-        copies = [("copy", x, i) for i in range(len(instances))]
-        for c, var in zip(copies, instances):
-            variables[c] = var
-            successors[c] = list(successors.get(x, []))
-        for a in inbound:
-            successors[a] = [y for y in successors[a] if y != x] + copies
-        if x == source:
-            successors[("start", x)] = copies
-            source = ("start", x)
-        if x == target:
-            for c in copies:
-                successors[c] = [("end", x)]
-            target = ("end", x)
-        successors.pop(x, None)
-        vertices.discard(x)
-    for ys in successors.values():
-        vertices.update(ys)
-    vertices.update(successors)
-    order = _topological([(None, a, b) for a, ys in successors.items() for b in ys] or [(None, source, target)],
-                         _breadth_first(successors, source))
-    if order is None:
-        return None
-    sequence = sorted(order, key=order.get)
-    greedy = _narrow_order(sequence, successors, order)
-    if greedy is not None and _width(greedy, successors) < _width(sequence, successors):
-        sequence = greedy
-    if source not in order or target not in order:
-        return Diagram([v for v in dict.fromkeys(variables[x] for x in sequence if x in variables)], where), FALSE
-    index = {x: i for i, x in enumerate(sequence)}
-    follow = {x: sum(1 << index[y] for y in set(successors.get(x, ()))) for x in sequence}
-    appearances: dict = defaultdict(list)
-    for x in sequence[index[source]:]:
-        if x in variables:
-            appearances[variables[x]].append(index[x])
-    diagram = Diagram(list(appearances), where)
-    start = index[source]
-    states = {(1 << start, ()): None}
-    levels = []
-    total = 0
-    for x in sequence[start:]:
-        i = index[x]
-        bit = 1 << i
-        var = variables.get(x)
-        is_target = x == target
-        shared = var is not None and len(appearances[var]) > 1
-        first = shared and appearances[var][0] == i
-        last = shared and appearances[var][-1] == i
-        nxt: dict = {}
-        transitions = []
-        for state in states:
-            mask, known = state
-            enabled = mask & bit
-            rest = mask & ~bit
-            if shared and not first:
-                value = dict(known)[var]
-                if last:
-                    known = tuple(kv for kv in known if kv[0] != var)
-                outcomes = [(None, value)]
-            elif var is None:
-                outcomes = [(None, 1)]
-            elif shared or enabled:
-                outcomes = [(0, 0), (1, 1)]
-            else:
-                outcomes = [(None, 0)]
-            children = []
-            for branch, works in outcomes:
-                carried = known
-                if first and not last:
-                    carried = known + ((var, works),)
-                if enabled and works:
-                    if is_target:
-                        children.append(TRUE)
-                        continue
-                    child_mask = rest | follow[x]
-                else:
-                    child_mask = rest
-                if not child_mask:
-                    children.append(FALSE)
-                    continue
-                child = (child_mask, carried)
-                if child not in nxt and len(nxt) >= MAX_STATES:
-                    raise InputError(
-                        f"{where}: too meshed to work out exactly ({MAX_STATES:,} connection states on one "
-                        "frontier); split it into smaller networks joined in series or parallel"
-                    )
-                nxt.setdefault(child, None)
-                children.append(child)
-            transitions.append((state, children, len(outcomes) == 2))
-        levels.append((var, transitions))
-        states = nxt
-        total += len(nxt)
-        if total > MAX_TOTAL_STATES:
-            raise _too_meshed(where, f"over {MAX_TOTAL_STATES:,} connection states in all")
-        if not states:
-            break
-    made: dict = {}
-    for var, transitions in reversed(levels):
-        here = {}
-        for state, children, branched in transitions:
-            ids = [c if c in (FALSE, TRUE) else made[c] for c in children]
-            here[state] = diagram.node(diagram.level_of[var], ids[0], ids[1]) if branched else ids[0]
-        made = here
-    return diagram, made.get((1 << start, ()), FALSE)
-
-
-GREEDY_LIMIT = 2_000  #: vertices up to which the frontier-narrowing order is tried
-
-
-def _width(sequence, successors) -> int:
-    """The largest number of undecided vertices with a decided predecessor, along ``sequence``."""
-    frontier: set = set()
-    widest = 0
-    for x in sequence:
-        frontier.discard(x)
-        frontier.update(successors.get(x, ()))
-        widest = max(widest, len(frontier))
-    return widest
-
-
-def _narrow_order(sequence, successors, rank):
-    """A topological order that, at each step, decides the ready vertex adding least to the frontier.
-
-    Breadth-first order suits grids (diagonal sweeps); trees of switches want
-    a vertex's successors soon after it (a core switch, then its one link
-    down), which this greedy choice gives. The narrower of the two is used.
-    """
-    if len(sequence) > GREEDY_LIMIT:
-        return None
-    waiting = {x: 0 for x in sequence}
-    for x in sequence:
-        for y in set(successors.get(x, ())):
-            waiting[y] += 1
-    ready = [x for x in sequence if waiting[x] == 0]
-    frontier: set = set()
-    out = []
-    while ready:
-        def cost(v):
-            return (len(set(successors.get(v, ())) - frontier) - (v in frontier), rank[v])
-
-        best = min(ready, key=cost)
-        ready.remove(best)
-        out.append(best)
-        frontier.discard(best)
-        for y in set(successors.get(best, ())):
-            frontier.add(y)
-            waiting[y] -= 1
-            if waiting[y] == 0:
-                ready.append(y)
-    return out if len(out) == len(sequence) else None
-
-
-def _breadth_first(successors, source):
-    neighbours = defaultdict(list)
-    for a, ys in successors.items():
-        for b in ys:
-            neighbours[a].append(b)
-            neighbours[b].append(a)
-    rank = {source: 0}
-    queue = deque([source])
-    while queue:
-        x = queue.popleft()
-        for y in neighbours[x]:
-            if y not in rank:
-                rank[y] = len(rank)
-                queue.append(y)
-    return rank

@@ -102,7 +102,8 @@ def _follow(node, path):
 
 def network_diagram(network, where: str):
     """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``."""
-    from .network import NodesCrossed, compile_dag, compile_network, expand_nodes, prune
+    from .dag import compile_dag
+    from .network import NodesCrossed, compile_network, expand_nodes, prune
 
     edges, node_variables, source, target, directed = network
     edges = prune(list(edges), source, target, directed)

@@ -160,7 +160,7 @@ def availability_over(system, start_hours: float, end_hours: float, initially_do
     """Mean availability over [start, end] of every component instance and of the system."""
     from scipy.integrate import quad
 
-    from .evaluate import compile_system, evaluate_compiled
+    from .evaluate import compile_system
 
     _check(system, "--window")
     if not (math.isfinite(start_hours) and math.isfinite(end_hours) and 0 <= start_hours < end_hours):

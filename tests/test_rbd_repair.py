@@ -123,6 +123,7 @@ def test_mttf_of_a_series_pair_is_one_over_the_sum_of_rates():
     ("repair: [{crews: 1}]", "needs 'of'"),
     ("repair: {crews: 0}", "crews"),
     ("repair: {crews: 1, when: now}", "expected"),
+    ("repair: [{of: [], crews: 1}]", "an empty group"),
 ])
 def test_bad_repair_groups_are_refused(repair, message):
     text = """

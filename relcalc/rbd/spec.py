@@ -164,6 +164,8 @@ def with_repair(system: System, raw: Any) -> System:
             raise InputError(f"{where}.policy: only fifo (repairs in order of failure) is offered, got {policy!r}")
         if "of" in item:
             members = item["of"] if isinstance(item["of"], list) else [item["of"]]
+            if not members:
+                raise InputError(f"{where}.of: an empty group; list the components its crews repair")
         elif isinstance(raw, list):
             raise InputError(f"{where}: a group in a list needs 'of' (the components it repairs)")
         else:

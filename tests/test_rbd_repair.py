@@ -139,9 +139,48 @@ system: {series: [p, {parallel: [a, b]}]}
 
 
 def test_a_group_too_large_for_its_chain_is_refused_with_the_limit():
-    text = "components: {n: {mtbf: 1000h, mttr: 5h, count: 9}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
+    text = ("components: {n: {mtbf: 1000h, mttr: 5h, count: 5}, m: {mtbf: 900h, mttr: 6h, count: 4}}\n"
+            "system: {k_of_n: {k: 5, of: [n, m]}}\nrepair: {crews: 1}\n")  # nine members, two repair rates
     with pytest.raises(InputError, match="give at most 7 components per group"):
         evaluate(system(text))
+    same = "components: {n: {mtbf: 1000h, mttr: 5h, count: 15}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
+    with pytest.raises(InputError, match="14 where they share one repair rate"):
+        evaluate(system(same))
+
+
+@pytest.mark.parametrize("crews", [1, 2])
+def test_one_repair_rate_product_form_matches_the_queue_chain(monkeypatch, crews):
+    # four members with their own failure rates and one repair rate: the sets' closed form against the
+    # FIFO queue chain solved by GTH (65 ordered states)
+    from relcalc.rbd import repair
+
+    text = f"""
+components:
+  a: {{mtbf: 900h, mttr: 8h}}
+  b: {{mtbf: 1500h, mttr: 8h}}
+  c: {{mtbf: 400h, mttr: 8h}}
+  d: {{mtbf: 2500h, mttr: 8h}}
+system: {{series: [{{parallel: [a, b]}}, {{k_of_n: {{k: 1, of: [b, c, d]}}}}]}}
+repair: {{crews: {crews}}}
+"""
+    closed = evaluate(system(text))
+    monkeypatch.setattr(repair, "MAX_PRODUCT_FORM", 0)
+    chain = evaluate(system(text))
+    assert closed.unavailability == pytest.approx(chain.unavailability, rel=1e-11)
+    assert closed.failure_frequency_per_hour == pytest.approx(chain.failure_frequency_per_hour, rel=1e-11)
+
+
+def test_a_group_of_ten_identical_units_matches_the_birth_death_chain():
+    # 10 identical units, 2 crews, the system needs 7: the number down is a birth-death chain,
+    # pi_(k+1) = pi_k (10 - k) lambda / (min(k + 1, 2) mu) (Trivedi & Bobbio 2017, ch. 9, machine repair);
+    # 10 members is beyond the queue chain's 7
+    lam, mu = 1 / 1000, 1 / 24
+    pi = [1.0]
+    for k in range(10):
+        pi.append(pi[-1] * (10 - k) * lam / (min(k + 1, 2) * mu))
+    u = sum(pi[4:]) / sum(pi)
+    text = "components: {n: {mtbf: 1000h, mttr: 24h, count: 10}}\nsystem: {k_of_n: {k: 7, of: [n]}}\nrepair: {crews: 2}\n"
+    assert evaluate(system(text)).unavailability == pytest.approx(u, rel=1e-11)
 
 
 def test_beyond_the_chain_the_first_failure_is_simulated_with_an_interval():

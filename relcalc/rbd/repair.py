@@ -9,7 +9,10 @@ their own repair rates, and every working member fails at its own rate.
 With n members and c crews there are ``sum_k n!/(n-k)!`` states; the chain is
 solved exactly (the GTH elimination, which keeps every small probability's
 digits: Grassmann, Taksar & Heyman, Operations Research 33, 1985) up to
-:data:`MAX_GROUP_STATES` states.
+:data:`MAX_GROUP_STATES` states (7 members). Where the members share one
+repair rate the chain has a product form over the failed sets (see
+:func:`_product_form`), and groups of up to 14 members are solved by their
+2^n sets instead.
 
 Groups are independent of each other and of the components outside them.
 The system's availability is then
@@ -69,7 +72,8 @@ def group_chain(failure_rates, repair_rates, crews: int, where: str = "repair"):
     if count > MAX_GROUP_STATES:
         raise InputError(
             f"{where}: {n} components sharing {crews} crew(s) make over {MAX_GROUP_STATES:,} queue states "
-            f"(the order of failures matters); give at most {_largest_group()} components per group"
+            f"(the order of failures matters); give at most {_largest_group()} components per group "
+            f"({MAX_PRODUCT_FORM} where they share one repair rate)"
         )
     states = [()]
     index = {(): 0}
@@ -144,6 +148,56 @@ def _gth(q: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
+MAX_PRODUCT_FORM = 14  #: members of a group with one repair rate, solved by sets (2^n of them)
+
+
+def _by_chain(comps, members, group):
+    """Failed sets and failure flows of a group from its queue chain (any repair rates)."""
+    states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
+                                group.where)
+    pi = stationary(len(states), rates)
+    by_set: dict[frozenset, float] = {}
+    for state, p in zip(states, pi):
+        key = frozenset(members[i] for i in state)
+        by_set[key] = by_set.get(key, 0.0) + float(p)
+    failures = []  # (probability of the queue state, failed set before, set after, rate)
+    for (i, j), r in rates.items():
+        before, after = frozenset(members[m] for m in states[i]), frozenset(members[m] for m in states[j])
+        if len(after) > len(before):
+            failures.append((float(pi[i]), before, after, r))
+    return by_set, failures
+
+
+def _product_form(failure_rates, mu: float, crews: int, members):
+    """Failed sets and failure flows of a group whose members share one repair rate, in closed form.
+
+    With one repair rate the FIFO queue chain has the product form
+    ``pi(c_1..c_k) = pi_0 prod_j lambda_(c_j) / (mu min(j, c))`` (flow into
+    each queue by the last failure balances the repairs out of it, and the
+    repairs in balance the failures out), the same for every order of the
+    same failed set: ``pi(S) = pi_0 |S|! prod_(i in S) lambda_i / prod_(j <= |S|)
+    mu min(j, c)`` - the machine-repair model with distinct machines (Trivedi
+    & Bobbio 2017, ch. 9). So only the 2^n sets are needed, each a product of
+    non-negative terms, where the ordered chain has n!-many states.
+    """
+    import itertools
+
+    n = len(failure_rates)
+    weights = {}
+    for k in range(n + 1):
+        scale = math.factorial(k) / math.prod(mu * min(j, crews) for j in range(1, k + 1))
+        for chosen in itertools.combinations(range(n), k):
+            weights[chosen] = scale * math.prod(failure_rates[i] for i in chosen)
+    total = math.fsum(weights.values())
+    by_set = {frozenset(members[i] for i in chosen): w / total for chosen, w in weights.items()}
+    failures = []
+    for chosen, w in weights.items():
+        before = frozenset(members[i] for i in chosen)
+        for i in set(range(n)) - set(chosen):
+            failures.append((w / total, before, before | {members[i]}, failure_rates[i]))
+    return by_set, failures
+
+
 def evaluate_with_crews(system, compiled, groups, calendar=None):
     """Availability, unavailability and frequency of a diagram with repair groups (see the notes)."""
     from .evaluate import ComposeResult, Importance, _evaluate, _Units
@@ -163,18 +217,11 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
         for comp in comps:
             if comp.failure_rate is None:
                 raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
-        states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
-                                    group.where)
-        pi = stationary(len(states), rates)
-        by_set: dict[frozenset, float] = {}
-        for state, p in zip(states, pi):
-            key = frozenset(members[i] for i in state)
-            by_set[key] = by_set.get(key, 0.0) + float(p)
-        failures = []  # (probability of the queue state, failed set before, set after, rate)
-        for (i, j), r in rates.items():
-            before, after = frozenset(members[m] for m in states[i]), frozenset(members[m] for m in states[j])
-            if len(after) > len(before):
-                failures.append((float(pi[i]), before, after, r))
+        repair_rates = {c.repair_rate for c in comps}
+        if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
+            by_set, failures = _product_form([c.failure_rate for c in comps], repair_rates.pop(), group.crews, members)
+        else:
+            by_set, failures = _by_chain(comps, members, group)
         chains.append((members, by_set, failures))
         grouped.update(members)
     combos = 1

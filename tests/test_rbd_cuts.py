@@ -139,8 +139,15 @@ def test_cli_lists_single_points_of_failure_in_json_and_table(run):
     assert "F-V cut" in table.stdout
 
 
-@pytest.mark.parametrize("bad", ["0", "-1", "7", "x", "nan", "1.5", ""])
+@pytest.mark.parametrize("bad", ["0", "-1", "7", "nan", "1.5", ""])
 def test_cli_refuses_bad_orders_in_one_line(run, bad):
     result = run("compose", SAMPLES / "web-service.yaml", "--cut-sets", bad)
     assert result.exit_code == 2
     assert result.stderr.startswith("relcalc: error:") and "--cut-sets" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--cut-sets"], ["--cut-sets", "--top", "3"]])
+def test_a_bare_cut_sets_takes_order_three(run, args):
+    result = run("compose", SAMPLES / "web-service.yaml", *args, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["cut_sets"]["max_order"] == 3

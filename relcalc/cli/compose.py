@@ -31,7 +31,7 @@ def compose_command(
     solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
-    cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="ORDER", help="Minimal cut sets of up to ORDER components (3 is the usual choice), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
+    cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="[ORDER]", help="Minimal cut sets of up to ORDER components (3 if not given), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
     at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="Point availability A(t) of every component and the system at TIME (e.g. 24h) after all up.")] = None,
     window: Annotated[Optional[str], typer.Option("--window", metavar="START..END", help="Mean availability over a window, e.g. 0h..24h, of every component and the system.")] = None,
     initially_down: Annotated[Optional[str], typer.Option("--initially-down", metavar="NAMES", help="With --at/--window: these components (or NAME#i instances) start down at 0, e.g. after maintenance.")] = None,

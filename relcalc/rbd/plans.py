@@ -56,6 +56,7 @@ class Plan:
 #: Templates by the block's shape, so identical blocks (100 bridges) and repeated evaluations share one
 _TEMPLATES: dict = {}
 _TEMPLATES_KEPT = 512
+_NODES_KEPT = 2_000_000  #: diagram nodes the kept templates may hold together
 
 
 def plan_of(node):
@@ -69,7 +70,8 @@ def plan_of(node):
                 template = _network_template(shape, node.label) if node.kind == "net" else _shared_template(shape, node.label)
             except TooLarge:
                 template = False
-            if len(_TEMPLATES) >= _TEMPLATES_KEPT:
+            kept_nodes = sum(len(t.diagram) for t in _TEMPLATES.values() if t)
+            if len(_TEMPLATES) >= _TEMPLATES_KEPT or kept_nodes > _NODES_KEPT:  # bounded memory
                 _TEMPLATES.clear()
             _TEMPLATES[shape] = template
         if template is False:

@@ -28,12 +28,39 @@ from .output import (
 if TYPE_CHECKING:
     from ..capacity import ClusterFigures
 
-ASSUMPTIONS = (
-    "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
-    "(Poisson arrivals, exponential service, c = concurrency)",
-    "the hottest node gets balance_factor times the mean share, before and after failures",
-    "failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin",
-)
+def assumptions(cluster) -> list[str]:
+    """What the answer assumes, with every default that was used and how to change it."""
+    import numpy as np
+
+    from ..capacity import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION
+
+    def first(value) -> float:
+        return float(np.asarray(value, float).reshape(-1)[0])
+
+    u, f = first(cluster.target_utilization), first(cluster.failover_utilization)
+    out = [
+        f"healthy cap: the hottest node at most {u * 100:g}% busy"
+        + (" (default; --target-utilization)" if u == DEFAULT_TARGET_UTILIZATION else ""),
+    ]
+    failures = first(cluster.tolerate_failures) > 0 or not math.isnan(first(cluster.zones))
+    if failures:
+        out.append(f"survivor cap: the hottest survivor at most {f * 100:g}% busy after the worse of the tolerated "
+                   "failures" + (" (default; --failover-utilization)" if f == DEFAULT_FAILOVER_UTILIZATION else "")
+                   + "; latency and wait targets checked on it too")
+    else:
+        out.append("no failure checked: add --tolerate-failures f (N+f) or --zones z to size for the survivors")
+    out.append("no size at or above 100% utilisation is ever an answer; an unstable queue's figures are null")
+    if not math.isnan(first(cluster.service_time)):
+        exact = first(cluster.arrival_scv) == 1 and first(cluster.service_scv) == 1
+        out.append("each node has its own FCFS queue behind the balancer: the hottest node is "
+                   + ("an M/M/c queue (Poisson arrivals, exponential service, c = concurrency), exact" if exact else
+                      "a G/G/c queue: mean and wait figures by the Allen-Cunneen approximation, "
+                      "response percentiles left out"))
+    out.append("the hottest node gets balance_factor times the mean share, before and after failures")
+    if failures:
+        out.append("failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin")
+    return out
+
 
 capacity_app = typer.Typer(
     name="capacity",
@@ -53,11 +80,13 @@ def capacity_command(
     balance_factor: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="The hottest node's share over the mean, k >= 1 (default 1, or from --balancer).")] = None,
     balancer: Annotated[str, typer.Option(help="Derive k from the policy: round-robin, least-connections, random, two-choices or ring.")] = "round-robin",
     sessions: Annotated[Optional[str], typer.Option(metavar="INT", help="Sticky sessions (connections, clients, keys) the balancer places; needed by random, two-choices, least-connections.")] = None,
-    target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70%.")] = None,
-    failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 1).")] = None,
+    target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70% (default 80%).")] = None,
+    failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 90%).")] = None,
     tolerate_failures: Annotated[Optional[str], typer.Option(metavar="INT", help="N+f: survive f node failures.")] = None,
     zones: Annotated[Optional[str], typer.Option(metavar="INT", help="Nodes spread round robin over this many zones; survive losing the largest.")] = None,
-    latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, e.g. p99<=200ms or mean<=50ms.")] = None,
+    latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, healthy and after failures, e.g. p99<=200ms or mean<=50ms.")] = None,
+    wait: Annotated[Optional[str], typer.Option(help="Wait-before-service target on the hottest node, healthy and after failures, e.g. p95<=50ms.")] = None,
+    service_level: Annotated[Optional[str], typer.Option(help="Call-centre service level: at least 80% wait at most 20 s, written 80%@20s.")] = None,
     usl: Annotated[Optional[str], typer.Option(metavar="SIGMA,KAPPA", help="Scale by the Universal Scalability Law instead of linearly (see capacity fit).")] = None,
     nodes: Annotated[Optional[str], typer.Option(metavar="INT", help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
     growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
@@ -79,7 +108,7 @@ def capacity_command(
     check_chart_path(chart)
     defaults = _option_defaults(
         node_throughput, service_time, concurrency, balance_factor, target_utilization, failover_utilization,
-        tolerate_failures, zones, latency, usl, sessions,
+        tolerate_failures, zones, latency, usl, sessions, wait, service_level,
     )
     if csv is not None:
         if nodes is not None or growth is not None:
@@ -94,14 +123,15 @@ def capacity_command(
 
 
 def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,
-                     failover_utilization, tolerate_failures, zones, latency, usl, sessions) -> dict[str, float]:
+                     failover_utilization, tolerate_failures, zones, latency, usl, sessions, wait=None,
+                     service_level=None) -> dict[str, float]:
     """The numeric Cluster fields given as options (missing ones are NaN or their default)."""
     from ..capacity.parse import cluster_values
 
     given = dict(node_throughput=node_throughput, service_time=service_time, concurrency=concurrency,
                  balance_factor=balance_factor, target_utilization=target_utilization,
                  failover_utilization=failover_utilization, tolerate_failures=tolerate_failures, zones=zones,
-                 latency=latency, usl=usl, sessions=sessions)
+                 latency=latency, usl=usl, sessions=sessions, wait=wait, service_level=service_level)
     return cluster_values(given, lambda key: "--" + key.replace("_", "-"))
 
 
@@ -117,21 +147,35 @@ def _cluster(values: dict[str, Any], balancer: str):
     return cluster
 
 
-def _latency_target(cluster):
-    """The cluster's response-time target as the user wrote it, or None."""
+def _target_of(seconds, quantile):
     from ..capacity.parse import LatencyTarget
 
-    seconds, q = float(cluster.latency_seconds), float(cluster.latency_quantile)
+    seconds, q = float(seconds), float(quantile)
     return None if math.isnan(seconds) else LatencyTarget(None if math.isnan(q) else q, seconds)
 
 
-def _record(result, latency_asked: bool, *left_out: str) -> dict[str, Any]:
-    """The JSON record of one service's sizing or figures; the target's figure only when a target was asked."""
+def _latency_target(cluster):
+    """The cluster's response-time target as the user wrote it, or None."""
+    return _target_of(cluster.latency_seconds, cluster.latency_quantile)
+
+
+def _wait_target(cluster):
+    """The cluster's wait target, or None."""
+    return _target_of(cluster.wait_seconds, cluster.wait_quantile)
+
+
+#: Figures left out of a record unless their target was asked.
+_LATENCY_ONLY = ("target_response_seconds", "survivor_target_response_seconds")
+_WAIT_ONLY = ("service_level", "survivor_service_level")
+
+
+def _record(result, latency_asked: bool, *left_out: str, wait_asked: bool = False) -> dict[str, Any]:
+    """The JSON record of one service's sizing or figures; a target's figure only when that target was asked."""
     from ..results import record
 
     out = record(result)
-    for key in left_out + (() if latency_asked else ("target_response_seconds",)):
-        del out[key]
+    for key in left_out + (() if latency_asked else _LATENCY_ONLY) + (() if wait_asked else _WAIT_ONLY):
+        out.pop(key, None)
     return out
 
 
@@ -141,25 +185,40 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     from ..results import record
     from ..units import parse_count
 
+    if nodes is not None:
+        nodes = parse_count(nodes, "--nodes")
+        lost = float(cluster.tolerate_failures)
+        if lost >= nodes:
+            raise InputError(f"--tolerate-failures {lost:.0f} leaves no survivor of --nodes {nodes}; "
+                             "tolerate fewer failures than there are nodes")
     sizing = size(cluster)
     if not sizing.reachable[0]:
         raise InputError(sizing.unreachable[0])
     answer = sizing.at(0)
-    target = _latency_target(cluster)
+    target, wait = _latency_target(cluster), _wait_target(cluster)
     data = {"rate_per_second": float(cluster.rate), "balancer": cluster.balancer,
-            **_record(answer, target is not None)}
+            **_record(answer, target is not None, wait_asked=wait is not None)}
     if float(cluster.usl_sigma) or float(cluster.usl_kappa):
         data["usl_sigma"], data["usl_kappa"] = float(cluster.usl_sigma), float(cluster.usl_kappa)
     if target is not None:
         data["latency_target"] = target.label
+    if wait is not None:
+        data["wait_target"] = wait.label
+    data["target_utilization"] = float(cluster.target_utilization)
+    data["failover_utilization"] = float(cluster.failover_utilization)
     code = ExitCode.OK
     current = None
     if nodes is not None:
-        nodes = parse_count(nodes, "--nodes")
+        sessions = float(cluster.sessions)
+        if not math.isnan(sessions) and sessions < nodes and math.isnan(float(cluster.balance_factor)) \
+                and cluster.balancer != "round-robin":
+            warn(f"--nodes {nodes} is more than the {sessions:.0f} sessions: {nodes - int(sessions)} nodes get none "
+                 "(the figures count the hottest node carrying one whole session)")
         limit = max_rate(cluster, nodes)[0]
         current = _Current(nodes, nodes >= answer.nodes, None if math.isnan(limit) else float(limit),
                            figures_at(cluster, nodes).at(0))
-        data["current"] = _record(current, target is not None, "node_throughput_per_second")
+        data["current"] = _record(current, target is not None, "node_throughput_per_second",
+                                  wait_asked=wait is not None)
         if not current.meets_targets:
             code = ExitCode.PARTIAL
     projection = None
@@ -171,7 +230,8 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         data["growth"] = [record(month) for month in projection.by_month()]
         data["runs_out_month"] = projection.runs_out_month
         data["runs_out_after_months"] = projection.runs_out_after_months
-    data["assumptions"] = list(ASSUMPTIONS)
+    notes = assumptions(cluster)
+    data["assumptions"] = notes
 
     def write_csv(handle: IO[str]) -> None:
         from ..files import write_csv_records
@@ -186,7 +246,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     emit(
         fmt,
         output,
-        table=lambda console: _single_table(console, cluster, answer, target, current, projection),
+        table=lambda console: _single_table(console, cluster, answer, target, wait, current, projection, notes),
         json_data=lambda: data,
         csv_write=write_csv,
     )
@@ -218,10 +278,60 @@ def _pct(value) -> str:
 
 
 def _ms(value) -> str:
-    return "-" if value is None else f"{value * 1000:.4g} ms"
+    """A time in seconds for people: ms below a second, s below a minute, then min."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.4g} ms"
+    return f"{value:.4g} s" if value < 60 else f"{value / 60:.4g} min"
 
 
-def _single_table(console, cluster, answer, target, current: _Current | None, projection) -> None:
+def _queue_cell(fig, prefix: str, name: str, fmt) -> str:
+    """One queue figure for a table: "unstable" where the node is at or above full load."""
+    value = getattr(fig, prefix + name)
+    if value is None:
+        util = fig.utilization if not prefix else fig.utilization_after_failures
+        return "unstable" if util is not None and util >= 1 - 1e-9 else "-"
+    return fmt(value)
+
+
+def _state_rows(fig, has_survivors: bool, target, wait):
+    """Rows of (label, healthy, survivors) for the side-by-side table."""
+    rows = [("utilisation", _pct(fig.utilization), _pct(fig.utilization_after_failures))]
+    if fig.offered_load_erlangs is None:
+        return rows
+    approx = "" if fig.exact_queue else " (Allen-Cunneen)"
+    queue = [
+        ("P(wait)", "probability_of_wait", lambda v: f"{v:.3g}"),
+        ("mean wait" + approx, "mean_wait_seconds", _ms),
+        ("wait p50/p95/p99" + approx, None, None),
+        ("queue length Lq" + approx, "mean_queue_length", lambda v: f"{v:.3g}"),
+        ("mean response" + approx, "mean_response_seconds", _ms),
+        ("response p50/p95/p99", None, None),
+    ]
+    for label, name, fmt in queue:
+        cells = []
+        for prefix in ("", "survivor_"):
+            if prefix and not has_survivors:
+                cells.append("-")
+            elif name is None:
+                kind = "wait" if label.startswith("wait") else "response"
+                parts = [_queue_cell(fig, prefix, f"p{p}_{kind}_seconds", _ms) for p in (50, 95, 99)]
+                cells.append("unstable" if "unstable" in parts else " / ".join(parts))
+            else:
+                cells.append(_queue_cell(fig, prefix, name, fmt))
+        rows.append((label, *cells))
+    if wait is not None:
+        rows.append((f"P(wait <= {_ms(wait.seconds).replace(' ', '')})", *(
+            _queue_cell(fig, p, "service_level", _pct) if (has_survivors or not p) else "-" for p in ("", "survivor_"))))
+    if target is not None:
+        rows.append((f"{target.label}", *(
+            _queue_cell(fig, p, "target_response_seconds", _ms) if (has_survivors or not p) else "-"
+            for p in ("", "survivor_"))))
+    return rows
+
+
+def _single_table(console, cluster, answer, target, wait, current: _Current | None, projection, notes) -> None:
     from rich.table import Table
 
     from ..capacity import CONSTRAINTS
@@ -229,12 +339,15 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
     head = Table(title="Nodes needed per constraint", title_justify="left")
     head.add_column("constraint")
     head.add_column("nodes", justify="right")
+    binding = answer.binding_constraint
     for name in CONSTRAINTS:
         value = answer.nodes_for(name)
-        mark = "  <- binding" if name == answer.binding_constraint else ""
-        head.add_row(name, ("-" if value is None else f"{value:,}") + mark)
+        if value is None and name not in ("throughput", "utilization"):
+            continue
+        decides = name == binding or (name.endswith("_after_failures") and binding.startswith(name[:-8]))
+        head.add_row(name, ("-" if value is None else f"{value:,}") + ("  <- binding" if decides else ""))
     console.print(head)
-    console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {answer.binding_constraint})")
+    console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {binding})")
     fig = answer.figures
     facts = facts_table()
     facts.add_row("Request rate R", f"{float(cluster.rate):,.6g}/s")
@@ -247,24 +360,31 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
         facts.add_row("Scaling (USL)", f"sigma {sigma:.4g}, kappa {kappa:.4g}")
     if fig.offered_load_erlangs is not None:
         facts.add_row("Offered load R*S", f"{fig.offered_load_erlangs:,.4g} Erlangs")
-    facts.add_row("Utilisation (hottest)", _pct(fig.utilization))
-    if fig.utilization_after_failures is not None:
-        facts.add_row(f"After losing {fig.nodes_lost_in_failure}", _pct(fig.utilization_after_failures))
-    if fig.p99_response_seconds is not None:
-        facts.add_row("P(wait)", f"{fig.probability_of_wait:.3g}")
-        facts.add_row("Mean wait", _ms(fig.mean_wait_seconds))
-        facts.add_row("Response p50/p95/p99", " / ".join(
-            _ms(p) for p in (fig.p50_response_seconds, fig.p95_response_seconds, fig.p99_response_seconds)))
-    if target is not None:
-        facts.add_row("Latency target", f"{target.label} (at N: {_ms(fig.target_response_seconds)})")
     console.print(facts)
+    has_survivors = fig.failure_scenario is not None
+    states = Table(title="Hottest node at the answer", title_justify="left")
+    states.add_column("figure")
+    states.add_column(f"healthy ({answer.nodes:,} node{'s' if answer.nodes != 1 else ''})", justify="right")
+    lost = fig.nodes_lost_in_failure
+    states.add_column((f"after losing a zone ({lost} nodes)" if fig.failure_scenario == "zone_loss" else f"after {lost} node failures") if has_survivors else "after failures", justify="right")
+    for row in _state_rows(fig, has_survivors, target, wait):
+        states.add_row(*row)
+    console.print(states)
     if current is not None:
         verdict = "enough" if current.meets_targets else "NOT enough"
         limit = current.max_rate_per_second
         latency = ""
         if current.figures.offered_load_erlangs is not None:
             p99 = current.figures.p99_response_seconds
-            latency = ", queue unstable (load at or above its servers)" if p99 is None else f", p99 {_ms(p99)}"
+            if p99 is not None:
+                latency = f", p99 {_ms(p99)}"
+            elif current.figures.mean_response_seconds is None:
+                latency = ", queue unstable (load at or above its slots)"
+            after = current.figures.survivor_p99_response_seconds
+            if has_survivors and current.figures.utilization_after_failures is not None:
+                latency += f"; after failures {_pct(current.figures.utilization_after_failures)}" + (
+                    f", p99 {_ms(after)}" if after is not None else
+                    (", unstable" if current.figures.utilization_after_failures >= 1 - 1e-9 else ""))
         console.print(
             f"With {current.nodes:,} nodes: {verdict}; utilisation {_pct(current.figures.utilization)}"
             f"{latency}; they take up to "
@@ -290,7 +410,7 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
                     f"{projection.current_nodes:,} nodes run out after {projection.runs_out_after_months:.1f} months"
                     f" (short from month {projection.runs_out_month})"
                 )
-    console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+    console.print("Assumptions: " + "; ".join(notes) + ".")
 
 
 def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str, float], on_error: OnError,

@@ -57,6 +57,11 @@ class Cluster:
         values = np.broadcast_arrays(*(np.atleast_1d(np.asarray(getattr(self, n), dtype=float)) for n in names))
         return Cluster(balancer=self.balancer, **{n: v.astype(float, copy=True) for n, v in zip(names, values)})
 
+    def take(self, rows) -> "Cluster":
+        """The services at ``rows`` (of a cluster of arrays)."""
+        return Cluster(balancer=self.balancer, **{f.name: getattr(self, f.name)[rows] for f in fields(self)
+                                                  if f.name != "balancer"})
+
     def replaced(self, **changes) -> "Cluster":
         return Cluster(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 

@@ -94,9 +94,24 @@ class NodeQueue:
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.where(p_wait > 1.0 - q, np.log(p_wait / (1.0 - q)) / rate, 0.0)
 
+        exact = self.exact
+
         def response_q(q):
-            out = queueing.response_percentile(q, lam, mu, c, p_wait)
-            return np.where(self.exact, out, np.nan)
+            out = np.full(lam.shape, np.nan)
+            if np.any(exact):
+                qs = np.broadcast_to(np.asarray(q, float), lam.shape)
+                out[exact] = queueing.response_percentile(qs[exact], lam[exact], mu[exact], c[exact], p_wait[exact])
+            return out
+
+        p50, p95, p99 = (response_q(q) for q in (0.5, 0.95, 0.99))
+        lq = np.broadcast_to(np.asarray(latency_quantile, float), lam.shape)
+        target = np.where(np.isnan(lq), mean_wait + self.service_time, np.nan)
+        for level, values in ((0.5, p50), (0.95, p95), (0.99, p99)):
+            target = np.where(lq == level, values, target)
+        other = ~np.isnan(lq) & ~np.isin(lq, (0.5, 0.95, 0.99))
+        if np.any(other):
+            target = np.where(other, response_q(np.where(other, lq, 0.5)), target)
+        target = np.where(np.isnan(np.broadcast_to(np.asarray(latency_limit, float), lam.shape)), np.nan, target)
 
         limit = np.asarray(wait_limit, float)
         with np.errstate(invalid="ignore"):
@@ -114,14 +129,11 @@ class NodeQueue:
             p99_wait_seconds=shown(wait_q(0.99)),
             mean_queue_length=shown(self.arrival_rate * mean_wait),
             mean_response_seconds=shown(mean_wait + self.service_time),
-            p50_response_seconds=shown(response_q(0.5)),
-            p95_response_seconds=shown(response_q(0.95)),
-            p99_response_seconds=shown(response_q(0.99)),
+            p50_response_seconds=shown(p50),
+            p95_response_seconds=shown(p95),
+            p99_response_seconds=shown(p99),
             service_level=shown(np.where(np.isnan(limit), np.nan, within)),
-            target_response_seconds=shown(np.where(
-                np.isnan(latency_limit), np.nan,
-                np.where(np.isnan(latency_quantile), mean_wait + self.service_time,
-                         response_q(np.where(np.isnan(latency_quantile), 0.5, latency_quantile))))),
+            target_response_seconds=shown(target),
         )
 
     def wait_survival(self, t) -> np.ndarray:

@@ -43,7 +43,7 @@ from ..errors import InputError
 from ..units import MAX_COUNT
 from .balance import BALANCERS, SESSION_BALANCERS, balance_factor, session_limited
 from .checks import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION, Cluster, check, resolved
-from .queues import FULL, NodeQueue, service_only_response
+from .queues import FULL, NodeQueue, QueueFigures, service_only_response
 from .results import ClusterFigures, Growth, Sizing, counts
 from .usl import best_whole_nodes, slowdown, usl_peak
 
@@ -174,21 +174,84 @@ def _ceiling(c: Cluster) -> np.ndarray:
     return np.where(limited, np.minimum(top, np.fmax(c.sessions, 1.0)), top)
 
 
-def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray) -> np.ndarray:
+def _search(name: str, c: Cluster, floor, guess, ceiling) -> np.ndarray:
+    """Smallest whole n in (floor, ceiling] where constraint ``name`` holds (taken monotone there); NaN where none.
+
+    ``floor`` is a count known to fail and ``guess`` a first try: rows that
+    hold there bisect down towards the floor, the others gallop up (the step
+    doubling) until they hold, then bisect back. Only the rows still open are
+    evaluated, so a good guess settles most services in one or two passes.
+    """
+    floor = np.asarray(floor, float)
+    ceiling = np.asarray(ceiling, float)
+    hi = np.full(floor.shape, np.nan)
+    lo = floor.copy()
+    live = np.isfinite(floor) & (floor < ceiling)
+    idx = np.flatnonzero(live)
+    if not idx.size:
+        return hi
+    g = np.clip(np.asarray(guess, float)[idx], floor[idx] + 1, ceiling[idx])
+    g = np.where(np.isfinite(g), g, ceiling[idx])
+    ok = _holds(name, g, c.take(idx))
+    hi[idx[ok]] = g[ok]
+    lo[idx[~ok]] = g[~ok]
+    idx = idx[~ok]
+    step = np.maximum(1.0, np.floor(lo[idx] / 16))
+    while idx.size:
+        trial = np.minimum(lo[idx] + step, ceiling[idx])
+        ok = _holds(name, trial, c.take(idx))
+        hi[idx[ok]] = trial[ok]
+        lo[idx[~ok]] = trial[~ok]
+        going = ~ok & (trial < ceiling[idx])  # at the ceiling and still failing: out of reach
+        idx, step = idx[going], step[going] * 2
+    idx = np.flatnonzero(np.isfinite(hi) & (hi - lo > 1))
+    while idx.size:
+        mid = np.floor((lo[idx] + hi[idx]) / 2)
+        ok = _holds(name, mid, c.take(idx))
+        hi[idx[ok]] = mid[ok]
+        lo[idx[~ok]] = mid[~ok]
+        idx = idx[hi[idx] - lo[idx] > 1]
+    return hi
+
+
+def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray, found: dict[str, np.ndarray]) -> np.ndarray:
+    """The smallest N of one constraint, bracketed by the constraints found before it (CONSTRAINTS order).
+
+    Every other constraint implies the hottest node below full load (a
+    survivor carries at least the share it had), so each starts above the
+    throughput count; a queue target under the USL is searched below the
+    node count with its best figure.
+    """
     shape = c.rate.shape
     asked = _asked(name, c)
     if not np.any(asked):
         return np.full(shape, np.nan)
+    if name == "throughput":
+        work = c.rate / c.node_throughput  # k >= 1 and slowdown >= 1: no count up to R / T serves
+        return _search(name, c, np.maximum(np.floor(work) - 1, 0.0), np.floor(work) + 1, ceiling)
+    n_thr = found["throughput"]
+    floor = n_thr - 1
     hi = ceiling
+    if name == "utilization":
+        k = balance_factor(n_thr, c.balancer, c.sessions, c.balance_factor)
+        guess = np.ceil(k * c.rate * slowdown(n_thr, c.usl_sigma, c.usl_kappa) / (c.node_throughput
+                                                                                  * c.target_utilization))
+    elif name == "redundancy":
+        base = np.ceil(n_thr / c.failover_utilization)
+        guess = base + c.tolerate_failures + np.where(np.isnan(c.zones), 0.0, np.ceil(base / (c.zones - 1)))
+    elif name.endswith("_after_failures"):
+        guess = np.where(np.isnan(found["redundancy"]), n_thr, found["redundancy"])
+    else:
+        guess = n_thr
     usl = (c.usl_sigma > 0) | (c.usl_kappa > 0)
     if name not in ("throughput", "utilization", "redundancy") and np.any(usl):
         # the queue's best node count lies between the first stable one and the ceiling
-        stable = _smallest_nodes(lambda n: _holds("throughput", n, c), np.zeros(shape), ceiling)
-        start = np.where(np.isnan(stable), ceiling, stable)
-        best = _least(lambda n: _queue_shortfall(name, n, c), start, ceiling)
-        hi = np.where(usl, best, ceiling)
-    found = _smallest_nodes(lambda n: _holds(name, n, c), np.zeros(shape), hi)
-    return np.where(asked, found, np.nan)
+        rows = np.flatnonzero(usl & np.isfinite(n_thr))
+        sub = c.take(rows)
+        best = _least(lambda n: _queue_shortfall(name, n, sub), n_thr[rows], ceiling[rows])
+        hi = ceiling.copy()
+        hi[rows] = best
+    return np.where(asked, _search(name, c, floor, np.minimum(guess, hi), hi), np.nan)
 
 
 def size(cluster: Cluster) -> Sizing:
@@ -203,7 +266,9 @@ def size(cluster: Cluster) -> Sizing:
     _refuse_inexact_percentiles(c)
     shape = c.rate.shape
     ceiling = _ceiling(c)
-    nodes_for = {name: _nodes_for(name, c, ceiling) for name in CONSTRAINTS}
+    nodes_for: dict[str, np.ndarray] = {}
+    for name in CONSTRAINTS:
+        nodes_for[name] = _nodes_for(name, c, ceiling, nodes_for)
     reasons = np.full(shape, "", dtype=object)
     for name in CONSTRAINTS:
         missing = _asked(name, c) & np.isnan(nodes_for[name]) & (reasons == "")
@@ -261,7 +326,8 @@ def _blanked(figures: ClusterFigures, where: np.ndarray) -> ClusterFigures:
 
 
 def _all_hold(n, c: Cluster) -> np.ndarray:
-    return np.logical_and.reduce([_holds(name, n, c) for name in CONSTRAINTS])
+    checks = [_holds(name, n, c) for name in CONSTRAINTS if np.any(_asked(name, c))]
+    return np.logical_and.reduce(checks)
 
 
 def _unreachable_reason(name: str, c: Cluster, ceiling) -> np.ndarray:
@@ -329,7 +395,7 @@ def _figures(c: Cluster, n) -> ClusterFigures:
     wait_limit = c.wait_seconds
     targets = (wait_limit, c.latency_quantile, c.latency_seconds)
     q_h = _node_queue(k / n, n, c).figures(*targets)
-    after = _node_queue(share, np.maximum(s, 1.0), c).figures(*targets)
+    after = _survivor_figures(scenario & (s >= 1), share, s, c)
     lost = np.where(code == 2, np.ceil(n / np.where(np.isnan(c.zones), 1.0, c.zones)), c.tolerate_failures)
 
     def none_without(values, where):
@@ -377,6 +443,23 @@ def _figures(c: Cluster, n) -> ClusterFigures:
         exact_queue=np.ma.MaskedArray((c.arrival_scv == 1) & (c.service_scv == 1), mask=~has_queue),
     )
 
+
+
+def _survivor_figures(rows_mask, share, survivors, c: Cluster) -> QueueFigures:
+    """The hottest survivors' queue figures where a failure is asked (NaN elsewhere, not worked out)."""
+    nan = np.full(rows_mask.shape, np.nan)
+    rows = np.flatnonzero(rows_mask)
+    if not rows.size:
+        return QueueFigures(**{f.name: nan for f in fields(QueueFigures)})
+    sub = c.take(rows)
+    figs = _node_queue(share[rows], survivors[rows], sub).figures(sub.wait_seconds, sub.latency_quantile,
+                                                                   sub.latency_seconds)
+    out = {}
+    for f in fields(QueueFigures):
+        full = nan.copy()
+        full[rows] = getattr(figs, f.name)
+        out[f.name] = full
+    return QueueFigures(**out)
 
 
 def max_rate(cluster: Cluster, nodes) -> np.ndarray:

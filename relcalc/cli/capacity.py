@@ -93,6 +93,14 @@ def capacity_command(
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    service_time_dist: Annotated[Optional[str], typer.Option(metavar="LAW", help="Service-time law: exponential (default), lognormal, gamma, fixed or empirical.")] = None,
+    service_time_p99: Annotated[Optional[str], typer.Option(help="The service time's p99 (with its mean, --service-time), e.g. 250ms: fixes a lognormal or gamma law.")] = None,
+    service_time_cv: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="The service time's coefficient of variation (standard deviation / mean), e.g. 2.")] = None,
+    latency_samples: Annotated[Optional[str], typer.Option(metavar="FILE", help="CSV of measured service times (one column; seconds, or a column name ending in _ms); the empirical law.")] = None,
+    arrival_cv: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="Coefficient of variation of the time between requests: 1 is Poisson (default), above 1 bursty.")] = None,
+    method: Annotated[str, typer.Option(help="analytic (M/M/c exact, else Allen-Cunneen), simulate (a compiled queue simulation behind the balancer), or auto: exact where it applies, simulation otherwise.")] = "auto",
+    seed: Annotated[Optional[int], typer.Option(help="Simulation seed; the same seed gives the same numbers for any --workers (default 0).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Simulation threads.")] = 1,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -110,16 +118,45 @@ def capacity_command(
         node_throughput, service_time, concurrency, balance_factor, target_utilization, failover_utilization,
         tolerate_failures, zones, latency, usl, sessions, wait, service_level,
     )
+    from .capacity_sim import resolve_method, service_law
+
+    service = service_law(defaults, service_time_dist, service_time_p99, service_time_cv, latency_samples)
+    defaults = {**defaults, "service_scv": service.scv, "service_time": service.mean_seconds
+                if service.law == "empirical" else defaults["service_time"],
+                "arrival_scv": _arrival_scv(arrival_cv)}
+    if method not in ("analytic", "simulate", "auto"):
+        raise InputError(f"--method: use analytic, simulate or auto, not {method!r}")
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
     if csv is not None:
         if nodes is not None or growth is not None:
             raise InputError("--nodes and --growth apply to one service; in --csv give a current_nodes column")
+        if method == "simulate":
+            raise InputError("--method simulate sizes one service at a time; --csv uses the analytic figures")
         raise typer.Exit(_run_batch(csv, rate, balancer, defaults, on_error, fmt, output, chart))
     if rate is None:
         raise InputError("give --rate (the peak request rate), or --csv FILE")
     from ..capacity import parse_request_rate
 
     cluster = _cluster({**defaults, "rate": parse_request_rate(rate, "--rate")}, balancer)
+    if resolve_method(method, cluster, service) == "simulate":
+        if nodes is not None or growth is not None:
+            raise InputError("--nodes and --growth use the analytic figures: add --method analytic")
+        from .capacity_sim import run_simulated
+
+        raise typer.Exit(run_simulated(cluster, service, seed or 0, workers, fmt, output, assumptions(cluster)))
     raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output, chart))
+
+
+def _arrival_scv(arrival_cv) -> float:
+    if arrival_cv is None:
+        return 1.0
+    from ..units import parse_number
+
+    cv = parse_number(arrival_cv, "--arrival-cv")
+    if not (cv >= 0 and math.isfinite(cv)):
+        raise InputError(f"--arrival-cv must be >= 0 and finite, got {arrival_cv}")
+    return cv * cv
 
 
 def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,

@@ -268,11 +268,14 @@ def response_percentile(q, arrival_rate, service_rate, servers, p_wait=None) -> 
     mu_s = np.where(stable, mu, 1.0)
     c_s = np.where(stable, c, 1.0)
     pw = np.where(stable, p_wait, 0.0)
-    # the response time is at most service + wait, each an exponential quantile
-    lo = np.zeros(lam.shape)
+    # the response time is at least the service time, so its quantile at least the exponential
+    # one; and P(S + W > a + b) <= P(S > a) + P(W > b), so the sum of the two exponential
+    # quantiles at half the tail each is above it. Newton starts from below, where a queue that
+    # is seldom waited in has its answer
     with np.errstate(divide="ignore", invalid="ignore"):
-        hi = -np.log(target) * (1.0 / mu_s + 1.0 / np.where(stable, theta, 1.0))
-    t = 0.5 * hi
+        lo = -np.log(target) / mu_s
+        hi = -np.log(0.5 * target) * (1.0 / mu_s + 1.0 / np.where(stable, theta, 1.0))
+    t = lo.copy()
     t, lo, hi, lam_f, mu_f, c_f, pw_f, target_f = (
         np.array(v, dtype=float).reshape(-1) for v in (t, lo, hi, lam_s, mu_s, c_s, pw, target))
     active = np.arange(t.size)

@@ -35,7 +35,7 @@ fall then rise) and bisects below that.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import fields, is_dataclass, replace
 
 import numpy as np
 
@@ -117,9 +117,10 @@ def _holds(name: str, n, c: Cluster) -> np.ndarray:
     if name in ("throughput", "utilization"):
         util = _hottest_share(n, c) * c.rate * slowdown(n, c.usl_sigma, c.usl_kappa) / c.node_throughput
         return (util < FULL) & ((name == "throughput") | (util <= c.target_utilization))
-    if name == "redundancy":
+    if name in ("redundancy", "survivors_stable"):
         _, _, util, code = _survivors(n, c)
-        return (code == 0) | (util < FULL) & (util <= c.failover_utilization)
+        cap = c.failover_utilization if name == "redundancy" else 1.0
+        return (code == 0) | (util < FULL) & (util <= cap)
     return _queue_shortfall(name, n, c) <= 0
 
 
@@ -214,6 +215,36 @@ def _search(name: str, c: Cluster, floor, guess, ceiling) -> np.ndarray:
     return hi
 
 
+def _closed_floor(c: Cluster, guess, floor) -> np.ndarray:
+    """A count known to fail where ``guess`` is the closed form (a fixed balance factor, no USL), else ``floor``.
+
+    There the guess is :func:`_ceil` of the real bound x, so guess - 1 is
+    below x by at least a relative 1e-12, far more than rounding, and fails.
+    """
+    fixed_k = (c.balancer == "round-robin") | ~np.isnan(c.balance_factor)
+    simple = fixed_k & (c.usl_sigma == 0) & (c.usl_kappa == 0) & np.isfinite(guess)
+    return np.where(simple & ~np.isnan(floor), np.maximum(floor, guess - 1), floor)
+
+
+def _ceil(x) -> np.ndarray:
+    """The smallest whole number at least x less a relative 1e-12 (a bound that is whole up to rounding stays)."""
+    return np.ceil(x * (1.0 - 1e-12))
+
+
+def _survivor_guess(c: Cluster, cap, n_thr) -> np.ndarray:
+    """The count whose survivors are within ``cap`` with a fixed balance factor and no USL (exact there).
+
+    The survivors need m = k R / (T cap) nodes: N+f needs m + f, and losing
+    the largest of z zones (ceil(N / z) nodes) needs N - ceil(N / z) =
+    floor(N (z - 1) / z) >= m, so N = ceil(m z / (z - 1)).
+    """
+    k = np.where(np.isnan(c.balance_factor), 1.0, c.balance_factor)
+    m = _ceil(k * c.rate / (c.node_throughput * cap))
+    by_f = np.where(c.tolerate_failures > 0, m + c.tolerate_failures, 0.0)
+    by_zone = np.where(np.isnan(c.zones), 0.0, _ceil(m * c.zones / np.where(np.isnan(c.zones), 2.0, c.zones - 1)))
+    return np.maximum(np.maximum(by_f, by_zone), n_thr)
+
+
 def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray, found: dict[str, np.ndarray]) -> np.ndarray:
     """The smallest N of one constraint, bracketed by the constraints found before it (CONSTRAINTS order).
 
@@ -228,19 +259,27 @@ def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray, found: dict[str, np.n
         return np.full(shape, np.nan)
     if name == "throughput":
         work = c.rate / c.node_throughput  # k >= 1 and slowdown >= 1: no count up to R / T serves
-        return _search(name, c, np.maximum(np.floor(work) - 1, 0.0), np.floor(work) + 1, ceiling)
+        return _search(name, c, np.floor(work), np.floor(work) + 1, ceiling)
     n_thr = found["throughput"]
-    floor = n_thr - 1
+    floor = np.where(asked, n_thr - 1, np.nan)  # rows not asked are not searched
     hi = ceiling
     if name == "utilization":
         k = balance_factor(n_thr, c.balancer, c.sessions, c.balance_factor)
-        guess = np.ceil(k * c.rate * slowdown(n_thr, c.usl_sigma, c.usl_kappa) / (c.node_throughput
-                                                                                  * c.target_utilization))
+        guess = _ceil(k * c.rate * slowdown(n_thr, c.usl_sigma, c.usl_kappa) / (c.node_throughput
+                                                                                * c.target_utilization))
+        floor = _closed_floor(c, guess, floor)
     elif name == "redundancy":
-        base = np.ceil(n_thr / c.failover_utilization)
-        guess = base + c.tolerate_failures + np.where(np.isnan(c.zones), 0.0, np.ceil(base / (c.zones - 1)))
+        guess = _survivor_guess(c, c.failover_utilization, n_thr)
+        floor = _closed_floor(c, guess, floor)
     elif name.endswith("_after_failures"):
-        guess = np.where(np.isnan(found["redundancy"]), n_thr, found["redundancy"])
+        # the survivors' queue needs them below full load: start there (no queue maths to find it)
+        if "survivors_stable" not in found:
+            failures = _asked("redundancy", c)
+            guess = _survivor_guess(c, 1.0, n_thr)
+            found["survivors_stable"] = _search("survivors_stable", c, _closed_floor(
+                c, guess, np.where(failures, n_thr - 1, np.nan)), guess, ceiling)
+        floor = np.where(asked, found["survivors_stable"] - 1, np.nan)
+        guess = found["survivors_stable"]
     else:
         guess = n_thr
     usl = (c.usl_sigma > 0) | (c.usl_kappa > 0)
@@ -264,11 +303,38 @@ def size(cluster: Cluster) -> Sizing:
     _refuse_problems(cluster)
     c = resolved(cluster.arrays())
     _refuse_inexact_percentiles(c)
+    if c.rate.size > 2 * _BLOCK:
+        # services are independent: sized in blocks whose arrays stay in cache and reuse freed
+        # memory (a 100,000-element temporary is fresh pages from the system every time)
+        return _joined([_size_block(c.take(slice(i, i + _BLOCK))) for i in range(0, c.rate.size, _BLOCK)])
+    return _size_block(c)
+
+
+_BLOCK = 16384
+
+
+def _joined(parts: list):
+    """One result of the blocks' results, field by field (masked arrays kept masked)."""
+    first = parts[0]
+    values = {}
+    for f in fields(first):
+        items = [getattr(p, f.name) for p in parts]
+        if is_dataclass(items[0]):
+            values[f.name] = _joined(items)
+        elif isinstance(items[0], np.ma.MaskedArray):
+            values[f.name] = np.ma.concatenate(items)
+        else:
+            values[f.name] = np.concatenate(items)
+    return type(first)(**values)
+
+
+def _size_block(c: Cluster) -> Sizing:
     shape = c.rate.shape
     ceiling = _ceiling(c)
     nodes_for: dict[str, np.ndarray] = {}
     for name in CONSTRAINTS:
         nodes_for[name] = _nodes_for(name, c, ceiling, nodes_for)
+    nodes_for.pop("survivors_stable", None)
     reasons = np.full(shape, "", dtype=object)
     for name in CONSTRAINTS:
         missing = _asked(name, c) & np.isnan(nodes_for[name]) & (reasons == "")
@@ -278,7 +344,10 @@ def size(cluster: Cluster) -> Sizing:
     nodes = np.where(reasons == "", stacked.max(axis=0), np.nan)
     # the largest of the individually smallest counts; where they do not all
     # hold together there (non-monotone USL figures), step up to where they do
-    joint = _all_hold(np.where(np.isnan(nodes), 1.0, nodes), c)
+    joint = np.ones(shape, bool)
+    usl_rows = np.flatnonzero(((c.usl_sigma > 0) | (c.usl_kappa > 0)) & ~np.isnan(nodes))
+    if usl_rows.size:
+        joint[usl_rows] = _all_hold(nodes[usl_rows], c.take(usl_rows))
     if not np.all(joint | np.isnan(nodes)):
         lo = np.where(np.isnan(nodes), 0.0, nodes)
         later = _smallest_nodes(lambda n: _all_hold(n, c), lo, ceiling)

@@ -493,11 +493,19 @@ def _batch_table(console, result) -> None:
     import pandas as pd
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
-    for name in ("rate/s", "nodes", "binding", "util", "p99"):
+    survivors = "survivor_p99_response_seconds" in frame
+    names = ["rate/s", "nodes", "binding", "util", "p99"] + (["util after", "p99 after"] if survivors else [])
+    for name in names:
         table.add_column(name, justify="left" if name == "binding" else "right")
     has_current = "enough_nodes" in frame
     if has_current:
         table.add_column("have", justify="right")
+
+    def p99(value, util) -> str:
+        if pd.isna(value):
+            return "unstable" if not pd.isna(util) and util >= 1 - 1e-9 else "-"
+        return _ms(value)
+
     for i, rec in enumerate(frame.to_dict(orient="records")):
         nodes = rec["nodes"]
         missing = pd.isna(nodes)
@@ -507,8 +515,12 @@ def _batch_table(console, result) -> None:
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
             "-" if missing else _pct(rec["utilization"]),
-            "-" if missing or pd.isna(rec["p99_response_seconds"]) else _ms(rec["p99_response_seconds"]),
+            "-" if missing else p99(rec["p99_response_seconds"], rec["utilization"]),
         ]
+        if survivors:
+            after = rec["utilization_after_failures"]
+            cells += ["-" if missing or pd.isna(after) else _pct(after),
+                      "-" if missing or pd.isna(after) else p99(rec["survivor_p99_response_seconds"], after)]
         if has_current:
             have = rec["current_nodes"]
             ok = rec["enough_nodes"]

@@ -148,3 +148,13 @@ def test_latency_samples_file(run, tmp_path):
     for bad in ("empty.csv", "text.csv"):
         r = run("capacity", "-r", "100", "--latency-samples", tmp_path / bad, "--concurrency", "2")
         assert r.exit_code == 2 and "latency-samples" in r.stderr
+
+
+def test_a_target_the_service_time_alone_misses_is_refused_at_once(run):
+    # lognormal with mean 40 ms and p99 250 ms: no request's response is under its own service time
+    result = run("capacity", "-r", "2000", "--service-time", "40ms", "--service-time-p99", "250ms",
+                 "--concurrency", "8", "--latency", "p99<=250ms")
+    assert result.exit_code == 2 and "cannot be met at any size" in result.stderr
+    assert service_time("lognormal", 0.04, p99=0.25).quantile(0.99) == pytest.approx(0.25, rel=1e-12)
+    gam = service_time("gamma", 0.04, cv=2)
+    assert gam.quantile(0.9) == pytest.approx(stats.gamma(0.25, scale=0.16).ppf(0.9), rel=1e-12)

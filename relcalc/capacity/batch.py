@@ -112,6 +112,9 @@ def _variability(values: dict[str, np.ndarray], defaults: dict[str, float], erro
     gap = _Z99 * _Z99 - 2.0 * np.log(np.where(ratio > 1, ratio, 1.0))
     with np.errstate(invalid="ignore"):
         s2 = (_Z99 - np.sqrt(gap)) ** 2
+    for name, values_ in (("service_time_cv", cv), ("arrival_cv", arrival)):
+        for i in np.flatnonzero(~np.isnan(values_) & ~((values_ >= 0) & np.isfinite(values_))):
+            errors.setdefault(int(i), []).append(f"{name} must be >= 0 and finite")
     given = ~np.isnan(p99)
     for i in np.flatnonzero(given & ~np.isnan(cv)):
         errors.setdefault(int(i), []).append("give service_time_p99 or service_time_cv, not both")

@@ -117,6 +117,8 @@ class ClusterFigures(_Elementwise):
     survivor_target_response_seconds: np.ndarray
     node_throughput_per_second: np.ndarray = field(metadata=INPUTS_ONLY)  #: T, one node flat out (given, or c / S)
     exact_queue: np.ma.MaskedArray  #: bool: M/M/c, exact; False: Allen-Cunneen (labelled); masked without S
+    target_utilization: np.ndarray = field(metadata=INPUTS_ONLY)  #: the healthy cap in force (default 0.8)
+    failover_utilization: np.ndarray = field(metadata=INPUTS_ONLY)  #: the survivor cap in force (default 0.9)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,20 @@ class ServiceTime:
     p2: float = 0.0
     samples: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
 
+    def quantile(self, q: float) -> float:
+        """The service time at quantile ``q`` (the response time of a request that never waits)."""
+        if self.law == "exponential":
+            return -math.log1p(-q) * self.mean_seconds
+        if self.law == "fixed":
+            return self.mean_seconds
+        if self.law == "empirical":
+            return float(np.quantile(self.samples, q))
+        from scipy.special import gammaincinv, ndtri
+
+        if self.law == "lognormal":
+            return math.exp(self.p1 + float(ndtri(q)) * self.p2)
+        return float(gammaincinv(self.p1, q)) * self.p2
+
     @property
     def label(self) -> str:
         return f"{self.law} service, mean {self.mean_seconds * 1000:.4g} ms, CV {math.sqrt(self.scv):.3g}"
@@ -58,6 +72,8 @@ def service_time(law: str | None, mean: float | None, p99: float | None = None, 
             raise InputError("--latency-samples: need at least 2 positive, finite service times")
         m = float(values.mean())
         return ServiceTime("empirical", m, float(values.var() / (m * m)), samples=values)
+    if law is not None and law not in LAWS:
+        raise InputError(f"--service-time-dist: unknown law {law!r}; use one of {', '.join(LAWS)}")
     law = law or ("lognormal" if (p99 is not None or cv is not None) else "exponential")
     if law not in LAWS:
         raise InputError(f"--service-time-dist: unknown law {law!r}; use one of {', '.join(LAWS)}")

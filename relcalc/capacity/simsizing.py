@@ -61,6 +61,12 @@ def size_by_simulation(cluster: Cluster, service: ServiceTime, seed: int = 0, wo
     rate, slots = float(c.rate[0]), float(_slots(c))
     lq, lt = float(c.latency_quantile[0]), float(c.latency_seconds[0])
     wq, wt = float(c.wait_quantile[0]), float(c.wait_seconds[0])
+    if not math.isnan(lt):
+        alone = service.mean_seconds if math.isnan(lq) else service.quantile(lq)
+        if alone >= lt * (1 - 1e-9):  # met only in the limit of an empty queue, if at all
+            which = "mean" if math.isnan(lq) else f"p{lq * 100:g}"
+            raise InputError(f"the latency target cannot be met at any size: the service time alone has a {which} of "
+                             f"{alone * 1000:.4g} ms ({service.label}), not under the {lt * 1000:.4g} ms target")
     extra = tuple(q for q in (lq, wq) if not math.isnan(q) and q not in (0.5, 0.95, 0.99))
     cache: dict[int, list[tuple[str, SimulatedQueue]]] = {}
 
@@ -95,8 +101,11 @@ def size_by_simulation(cluster: Cluster, service: ServiceTime, seed: int = 0, wo
         while missed(hi):
             lo, step = hi, step * 2
             hi = n0 + step
-            if hi > min(MAX_NODES, _MOST_SIMULATED):
-                raise InputError(f"the targets are not met by simulation with up to {_MOST_SIMULATED:,} nodes")
+            most = min(MAX_NODES, _MOST_SIMULATED, max(16 * n0, n0 + 64))
+            if hi > most:
+                raise InputError(f"the targets are not met by simulation with up to {lo:,} nodes ({most // n0}x the "
+                                 f"{n0:,} the utilisation needs): a target that close to the service time alone is "
+                                 "out of practical reach")
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if missed(mid):

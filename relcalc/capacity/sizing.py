@@ -510,6 +510,8 @@ def _figures(c: Cluster, n) -> ClusterFigures:
         survivor_target_response_seconds=none_without(after.target_response_seconds, after_shown),
         node_throughput_per_second=c.node_throughput,
         exact_queue=np.ma.MaskedArray((c.arrival_scv == 1) & (c.service_scv == 1), mask=~has_queue),
+        target_utilization=c.target_utilization,
+        failover_utilization=c.failover_utilization,
     )
 
 

@@ -28,8 +28,11 @@ from .output import (
 if TYPE_CHECKING:
     from ..capacity import ClusterFigures
 
-def assumptions(cluster) -> list[str]:
-    """What the answer assumes, with every default that was used and how to change it."""
+def assumptions(cluster, simulated: bool = False) -> list[str]:
+    """What the answer assumes, with every default that was used and how to change it.
+
+    ``simulated``: the queue comes from the simulation, whose own assumptions the caller adds.
+    """
     import numpy as np
 
     from ..capacity import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION
@@ -50,6 +53,8 @@ def assumptions(cluster) -> list[str]:
     else:
         out.append("no failure checked: add --tolerate-failures f (N+f) or --zones z to size for the survivors")
     out.append("no size at or above 100% utilisation is ever an answer; an unstable queue's figures are null")
+    if simulated:
+        return out
     if not math.isnan(first(cluster.service_time)):
         exact = first(cluster.arrival_scv) == 1 and first(cluster.service_scv) == 1
         out.append("each node has its own FCFS queue behind the balancer: the hottest node is "
@@ -144,7 +149,8 @@ def capacity_command(
             raise InputError("--nodes and --growth use the analytic figures: add --method analytic")
         from .capacity_sim import run_simulated
 
-        raise typer.Exit(run_simulated(cluster, service, seed or 0, workers, fmt, output, assumptions(cluster)))
+        raise typer.Exit(run_simulated(cluster, service, seed or 0, workers, fmt, output,
+                                       assumptions(cluster, simulated=True)))
     raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output, chart))
 
 
@@ -241,8 +247,6 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         data["latency_target"] = target.label
     if wait is not None:
         data["wait_target"] = wait.label
-    data["target_utilization"] = float(cluster.target_utilization)
-    data["failover_utilization"] = float(cluster.failover_utilization)
     code = ExitCode.OK
     current = None
     if nodes is not None:

@@ -74,8 +74,10 @@ def run_simulated(cluster, service, seed: int, workers: int, fmt, output, notes:
     notes = [*notes, f"method simulate: {service.label}; arrivals "
              + ("Poisson" if float(cluster.arrival_scv) == 1 else f"gamma, CV {math.sqrt(float(cluster.arrival_scv)):.3g}")
              + f"; {answer.replications} replications of {answer.requests_per_replication:,} requests after a warm-up, "
-             "95% intervals by Student's t; figures over all requests, the balancer routing each request "
-             "(ring: sticky sessions); a target counts as met by the point estimate"]
+             "95% intervals by Student's t; figures over all requests; each node a FCFS queue of c slots, the "
+             "balancer routing each request (ring: sticky sessions hashed onto one point per node); "
+             "failures: f nodes adjacent on the ring, or every z-th node for a zone; utilisation caps exact, "
+             "latency and wait targets met by the simulated point estimate"]
     data: dict[str, Any] = {
         "rate_per_second": float(cluster.rate), "balancer": cluster.balancer, "method": "simulate",
         "nodes": answer.nodes, "binding_constraint": answer.binding_constraint,

@@ -134,7 +134,9 @@ def test_fit_suggests_an_option_capacity_takes(run):
 
 def test_csv_counts_above_the_option_limit_are_row_errors(run, tmp_path):
     path = tmp_path / "svc.csv"
-    path.write_text("name,rate,node_throughput,sessions,balancer\nbig,1000,100,1e12,random\nok,1000,100,,\n")
+    path.write_text("name,rate,node_throughput,sessions,balancer,current_nodes,concurrency,service_time\n"
+                    "big,1000,100,1e12,random,,,\nhave,1000,100,,,1e12,,\nslots,1000,,,,,1e12,1s\nok,1000,100,,,,,\n")
     result = run("capacity", "--csv", path, "-f", "json")
     assert result.exit_code == 3 and "row 1:" in result.stderr and "sessions" in result.stderr
+    assert "row 2: current_nodes" in result.stderr and "row 3:" in result.stderr and "concurrency" in result.stderr
     assert [r["name"] for r in json.loads(result.stdout)] == ["ok"]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..batch import RowError, is_blank, normalise_header
 from ..errors import InputError
-from ..units import parse_count, parse_number
+from ..units import MAX_COUNT, parse_count, parse_number
 from .parse import (FIELD_PARSERS, parse_latency_target, parse_request_rate, parse_seconds, parse_service_level,
                     parse_wait_target)
 from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
@@ -192,9 +192,9 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
         values[s_key][given] = seconds[codes[given]]
     _variability(values, defaults, errors)
     current = values.pop("current_nodes")
-    bad_current = ~np.isnan(current) & ~((current >= 1) & np.isfinite(current) & (current == np.floor(current)))
+    bad_current = ~np.isnan(current) & ~((current >= 1) & (current <= MAX_COUNT) & (current == np.floor(current)))
     for i in np.flatnonzero(bad_current):
-        errors.setdefault(int(i), []).append("current_nodes must be a whole number >= 1")
+        errors.setdefault(int(i), []).append(f"current_nodes must be a whole number from 1 to {MAX_COUNT:,}")
 
     failures = (values["tolerate_failures"] > 0) | ~np.isnan(values["zones"])
     waits = ~np.isnan(values["wait_seconds"])

@@ -498,7 +498,9 @@ def _batch_table(console, result) -> None:
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
     survivors = "survivor_p99_response_seconds" in frame
-    names = ["rate/s", "nodes", "binding", "util", "p99"] + (["util after", "p99 after"] if survivors else [])
+    # with the survivors' two columns the rate is left out, so the table keeps to 80 columns
+    names = (["nodes", "binding", "util", "p99", "surv", "p99 surv"] if survivors
+             else ["rate/s", "nodes", "binding", "util", "p99"])
     for name in names:
         table.add_column(name, justify="left" if name == "binding" else "right")
     has_current = "enough_nodes" in frame
@@ -508,14 +510,14 @@ def _batch_table(console, result) -> None:
     def p99(value, util) -> str:
         if pd.isna(value):
             return "unstable" if not pd.isna(util) and util >= 1 - 1e-9 else "-"
-        return _ms(value)
+        return _ms(value).replace(" ", "")
 
     for i, rec in enumerate(frame.to_dict(orient="records")):
         nodes = rec["nodes"]
         missing = pd.isna(nodes)
         cells = [
             str(rec[label]) if label else str(i + 1),
-            f"{rec['rate_per_second']:,.6g}",
+            *([] if survivors else [f"{rec['rate_per_second']:,.6g}"]),
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
             "-" if missing else _pct(rec["utilization"]),

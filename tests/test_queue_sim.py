@@ -158,3 +158,10 @@ def test_a_target_the_service_time_alone_misses_is_refused_at_once(run):
     assert service_time("lognormal", 0.04, p99=0.25).quantile(0.99) == pytest.approx(0.25, rel=1e-12)
     gam = service_time("gamma", 0.04, cv=2)
     assert gam.quantile(0.9) == pytest.approx(stats.gamma(0.25, scale=0.16).ppf(0.9), rel=1e-12)
+
+
+@pytest.mark.parametrize("nodes,slots,balancer", [(3_000, 1, "random"), (600, 1, "least-connections"),
+                                                   (1_000, 30_000, "round-robin"), (1_500, 10_000, "two-choices")])
+def test_runs_too_large_to_simulate_are_refused_before_running(nodes, slots, balancer):
+    with pytest.raises(InputError, match="--method analytic"):
+        simulate(Scenario(nodes), 1.0, slots, balancer, EXP)

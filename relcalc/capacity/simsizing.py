@@ -23,10 +23,9 @@ from ..errors import InputError
 from .checks import Cluster
 from .results import Sizing
 from .service import ServiceTime
-from .simulation import SimulatedQueue, scenarios_at, simulate
+from .simulation import MAX_SIMULATED_NODES, SimulatedQueue, scenarios_at, simulate
 from .sizing import MAX_NODES, size
 
-_MOST_SIMULATED = 100_000
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def size_by_simulation(cluster: Cluster, service: ServiceTime, seed: int = 0, wo
         while missed(hi):
             lo, step = hi, step * 2
             hi = n0 + step
-            most = min(MAX_NODES, _MOST_SIMULATED, max(16 * n0, n0 + 64))
+            most = min(MAX_NODES, MAX_SIMULATED_NODES, max(16 * n0, n0 + 64))
             if hi > most:
                 raise InputError(f"the targets are not met by simulation with up to {lo:,} nodes ({most // n0}x the "
                                  f"{n0:,} the utilisation needs): a target that close to the service time alone is "

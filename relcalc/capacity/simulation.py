@@ -36,7 +36,10 @@ from .service import ServiceTime
 BALANCER_CODES = {"random": 0, "round-robin": 1, "two-choices": 2, "least-connections": 3, "ring": 4}
 LAW_CODES = {"exponential": 0, "lognormal": 1, "gamma": 2, "fixed": 3, "empirical": 4}
 RING_KEYS = 65_536  #: keys hashed onto the ring when no session count is given
-MAX_SIMULATED_NODES = 100_000
+MAX_SIMULATED_NODES = 2_000  #: beyond this a run needs too many requests to warm every node up
+MAX_SLOTS_HELD = 20_000_000  #: nodes x (slots + backlog) the kernel's arrays may hold (160 MB)
+MAX_LEAST_CONNECTIONS_NODES = 500  #: least-connections scans every node per request
+REQUESTS_PER_NODE = 100  #: each replication runs at least this many requests per node
 _DEPTH = 4096  #: the backlog per node past which a length-aware balancer's run counts as unstable
 
 
@@ -93,9 +96,19 @@ def simulate(scenario: Scenario, rate: float, slots: int, balancer: str, service
     if balancer not in BALANCER_CODES:
         raise InputError(f"--balancer: the simulation knows {', '.join(BALANCER_CODES)}, not {balancer!r}")
     if not 1 <= scenario.nodes <= MAX_SIMULATED_NODES:
-        raise InputError(f"the simulation takes 1 to {MAX_SIMULATED_NODES:,} nodes, got {scenario.nodes:,}")
+        raise InputError(f"the simulation takes 1 to {MAX_SIMULATED_NODES:,} nodes, got {scenario.nodes:,}: "
+                         "use --method analytic")
     if replications < 2 or customers < 100:
         raise InputError("the simulation needs at least 2 replications of 100 requests for an interval")
+    if balancer == "least-connections" and scenario.nodes > MAX_LEAST_CONNECTIONS_NODES:
+        raise InputError(f"the least-connections simulation takes up to {MAX_LEAST_CONNECTIONS_NODES:,} nodes (it "
+                         f"scans them all per request), got {scenario.nodes:,}: use --method analytic")
+    tracked = balancer in ("two-choices", "least-connections")
+    depth = int(min(_DEPTH, MAX_SLOTS_HELD // scenario.nodes - slots)) if tracked else 1
+    if scenario.nodes * slots > MAX_SLOTS_HELD or (tracked and depth < 64):
+        raise InputError(f"{scenario.nodes:,} nodes of {slots:,.0f} slots are too many to simulate "
+                         f"(at most {MAX_SLOTS_HELD:,} slots and backlog in all): use --method analytic")
+    customers = max(customers, REQUESTS_PER_NODE * scenario.nodes)
     from . import queue_kernel as kernel
 
     children = np.random.SeedSequence(seed).spawn(replications)
@@ -118,8 +131,8 @@ def simulate(scenario: Scenario, rate: float, slots: int, balancer: str, service
         node = np.empty(customers, np.int64)
         done = kernel.run_queue(int(run_seed.generate_state(1)[0]), alive, slots_i, BALANCER_CODES[balancer],
                                 owner, float(rate), float(shape), LAW_CODES[service.law], float(service.p1),
-                                float(service.p2), service.samples, customers, customers // 10, _DEPTH + slots_i,
-                                wait, response, node)
+                                float(service.p2), service.samples, customers, customers // 10,
+                                max(depth, 1) + slots_i, wait, response, node)
         if done < customers:
             return None
         row = [float(np.mean(wait > 0)), float(wait.mean())]

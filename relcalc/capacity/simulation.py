@@ -104,7 +104,8 @@ def simulate(scenario: Scenario, rate: float, slots: int, balancer: str, service
         raise InputError(f"the least-connections simulation takes up to {MAX_LEAST_CONNECTIONS_NODES:,} nodes (it "
                          f"scans them all per request), got {scenario.nodes:,}: use --method analytic")
     tracked = balancer in ("two-choices", "least-connections")
-    depth = int(min(_DEPTH, MAX_SLOTS_HELD // scenario.nodes - slots)) if tracked else 1
+    # the slots free times, and for a length-aware balancer each node's departures (slots and backlog)
+    depth = int(min(_DEPTH, MAX_SLOTS_HELD // scenario.nodes - 2 * slots)) if tracked else 1
     if scenario.nodes * slots > MAX_SLOTS_HELD or (tracked and depth < 64):
         raise InputError(f"{scenario.nodes:,} nodes of {slots:,.0f} slots are too many to simulate "
                          f"(at most {MAX_SLOTS_HELD:,} slots and backlog in all): use --method analytic")

@@ -140,3 +140,57 @@ def test_csv_counts_above_the_option_limit_are_row_errors(run, tmp_path):
     assert result.exit_code == 3 and "row 1:" in result.stderr and "sessions" in result.stderr
     assert "row 2: current_nodes" in result.stderr and "row 3:" in result.stderr and "concurrency" in result.stderr
     assert [r["name"] for r in json.loads(result.stdout)] == ["ok"]
+
+
+def _plain_p99_ok(lam, s, c, limit):
+    """P(response > limit) <= 1% for M/M/c, in plain floats (Erlang B by its recurrence)."""
+    mu = 1.0 / s
+    a = lam * s
+    if a >= c * (1 - 1e-9):
+        return False
+    b = 1.0
+    for j in range(1, c + 1):
+        b = a * b / (j + a * b)
+    pw = c * b / (c - a * (1 - b))
+    theta = c * mu - lam
+    if abs(theta - mu) < 1e-9 * mu:
+        both = math.exp(-mu * limit) * (1 + mu * limit)
+    else:
+        both = (theta * math.exp(-mu * limit) - mu * math.exp(-theta * limit)) / (theta - mu)
+    return (1 - pw) * math.exp(-mu * limit) + pw * both <= 0.01 * (1 + 1e-9)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(rate=st.floats(10, 5000), s_ms=st.floats(1, 50), c=st.integers(1, 16), u=st.floats(0.3, 1.0),
+       uf=st.floats(0.5, 1.0), f=st.integers(0, 3), zones=st.sampled_from([0, 2, 3, 5]), k=st.floats(1.0, 1.5),
+       latency=st.booleans())
+def test_sizing_matches_a_plain_scan(rate, s_ms, c, u, uf, f, zones, k, latency):
+    # a fixed balance factor: every constraint a plain float formula, N counted up from 1
+    s = s_ms / 1000
+    limit = 6 * s
+
+    def ok(n):
+        share = k / n
+        if not (rate * share * s / c < 1 - 1e-9 and rate * share * s / c <= u):
+            return False
+        lost = [f] if f else []
+        if zones:
+            lost.append(math.ceil(n / zones))
+        for gone in lost:
+            if n - gone < 1 or not (rate * k / (n - gone) * s / c < 1 - 1e-9
+                                    and rate * k / (n - gone) * s / c <= uf):
+                return False
+            if latency and not _plain_p99_ok(rate * k / (n - gone), s, c, limit):
+                return False
+        return not latency or _plain_p99_ok(rate * share, s, c, limit)
+
+    brute = next(n for n in range(1, 100_000) if ok(n))
+    got = size(Cluster(rate=rate, service_time=s, concurrency=c, balance_factor=k, target_utilization=u,
+                       failover_utilization=uf, tolerate_failures=f, zones=zones or math.nan,
+                       latency_quantile=0.99 if latency else math.nan,
+                       latency_seconds=limit if latency else math.nan)).at(0)
+    assert got.nodes == brute

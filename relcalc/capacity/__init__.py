@@ -2,6 +2,7 @@
 
 from .balance import BALANCERS, balance_factor
 from .checks import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION, Cluster, check
+from .notes import assumptions
 from .parse import LatencyTarget, parse_growth, parse_latency_target, parse_months, parse_request_rate
 from .results import ClusterFigures, Growth, GrowthMonth, Sizing
 from .sizing import CONSTRAINTS, evaluate, figures_at, max_rate, project_growth, size
@@ -19,6 +20,7 @@ __all__ = [
     "LatencyTarget",
     "Sizing",
     "UslFit",
+    "assumptions",
     "balance_factor",
     "check",
     "evaluate",

@@ -66,6 +66,13 @@ _SURVIVOR_OUTPUT = ("failure_scenario", "survivor_p99_response_seconds", "surviv
 _SURVIVOR_TARGETS = ("nodes_for_latency_after_failures", "nodes_for_wait_after_failures")
 
 
+def _flagged(errors: dict[int, list[str]], rows: int) -> np.ndarray:
+    """The rows with an error so far, as a mask."""
+    out = np.zeros(rows, bool)
+    out[list(errors)] = True
+    return out
+
+
 def _whole(values: np.ndarray):
     """Counts held as floats (NaN: none) as a nullable integer column, without a pass through Python objects."""
     missing = np.isnan(values)
@@ -206,15 +213,13 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
     results["binding_constraint"] = np.full(rows, "", dtype=object)
     notes = np.full(rows, "", dtype=object)
     for policy in BALANCERS:
-        members = np.flatnonzero(balancers == policy)
-        members = members[[int(i) not in errors for i in members]] if members.size else members
+        members = np.flatnonzero((balancers == policy) & ~_flagged(errors, rows))
         if not members.size:
             continue
         cluster = Cluster(balancer=policy, **{k: v[members] for k, v in values.items()})
         for index, message in check(cluster):
             errors.setdefault(int(members[index]), []).append(message)
-        keep = np.array([int(i) not in errors for i in members], dtype=bool)
-        members = members[keep]
+        members = members[~_flagged(errors, rows)[members]]
         if not members.size:
             continue
         sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))

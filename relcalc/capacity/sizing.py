@@ -215,14 +215,33 @@ def _search(name: str, c: Cluster, floor, guess, ceiling) -> np.ndarray:
     return hi
 
 
+def _fixed_k_linear(c: Cluster) -> np.ndarray:
+    """Where the balance factor does not depend on N and scaling is linear (closed forms hold)."""
+    return ((c.balancer == "round-robin") | ~np.isnan(c.balance_factor)) & (c.usl_sigma == 0) & (c.usl_kappa == 0)
+
+
+def _survivors_needed(c: Cluster, survivors) -> np.ndarray:
+    """The smallest N whose worse failure scenario leaves at least ``survivors`` nodes.
+
+    N+f leaves N - f; losing the largest of z zones leaves N - ceil(N / z) = floor(N (z - 1) / z),
+    at least m from N = ceil(m z / (z - 1)) on (whole numbers throughout: no rounding).
+    """
+    by_f = np.where(c.tolerate_failures > 0, survivors + c.tolerate_failures, 0.0)
+    z = np.where(np.isnan(c.zones), 2.0, c.zones)
+    by_zone = np.where(np.isnan(c.zones), 0.0, np.ceil(survivors * z / (z - 1)))
+    # ceil(m z / (z - 1)) in floats: check it and step back where one fewer also leaves m
+    back = by_zone - 1
+    by_zone = np.where((back - np.ceil(back / z) >= survivors) & ~np.isnan(c.zones), back, by_zone)
+    return np.maximum(by_f, by_zone)
+
+
 def _closed_floor(c: Cluster, guess, floor) -> np.ndarray:
     """A count known to fail where ``guess`` is the closed form (a fixed balance factor, no USL), else ``floor``.
 
     There the guess is :func:`_ceil` of the real bound x, so guess - 1 is
     below x by at least a relative 1e-12, far more than rounding, and fails.
     """
-    fixed_k = (c.balancer == "round-robin") | ~np.isnan(c.balance_factor)
-    simple = fixed_k & (c.usl_sigma == 0) & (c.usl_kappa == 0) & np.isfinite(guess)
+    simple = _fixed_k_linear(c) & np.isfinite(guess)
     return np.where(simple & ~np.isnan(floor), np.maximum(floor, guess - 1), floor)
 
 
@@ -280,6 +299,14 @@ def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray, found: dict[str, np.n
                 c, guess, np.where(failures, n_thr - 1, np.nan)), guess, ceiling)
         floor = np.where(asked, found["survivors_stable"] - 1, np.nan)
         guess = found["survivors_stable"]
+        # with a fixed balance factor and no USL the hottest survivor's queue at s survivors is the
+        # healthy hottest node's at s nodes: the survivors must number the healthy count, exactly
+        healthy = found[name.removesuffix("_after_failures")]
+        exact = _fixed_k_linear(c) & np.isfinite(healthy) & ~np.isnan(floor)
+        if np.any(exact):
+            needed = _survivors_needed(c, healthy)
+            guess = np.where(exact, needed, guess)
+            floor = np.where(exact, np.maximum(floor, needed - 1), floor)
     else:
         guess = n_thr
     usl = (c.usl_sigma > 0) | (c.usl_kappa > 0)
@@ -321,8 +348,9 @@ def _joined(parts: list):
         items = [getattr(p, f.name) for p in parts]
         if is_dataclass(items[0]):
             values[f.name] = _joined(items)
-        elif isinstance(items[0], np.ma.MaskedArray):
-            values[f.name] = np.ma.concatenate(items)
+        elif isinstance(items[0], np.ma.MaskedArray):  # data and mask apart: numpy.ma's own join is slow
+            values[f.name] = np.ma.MaskedArray(np.concatenate([i.data for i in items]),
+                                               mask=np.concatenate([np.ma.getmaskarray(i) for i in items]))
         else:
             values[f.name] = np.concatenate(items)
     return type(first)(**values)

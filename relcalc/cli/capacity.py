@@ -375,7 +375,7 @@ def _single_table(console, cluster, answer, target, wait, current: _Current | No
     states.add_column("figure")
     states.add_column(f"healthy ({answer.nodes:,} node{'s' if answer.nodes != 1 else ''})", justify="right")
     lost = fig.nodes_lost_in_failure
-    states.add_column((f"after losing a zone ({lost} nodes)" if fig.failure_scenario == "zone_loss" else f"after {lost} node failures") if has_survivors else "after failures", justify="right")
+    states.add_column((f"zone lost ({lost} nodes)" if fig.failure_scenario == "zone_loss" else f"{lost} nodes failed") if has_survivors else "after failures", justify="right")
     for row in _state_rows(fig, has_survivors, target, wait):
         states.add_row(*row)
     console.print(states)

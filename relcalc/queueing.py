@@ -275,7 +275,15 @@ def response_percentile(q, arrival_rate, service_rate, servers, p_wait=None) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = -np.log(target) / mu_s
         hi = -np.log(0.5 * target) * (1.0 / mu_s + 1.0 / np.where(stable, theta, 1.0))
-    t = lo.copy()
+    # far enough out one exponential dominates: (1 - C) e^(-mu t) + C G(t) tends to A e^(-m t),
+    # A = 1 - C + C theta / (theta - mu) when theta > mu, C mu / (mu - theta) when theta < mu;
+    # its quantile is a close first guess for p95 and beyond (kept inside the bracket)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gap = theta - mu_s
+        weight = np.where(gap > 0, 1.0 - pw + pw * theta / gap, pw * mu_s / -gap)
+        far = np.log(weight / target) / np.minimum(np.where(stable, theta, 1.0), mu_s)
+    usable = np.isfinite(far) & (np.abs(gap) > 0.05 * mu_s)
+    t = np.where(usable, np.clip(far, lo, hi), lo)
     t, lo, hi, lam_f, mu_f, c_f, pw_f, target_f = (
         np.array(v, dtype=float).reshape(-1) for v in (t, lo, hi, lam_s, mu_s, c_s, pw, target))
     active = np.arange(t.size)

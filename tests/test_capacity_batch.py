@@ -96,3 +96,17 @@ def test_chart_draws_survivors_caps_and_target():
     survivors = n[i] - math.ceil(n[i] / 3)
     exact = mpmath.findroot(lambda t: response_tail(t, 12000 / survivors, 0.04, 32) - 0.01, 0.19)
     assert p99[i] / 1000 == pytest.approx(float(exact), rel=1e-9)
+
+
+def test_service_time_options_apply_to_every_row(run, tmp_path):
+    text = "name,rate,service_time,concurrency\na,1000,20ms,8\n"
+    plain = rows(run, tmp_path, text)[1][0]
+    spread = rows(run, tmp_path, text, "--service-time-cv", "2")[1][0]
+    fixed = rows(run, tmp_path, text, "--service-time-dist", "fixed")[1][0]
+    assert plain["nodes"] == spread["nodes"] == fixed["nodes"]  # the utilisation cap decides all three
+    # Allen-Cunneen: the M/M/c mean wait times (1 + CV^2) / 2
+    assert spread["mean_wait_seconds"] == pytest.approx(plain["mean_wait_seconds"] * 2.5, rel=1e-12)
+    assert fixed["mean_wait_seconds"] == pytest.approx(plain["mean_wait_seconds"] * 0.5, rel=1e-12)
+    for bad in (["--service-time-dist", "gamma"], ["--latency-samples", "x.csv"], ["--service-time-cv", "-2"]):
+        result = rows(run, tmp_path, text, *bad)[0]
+        assert result.exit_code == 2 and result.stderr.startswith("relcalc: error:")

@@ -94,10 +94,16 @@ def capacity_command(
     )
     from .capacity_sim import resolve_method, service_law
 
-    service = service_law(defaults, service_time_dist, service_time_p99, service_time_cv, latency_samples)
-    defaults = {**defaults, "service_scv": service.scv, "service_time": service.mean_seconds
-                if service.law == "empirical" else defaults["service_time"],
-                "arrival_scv": _arrival_scv(arrival_cv)}
+    if csv is not None:
+        from .capacity_sim import batch_variability
+
+        defaults = {**defaults, **batch_variability(service_time_dist, service_time_p99, service_time_cv,
+                                                    latency_samples), "arrival_scv": _arrival_scv(arrival_cv)}
+    else:
+        service = service_law(defaults, service_time_dist, service_time_p99, service_time_cv, latency_samples)
+        defaults = {**defaults, "service_scv": service.scv, "service_time": service.mean_seconds
+                    if service.law == "empirical" else defaults["service_time"],
+                    "arrival_scv": _arrival_scv(arrival_cv)}
     if method not in ("analytic", "simulate", "auto"):
         raise InputError(f"--method: use analytic, simulate or auto, not {method!r}")
     if seed is not None and seed < 0:

@@ -30,6 +30,36 @@ def service_law(defaults: dict[str, float], law, p99, cv, samples_path):
     return service_time(law, mean, p99_s, cv_f, samples)
 
 
+def batch_variability(law, p99, cv, samples_path) -> dict[str, float]:
+    """Defaults for the rows of a --csv from the service-time options (each row has its own mean)."""
+    from ..capacity.parse import parse_seconds
+    from ..capacity.service import LAWS
+    from ..units import parse_number
+
+    if samples_path is not None:
+        raise InputError("--latency-samples describe one service: size it alone, not with --csv")
+    if law is not None and law not in LAWS:
+        raise InputError(f"--service-time-dist: unknown law {law!r}; use one of {', '.join(LAWS)}")
+    if law in ("gamma", "empirical"):
+        raise InputError(f"--csv rows take exponential, fixed or lognormal service (columns service_time_cv or "
+                         f"service_time_p99), not {law}")
+    out: dict[str, float] = {}
+    if law == "fixed":
+        if p99 is not None or cv is not None:
+            raise InputError("a fixed service time is fixed by its mean: drop --service-time-p99/--service-time-cv")
+        out["service_scv"] = 0.0
+    if cv is not None:
+        value = parse_number(cv, "--service-time-cv")
+        if not value >= 0:
+            raise InputError(f"--service-time-cv must be >= 0, got {cv}")
+        out["service_time_cv"] = value
+    if p99 is not None:
+        out["service_time_p99"] = parse_seconds(p99, "--service-time-p99")
+    if law == "lognormal" and p99 is None and cv is None:
+        raise InputError("a lognormal service time needs --service-time-p99 or --service-time-cv besides its mean")
+    return out
+
+
 def read_samples(path: str):
     """Measured service times from a CSV: one numeric column (seconds, or milliseconds if named ``*_ms``)."""
     import numpy as np

@@ -52,7 +52,7 @@ def test_variability_columns_give_allen_cunneen(run, tmp_path):
                         "p99,1000,20ms,8,,,100ms,mean<=30ms\n")
     assert result.exit_code == 0, result.stderr
     cv, p99 = data
-    n, lam = cv["nodes"], 1000 / cv["nodes"]
+    lam = 1000 / cv["nodes"]
     pw = erlang_c_sum(8, lam * 0.02)
     assert cv["mean_wait_seconds"] == pytest.approx(float(pw / (8 / 0.02 - lam) * (1.5**2 + 2**2) / 2), rel=1e-12)
     assert cv["p99_response_seconds"] is None  # no closed form for the percentiles

@@ -194,3 +194,9 @@ def test_sizing_matches_a_plain_scan(rate, s_ms, c, u, uf, f, zones, k, latency)
                        latency_quantile=0.99 if latency else math.nan,
                        latency_seconds=limit if latency else math.nan)).at(0)
     assert got.nodes == brute
+
+
+def test_more_nodes_than_sessions_is_said(run):
+    result = run("capacity", "-r", "1000", "--node-throughput", "200", "--balancer", "least-connections",
+                 "--sessions", "10", "--nodes", "12", "--target-utilization", "60%")
+    assert "more than the 10 sessions: 2 nodes get none" in result.stderr

@@ -18,7 +18,6 @@ import json
 import math
 
 import mpmath
-import numpy as np
 import pytest
 from scipy import stats
 

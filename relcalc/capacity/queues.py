@@ -136,15 +136,6 @@ class NodeQueue:
             target_response_seconds=shown(target),
         )
 
-    def wait_survival(self, t) -> np.ndarray:
-        """P(wait > t); NaN where unstable."""
-        lam, mu = self._safe()
-        p_wait = queueing.erlang_c(self.servers, lam / mu)
-        mean_wait = p_wait / (self.servers * mu - lam) * 0.5 * (self.arrival_scv + self.service_scv)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tail = np.where(mean_wait > 0, p_wait * np.exp(-p_wait / mean_wait * t), 0.0)
-        return np.where(self.stable, tail, np.nan)
-
     def shortfall(self, kind: str, quantile, limit) -> np.ndarray:
         """How far the response (``kind="response"``) or wait misses a target: met where <= 0, inf where unstable.
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -210,5 +209,3 @@ def scenarios_at(nodes: int, tolerate_failures: float, zones: float) -> list[Sce
         out.append(Scenario(nodes, "zone_loss", int(zones)))
     return [s for s in out if _lost_count(s) < s.nodes]
 
-
-Progress = Callable[[str], None]

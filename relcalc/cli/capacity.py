@@ -24,6 +24,7 @@ from .output import (
     problem,
     report_row_errors,
     row_names,
+    warn,
 )
 
 if TYPE_CHECKING:

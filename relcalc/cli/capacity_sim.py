@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import InputError
-from .output import emit, facts_table, warn
+from .output import emit, facts_table
 
 
 def service_law(defaults: dict[str, float], law, p99, cv, samples_path):
@@ -172,4 +172,4 @@ def _table(console, cluster, answer, analytic, notes) -> None:
     console.print("Assumptions: " + "; ".join(notes) + ".")
 
 
-__all__ = ["read_samples", "resolve_method", "run_simulated", "service_law", "warn"]
+__all__ = ["batch_variability", "read_samples", "resolve_method", "run_simulated", "service_law"]

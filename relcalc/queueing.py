@@ -53,8 +53,10 @@ def erlang_b(servers, load) -> np.ndarray:
         if ((c < 0) | (c != np.floor(c))).any():
             raise InputError("servers must be whole numbers >= 0")
         raise InputError("offered load must be positive and finite")
-    out = np.empty(c.shape, dtype=float)
     light = a < c
+    if c.ndim == 1 and c.size > 1 and light.all():  # the common case in a batch: no masks, no copies
+        return _poisson_pmf_above_mean(c, a) / _special().gammaincc(c + 1.0, a)
+    out = np.empty(c.shape, dtype=float)
     if light.any():
         sp = _special()
         cl, al = c[light], a[light]
@@ -202,8 +204,11 @@ def erlang_c(servers, load) -> np.ndarray:
     c, a = np.broadcast_arrays(np.asarray(servers, dtype=float), np.asarray(load, dtype=float))
     if (c < 1).any():
         raise InputError("an M/M/c queue needs at least one server")
-    out = np.full(c.shape, np.nan)
     stable = a < c
+    if c.ndim == 1 and c.size > 1 and stable.all():  # every queue stable: no masks, no copies
+        b = erlang_b(c, a)
+        return c * b / (c - a + a * b)
+    out = np.full(c.shape, np.nan)
     if stable.any():
         b = erlang_b(c[stable], a[stable])
         cs, as_ = c[stable], a[stable]

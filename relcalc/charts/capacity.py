@@ -9,7 +9,8 @@ from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend,
 
 @styled
 def utilization_latency(cluster, sizing, span: float = 2.0):
-    """Hottest-node utilisation (and p99 response) against N, with the targets and the answer marked."""
+    """Hottest-node utilisation and p99 response against N, healthy and for the survivors, with the targets
+    (utilisation caps, latency) and the answer marked; a size at or above full load has no point."""
     from ..capacity.sizing import figures_at
 
     nodes = int(sizing.nodes[0])
@@ -31,7 +32,11 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
     if not np.all(np.isnan(after)):
         ax.plot(n, after * 100, "s--", color=ORANGE, lw=2, ms=4, label="hottest survivor after failures")
     cap = float(np.asarray(cluster.target_utilization).reshape(-1)[0]) * 100
-    ax.axhline(cap, color=TARGET, ls="--", lw=2, label=f"target {cap:g}%")
+    ax.axhline(cap, color=TARGET, ls="--", lw=2, label=f"healthy cap {cap:g}%")
+    if not np.all(np.isnan(after)):
+        cap_after = float(np.asarray(cluster.failover_utilization).reshape(-1)[0]) * 100
+        ax.axhline(cap_after, color=ORANGE, ls=":", lw=2, label=f"survivor cap {cap_after:g}%")
+    ax.axhline(100, color="#777777", lw=1)
     ax.axvline(nodes, color=GREEN, lw=2, label=f"answer: {nodes} nodes")
     ax.set_xlabel("nodes N")
     ax.set_ylabel("utilisation (%)")
@@ -42,13 +47,16 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
         p99 = figures.p99_response_seconds * 1000
         lat.plot(n, p99, "o-", color=VERMILION, lw=2, ms=4, label="p99 response")
         lat.plot(n, figures.p50_response_seconds * 1000, "o-", color=BLUE, lw=2, ms=4, label="p50 response")
+        survivor = figures.survivor_p99_response_seconds * 1000
+        if not np.all(np.isnan(survivor)):
+            lat.plot(n, survivor, "s--", color=ORANGE, lw=2, ms=4, label="p99 response, survivors")
         limit = float(np.asarray(cluster.latency_seconds).reshape(-1)[0])
         if np.isfinite(limit):
             lat.axhline(limit * 1000, color=TARGET, ls="--", lw=2, label=f"target {limit * 1000:g} ms")
         lat.axvline(nodes, color=GREEN, lw=2)
         lat.set_xlabel("nodes N")
         lat.set_ylabel("response time (ms)")
-        finite = p99[np.isfinite(p99)]
+        finite = np.concatenate([p99[np.isfinite(p99)], survivor[np.isfinite(survivor)]])
         if finite.size:
             lat.set_ylim(0, float(np.percentile(finite, 90)) * 1.5)
         legend_above(lat)

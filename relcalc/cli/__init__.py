@@ -9,6 +9,7 @@ is exit 1 with a short message, and the traceback only with ``--debug`` (or
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from typing import Annotated, Any
@@ -24,6 +25,19 @@ except ImportError:  # pragma: no cover - older typer on click
 from ..errors import ExitCode, RelcalcError
 
 
+def _cut_sets_order(args: list[str]) -> list[str]:
+    """``compose --cut-sets [ORDER]``: the parser has no options with optional values, so a bare
+    ``--cut-sets`` (last, or followed by another option or by the spec) gets its default order, 3.
+    Anything that looks like a number stays the order, to be read (or refused) by compose."""
+    if "compose" not in args or "--cut-sets" not in args:
+        return args
+    at = args.index("--cut-sets")
+    following = args[at + 1] if at + 1 < len(args) else None
+    if following is not None and re.fullmatch(r"\s*[-+]?(\d[\d_.eE+-]*|\.\d+|nan|inf|)\s*", following, re.I):
+        return args
+    return args[: at + 1] + ["3"] + args[at + 1:]
+
+
 def _debug_wanted(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("RELCALC_DEBUG", "") not in ("", "0")
 
@@ -32,7 +46,7 @@ class RelcalcGroup(TyperGroup):
     """The root group; turns every failure into a one-line error and an exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
-        args = list(sys.argv[1:] if args is None else args)
+        args = _cut_sets_order(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
         from .help import completion_request, prepare
 
@@ -161,6 +175,12 @@ def _add_simulate(target: typer.Typer) -> None:
     target.add_typer(simulate_app, name="simulate")
 
 
+def _add_estimate(target: typer.Typer) -> None:
+    from .estimate import estimate_command
+
+    target.command("estimate")(estimate_command)
+
+
 def _add_report(target: typer.Typer) -> None:
     from .report import report_command
 
@@ -194,6 +214,7 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "estimate": _add_estimate,
     "validate": _add_validate,
     "schema": _add_schema,
     "config": _add_config,

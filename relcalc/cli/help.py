@@ -90,6 +90,7 @@ SHORT_HELP = {
     "capacity fit": "Fit the Universal Scalability Law to measured throughput.",
     "simulate": "Monte Carlo simulations, beside exact values.",
     "simulate raft": "Availability of a Raft cluster: failures, zones, elections.",
+    "estimate": "MTBF and MTTR with intervals from an incident history.",
     "validate": "Check a spec or a service file: every problem, its place.",
     "schema": "The JSON Schema of a compose spec or a service file.",
     "config": "The defaults in effect, and where each comes from.",
@@ -159,6 +160,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "relcalc report samples/checkout-service.yaml -o report/",
         "relcalc validate samples/checkout-service.yaml",
         "relcalc schema service",
+    ),
+    "estimate": (
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01",
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f json",
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f csv",
     ),
     "validate": (
         "relcalc validate samples/web-service.yaml",
@@ -311,7 +317,7 @@ def _plain_unless_styled(group: Any, styled: bool) -> None:
         command.rich_markup_mode = command._relcalc_markup if styled else None
         examples = getattr(command, "_relcalc_examples", None)
         if examples:
-            command.epilog = ("" if styled else "\b\n") + examples
+            command.epilog = examples[0] if styled else examples[1]
         stack.extend(getattr(command, "commands", {}).values())
 
 
@@ -347,7 +353,9 @@ def polish(group: Any, path: str = "") -> None:
         examples = EXAMPLES.get(where)
         if examples and not (command.epilog or "").startswith("Examples"):
             command.epilog = "Examples:\n" + "\n".join(f"  {line}" for line in examples)
-            command._relcalc_examples = command.epilog  # with "\b" before it when plain (_plain_unless_styled)
+            # plain (_plain_unless_styled): "\b" keeps click from rewrapping, and no indent of our own, as
+            # click indents by 2 already and an example of 76 characters must fit 80 columns
+            command._relcalc_examples = (command.epilog, "\b\nExamples:\n" + "\n".join(examples))
         if isinstance(command, TyperGroup):
             if command.invoke_without_command:  # runs on its own: the subcommand is optional
                 command.subcommand_metavar = "[COMMAND [ARGS]...]"

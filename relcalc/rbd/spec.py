@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import InputError
-from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
+from ..errors import InputError, excerpt
+from ..units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
 from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
 
 COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
@@ -24,7 +24,7 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {params!r}")
+        raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {_short(params)}")
     unknown = set(params) - COMPONENT_KEYS
     if unknown:
         raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
@@ -60,44 +60,14 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
 
 
 def load_spec_text(text: str, source: str = "spec") -> dict:
-    """Parse YAML (safe loading only) or JSON text into a mapping, refusing duplicate keys."""
-    import yaml
+    """Parse YAML (safe loading only) or JSON text into a mapping, refusing duplicate keys.
 
-    class _Loader(yaml.SafeLoader):
-        pass
+    The loading (bounded aliases, YAML 1.2 numbers, libyaml or json for speed)
+    is :func:`relcalc.loading.load_document`'s.
+    """
+    from ..loading import load_document
 
-    def construct_mapping(loader, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in seen:
-                line = key_node.start_mark.line + 1
-                raise InputError(f"{source}: line {line}: duplicate definition of {key!r}")
-            seen.add(key)
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    # Plain scalars are numbers only in relcalc's grammar (as in YAML 1.2): YAML 1.1 would read 1_000
-    # as 1000, 010 as 8 and 1:30 as 90; they stay text here, and the parsers refuse or read them.
-    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-    _Loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (int_tag, float_tag)]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    _Loader.add_implicit_resolver(int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-    _Loader.add_implicit_resolver(
-        float_tag, re.compile(rf"^(?:{NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")
-    )
-    _Loader.add_constructor(int_tag, lambda loader, node: int(loader.construct_scalar(node)))  # 010 is ten
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise InputError(f"{source}: nesting too deep (more than {MAX_DEPTH} levels)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{source}: {place}not valid YAML or JSON: {problem}") from None
+    data = load_document(text, source)
     if data is None:
         raise InputError(f"{source}: the spec is empty")
     if not isinstance(data, dict):
@@ -181,8 +151,7 @@ def _members(body: Any, where: str, depth: int) -> tuple:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return excerpt(value)  # bounded: a repr() of an aliased structure can be huge
 
 
 # --- inline expressions --------------------------------------------------------------

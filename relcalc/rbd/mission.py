@@ -35,8 +35,12 @@ def _instance_reliability(t: float):
         if isinstance(which, Standby):
             return standby_reliability(component, which, t)
         beta = component.weibull_shape
-        eta = component.mtbf_hours / math.gamma(1.0 + 1.0 / beta)
-        hazard = (t / eta) ** beta
+        # in logarithms: Gamma(1 + 1/beta) and (t/eta)^beta overflow a float for extreme shapes
+        log_eta = math.log(component.mtbf_hours) - math.lgamma(1.0 + 1.0 / beta)
+        log_hazard = beta * (math.log(t) - log_eta)
+        if log_hazard > 709.0:  # exp(-hazard) is below the smallest float: certainly failed
+            return 0.0, 1.0
+        hazard = math.exp(log_hazard)
         return math.exp(-hazard), -math.expm1(-hazard)
 
     return values
@@ -65,4 +69,6 @@ def mission(system: System, t_hours: float) -> MissionResult:
         edge = upper
         if system_reliability(system, edge)[0] < 1e-12:
             break
+    else:
+        raise InputError("--mission-time: the MTTF integral did not settle within 2^200 mean lives; check the MTBFs")
     return MissionResult(t_hours, r, q, total)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError, excerpt
 from ..units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
-from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
+from .model import MAX_DEPTH, MAX_INSTANCES, WEIBULL_SHAPE_RANGE, Component, KofN, Parallel, Series, Standby, System, Use
 
 COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
 
@@ -28,10 +28,11 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     unknown = set(params) - COMPONENT_KEYS
     if unknown:
         raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
-    count = parse_count(params.get("count", 1), f"{where}.count")
+    count = parse_count(params.get("count", 1), f"{where}.count", high=MAX_INSTANCES)
     shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
-    if not shape > 0:
-        raise InputError(f"{where}.weibull_shape must be a positive number, got {params['weibull_shape']!r}")
+    low, high = WEIBULL_SHAPE_RANGE
+    if not low <= shape <= high:
+        raise InputError(f"{where}.weibull_shape must be between {low:g} and {high:g}, got {_short(params['weibull_shape'])}")
     has_up = [k for k in ("mtbf", "failure_rate") if k in params]
     has_down = [k for k in ("mttr", "repair_rate") if k in params]
     if "availability" in params:
@@ -237,12 +238,12 @@ class _ExpressionParser:
             self._count(value, 1)
             return Use(value, f"expression: {value}")
         if kind == "times":
-            n = int(value[:-1])
+            n = _whole(value[:-1], value)
             name = self._name()
             self._count(name, n)
             return Parallel((Use(name, f"expression: {value} {name}"),), f"expression: {value} {name}")
         if kind == "kofn":
-            k, n = (int(x) for x in value.split("/"))
+            k, n = (_whole(x, value) for x in value.split("/"))
             if self.peek() and self.peek()[1] == "(":
                 self.take("(")
                 items = [self.series(depth + 1)]
@@ -271,10 +272,19 @@ class _ExpressionParser:
     def _count(self, name: str, n: int) -> None:
         if n < 1:
             raise InputError(f"expression: {name} needs at least one instance")
+        if n > MAX_INSTANCES:
+            raise InputError(f"expression: {n:,} instances of {name}; at most {MAX_INSTANCES:,} are supported")
         known = self.counts.get(name)
         if known is not None and known != n and not (n == 1 or known == 1):
             raise InputError(f"expression: {name} is used with {known} and with {n} instances")
         self.counts[name] = max(n, known or 1)
+
+
+def _whole(digits: str, token: str) -> int:
+    """A count written in an expression; a number of more digits than any limit is refused unread."""
+    if len(digits.lstrip("0")) > len(str(MAX_INSTANCES)):
+        raise InputError(f"expression: {excerpt(token, 30, quote=False)}: at most {MAX_INSTANCES:,} instances are supported")
+    return int(digits)
 
 
 def parse_component_option(text: str, year_days: float = 365.0) -> Component:

@@ -75,8 +75,8 @@ class RelcalcGroup(TyperGroup):
         args = _without_debug(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
         with warnings.catch_warnings(), _sigterm_unwinds():
-            if not debug:  # numpy's overflow/invalid warnings: one line means one line
-                warnings.simplefilter("ignore", RuntimeWarning)
+            if not debug:  # numpy's overflow warnings, matplotlib's layout notes: one line means one line
+                warnings.simplefilter("ignore")
             code = self._run(args, prog_name, debug, extra)
         return self._finish(code, standalone_mode)
 

@@ -155,7 +155,9 @@ def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: 
     n = exit_rate.size
     p, share, top = _uniformised(rates, exit_rate)
     terms = _terms(top * _HORIZON * mean)
-    sparse = terms * (p.nnz + n + _PYTHON_STEP)
+    # the products, then each level's bisection: about 55 survival sums over all the terms,
+    # each Poisson weight costing some 20 stored entries' worth
+    sparse = terms * (p.nnz + n + _PYTHON_STEP + _BISECTION * len(levels))
     dense = (_TERMS + max(0.0, math.log2(top * mean) - _LATTICE + _SHORT) + _LATTICE + 8) * n**3 / 30.0
     if min(sparse, dense) > WORK:
         return None
@@ -164,6 +166,7 @@ def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: 
     return _uniformised_quantiles(p, top, start, mean, levels, terms)
 
 
+_BISECTION = 1100  # a quantile's bisection, per Poisson term, in stored entries
 _HORIZON = 128.0  # a phase-type time exceeds 128 x its mean with chance below 1/128 (Markov)
 _LATTICE = 45
 

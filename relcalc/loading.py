@@ -233,13 +233,15 @@ def _construct(loader: Any, order: list, source: str) -> Any:
                 value = float(text)
             elif tag == _NULL_TAG:
                 value = None
+            elif tag == _MERGE_TAG:  # the `<<` of a merge: its mapping takes the merged pairs
+                value = None
             else:  # .inf/.nan, Booleans, timestamps, explicit tags (unknown ones are refused)
                 value = loader.construct_object(node, deep=True)
         elif isinstance(node, yaml.MappingNode) and tag == _MAP_TAG:
-            if any(key.tag == _MERGE_TAG for key, _ in node.value):
-                loader.flatten_mapping(node)  # `<<: *defaults`; the merged nodes were counted and built already
             value = {}
-            for key_node, value_node in node.value:
+            for key_node, value_node in node.value:  # as written: duplicates are the writer's
+                if key_node.tag == _MERGE_TAG:
+                    continue
                 key = built[id(key_node)]
                 try:
                     duplicate = key in value
@@ -253,6 +255,11 @@ def _construct(loader: Any, order: list, source: str) -> Any:
                         f"{source}: line {key_node.start_mark.line + 1}: duplicate definition of {excerpt(key)}"
                     )
                 value[key] = built[id(value_node)]
+            if any(key.tag == _MERGE_TAG for key, _ in node.value):
+                # `<<: *defaults`: the merged pairs first, the mapping's own win (YAML's merge key);
+                # every node involved was counted and built already
+                loader.flatten_mapping(node)
+                value = {built[id(key)]: built[id(item)] for key, item in node.value}
         elif isinstance(node, yaml.SequenceNode) and tag == _SEQ_TAG:
             value = [built[id(child)] for child in node.value]
         else:  # !!set, !!omap, or an unknown tag (refused by the safe constructor)

@@ -334,6 +334,8 @@ def format_percent(availability: float, unavailability: float, extra_digits: int
     The digits come from the unavailability (exact), not from ``availability``:
     ``format_percent(1 - 1e-12, 1e-12)`` is ``99.999999999900%``.
     """
+    if unavailability != unavailability or availability != availability:
+        return "nan"  # no figure (shown as such, never as a number)
     if unavailability <= 0:
         return "100%"
     if unavailability >= 1:

@@ -78,9 +78,9 @@ Z95 = 1.959963984540054
 N_BIASED = 10
 #: Transitions per second assumed until a batch has measured the speed (a slow machine's figure,
 #: so a first batch does not overrun --max-time by much), and the most one batch may take
-#: (minutes of work) when there is no --max-time.
+#: (some seconds of work; a usual batch takes a thousandth of it) when there is no --max-time.
 STEPS_PER_SECOND = 5e6
-MAX_BATCH_STEPS = 5e9
+MAX_BATCH_STEPS = 2e8
 
 
 @njit(cache=True)
@@ -364,6 +364,10 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     if stopped is not None:
         share, entries, mttf, vr = _summary(pilot)
         return RareEstimate(share, entries, mttf, vr, pilot.cycles, perf_counter() - begin, stopped, 0)
+    if not all(math.isfinite(v) for v in pilot.relative_variances()):
+        # cycle times whose squares overflow (or no variance at all): nothing to plan from
+        raise InputError("importance sampling: the chain's times are too far apart to estimate (an MTBF or MTTR "
+                         "near 1e300 hours?); check the units, or use --method exact")
     main = _Sums.empty()
     known = pilot
     while stopped is None:

@@ -138,6 +138,8 @@ def absorbed_by(rates, exit_rate: np.ndarray, starts: list[np.ndarray], hours: f
     p, share, top = _uniformised(rates, exit_rate)
     if top == 0.0:
         return [0.0 for _ in starts]
+    if not top * hours < _STIFFEST:
+        return None  # beyond any budget (and 2^squarings would overflow)
     terms = _terms(top * hours)
     sparse = terms * (p.nnz + n + _PYTHON_STEP) * len(starts)
     dense = (_TERMS + math.ceil(math.log2(top * hours)) + _SHORT) * n**3 / 30.0
@@ -154,6 +156,8 @@ def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: 
     """Quantiles of the time to absorption from ``start`` (``mean`` its mean); ``rates`` sparse."""
     n = exit_rate.size
     p, share, top = _uniformised(rates, exit_rate)
+    if not 0.0 < top * mean < _STIFFEST:
+        return None  # beyond any budget (and 2^squarings would overflow), or a mean that underflowed
     terms = _terms(top * _HORIZON * mean)
     # the products, then each level's bisection: about 55 survival sums over all the terms,
     # each Poisson weight costing some 20 stored entries' worth
@@ -166,6 +170,7 @@ def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: 
     return _uniformised_quantiles(p, top, start, mean, levels, terms)
 
 
+_STIFFEST = 1e250  # rate x time beyond which no method here fits a budget (or a float's exponent)
 _BISECTION = 1100  # a quantile's bisection, per Poisson term, in stored entries
 _HORIZON = 128.0  # a phase-type time exceeds 128 x its mean with chance below 1/128 (Markov)
 _LATTICE = 45

@@ -276,10 +276,14 @@ def read_text(path: str, name: str) -> tuple[str, str]:
     import sys
 
     if path == "-":
+        # the bytes, decoded here: Python reads stdin with surrogateescape under a C locale, which
+        # would let bad bytes through as text that fails only when printed
+        binary = getattr(sys.stdin, "buffer", None)
         try:
-            return sys.stdin.read(), "stdin"
-        except UnicodeDecodeError:
-            raise InputError(f"{name}: stdin is not UTF-8 text") from None
+            data = binary.read() if binary is not None else sys.stdin.read()
+            return (data.decode("utf-8") if isinstance(data, bytes) else data), "stdin"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: stdin is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read(), path

@@ -243,3 +243,37 @@ def test_sigterm_unwinds_and_leaves_no_temporaries(run, tmp_path, monkeypatch):
     assert result.stderr.strip() == "relcalc: terminated"
     assert os.listdir(tmp_path) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler lasts the command only
+
+
+def test_non_utf8_stdin(run):
+    result = run("compose", "-", input="components:\n  caf\xe9: {availability: 0.9}\nsystem: caf\xe9\n".encode("latin-1"))
+    assert result.exit_code == 2
+    assert one_error_line(result) == "relcalc: error: SPEC: stdin is not UTF-8 text (byte 17); save it as UTF-8"
+
+
+def test_transient_figures_beyond_floating_point_are_no_figure():
+    """Rates x times of 1e303 or 1e-600: no figure (None), never a crash on log(0) or 2^1100."""
+    import numpy as np
+
+    from scipy.sparse import csr_matrix
+
+    from relcalc.raft import transient
+
+
+    rates = csr_matrix(np.array([[0.0, 1e300], [0.0, 0.0]]))
+    assert transient.absorbed_by(rates, np.array([0.0, 1e300]), [np.array([1.0, 0.0])], 8760.0) is None
+    tiny = csr_matrix(np.array([[0.0, 1e-300], [0.0, 0.0]]))
+    assert transient.phase_type_quantiles(tiny, np.array([0.0, 1e-300]), np.array([1.0, 0.0]), 1e-300,
+                                          {"p50": 0.5}) is None
+
+
+def test_importance_sampling_of_overflowing_times_is_an_input_error():
+    from conftest import exp
+
+    from relcalc.raft import importance
+    from relcalc.raft.ctmc import build
+    from relcalc.raft.model import RaftModel
+
+    chain = build(RaftModel(nodes=3, ttf=exp(1e300)))
+    with pytest.raises(InputError, match="too far apart to estimate"):
+        importance.estimate(chain, chain.lost, seed=1, max_seconds=30.0)

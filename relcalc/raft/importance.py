@@ -81,6 +81,9 @@ N_BIASED = 10
 #: (some seconds of work; a usual batch takes a thousandth of it) when there is no --max-time.
 STEPS_PER_SECOND = 5e6
 MAX_BATCH_STEPS = 2e8
+#: A batch may always take this many (a fraction of a second; a usual batch needs 1e5), so a run
+#: whose time is nearly out still finishes the batch it started.
+MIN_BATCH_STEPS = 2e7
 
 
 @njit(cache=True)
@@ -319,7 +322,7 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
             return MAX_BATCH_STEPS
         per_second = speed["steps"] / speed["seconds"] if speed["steps"] > 10_000 else STEPS_PER_SECOND
         left = max(max_seconds - (perf_counter() - begin), 0.0)
-        return min(MAX_BATCH_STEPS, left * per_second)
+        return min(MAX_BATCH_STEPS, max(left * per_second, MIN_BATCH_STEPS))
 
     def add_batch(sums: _Sums) -> bool:
         """One batch into ``sums``; False (``sums`` untouched) if it would overrun the time or step budget."""

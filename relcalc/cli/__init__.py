@@ -64,7 +64,15 @@ class _PipeClosed(Exception):
     """BrokenPipeError, carried past click (which would exit 1)."""
 
 
+_MAIN_PID = [0]  # the process whose command SIGTERM unwinds (set when the handler is installed)
+
+
 def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal module's signature
+    if os.getpid() != _MAIN_PID[0]:
+        # a forked worker inherited the handler: die as SIGTERM means, as its pool expects
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise Terminated()
 
 
@@ -171,6 +179,7 @@ def _sigterm_unwinds() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _MAIN_PID[0] = os.getpid()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield

@@ -27,7 +27,7 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
         raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {_short(params)}")
     unknown = set(params) - COMPONENT_KEYS
     if unknown:
-        raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
+        raise InputError(f"{where}: unknown key {excerpt(sorted(unknown)[0])}; use {', '.join(sorted(COMPONENT_KEYS))}")
     count = parse_count(params.get("count", 1), f"{where}.count", high=MAX_INSTANCES)
     shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
     low, high = WEIBULL_SHAPE_RANGE
@@ -80,7 +80,7 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
     unknown = set(data) - {"components", "system", "name", "description"}
     if unknown:
-        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
+        raise InputError(f"spec: unknown top-level key {excerpt(sorted(map(str, unknown))[0])}; use components and system")
     if "system" not in data:
         raise InputError("spec: missing 'system' (the block diagram)")
     raw = data.get("components") or {}
@@ -91,7 +91,7 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     for name, params in raw.items():
         where = f"components.{name}"
         if not isinstance(name, str) or not name:
-            raise InputError(f"components: component names must be text, got {name!r}")
+            raise InputError(f"components: component names must be text, got {excerpt(name)}")
         if name in extra:
             if params:
                 raise InputError(f"{where}: defined in the spec and in --components (duplicate definition)")
@@ -140,7 +140,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         factor = parse_number(factor, f"{place}.dormant_factor")
         switch = parse_number(switch, f"{place}.switch")
         return Standby(body["of"], active, str(mode), factor, switch, place)
-    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
+    raise InputError(f"{where}: unknown block {excerpt(kind)}; use series, parallel, k_of_n or standby")
 
 
 def _members(body: Any, where: str, depth: int) -> tuple:
@@ -181,7 +181,7 @@ def parse_expression(text: str) -> Any:
     parser = _ExpressionParser(tokens, text)
     root = parser.series(1)
     if parser.pos != len(tokens):
-        raise InputError(f"expression: unexpected {tokens[parser.pos][1]!r} in {text!r}")
+        raise InputError(f"expression: unexpected {excerpt(tokens[parser.pos][1])} in {excerpt(text)}")
     return root, parser.counts
 
 
@@ -191,7 +191,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(stripped):
         match = _TOKEN.match(stripped, pos)
         if not match or match.end() == pos:
-            raise InputError(f"expression: cannot read {stripped[pos:].strip()[:20]!r} in {text!r}")
+            raise InputError(f"expression: cannot read {excerpt(stripped[pos:].strip()[:20])} in {excerpt(text)}")
         kind = match.lastgroup
         tokens.append((kind, re.sub(r"\s+", "", match.group(kind))))
         pos = match.end()
@@ -212,7 +212,7 @@ class _ExpressionParser:
         token = self.peek()
         if token is None or (value is not None and token[1] != value):
             found = "the end" if token is None else repr(token[1])
-            raise InputError(f"expression: expected {value or 'a block'!r}, found {found} in {self.text!r}")
+            raise InputError(f"expression: expected {excerpt(value or 'a block')}, found {found} in {excerpt(self.text)}")
         self.pos += 1
         return token
 
@@ -261,12 +261,12 @@ class _ExpressionParser:
             inner = self.series(depth + 1)
             self.take(")")
             return inner
-        raise InputError(f"expression: unexpected {value!r} in {self.text!r}")
+        raise InputError(f"expression: unexpected {excerpt(value)} in {excerpt(self.text)}")
 
     def _name(self) -> str:
         kind, value = self.take()
         if kind != "name":
-            raise InputError(f"expression: expected a component name, found {value!r} in {self.text!r}")
+            raise InputError(f"expression: expected a component name, found {excerpt(value)} in {excerpt(self.text)}")
         return value
 
     def _count(self, name: str, n: int) -> None:
@@ -292,7 +292,7 @@ def parse_component_option(text: str, year_days: float = 365.0) -> Component:
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name or not value.strip():
-        raise InputError(f"--component: expected NAME=MTBF/MTTR or NAME=AVAILABILITY, got {text!r}")
+        raise InputError(f"--component: expected NAME=MTBF/MTTR or NAME=AVAILABILITY, got {excerpt(text)}")
     where = f"--component {name}"
     if "/" in value:
         up, down = value.split("/", 1)
@@ -305,11 +305,11 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     target, sep, value = assignment.partition("=")
     name, dot, param = target.strip().rpartition(".")
     if not sep or not dot or not name:
-        raise InputError(f"--set: expected NAME.PARAM=VALUE such as app.mttr=1h, got {assignment!r}")
+        raise InputError(f"--set: expected NAME.PARAM=VALUE such as app.mttr=1h, got {excerpt(assignment)}")
     if name not in system.components:
-        raise InputError(f"--set {assignment}: unknown component {name!r}")
+        raise InputError(f"--set {assignment}: unknown component {excerpt(name)}")
     if param not in COMPONENT_KEYS:
-        raise InputError(f"--set {assignment}: unknown parameter {param!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
+        raise InputError(f"--set {assignment}: unknown parameter {excerpt(param)}; use {', '.join(sorted(COMPONENT_KEYS))}")
     old = system.components[name]
     params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape}
     if old.failure_rate is not None:
@@ -323,7 +323,7 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
         params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
     else:
         if old.failure_rate is None:
-            raise InputError(f"--set {assignment}: {name!r} has only an availability; set availability instead")
+            raise InputError(f"--set {assignment}: {excerpt(name)} has only an availability; set availability instead")
         pair = {"mtbf": "failure_rate", "failure_rate": "mtbf", "mttr": "repair_rate", "repair_rate": "mttr"}
         params.pop(pair[param], None)
         params.pop(param, None)

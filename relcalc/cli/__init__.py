@@ -49,7 +49,7 @@ def _environment_message(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         reason = "no permission"
     name = exc.filename if exc.filename is not None else None
-    return f"{name}: {reason}" if name else reason
+    return f"{name}: {reason}" if name else f"a file could not be read or written: {reason}"
 
 
 class Terminated(KeyboardInterrupt):

@@ -277,3 +277,37 @@ def test_importance_sampling_of_overflowing_times_is_an_input_error():
     chain = build(RaftModel(nodes=3, ttf=exp(1e300)))
     with pytest.raises(InputError, match="too far apart to estimate"):
         importance.estimate(chain, chain.lost, seed=1, max_seconds=30.0)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_an_environment_error(run):
+    result = run("availability", "--mtbf", "1000h", "--mttr", "1h", "-o", "/dev/full")
+    assert result.exit_code == 2
+    assert one_error_line(result) == "relcalc: error: a file could not be read or written: No space left on device"
+
+
+def test_a_long_run_on_a_terminal_shows_it_is_working(monkeypatch):
+    """After HEARTBEAT_AFTER seconds a line says so; it is erased before anything else is written, and at the end."""
+    import time
+
+    cli = importlib.import_module("relcalc.cli")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "HEARTBEAT_AFTER", 0.05)
+    with cli._heartbeat("compose"):
+        deadline = time.monotonic() + 10
+        while "working" not in terminal.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("relcalc: a message", file=sys.stderr)
+    assert sys.stderr is terminal
+    text = terminal.getvalue()
+    assert text.startswith("\rrelcalc: working... 0s (Ctrl-C to stop)")
+    assert "\r\033[Krelcalc: a message\n" in text
+    assert text.endswith("\n") or text.endswith("\r\033[K")
+    with cli._heartbeat("simulate"):  # draws its own progress bar
+        assert sys.stderr is terminal

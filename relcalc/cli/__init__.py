@@ -82,7 +82,7 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = _without_debug(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
-        with warnings.catch_warnings(), _sigterm_unwinds():
+        with warnings.catch_warnings(), _sigterm_unwinds(), _heartbeat(_first_command(args)):
             if not debug:  # numpy's overflow warnings, matplotlib's layout notes: one line means one line
                 warnings.simplefilter("ignore")
             code = self._run(args, prog_name, debug, extra)
@@ -169,6 +169,78 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+#: Commands that draw their own progress bar.
+_OWN_PROGRESS = {"simulate"}
+HEARTBEAT_AFTER = 3.0  # seconds
+
+
+class _Heartbeat:
+    """A line on a terminal's stderr saying the command is still working, erased before anything else is written.
+
+    It stands in for ``sys.stderr`` while the command runs, so a message the
+    command prints (or a rich table) first clears the heartbeat's line.
+    """
+
+    def __init__(self, stream):
+        import threading
+
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.shown = False
+        self.thread = threading.Thread(target=self._beat, name="relcalc-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        import time
+
+        start = time.monotonic()
+        if self.done.wait(HEARTBEAT_AFTER):
+            return
+        while not self.done.is_set():
+            with self.lock:
+                self.stream.write(f"\rrelcalc: working... {time.monotonic() - start:.0f}s (Ctrl-C to stop)")
+                self.stream.flush()
+                self.shown = True
+            self.done.wait(1.0)
+
+    def clear(self) -> None:
+        with self.lock:
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self.shown = False
+
+    def write(self, text: str) -> int:
+        self.clear()
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _heartbeat(command: str | None) -> Iterator[None]:
+    """While a command runs on a terminal, show after a few seconds that it is still working."""
+    stream = sys.stderr
+    try:
+        wanted = command not in _OWN_PROGRESS and stream.isatty()
+    except (AttributeError, ValueError):
+        wanted = False
+    if not wanted:
+        yield
+        return
+    beat = _Heartbeat(stream)
+    sys.stderr = beat
+    beat.thread.start()
+    try:
+        yield
+    finally:
+        beat.done.set()
+        beat.thread.join()
+        beat.clear()
+        sys.stderr = stream
 
 
 @contextmanager

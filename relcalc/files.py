@@ -218,13 +218,16 @@ def formula_safe_table(table: Any) -> Any:
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, bool):  # true/false as JSON and the batch CSV (pyarrow) write them
+        return str(value).lower()
     if isinstance(value, str):
         return formula_safe(value)
     return value
 
 
 def write_csv(handle: IO[str], columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    """A header and rows as CSV; None is an empty cell, floats keep their shortest round-trip digits.
+    """A header and rows as CSV, quoted only where needed; None is an empty cell, floats keep their shortest
+    round-trip digits, Booleans are true/false.
 
     Text cells (names, notes: whatever a user may have typed) that a
     spreadsheet would run as a formula are written as text (:func:`formula_safe`).

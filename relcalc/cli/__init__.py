@@ -101,16 +101,20 @@ class RelcalcGroup(TyperGroup):
             raise typer.Abort() from None
 
     def _run(self, args: list[str], prog_name: str | None, debug: bool, extra: dict) -> int:
+        from .help import prepare
+
         try:
+            # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
+            extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
             sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown
-                return ExitCode.BAD_INPUT
-            hint = f" (see: relcalc {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+            if not exc.format_message():  # no arguments: the help was shown, as asked
+                return ExitCode.OK
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
         except ClickException as exc:
@@ -266,7 +270,7 @@ def _new_app() -> typer.Typer:
         help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams, "
         "Raft quorums, cluster sizing and capacity-review reports.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion and --show-completion, typer's own
         pretty_exceptions_enable=False,
     )
     new.callback()(root)
@@ -320,6 +324,24 @@ def _add_report(target: typer.Typer) -> None:
     target.command("report")(report_command)
 
 
+def _add_validate(target: typer.Typer) -> None:
+    from .validate import validate_command
+
+    target.command("validate")(validate_command)
+
+
+def _add_schema(target: typer.Typer) -> None:
+    from .schema import schema_command
+
+    target.command("schema")(schema_command)
+
+
+def _add_config(target: typer.Typer) -> None:
+    from .config import config_command
+
+    target.command("config")(config_command)
+
+
 #: Commands in the order the help lists them. Each is imported only when used:
 #: typer builds every registered command's options at start-up, so a run of
 #: one command registers that command alone.
@@ -329,6 +351,9 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "validate": _add_validate,
+    "schema": _add_schema,
+    "config": _add_config,
 }
 
 

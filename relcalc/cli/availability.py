@@ -9,7 +9,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..results import record as to_record
-from ..units import format_duration, format_percent
+from ..units import format_duration, format_number, format_percent
 from .output import (
     ChartOption,
     FormatOption,
@@ -36,6 +36,7 @@ def availability_command(
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year for budgets: 365 or 365.25.")] = "365",
+    month_days: Annotated[Optional[str], typer.Option(metavar="DAYS", help="Days in a month for budgets, e.g. 30 for 30-day SLA tables. Default: a twelfth of the year.")] = None,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -52,7 +53,7 @@ def availability_command(
 
     # numeric options are text read by the one grammar of relcalc.units, as everywhere else
     year_days = parse_number(year_days, "--year-days")
-    calendar = Calendar(year_days)
+    calendar = Calendar(year_days, None if month_days is None else parse_number(month_days, "--month-days"))
     check_chart_path(chart)
     if target is not None and target_nines is not None:
         raise InputError("give --target or --target-nines, not both")
@@ -104,6 +105,8 @@ def availability_command(
     if chart is not None:
         _check_chartable(result)  # before anything is written
     record = to_record(result)
+    if calendar.month_days is not None:
+        record["month_days"] = calendar.month_days
     if check is not None:
         record["target_availability"] = check[0]
         record["target_unavailability"] = check[1]
@@ -147,7 +150,7 @@ def _check_chartable(result) -> None:
 
 
 def _hours(hours: float) -> str:
-    text = f"{hours:,.6g} h"
+    text = f"{format_number(hours)} h"
     return text if hours >= 1 else f"{text} ({format_duration(hours)})"
 
 
@@ -226,7 +229,7 @@ def _batch_table(console, result) -> None:
         rec = dict(zip(frame.columns, row))
         cells = [str(rec[label]) if label else str(i + 1)]
         if components:
-            cells += [f"{rec['mtbf_hours']:,.6g}", f"{rec['mttr_hours']:,.4g}"]
+            cells += [format_number(rec["mtbf_hours"]), format_number(rec["mttr_hours"], 4)]
         cells += [
             format_percent(rec["availability"], rec["unavailability"]),
             f"{rec['nines']:.2f}",

@@ -311,3 +311,18 @@ def test_a_long_run_on_a_terminal_shows_it_is_working(monkeypatch):
     assert text.endswith("\n") or text.endswith("\r\033[K")
     with cli._heartbeat("simulate"):  # draws its own progress bar
         assert sys.stderr is terminal
+
+
+def test_growth_past_the_largest_number_is_refused_naming_the_growth(run, tmp_path):
+    out = tmp_path / "growth.json"
+    result = run("capacity", "--rate", "12k", "--node-throughput", "100", "--growth", "1e300%/month", "-o", out)
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith("relcalc: error: growth: 1e+298 a month takes the request rate past 1e308")
+    assert not out.exists()
+    # the report checks it with the spec, before its simulations
+    service = tmp_path / "service.yaml"
+    service.write_text((SAMPLES / "checkout-service.yaml").read_text().replace("growth: 4%/month", "growth: 1e300%/month"))
+    report = run("report", service, "-o", tmp_path / "report")
+    assert report.exit_code == 2
+    assert "capacity.growth: '1e300%/month' over 18 months" in one_error_line(report)
+    assert sorted(os.listdir(tmp_path)) == ["service.yaml"]

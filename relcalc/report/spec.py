@@ -158,6 +158,13 @@ def _capacity(section: dict, latency: str | None) -> dict:
         out["growth"] = parse_growth(section["growth"], "capacity.growth")
         out["growth_text"] = str(section["growth"])
         out["horizon_months"] = parse_months(section.get("horizon", "12mo"), "capacity.horizon")
+        try:  # checked here, before the report's simulations, not after them
+            peak = values["rate"] * out["growth"] ** out["horizon_months"]
+        except OverflowError:
+            peak = float("inf")
+        if not peak < float("inf"):
+            raise InputError(f"capacity.growth: {excerpt(section['growth'])} over {out['horizon_months']} months takes "
+                             "the request rate past 1e308 per second; check the growth and the horizon")
     elif section.get("horizon") is not None:
         raise InputError("capacity.horizon: needs capacity.growth")
     return out

@@ -367,7 +367,9 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     if stopped is not None:
         share, entries, mttf, vr = _summary(pilot)
         return RareEstimate(share, entries, mttf, vr, pilot.cycles, perf_counter() - begin, stopped, 0)
-    if not all(math.isfinite(v) for v in pilot.relative_variances()):
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is what is checked
+        pilot_variances = pilot.relative_variances()
+    if not all(math.isfinite(v) for v in pilot_variances):
         # cycle times whose squares overflow (or no variance at all): nothing to plan from
         raise InputError("importance sampling: the chain's times are too far apart to estimate (an MTBF or MTTR "
                          "near 1e300 hours?); check the units, or use --method exact")

@@ -271,6 +271,15 @@ def _construct(loader: Any, order: list, source: str) -> Any:
     return built[id(order[-1])]
 
 
+#: The largest spec file read: a 100,000-component spec is about 7 MB.
+MAX_BYTES = 64 * 2**20
+
+
+def _check_size(data: bytes | str, name: str, source: str) -> None:
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{name}: {source} is larger than {MAX_BYTES // 2**20} MiB, more than any spec needs")
+
+
 def read_text(path: str, name: str) -> tuple[str, str]:
     """``(text, source)`` of a UTF-8 file (``-`` for stdin); every failure an InputError naming ``name`` and the path."""
     import sys
@@ -280,13 +289,16 @@ def read_text(path: str, name: str) -> tuple[str, str]:
         # would let bad bytes through as text that fails only when printed
         binary = getattr(sys.stdin, "buffer", None)
         try:
-            data = binary.read() if binary is not None else sys.stdin.read()
+            data = binary.read(MAX_BYTES + 1) if binary is not None else sys.stdin.read(MAX_BYTES + 1)
+            _check_size(data, name, "stdin")
             return (data.decode("utf-8") if isinstance(data, bytes) else data), "stdin"
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: stdin is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(), path
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # /dev/zero, or a runaway file, must not fill the memory
+        _check_size(data, name, path)
+        return data.decode("utf-8"), path
     except FileNotFoundError:
         raise InputError(f"{name}: file not found: {path}") from None
     except IsADirectoryError:
@@ -299,4 +311,4 @@ def read_text(path: str, name: str) -> tuple[str, str]:
         raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
 
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]

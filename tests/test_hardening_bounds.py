@@ -196,3 +196,10 @@ def test_importance_sampling_stops_within_its_step_budget():
     chain = build(RaftModel(nodes=5, ttf=exp(2000.0), ttr=exp(1e6), crews=2))
     with pytest.raises(InputError, match="--max-time 0.2s"):
         importance.estimate(chain, chain.lost, seed=1, max_seconds=0.2)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_spec_file_is_refused_at_the_size_limit(run):
+    result = run("compose", "/dev/zero")
+    assert result.exit_code == 2
+    assert one_error_line(result) == "relcalc: error: SPEC: /dev/zero is larger than 64 MiB, more than any spec needs"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from .evaluate import compile_system, evaluate_compiled
 from .model import Component, Standby, System
 from .standby import standby_reliability
@@ -31,7 +31,7 @@ class MissionResult:
 def _instance_reliability(t: float):
     def values(component: Component, which) -> tuple[float, float]:
         if component.failure_rate is None:
-            raise InputError(f"component {component.name!r} has only an availability; mission reliability needs its MTBF")
+            raise InputError(f"component {excerpt(component.name)} has only an availability; mission reliability needs its MTBF")
         if isinstance(which, Standby):
             return standby_reliability(component, which, t)
         beta = component.weibull_shape

@@ -203,3 +203,14 @@ def test_an_endless_spec_file_is_refused_at_the_size_limit(run):
     result = run("compose", "/dev/zero")
     assert result.exit_code == 2
     assert one_error_line(result) == "relcalc: error: SPEC: /dev/zero is larger than 64 MiB, more than any spec needs"
+
+
+def test_an_unknown_name_among_many_components_gives_a_short_message(run, tmp_path):
+    spec = tmp_path / "many.yaml"
+    spec.write_text("components:\n" + "".join(f"  c{i}: {{availability: 0.9}}\n" for i in range(20_000))
+                    + "system: missing\n")
+    result = run("compose", spec)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith("relcalc: error: system: unknown component 'missing' (defined: c0, c1, c10, ")
+    assert line.endswith("and 19,990 more)") and len(line) < 200

@@ -82,7 +82,7 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = _without_debug(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
-        with warnings.catch_warnings(), _sigterm_unwinds(), _heartbeat(_first_command(args)):
+        with warnings.catch_warnings(), _quiet_children(not debug), _sigterm_unwinds(), _heartbeat(_first_command(args)):
             if not debug:  # numpy's overflow warnings, matplotlib's layout notes: one line means one line
                 warnings.simplefilter("ignore")
             code = self._run(args, prog_name, debug, extra)
@@ -173,6 +173,23 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+@contextmanager
+def _quiet_children(quiet: bool) -> Iterator[None]:
+    """Worker processes started afresh (not forked) ignore warnings too, through PYTHONWARNINGS."""
+    if not quiet:
+        yield
+        return
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
 
 
 #: Commands that draw their own progress bar.

@@ -82,7 +82,8 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = _without_debug(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
-        with warnings.catch_warnings(), _quiet_children(not debug), _sigterm_unwinds(), _heartbeat(_first_command(args)):
+        quiet, command = not debug, _first_command(args)
+        with warnings.catch_warnings(), _quiet_children(quiet), _sigterm_unwinds(), _heartbeat(command):
             if not debug:  # numpy's overflow warnings, matplotlib's layout notes: one line means one line
                 warnings.simplefilter("ignore")
             code = self._run(args, prog_name, debug, extra)

@@ -214,3 +214,24 @@ def test_an_unknown_name_among_many_components_gives_a_short_message(run, tmp_pa
     line = one_error_line(result)
     assert line.startswith("relcalc: error: system: unknown component 'missing' (defined: c0, c1, c10, ")
     assert line.endswith("and 19,990 more)") and len(line) < 200
+
+
+def test_chain_figures_give_up_when_max_time_is_out():
+    """Within transient.time_limit the figures are None once the time is up; outside it they are computed."""
+    import math
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from relcalc.raft import transient
+
+    # one state left at rate 2 per hour: P(absorbed by 1.5 h) = 1 - exp(-3) (the exponential law)
+    rates, exit_rate, start = csr_matrix(np.zeros((1, 1))), np.array([2.0]), np.array([1.0])
+    [found] = transient.absorbed_by(rates, exit_rate, [start], 1.5)
+    assert found == pytest.approx(-math.expm1(-3.0), rel=1e-12)
+    quantiles = transient.phase_type_quantiles(rates, exit_rate, start, 0.5, {"p50": 0.5})
+    assert quantiles["p50"] == pytest.approx(math.log(2.0) / 2.0, rel=1e-9)  # the exponential's median
+    with transient.time_limit(0.0):
+        assert transient.absorbed_by(rates, exit_rate, [start], 1.5) is None
+        assert transient.phase_type_quantiles(rates, exit_rate, start, 0.5, {"p50": 0.5}) is None
+    assert transient.absorbed_by(rates, exit_rate, [start], 1.5) == [found]

@@ -77,8 +77,11 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     calendar = calendar or Calendar()
     year = calendar.year_hours
     # the chain only informs a crude run; it is the answer for exact and importance
-    truth, chain = exact_with_chain(model, year,
-                                    MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
+    from .transient import time_limit
+
+    with time_limit(max_seconds):  # the chain's outage percentiles and loss-within-a-year honour --max-time too
+        truth, chain = exact_with_chain(model, year,
+                                        MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen == "crude":
         if method == "auto":

@@ -336,6 +336,12 @@ def _add_simulate(target: typer.Typer) -> None:
     target.add_typer(simulate_app, name="simulate")
 
 
+def _add_estimate(target: typer.Typer) -> None:
+    from .estimate import estimate_command
+
+    target.command("estimate")(estimate_command)
+
+
 def _add_report(target: typer.Typer) -> None:
     from .report import report_command
 
@@ -369,6 +375,7 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "estimate": _add_estimate,
     "validate": _add_validate,
     "schema": _add_schema,
     "config": _add_config,

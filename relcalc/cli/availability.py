@@ -15,12 +15,10 @@ from .output import (
     FormatOption,
     OnError,
     OutputOption,
-    batch_exit_code,
     batch_table,
     check_chart_path,
     emit,
     facts_table,
-    report_row_errors,
     row_names,
     write_frame_csv,
 )
@@ -35,6 +33,7 @@ def availability_command(
     target_nines: Annotated[Optional[str], typer.Option(metavar="<float>", help="Target as a number of nines, e.g. 4.5.")] = None,
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    errors: Annotated[Optional[str], typer.Option("--errors", metavar="FILE.csv", help="Batch: write every bad row (row, name, reason) to this CSV.")] = None,
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year for budgets: 365 or 365.25.")] = "365",
     month_days: Annotated[Optional[str], typer.Option(metavar="DAYS", help="Days in a month for budgets, e.g. 30 for 30-day SLA tables. Default: a twelfth of the year.")] = None,
     chart: ChartOption = None,
@@ -71,7 +70,9 @@ def availability_command(
     if csv is not None:
         if any(v is not None for v in (mtbf, mttr, failure_rate, repair_rate)):
             raise InputError("--csv takes MTBF and MTTR from the file; drop --mtbf/--mttr/--failure-rate/--repair-rate")
-        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output, chart))
+        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output, chart, errors))
+    if errors is not None:
+        raise InputError("--errors lists the bad rows of a --csv batch; give --csv FILE")
 
     up_hours = down_hours = None
     if mtbf is not None:
@@ -182,14 +183,23 @@ def _single_table(console, result, check) -> None:
     console.print(f"Calendar: {result.calendar.describe()}.")
 
 
-def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
+def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None, errors=None) -> int:
     from ..availability_csv import evaluate_availability_csv
     from ..batch import read_csv
+    from .bad_rows import BadRows, check_paths, exit_code
+    from .output import Format, resolve_format
 
+    check_paths(source, output, errors)
+    if resolve_format(fmt, output) is Format.csv and chart is None:  # CSV out: streamed, in bounded memory
+        from .batch_stream import stream_batch
+
+        return stream_batch(source, output, calendar, goal, on_error, errors)
     handle: str | IO[str] = sys.stdin if source == "-" else source
     frame = read_csv(handle, "--csv")
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
-    report_row_errors(result.errors, result.rows_read, on_error)
+    with BadRows(on_error, errors) as bad:
+        bad.add(result.errors)
+    bad.refuse_if_failing(result.rows_read)
     table = result.table
     emit(
         fmt,
@@ -207,7 +217,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
     missed = int((~table["meets_target"]).sum()) if "meets_target" in table else 0  # rows without a target: NA
     if missed:
         shortfalls.append(f"{missed} of {len(table)} rows miss the target")
-    return batch_exit_code(result.errors, result.rows_read, shortfalls)
+    return exit_code(len(result.errors), result.rows_read, shortfalls)
 
 
 def _batch_table(console, result) -> None:

@@ -31,6 +31,11 @@ def compose_command(
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
+    components_from_incidents: Annotated[Optional[str], typer.Option("--from-incidents", metavar="INCIDENTS.csv", help="MTBF and MTTR of components named in this incident history (see relcalc estimate); also spelt --components-from-incidents.")] = None,
+    components_from_incidents_long: Annotated[Optional[str], typer.Option("--components-from-incidents", hidden=True)] = None,
+    incidents_window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of --from-incidents (or window columns).")] = None,
+    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="90% intervals on availability, downtime and nines from the estimates' uncertainty.")] = False,
+    seed: Annotated[str, typer.Option(metavar="<int>", help="Seed of the --uncertainty draws.")] = "1",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -50,7 +55,17 @@ def compose_command(
     year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
-    system = _load_system(spec, component or [], components, year_days)
+    history, found = None, []
+    if components_from_incidents is not None and components_from_incidents_long is not None:
+        raise InputError("--from-incidents and --components-from-incidents are the same option; give it once")
+    components_from_incidents = components_from_incidents if components_from_incidents is not None else components_from_incidents_long
+    if components_from_incidents is not None:  # estimates from data (relcalc.estimate.hooks)
+        from ..estimate.hooks import load_estimates
+
+        history = load_estimates(components_from_incidents, window=incidents_window, year_days=year_days)
+    elif incidents_window is not None:
+        raise InputError("--incidents-window goes with --from-incidents")
+    system = _load_system(spec, component or [], components, year_days, history, found)
     _warn_repeated_names(system)
     from ..rbd.spec import apply_set
 
@@ -84,6 +99,15 @@ def compose_command(
         solutions.append(smallest_count(system, solve_count.strip(), goal[1]))
     if solutions:
         record["solutions"] = [to_record(s) for s in solutions]
+    spread = None
+    if found:
+        record["from_incidents"] = {"source": found[0].source, "components": sorted(found[0].components),
+                                    "notes": list(found[0].notes)}
+    if uncertainty:
+        from ..estimate.hooks import propagate_found
+
+        spread = propagate_found(system, found, parse_count(seed, "--seed", low=0, high=2**63 - 1), calendar)
+        record["uncertainty"] = to_record(spread)
     mission_result = None
     if mission_time is not None:
         from ..rbd.mission import mission
@@ -93,8 +117,12 @@ def compose_command(
 
     def table(console) -> None:
         _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
+        if found:
+            from .estimate import render_uncertainty
 
-    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
+            render_uncertainty(console, spread, found[0])
+
+    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle, spread))
     if chart is not None:
         from ..charts import save, sibling
         from ..charts.compose import diagram, pareto
@@ -102,6 +130,10 @@ def compose_command(
         name = os.path.splitext(os.path.basename(spec))[0] if os.path.isfile(spec) else "system"
         save(diagram(system, result, name), chart)
         save(pareto(result), sibling(chart, "pareto"))
+        if spread is not None:  # the spread of the downtime from the estimates
+            from ..charts.estimate import uncertainty as uncertainty_chart
+
+            save(uncertainty_chart(spread, calendar.year_hours), sibling(chart, "uncertainty"))
     missed = goal is not None and not record["meets_target"]
     unreachable = any(s.value is None for s in solutions)
     if missed or unreachable:
@@ -133,9 +165,12 @@ def _warn_repeated_names(system) -> None:
                  f"shared-component rule is a single {name}; for {times} instances write {how} with count {times}")
 
 
-def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float):
+def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float, history=None,
+                 found: list | None = None):
     from ..rbd.model import System
     from ..rbd.spec import load_spec_text, parse_component_option, parse_expression, system_from_mapping
+
+    found = [] if found is None else found  # filled with what an incident history gave
 
     extra = {}
     if components_csv:
@@ -150,10 +185,25 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
         from ..loading import read_text
 
         text, source = read_text(spec, "SPEC")
-        return system_from_mapping(load_spec_text(text, source), extra_components=extra, year_days=year_days)
+        data = load_spec_text(text, source)
+        if history is not None or "from_incidents" in data:  # components from an incident history
+            from ..estimate.hooks import resolve_spec
+
+            base = os.path.dirname(os.path.abspath(spec)) if spec != "-" else os.getcwd()
+            data, taken = resolve_spec(data, base_dir=base, year_days=year_days, history=history)
+            if taken is not None:
+                extra.update(taken.components)
+                found.append(taken)
+        return system_from_mapping(data, extra_components=extra, year_days=year_days)
     from dataclasses import replace
 
     root, counts = parse_expression(spec)
+    if history is not None:  # names without --component take their figures from the incident history
+        from ..estimate.hooks import take_components
+
+        taken = take_components(history, {n: c for n, c in counts.items() if n not in extra}, "--components-from-incidents")
+        extra.update(taken.components)
+        found.append(taken)
     for name, count in counts.items():
         if name not in extra:
             raise InputError(f"expression: component {name!r} has no parameters; add --component {name}=MTBF/MTTR")
@@ -191,7 +241,7 @@ def _components_from_csv(path: str, year_days: float):
     return out
 
 
-def _csv(result, handle) -> None:
+def _csv(result, handle, spread=None) -> None:
     """The system's unavailability, then one row of importance measures per component.
 
     As in JSON, an unavailability below 1e-300 is an empty cell, never 0, and
@@ -209,6 +259,13 @@ def _csv(result, handle) -> None:
     system = ["SYSTEM", shown] + [None] * (len(columns) - 2) + [result.unavailability_log10]
     rows = [[getattr(item, c) for c in columns] + [math.log10(item.unavailability)] for item in result.importance]
     rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in rows]
+    if spread is not None:  # --uncertainty: the intervals beside the point figures (relcalc.cli.estimate)
+        from .estimate import uncertainty_csv_columns
+
+        extra, cells = uncertainty_csv_columns(spread, ["SYSTEM"] + [item.name for item in result.importance])
+        write_csv(handle, columns + ["unavailability_log10"] + extra,
+                  [row + more for row, more in zip([system] + rows, cells)])
+        return
     write_csv(handle, columns + ["unavailability_log10"], [system] + rows)
 
 

@@ -89,6 +89,7 @@ SHORT_HELP = {
     "capacity fit": "Fit the Universal Scalability Law to measured throughput.",
     "simulate": "Monte Carlo simulations, beside exact values.",
     "simulate raft": "Availability of a Raft cluster: failures, zones, elections.",
+    "estimate": "MTBF and MTTR with intervals from an incident history.",
     "validate": "Check a spec or a service file: every problem, its place.",
     "schema": "The JSON Schema of a compose spec or a service file.",
     "config": "The defaults in effect, and where each comes from.",
@@ -158,6 +159,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "relcalc report samples/checkout-service.yaml -o report/",
         "relcalc validate samples/checkout-service.yaml",
         "relcalc schema service",
+    ),
+    "estimate": (
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01",
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f json",
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f csv",
     ),
     "validate": (
         "relcalc validate samples/web-service.yaml",

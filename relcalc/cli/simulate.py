@@ -117,7 +117,7 @@ def raft_command(
             results.append(
                 analyze(model, method=method, years=years, seed=seed, workers=workers,
                         target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
-                        progress=lambda done, total, i=i: tick(i, done, total))
+                        progress=lambda done, total, i=i: tick(i, done, total), notice=warn)
             )
     from .output import detail
 

@@ -29,6 +29,8 @@ from ..units import parse_count, parse_number, parse_probability
 #: Seeds go to numpy's SeedSequence, which takes any whole number >= 0; this
 #: bound keeps them to 64 bits.
 MAX_SEED = 2**64 - 1
+#: The most simulated years a report runs per store analysis (the store, n - 2, n + 2, each improvement).
+MAX_YEARS = 10_000_000.0
 
 # the keys, shared with the JSON Schema and `relcalc validate`
 from ..schemas import CAPACITY_KEYS, RAFT_EXTRA, TARGET_KEYS  # noqa: E402
@@ -124,6 +126,9 @@ def _raft(section: dict, year_days: float) -> dict:
     out = {"raft": models[0], "raft_method": method, "raft_inputs": inputs}
     if "years" in section:
         out["raft_years"] = parse_number(section["years"], "raft.years", low=1.0)
+        if out["raft_years"] > MAX_YEARS:
+            raise InputError(f"raft.years must be at most {MAX_YEARS:,.0f} (about a minute of simulation per store "
+                             f"analysis), got {section['years']!r}")
     if "seed" in section:
         out["seed"] = parse_count(section["seed"], "raft.seed", low=0, high=MAX_SEED)
     if "target_rel_error" in section:

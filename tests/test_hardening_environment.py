@@ -229,18 +229,18 @@ def test_a_closed_pipe_is_not_an_error():
 
 
 def test_sigterm_unwinds_and_leaves_no_temporaries(run, tmp_path, monkeypatch):
-    build = importlib.import_module("relcalc.report.build")
+    output = importlib.import_module("relcalc.cli.output")
 
-    def killed(spec, work):
-        os.makedirs(os.path.join(work, "charts"))
-        os.kill(os.getpid(), signal.SIGTERM)  # as `kill` would, while the report is being built
+    def killed(data, handle):
+        handle.write("{")  # half-written, in the temporary file beside out.json
+        assert [n for n in os.listdir(tmp_path) if n.startswith(".relcalc-")]
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill` would
         raise AssertionError("SIGTERM did not interrupt")
 
-    monkeypatch.setattr(build, "build", killed)
-    out = tmp_path / "report"
-    result = run("report", SAMPLES / "checkout-service.yaml", "-o", out)
+    monkeypatch.setattr(output, "write_json", killed)
+    result = run("availability", "--mtbf", "1000h", "--mttr", "1h", "-o", tmp_path / "out.json")
     assert result.exit_code == 143
-    assert result.stderr.strip() == "relcalc: terminated"
+    assert result.stderr == "relcalc: terminated\n"
     assert os.listdir(tmp_path) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler lasts the command only
 

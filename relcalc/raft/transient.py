@@ -134,8 +134,13 @@ def absorbed_within(rates: np.ndarray, exit_rate: np.ndarray, hours: float) -> n
     top = float(out.max()) if n else 0.0
     if top == 0.0 or hours <= 0:
         return np.zeros(n)
+    if not math.isfinite(top * hours):
+        from ..errors import InputError
+
+        raise InputError("the chain's rates times the time span exceed floating point (an MTTR or MTBF near "
+                         "1e-300 or 1e300 hours?); check the units")
     squarings = max(0, math.ceil(math.log2(top * hours)) + _SHORT)
-    survive, absorbed, _ = _series(rates, exit_rate, hours / 2.0**squarings)
+    survive, absorbed, _ = _series(rates, exit_rate, math.ldexp(hours, -squarings))  # 2.0**1024 would overflow
     for _ in range(squarings):
         _check_time()
         survive, absorbed = _square(survive, absorbed)

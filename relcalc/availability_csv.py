@@ -342,7 +342,10 @@ def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()})
+    from .files import formula_safe_table
+
+    # names a spreadsheet would run as formulas are written as text (issue 13, OWASP)
+    table = formula_safe_table(pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()}))
     head, body = io.BytesIO(), io.BytesIO()
     pa_csv.write_csv(table.slice(0, 0), head, write_options=pa_csv.WriteOptions(quoting_style="needed"))
     if rows:

@@ -37,6 +37,8 @@ class RelcalcGroup(TyperGroup):
         try:
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
+            if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
+                print("relcalc: interrupted", file=sys.stderr)
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:

@@ -1,9 +1,11 @@
 """The compiled event loop of the Raft simulation (numba).
 
-One call simulates one chunk: a window of ``horizon`` hours, driven by its
-own seed. Chunks are independent, so a run is a list of chunks whose results
-are summed; the same chunk seeds give the same numbers however the chunks are
-spread over processes.
+One call simulates one chunk: a window of ``horizon`` hours, driven by the
+``numpy.random.Generator`` it is handed (the engine gives chunk i the i-th
+child of the run's ``SeedSequence``; nothing here touches numpy's global
+state). Chunks are independent, so a run is a list of chunks whose results
+are summed; the same chunk generators give the same numbers however the
+chunks are spread over processes or machines.
 
 A chunk starts in the steady state, not all new: each node is up, under
 repair or being replaced with its long-run share of time, with the time left
@@ -61,6 +63,7 @@ OUTAGE_SQUARES = 22  # sum of the squares of the OUTAGE_SUM lengths
 N_STATS = 23
 
 UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
+MAX_ELECTION_ROUNDS = 100_000
 
 
 class ChunkInputs(NamedTuple):
@@ -74,7 +77,6 @@ class ChunkInputs(NamedTuple):
     kernel again.
     """
 
-    seed: int
     horizon_hours: float  # the chunk's window
     year_hours: float  # for counting the calendar years with a loss
     nodes: int
@@ -102,13 +104,13 @@ class ChunkInputs(NamedTuple):
 
 
 @njit(cache=True)
-def _draw(kind, parameter, shape):
+def _draw(rng, kind, parameter, shape):
     if kind == 0:
-        return np.random.exponential(parameter)
+        return rng.exponential(parameter)
     if kind == 1:
-        return parameter * np.random.weibull(shape)
+        return parameter * rng.weibull(shape)
     if kind == 2:
-        return np.random.lognormal(parameter, shape)
+        return rng.lognormal(parameter, shape)
     return parameter
 
 
@@ -123,7 +125,7 @@ def _mean(law):
 
 
 @njit(cache=True)
-def _draw_residual(law):
+def _draw_residual(rng, law):
     """Time left of a phase caught at a random moment: uniform over a length-biased draw.
 
     Length-biased laws (density x f(x) / mean): an exponential's is gamma(2)
@@ -133,31 +135,34 @@ def _draw_residual(law):
     """
     kind, parameter, shape = int(law[0]), law[1], law[2]
     if kind == 0:
-        return np.random.exponential(parameter)
+        return rng.exponential(parameter)
     if kind == 1:
-        length = parameter * np.random.gamma(1.0 + 1.0 / shape, 1.0) ** (1.0 / shape)
+        length = parameter * rng.gamma(1.0 + 1.0 / shape, 1.0) ** (1.0 / shape)
     elif kind == 2:
-        length = np.random.lognormal(parameter + shape * shape, shape)
+        length = rng.lognormal(parameter + shape * shape, shape)
     else:
         length = parameter
-    return length * np.random.random()
+    return length * rng.random()
 
 
 @njit(cache=True)
-def _election_time(serving, low, high, rtt):
+def _election_time(rng, serving, low, high, rtt):
     """Duration of an election among ``serving`` nodes: rounds until no split vote.
 
     Each round every serving node draws a timeout in [low, high]; the first to
     fire asks for votes and wins after one round trip, unless a second node's
     timeout fires within that round trip (a split vote), which costs the
-    round and starts another.
+    round and starts another. :class:`~.model.RaftModel` refuses timeouts
+    and round trips that let a round end the election less than 1% of the
+    time; the round limit only guards the loop against a model built around
+    that check.
     """
     total = 0.0
-    while True:
+    for _ in range(MAX_ELECTION_ROUNDS):
         first = np.inf
         second = np.inf
         for _ in range(serving):
-            x = low + (high - low) * np.random.random()
+            x = low + (high - low) * rng.random()
             if x < first:
                 second = first
                 first = x
@@ -166,14 +171,15 @@ def _election_time(serving, low, high, rtt):
         total += first + rtt
         if serving == 1 or second - first > rtt:
             return total
+    return total
 
 
 @njit(cache=True)
-def _start_repair(who, t, status, node_next, ttr, replace_mean):
+def _start_repair(rng, who, t, status, node_next, ttr, replace_mean):
     if status[who] == REPLACE:
-        node_next[who] = t + np.random.exponential(replace_mean)
+        node_next[who] = t + rng.exponential(replace_mean)
     else:
-        node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+        node_next[who] = t + _draw(rng, int(ttr[0]), ttr[1], ttr[2])
 
 
 @njit(cache=True, inline="always")
@@ -204,8 +210,8 @@ def _nth_serving(status, zone_up, zone_of, pick):
 
 
 @njit(cache=True)
-def run_chunk(inputs):
-    """Simulate one chunk of :class:`ChunkInputs`; returns (stats vector, outage histogram, trace times, masks, leaders).
+def run_chunk(inputs, rng):
+    """Simulate one chunk of :class:`ChunkInputs` with the generator ``rng``; returns (stats vector, outage histogram, trace times, masks, leaders).
 
     Shocks come every ``shock_mean_hours`` on average (exponential), for the
     whole cluster or each zone; a share ``permanent`` of own failures destroys
@@ -213,7 +219,7 @@ def run_chunk(inputs):
     take the nodes out one after another, once a period.
     """
     # short local names for the loop below
-    seed, horizon, year = inputs.seed, inputs.horizon_hours, inputs.year_hours
+    horizon, year = inputs.horizon_hours, inputs.year_hours
     n, quorum, crews = inputs.nodes, inputs.quorum, inputs.crews
     ttf, ttr, zttf, zttr = inputs.own_ttf, inputs.ttr, inputs.zone_ttf, inputs.zone_ttr
     zone_of, zones, zone_fail = inputs.zone_of, inputs.zones, inputs.zone_failures
@@ -222,7 +228,6 @@ def run_chunk(inputs):
     permanent, replace_mean = inputs.permanent, inputs.replace_mean_hours
     restart_every, restart_duration = inputs.restart_every_hours, inputs.restart_duration_hours
     trace_cap, stationary, warm = inputs.trace_cap, inputs.stationary, inputs.warm_up_hours
-    np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
     trace_t = np.zeros(trace_cap)
@@ -248,17 +253,17 @@ def run_chunk(inputs):
         share_up = _mean(ttf)
         share_repair = (1.0 - permanent) * _mean(ttr)
         share_all = share_up + share_repair + permanent * replace_mean
-        for i in np.random.permutation(n):
-            x = np.random.random() * share_all
+        for i in rng.permutation(n):
+            x = rng.random() * share_all
             if x < share_up:
-                node_next[i] = _draw_residual(ttf)
+                node_next[i] = _draw_residual(rng, ttf)
                 continue
             status[i] = REPAIR if x < share_up + share_repair else REPLACE
             if status[i] == REPLACE:
                 destroyed += 1
             if crews == 0 or busy < crews:
                 busy += 1
-                node_next[i] = _draw_residual(ttr) if status[i] == REPAIR else np.random.exponential(replace_mean)
+                node_next[i] = _draw_residual(rng, ttr) if status[i] == REPAIR else rng.exponential(replace_mean)
             else:
                 queue[(q_head + q_len) % n] = i
                 q_len += 1
@@ -266,31 +271,31 @@ def run_chunk(inputs):
         if zone_fail:
             zone_share_up = _mean(zttf)
             for z in range(zones):
-                if np.random.random() * (zone_share_up + _mean(zttr)) < zone_share_up:
-                    zone_next[z] = _draw_residual(zttf)
+                if rng.random() * (zone_share_up + _mean(zttr)) < zone_share_up:
+                    zone_next[z] = _draw_residual(rng, zttf)
                 else:
                     zone_up[z] = False
-                    zone_next[z] = _draw_residual(zttr)
+                    zone_next[z] = _draw_residual(rng, zttr)
     else:
         for i in range(n):
-            node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
+            node_next[i] = _draw(rng, int(ttf[0]), ttf[1], ttf[2])
         if zone_fail:
             for z in range(zones):
-                zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
+                zone_next[z] = _draw(rng, int(zttf[0]), zttf[1], zttf[2])
     shock_next = np.full(zones, np.inf)
     if shock_mean < np.inf:
         for z in range(zones if shock_per_zone else 1):
-            shock_next[z] = np.random.exponential(shock_mean)
+            shock_next[z] = rng.exponential(shock_mean)
     restart_next = np.inf
     if restart_every > 0:
-        restart_next = restart_every * np.random.random() if stationary else restart_every
+        restart_next = restart_every * rng.random() if stationary else restart_every
     round_start = restart_next
     restart_node = 0
     serving, all_up = _serving(status, zone_up, zone_of)
     have_quorum = serving >= quorum
     leader = -1
     if have_quorum:  # a leader among the serving nodes (node 0 when all are new)
-        leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * serving) if stationary else 0)
+        leader = _nth_serving(status, zone_up, zone_of, int(rng.random() * serving) if stationary else 0)
     election_end = np.inf
     data_lost = destroyed >= quorum
     armed = all_up
@@ -374,10 +379,10 @@ def run_chunk(inputs):
         if kind == 0:  # an election ends: one of the serving nodes leads
             election_end = np.inf
             count = _serving(status, zone_up, zone_of)[0]
-            leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * count))
+            leader = _nth_serving(status, zone_up, zone_of, int(rng.random() * count))
         elif kind == 1 and status[who] == UP:  # a node fails on its own
             stats[NODE_FAILURES] += 1
-            if permanent > 0 and np.random.random() < permanent:
+            if permanent > 0 and rng.random() < permanent:
                 status[who] = REPLACE
                 destroyed += 1
             else:
@@ -386,7 +391,7 @@ def run_chunk(inputs):
             # returning (busy, queue length) cost a quarter of the events per second
             if crews == 0 or busy < crews:
                 busy += 1
-                _start_repair(who, t, status, node_next, ttr, replace_mean)
+                _start_repair(rng, who, t, status, node_next, ttr, replace_mean)
             else:
                 queue[(q_head + q_len) % n] = who
                 q_len += 1
@@ -398,30 +403,30 @@ def run_chunk(inputs):
             if status[who] == REPLACE:
                 destroyed -= 1
             status[who] = UP
-            node_next[who] = t + _draw(int(ttf[0]), ttf[1], ttf[2])
+            node_next[who] = t + _draw(rng, int(ttf[0]), ttf[1], ttf[2])
             busy -= 1
             if q_len > 0:
                 nxt = queue[q_head]
                 q_head = (q_head + 1) % n
                 q_len -= 1
                 busy += 1
-                _start_repair(nxt, t, status, node_next, ttr, replace_mean)
+                _start_repair(rng, nxt, t, status, node_next, ttr, replace_mean)
         elif kind == 2 and zone_up[who]:  # a zone fails
             zone_up[who] = False
             stats[ZONE_FAILURES] += 1
-            zone_next[who] = t + _draw(int(zttr[0]), zttr[1], zttr[2])
+            zone_next[who] = t + _draw(rng, int(zttr[0]), zttr[1], zttr[2])
         elif kind == 2:  # a zone comes back
             zone_up[who] = True
-            zone_next[who] = t + _draw(int(zttf[0]), zttf[1], zttf[2])
+            zone_next[who] = t + _draw(rng, int(zttf[0]), zttf[1], zttf[2])
         elif kind == 3:  # a common-cause shock fails every up node (of the zone)
             stats[SHOCKS] += 1
-            shock_next[who] = t + np.random.exponential(shock_mean)
+            shock_next[who] = t + rng.exponential(shock_mean)
             for i in range(n):
                 if status[i] == UP and (not shock_per_zone or zone_of[i] == who):
                     status[i] = REPAIR
                     if crews == 0 or busy < crews:
                         busy += 1
-                        _start_repair(i, t, status, node_next, ttr, replace_mean)
+                        _start_repair(rng, i, t, status, node_next, ttr, replace_mean)
                     else:
                         queue[(q_head + q_len) % n] = i
                         q_len += 1
@@ -488,7 +493,7 @@ def run_chunk(inputs):
         data_lost = lost_data_now
         if quorum_now and leader < 0 and election_end == np.inf:
             stats[ELECTIONS] += 1
-            election_end = t + _election_time(serving, low, high, rtt)
+            election_end = t + _election_time(rng, serving, low, high, rtt)
         if all_up:
             armed = True
             dl_armed = True

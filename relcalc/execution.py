@@ -1,0 +1,357 @@
+"""Where independent tasks run: this process, a local process pool, or a Dask cluster.
+
+An :class:`Execution` takes tasks (a module-level function and one picklable
+argument), runs them wherever it runs things, and hands each result back
+through the handle :meth:`~Execution.submit` returned. Callers read results
+in the order they submitted them, never in the order they finished, so a sum
+over chunks is the same bit for bit however the work was spread.
+
+- :class:`InlineExecution` runs each task in this process when its result is
+  asked for (one worker);
+- :class:`PoolExecution` runs them in a local process pool (``--workers N``);
+- :class:`~relcalc.distributed.DaskExecution` (``--scheduler tcp://host:port``
+  or ``dask-local:N``) submits them to Dask's distributed scheduler, imported
+  only when asked for.
+
+:func:`open_execution` picks one from what the user asked; :func:`use` makes
+one the current execution for a block, so code that runs simulations deep
+inside (a report, the capacity simulation) picks it up without passing it
+down: ``with use(open_execution(scheduler, workers)): ...``.
+
+Interrupts: compiled (numba) code never looks at signals, and a
+``KeyboardInterrupt`` raised by Python's handler while a compiled call
+returns surfaces as ``SystemError: ... returned a result with an exception
+set``. :func:`interrupt_guard` installs a SIGINT handler that, while a
+compiled call is under way (:func:`call_compiled`), only notes the interrupt
+and raises it once the call is back; elsewhere it raises at once. Pool
+workers ignore SIGINT (the parent ends them), so a Ctrl-C to the process
+group leaves one message from the parent and no orphaned process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import os
+import signal
+import threading
+from collections import deque
+from typing import Any, Callable, Iterator
+
+from .errors import InputError
+
+#: More local worker processes than this is refused: beyond the cores it only costs memory; a cluster
+#: (``--scheduler``) is the way to more.
+MAX_LOCAL_WORKERS = 64
+#: Environment variable naming the scheduler when ``--scheduler`` is not given.
+SCHEDULER_VARIABLE = "RELCALC_SCHEDULER"
+#: Estimated compute a task of a local pool should hold (seconds): far above the pool's ~0.2 ms per task,
+#: small enough to keep two workers evenly loaded.
+POOL_TASK_SECONDS = 0.02
+
+_in_compiled = 0
+_pending_interrupt = False
+
+
+def _on_sigint(signum, frame) -> None:
+    global _pending_interrupt
+    if _in_compiled:
+        _pending_interrupt = True
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupt_guard() -> Iterator[None]:
+    """Within the block, a Ctrl-C during a compiled call is raised once the call returns (main thread only)."""
+    global _pending_interrupt
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    _pending_interrupt = False
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def call_compiled(function: Callable, *args):
+    """``function(*args)`` for a compiled function: an interrupt meanwhile is raised after it returns."""
+    global _in_compiled, _pending_interrupt
+    _in_compiled += 1
+    try:
+        result = function(*args)
+    finally:
+        _in_compiled -= 1
+    if _pending_interrupt and not _in_compiled:
+        _pending_interrupt = False
+        raise KeyboardInterrupt
+    return result
+
+
+class Execution:
+    """Runs tasks somewhere; results come back through the handles, read in any order the caller likes."""
+
+    #: How many tasks run at once.
+    workers: int = 1
+    #: Estimated compute per task (seconds) that keeps scheduling overhead small (see :func:`tasks_of`).
+    task_seconds: float = 0.0
+
+    def submit(self, function: Callable[[Any], Any], argument: Any) -> Any:
+        raise NotImplementedError
+
+    def result(self, handle: Any) -> Any:
+        """The task's result, waiting for it; a Ctrl-C while waiting raises ``KeyboardInterrupt`` at once."""
+        raise NotImplementedError
+
+    def cancel(self, handles: list) -> None:
+        """Drop tasks whose results are no longer wanted (those already running may finish unseen)."""
+
+    def retried(self, handles: list) -> int:
+        """How many of these tasks were run again because a worker was lost (0 where nothing reruns)."""
+        return 0
+
+    def close(self, abort: bool = False) -> None:
+        """Release the workers; ``abort`` ends them at once (an interrupt, an error) rather than waiting."""
+
+    @property
+    def description(self) -> str:
+        return f"{self.workers} worker(s)"
+
+    def map(self, function: Callable[[Any], Any], arguments: list) -> list:
+        """``[function(a) for a in arguments]`` run by this execution, results in the order given."""
+        handles = [self.submit(function, a) for a in arguments]
+        try:
+            return [self.result(h) for h in handles]
+        except BaseException:
+            self.cancel(handles)
+            raise
+
+    def __enter__(self) -> "Execution":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        self.close(abort=kind is not None)
+        return False
+
+
+class InlineExecution(Execution):
+    """One worker: each task runs in this process when its result is asked for (a cancelled one never runs)."""
+
+    workers = 1
+    task_seconds = 0.0
+
+    def submit(self, function, argument):
+        return [function, argument]
+
+    def result(self, handle):
+        function, argument = handle
+        return function(argument)
+
+    @property
+    def description(self) -> str:
+        return "this process"
+
+
+def _pool_worker(connection) -> None:
+    """A pool worker: run each (function, argument) received and send back ("ok", result) or ("error", exc)."""
+    # the parent owns Ctrl-C and ends its workers, so a SIGINT to the process group must not print a
+    # traceback from each of them
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):  # and a worker whose parent was killed goes with it
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    while True:
+        try:
+            function, argument = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = ("ok", function(argument))
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            reply = ("error", exc)
+        connection.send(reply)
+
+
+class _Task:
+    __slots__ = ("function", "argument", "worker", "reply", "cancelled")
+
+    def __init__(self, function, argument):
+        self.function, self.argument = function, argument
+        self.worker = None
+        self.reply = None
+        self.cancelled = False
+
+
+class PoolExecution(Execution):
+    """A local pool of ``workers`` processes, started at the first task.
+
+    Deliberately plain: one pipe per worker and no helper threads, so ending
+    the pool is killing its processes, and nothing is left to wait for at
+    exit (``concurrent.futures`` pools could hang there after an interrupt).
+    A worker that dies is replaced and its task run again (counted in
+    :meth:`retried`); tasks are pure, so the result is the same.
+    """
+
+    task_seconds = POOL_TASK_SECONDS
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._idle: list = []
+        self._busy: dict = {}  # connection -> (process, task)
+        self._queue: deque = deque()
+        self._processes: list = []
+        self._retried: set = set()
+
+    def _start_worker(self):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        parent, child = context.Pipe()
+        process = context.Process(target=_pool_worker, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        self._processes.append(process)
+        return parent, process
+
+    def _dispatch(self) -> None:
+        while self._queue:
+            task = self._queue[0]
+            if task.cancelled:
+                self._queue.popleft()
+                continue
+            if self._idle:
+                connection, process = self._idle.pop()
+            elif len(self._busy) < self.workers:
+                connection, process = self._start_worker()
+            else:
+                return
+            self._queue.popleft()
+            connection.send((task.function, task.argument))
+            task.worker = process
+            self._busy[connection] = (process, task)
+
+    def submit(self, function, argument):
+        task = _Task(function, argument)
+        self._queue.append(task)
+        self._dispatch()
+        return task
+
+    def _collect(self) -> None:
+        from multiprocessing.connection import wait
+
+        for connection in wait(list(self._busy), timeout=1.0):
+            process, task = self._busy.pop(connection)
+            try:
+                task.reply = connection.recv()
+            except (EOFError, OSError):  # the worker died: replace it, run its task again
+                connection.close()
+                process.join(0.1)
+                self._retried.add(task)
+                task.worker = None
+                self._queue.appendleft(task)
+                continue
+            self._idle.append((connection, process))
+        self._dispatch()
+
+    def result(self, handle):
+        while handle.reply is None:
+            if handle.worker is None and handle not in self._queue:
+                self._queue.append(handle)
+            self._dispatch()
+            self._collect()
+        kind, value = handle.reply
+        if kind == "error":
+            raise value
+        return value
+
+    def cancel(self, handles):
+        for handle in handles:
+            handle.cancelled = True
+
+    def retried(self, handles):
+        return sum(1 for h in handles if h in self._retried)
+
+    def close(self, abort=False):
+        for connection in [c for c, _ in self._idle] + list(self._busy):
+            with contextlib.suppress(OSError):
+                connection.close()
+        for process in self._processes:
+            if abort or process.is_alive():
+                with contextlib.suppress(Exception):
+                    process.kill()  # an idle worker holds nothing; a busy one's task is not wanted
+        for process in self._processes:
+            process.join(1.0)
+        self._idle, self._busy, self._processes = [], {}, []
+        self._queue.clear()
+
+    @property
+    def description(self) -> str:
+        return f"a pool of {self.workers} local processes"
+
+
+def scheduler_address(option: str | None) -> str:
+    """The scheduler asked for: ``option``, else ``$RELCALC_SCHEDULER``, else ``local``."""
+    value = option if option is not None else os.environ.get(SCHEDULER_VARIABLE) or "local"
+    return value.strip()
+
+
+def check_workers(workers: int, name: str = "--workers") -> int:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise InputError(f"{name} must be a whole number of at least 1, got {workers!r}")
+    if workers > MAX_LOCAL_WORKERS:
+        raise InputError(f"{name}: at most {MAX_LOCAL_WORKERS} local workers, got {workers:,}; for more, "
+                         "run a Dask cluster and give its address with --scheduler")
+    return workers
+
+
+def open_execution(scheduler: str | None = None, workers: int = 1, name: str = "--scheduler") -> Execution:
+    """An execution for ``--scheduler`` (``local``, ``dask-local:N`` or ``tcp://host:port``) and ``--workers``.
+
+    ``local`` (the default) is this process for one worker, else a local
+    process pool; the others connect to (or start) a Dask cluster, which
+    needs the ``distributed`` extra. Bad addresses are :class:`InputError`.
+    """
+    address = scheduler_address(scheduler)
+    check_workers(workers)
+    if address == "local":
+        return InlineExecution() if workers == 1 else PoolExecution(workers)
+    if address.startswith("dask-local:") or "://" in address:
+        from .distributed import DaskExecution
+
+        return DaskExecution(address, name=name)
+    raise InputError(f"{name}: expected local, dask-local:N or a scheduler address such as tcp://host:8786, "
+                     f"got {address[:80]!r}")
+
+
+_current: contextvars.ContextVar[Execution | None] = contextvars.ContextVar("relcalc_execution", default=None)
+
+
+def current() -> Execution | None:
+    """The execution made current by :func:`use`, or None."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def use(execution: Execution) -> Iterator[Execution]:
+    """Make ``execution`` the current one for the block, and close it after (at once on an error)."""
+    token = _current.set(execution)
+    try:
+        with execution:
+            yield execution
+    finally:
+        _current.reset(token)
+
+
+def tasks_of(count: int, chunk_seconds: float, execution: Execution) -> int:
+    """Chunks per task: enough estimated compute per task for ``execution``'s overhead, at least one."""
+    if execution.task_seconds <= 0 or chunk_seconds <= 0:
+        return 1
+    return max(1, min(count, math.ceil(execution.task_seconds / chunk_seconds)))
+
+
+__all__ = ["Execution", "InlineExecution", "MAX_LOCAL_WORKERS", "PoolExecution", "call_compiled", "check_workers",
+           "current", "interrupt_guard", "open_execution", "scheduler_address", "tasks_of", "use"]

@@ -9,9 +9,8 @@ over chunks is the same bit for bit however the work was spread.
 - :class:`InlineExecution` runs each task in this process when its result is
   asked for (one worker);
 - :class:`PoolExecution` runs them in a local process pool (``--workers N``);
-- :class:`~relcalc.distributed.DaskExecution` (``--scheduler tcp://host:port``
-  or ``dask-local:N``) submits them to Dask's distributed scheduler, imported
-  only when asked for.
+- :class:`DaskExecution` (``--scheduler tcp://host:port`` or ``dask-local:N``)
+  submits them to Dask's distributed scheduler, imported only when asked for.
 
 :func:`open_execution` picks one from what the user asked; :func:`use` makes
 one the current execution for a block, so code that runs simulations deep
@@ -49,6 +48,11 @@ SCHEDULER_VARIABLE = "RELCALC_SCHEDULER"
 #: Estimated compute a task of a local pool should hold (seconds): far above the pool's ~0.2 ms per task,
 #: small enough to keep two workers evenly loaded.
 POOL_TASK_SECONDS = 0.02
+#: Estimated compute a Dask task should hold: 100 times the per-task cost measured by
+#: benchmarks/distributed.py (about 2 ms on a LocalCluster), so scheduling stays near 1% of the work.
+DASK_TASK_SECONDS = 0.2
+#: How long to wait for a Dask scheduler to answer before giving up.
+CONNECT_SECONDS = 3.0
 
 _in_compiled = 0
 _pending_interrupt = False
@@ -109,8 +113,11 @@ class Execution:
     def cancel(self, handles: list) -> None:
         """Drop tasks whose results are no longer wanted (those already running may finish unseen)."""
 
-    def retried(self, handles: list) -> int:
-        """How many of these tasks were run again because a worker was lost (0 where nothing reruns)."""
+    def finished(self, handle: Any) -> None:
+        """The caller has read ``handle``'s result and will not ask again (its memory may go)."""
+
+    def rerun_total(self) -> int:
+        """Tasks run again so far because a worker was lost (0 where nothing reruns)."""
         return 0
 
     def close(self, abort: bool = False) -> None:
@@ -204,7 +211,7 @@ class PoolExecution(Execution):
         self._busy: dict = {}  # connection -> (process, task)
         self._queue: deque = deque()
         self._processes: list = []
-        self._retried: set = set()
+        self._reruns = 0
 
     def _start_worker(self):
         import multiprocessing
@@ -250,7 +257,7 @@ class PoolExecution(Execution):
             except (EOFError, OSError):  # the worker died: replace it, run its task again
                 connection.close()
                 process.join(0.1)
-                self._retried.add(task)
+                self._reruns += 1
                 task.worker = None
                 self._queue.appendleft(task)
                 continue
@@ -272,8 +279,8 @@ class PoolExecution(Execution):
         for handle in handles:
             handle.cancelled = True
 
-    def retried(self, handles):
-        return sum(1 for h in handles if h in self._retried)
+    def rerun_total(self):
+        return self._reruns
 
     def close(self, abort=False):
         for connection in [c for c, _ in self._idle] + list(self._busy):
@@ -291,6 +298,165 @@ class PoolExecution(Execution):
     @property
     def description(self) -> str:
         return f"a pool of {self.workers} local processes"
+
+
+def _probe(address: str, seconds: float) -> None:
+    """Connect to ``address`` and exchange Dask's handshake, within ``seconds``, before making a Client
+    (a Client that fails half-made blocks for its own close timeout when it is collected)."""
+    import asyncio
+    import socket
+    from urllib.parse import urlsplit
+
+    from distributed.comm import connect
+
+    parts = urlsplit(address)
+    if parts.scheme in ("tcp", "tls") and parts.hostname and parts.port:
+        # a refused connection is known at once; Dask would retry it until the timeout
+        socket.create_connection((parts.hostname, parts.port), timeout=seconds).close()
+
+    async def probe():
+        comm = await connect(address, timeout=seconds)
+        await comm.close()
+
+    asyncio.run(asyncio.wait_for(probe(), seconds))
+
+
+def _versions() -> tuple[str, str, str]:
+    """What must match between this process and a worker for bit-identical chunks."""
+    import numba
+    import numpy
+
+    from . import __version__
+
+    return (__version__, numpy.__version__, numba.__version__)
+
+
+def _reruns_on_scheduler(dask_scheduler, keys: list) -> int:
+    """Runs beyond the first of these tasks, from the scheduler's log (a lost worker's tasks, running or
+    finished but not yet fetched, run again), or at least the tasks that were running on a lost worker."""
+    wanted = set(keys)
+    runs: dict = {}
+    for entry in getattr(dask_scheduler, "transition_log", ()):
+        if entry[0] in wanted and entry[2] == "processing":
+            runs[entry[0]] = runs.get(entry[0], 0) + 1
+    from_log = sum(count - 1 for count in runs.values())
+    suspicious = sum(getattr(dask_scheduler.tasks.get(key), "suspicious", 0) or 0 for key in keys)
+    return max(from_log, suspicious)
+
+
+class DaskExecution(Execution):
+    """Tasks on a Dask cluster: a scheduler's address, or ``dask-local:N`` for a LocalCluster of N workers.
+
+    Each task is a Dask future; results are read in submission order. A
+    worker that dies costs only its tasks, which the scheduler runs again
+    elsewhere (they are pure functions of their seeds, so the result is the
+    same); :meth:`rerun_total` counts them from the scheduler's log. Workers
+    must run the same relcalc, numpy and numba (checked when connecting).
+    """
+
+    #: Estimated compute per task: 100 times Dask's per-task cost measured by benchmarks/distributed.py,
+    #: so scheduling stays under 1% of the work.
+    task_seconds = DASK_TASK_SECONDS
+
+    def __init__(self, address: str, *, name: str = "--scheduler", connect_seconds: float = CONNECT_SECONDS):
+        try:
+            import distributed
+        except ImportError:
+            raise InputError(f"{name} {address}: Dask is not installed; install it with "
+                             "pip install 'relcalc[distributed]'") from None
+        import logging
+
+        self._cluster = None
+        self._finished: list = []
+        self._reruns = 0
+        self._serial = 0
+        import uuid
+
+        self._run_id = uuid.uuid4().hex[:8]
+        if address.startswith("dask-local:"):
+            text = address.split(":", 1)[1]
+            if not text.isdigit() or not 1 <= int(text) <= MAX_LOCAL_WORKERS:
+                raise InputError(f"{name}: dask-local:N takes a worker count from 1 to {MAX_LOCAL_WORKERS}, "
+                                 f"got {address[:80]!r}")
+            self._cluster = distributed.LocalCluster(
+                n_workers=int(text), threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.CRITICAL)
+            address = self._cluster.scheduler_address
+        try:
+            if self._cluster is None:
+                _probe(address, connect_seconds)
+            self.client = distributed.Client(address, timeout=connect_seconds, set_as_default=False)
+        except Exception as exc:  # noqa: BLE001 - whatever answered (or did not), it is no scheduler for us
+            self._close_cluster()
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise InputError(f"{name} {address[:80]}: no Dask scheduler answered within {connect_seconds:g} s "
+                             f"({reason}); start one with `dask scheduler` and workers with "
+                             "`dask worker ADDRESS`") from None
+        self._check_versions(name)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def _check_versions(self, name: str) -> None:
+        ours = _versions()
+        try:
+            theirs = self.client.run(_versions)
+        except Exception as exc:  # noqa: BLE001 - anything a worker raises: it cannot run our tasks
+            self.close(abort=True)
+            raise InputError(f"{name}: the Dask workers cannot run relcalc's tasks ({type(exc).__name__}: "
+                             f"{str(exc)[:120]}); install relcalc {ours[0]} on every worker") from None
+        for worker, versions in theirs.items():
+            if tuple(versions) != ours:
+                self.close(abort=True)
+                what = ", ".join(f"{label} {v}" for label, v in zip(("relcalc", "numpy", "numba"), versions))
+                raise InputError(
+                    f"{name}: worker {worker} runs {what}, but this machine relcalc {ours[0]}, numpy {ours[1]}, "
+                    f"numba {ours[2]}; install the same versions on every worker (the same seed gives the same "
+                    "numbers only then)")
+
+    def submit(self, function, argument):
+        self._serial += 1
+        return self.client.submit(function, argument, pure=False, key=f"relcalc-{self._run_id}-{self._serial}")
+
+    def result(self, handle):
+        return handle.result()
+
+    def cancel(self, handles):
+        if handles:
+            with contextlib.suppress(Exception):
+                self.client.cancel(handles)
+
+    def finished(self, handle):
+        self._finished.append(handle)
+        if len(self._finished) >= 32:
+            self._count_reruns()
+
+    def _count_reruns(self) -> None:
+        # the scheduler forgets a task once its future is released, so ask before letting them go
+        keys = [f.key for f in self._finished]
+        self._finished = []
+        with contextlib.suppress(Exception):  # a scheduler without relcalc cannot answer: nothing counted
+            self._reruns += int(self.client.run_on_scheduler(_reruns_on_scheduler, keys=keys))
+
+    def rerun_total(self):
+        self._count_reruns()
+        return self._reruns
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close(timeout=5)
+            self._cluster = None
+
+    def close(self, abort=False):
+        client = getattr(self, "client", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=2 if abort else 10)
+            self.client = None
+        self._close_cluster()
+
+    @property
+    def description(self) -> str:
+        return f"Dask, {self.workers} worker(s)"
 
 
 def scheduler_address(option: str | None) -> str:
@@ -320,8 +486,6 @@ def open_execution(scheduler: str | None = None, workers: int = 1, name: str = "
     if address == "local":
         return InlineExecution() if workers == 1 else PoolExecution(workers)
     if address.startswith("dask-local:") or "://" in address:
-        from .distributed import DaskExecution
-
         return DaskExecution(address, name=name)
     raise InputError(f"{name}: expected local, dask-local:N or a scheduler address such as tcp://host:8786, "
                      f"got {address[:80]!r}")
@@ -347,11 +511,14 @@ def use(execution: Execution) -> Iterator[Execution]:
 
 
 def tasks_of(count: int, chunk_seconds: float, execution: Execution) -> int:
-    """Chunks per task: enough estimated compute per task for ``execution``'s overhead, at least one."""
+    """Chunks per task for a run of ``count`` chunks: enough estimated compute per task to keep
+    ``execution``'s per-task cost small, but at least two tasks per worker while the run allows."""
     if execution.task_seconds <= 0 or chunk_seconds <= 0:
         return 1
-    return max(1, min(count, math.ceil(execution.task_seconds / chunk_seconds)))
+    enough = math.ceil(execution.task_seconds / chunk_seconds)
+    spread = math.ceil(count / (2 * execution.workers))
+    return max(1, min(enough, spread))
 
 
-__all__ = ["Execution", "InlineExecution", "MAX_LOCAL_WORKERS", "PoolExecution", "call_compiled", "check_workers",
+__all__ = ["DaskExecution", "Execution", "InlineExecution", "MAX_LOCAL_WORKERS", "PoolExecution", "call_compiled", "check_workers",
            "current", "interrupt_guard", "open_execution", "scheduler_address", "tasks_of", "use"]

@@ -141,7 +141,7 @@ def test_an_outage_open_at_the_end_of_a_chunk_counts_whole():
     from relcalc.raft.engine import ChunkTask, run_chunks
 
     model = RaftModel(nodes=1, ttf=exp(100.0), ttr=exp(50.0))
-    table, _ = run_chunks(ChunkTask(_chunk_inputs(model, 547.5, 8760.0), 2, 0, 64))
+    table = run_chunks(ChunkTask(_chunk_inputs(model, 547.5, 8760.0), 2, 0, 64))[0]
     assert (table[:, kernel.OUTAGES] == table[:, kernel.LOSSES]).all()
     result = simulate(model, years=16, seed=2)
     assert result.mean_outage_hours.covers(50.0)

@@ -162,15 +162,24 @@ class ChunkTask(NamedTuple):
     count: int
 
 
-def run_chunks(task: ChunkTask) -> tuple[np.ndarray, np.ndarray]:
-    """Each chunk's statistics (one row per chunk, in chunk order) and the chunks' summed outage histogram."""
+def run_chunks(task: ChunkTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each chunk's statistics (one row per chunk, in chunk order) and its outage histogram, sparse.
+
+    The histograms come as the occupied bins and their counts of every chunk
+    one after another, chunk j's at ``offsets[j]:offsets[j + 1]``, so a run
+    that stops inside a task takes the outages of the chunks it keeps only.
+    """
     table = np.empty((task.count, kernel.N_STATS))
-    hist = np.zeros(HIST_BINS, np.int64)
+    bins, counts = [], []
+    offsets = np.zeros(task.count + 1, np.int64)
     for j in range(task.count):
-        stats, chunk_hist = call_compiled(kernel.run_chunk, task.inputs, chunk_generator(task.seed, task.first + j))[:2]
+        stats, hist = call_compiled(kernel.run_chunk, task.inputs, chunk_generator(task.seed, task.first + j))[:2]
         table[j] = stats
-        hist += chunk_hist
-    return table, hist
+        occupied = np.flatnonzero(hist)
+        bins.append(occupied)
+        counts.append(hist[occupied])
+        offsets[j + 1] = offsets[j] + occupied.size
+    return table, np.concatenate(bins), np.concatenate(counts), offsets
 
 
 @dataclass(frozen=True)
@@ -263,14 +272,15 @@ def simulate(
         own = execution = open_execution("local", workers)
     warm_up()  # compile or load the kernel outside the timed part
     inputs = _chunk_inputs(model, chunks.chunk_years * year, year)
-    per_task = tasks_of(chunks.wave, chunks.chunk_seconds, execution)
+    per_task = tasks_of(chunks.count, chunks.chunk_seconds, execution)
     window = max(2, 4 * execution.workers)  # tasks in flight: enough to keep every worker busy
     table = np.empty((chunks.count, kernel.N_STATS))
     hist = np.zeros(HIST_BINS, np.int64)
     start = perf_counter()
     stopped = "budget"
     done = 0
-    retried = 0
+    reruns_before = execution.rerun_total()
+    stopped_early = False
     in_flight: deque = deque()
     submitted = 0
     try:
@@ -278,23 +288,29 @@ def simulate(
             while done < chunks.count:
                 while len(in_flight) < window and submitted < chunks.count:
                     # a task never straddles the end of a wave, where the run may stop
-                    count = min(per_task, chunks.wave - submitted % chunks.wave, chunks.count - submitted)
+                    count = min(per_task, chunks.count - submitted)
                     task = ChunkTask(inputs, seed, submitted, count)
                     in_flight.append((task, execution.submit(run_chunks, task)))
                     submitted += count
                 task, handle = in_flight.popleft()
-                rows, task_hist = execution.result(handle)
-                retried += execution.retried([handle])
-                table[task.first:task.first + task.count] = rows
-                hist += task_hist
-                done += task.count
+                rows, bins, counts, offsets = execution.result(handle)
+                execution.finished(handle)
+                kept = 0
+                while kept < task.count and not stopped_early:
+                    # the task's chunks up to the next wave's end, where the run may stop
+                    upto = min(task.count, kept + chunks.wave - (task.first + kept) % chunks.wave)
+                    table[done:done + upto - kept] = rows[kept:upto]
+                    np.add.at(hist, bins[offsets[kept]:offsets[upto]], counts[offsets[kept]:offsets[upto]])
+                    done += upto - kept
+                    kept = upto
+                    if done % chunks.wave == 0 and done < chunks.count:
+                        stop = _stop_reason(table[:done], model, done, chunks, target_rel_error, max_seconds, start)
+                        if stop:
+                            stopped, stopped_early = stop, True
                 if progress is not None:
                     progress(done, chunks.count)
-                if done % chunks.wave == 0 and done < chunks.count:
-                    stop = _stop_reason(table[:done], model, done, chunks, target_rel_error, max_seconds, start)
-                    if stop:
-                        stopped = stop
-                        break
+                if stopped_early:
+                    break
     except BaseException:
         execution.cancel([h for _, h in in_flight])
         if own is not None:
@@ -303,6 +319,7 @@ def simulate(
     execution.cancel([h for _, h in in_flight])
     if own is not None:
         own.close()
+    retried = execution.rerun_total() - reruns_before
     wall = perf_counter() - start
     table = table[:done]
     if target_rel_error is not None and stopped == "budget":

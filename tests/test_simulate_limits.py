@@ -6,7 +6,6 @@ Each case is one line naming the input and its limit, exit 2; the limits are the
 from __future__ import annotations
 
 import math
-import random
 
 import numpy as np
 import pytest
@@ -74,5 +73,6 @@ def test_a_run_is_cut_into_bounded_chunks_whatever_the_years():
         assert chunks.count <= 200_000 and chunks.chunk_years <= 1000.0 or years / chunks.chunk_years <= 200_000
     big = RaftModel(nodes=301, election_timeout=(0.0, 10.0 / 3600))
     assert plan(big, 1e4, 8760.0).chunk_seconds <= 0.1 + 1e-12
-    with pytest.raises(InputError, match="--years: at most"):
-        plan(model, random.choice([2e9, 1e30, math.inf]), 8760.0)
+    for years in (2e9, 1e30):
+        with pytest.raises(InputError, match="--years: at most"):
+            plan(model, years, 8760.0)

@@ -379,9 +379,17 @@ class DaskExecution(Execution):
             if not text.isdigit() or not 1 <= int(text) <= MAX_LOCAL_WORKERS:
                 raise InputError(f"{name}: dask-local:N takes a worker count from 1 to {MAX_LOCAL_WORKERS}, "
                                  f"got {address[:80]!r}")
-            self._cluster = distributed.LocalCluster(
-                n_workers=int(text), threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.CRITICAL)
+            # the workers start with SIGINT ignored (kept across exec, and then left alone by Python and
+            # asyncio), so a Ctrl-C to the process group is ours alone to handle: no traceback from each
+            ignore = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
+            try:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=int(text), threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.CRITICAL)
+            finally:
+                if ignore:
+                    signal.signal(signal.SIGINT, previous)
             address = self._cluster.scheduler_address
         try:
             if self._cluster is None:
@@ -441,19 +449,30 @@ class DaskExecution(Execution):
         self._count_reruns()
         return self._reruns
 
-    def _close_cluster(self) -> None:
+    def _close_cluster(self, seconds: float = 5) -> None:
         if self._cluster is not None:
             with contextlib.suppress(Exception):
-                self._cluster.close(timeout=5)
+                self._cluster.close(timeout=seconds)
             self._cluster = None
 
     def close(self, abort=False):
+        import logging
+
+        if abort:
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)  # what follows is expected, not news
+            if self._cluster is not None:
+                import multiprocessing
+
+                # a LocalCluster's workers are this process's children: ending them is the quick way out
+                for child in multiprocessing.active_children():
+                    with contextlib.suppress(Exception):
+                        child.kill()
         client = getattr(self, "client", None)
         if client is not None:
             with contextlib.suppress(Exception):
-                client.close(timeout=2 if abort else 10)
+                client.close(timeout=1 if abort else 10)
             self.client = None
-        self._close_cluster()
+        self._close_cluster(1 if abort else 5)
 
     @property
     def description(self) -> str:

@@ -17,9 +17,11 @@ unrecorded. (A timeline instead starts all up, ``stationary=False``.)
 
 The loop keeps, per node, the time of its next transition (failure if up,
 end of repair if under repair, infinity while it waits for a crew), per zone
-the same, and the end of the election in progress. Each step takes the
-earliest, adds the time since the last step to the state's totals, applies
-the transition, and then re-derives the quorum and leader state. A quorum
+the same, and the end of the election in progress, all in one array so the
+earliest is found in one pass. Each step takes the earliest, adds the time
+since the last step to the state's totals, applies the transition (keeping
+the count of serving nodes up to date rather than recounting it), and then
+re-derives the quorum and leader state. A quorum
 outage that began in the window and is still open at its end runs on past
 it, so its full length is recorded (the window's totals stay the window's).
 
@@ -209,6 +211,15 @@ def _nth_serving(status, zone_up, zone_of, pick):
     return -1
 
 
+@njit(cache=True, inline="always")
+def _flush(stats, quorum_down, no_leader, armed_time, dl_armed_time, events):
+    stats[QUORUM_DOWN] += quorum_down
+    stats[NO_LEADER] += no_leader
+    stats[ARMED_TIME] += armed_time
+    stats[DL_ARMED_TIME] += dl_armed_time
+    stats[EVENTS] += events
+
+
 @njit(cache=True)
 def run_chunk(inputs, rng):
     """Simulate one chunk of :class:`ChunkInputs` with the generator ``rng``; returns (stats vector, outage histogram, trace times, masks, leaders).
@@ -238,7 +249,11 @@ def run_chunk(inputs, rng):
         trace_mask[0] = (1 << n) - 1
         traced = 1
     status = np.zeros(n, np.int64)
-    node_next = np.empty(n)
+    # every pending transition's time in one array, so finding the earliest is one loop: the nodes',
+    # the zones' and the shocks' (views into it), then the rolling restart's
+    pending = n + 2 * zones + 1
+    when = np.full(pending, np.inf)
+    node_next = when[:n]
     remaining = np.zeros(n)  # time to failure left when a restart began
     queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
     q_head = 0
@@ -246,7 +261,7 @@ def run_chunk(inputs, rng):
     busy = 0
     destroyed = 0
     zone_up = np.ones(zones, np.bool_)
-    zone_next = np.full(zones, np.inf)
+    zone_next = when[n:n + zones]
     if stationary:
         # each node in a phase with its long-run share of time, the time left drawn from the phase's
         # equilibrium law; the nodes found down take the crews in random order
@@ -282,7 +297,7 @@ def run_chunk(inputs, rng):
         if zone_fail:
             for z in range(zones):
                 zone_next[z] = _draw(rng, int(zttf[0]), zttf[1], zttf[2])
-    shock_next = np.full(zones, np.inf)
+    shock_next = when[n + zones:n + 2 * zones]
     if shock_mean < np.inf:
         for z in range(zones if shock_per_zone else 1):
             shock_next[z] = rng.exponential(shock_mean)
@@ -292,6 +307,15 @@ def run_chunk(inputs, rng):
     round_start = restart_next
     restart_node = 0
     serving, all_up = _serving(status, zone_up, zone_of)
+    # kept up to date at each transition below rather than re-counted after every event
+    nodes_down = 0
+    for i in range(n):
+        if status[i] != UP:
+            nodes_down += 1
+    zones_down = 0
+    for z in range(zones):
+        if not zone_up[z]:
+            zones_down += 1
     have_quorum = serving >= quorum
     leader = -1
     if have_quorum:  # a leader among the serving nodes (node 0 when all are new)
@@ -315,41 +339,48 @@ def run_chunk(inputs, rng):
     overtime = False
     saved = stats
     t = 0.0
+    # the sums touched at every event live in locals (registers), written to ``stats`` when the window ends
+    quorum_down = no_leader = armed_time = dl_armed_time = 0.0
+    events = 0
     while True:
         # the earliest transition
-        kind = 0
-        who = -1
+        when[pending - 1] = restart_next
+        earliest = -1
         t_next = election_end
-        for i in range(n):
-            if node_next[i] < t_next:
-                t_next = node_next[i]
-                kind = 1
-                who = i
-        for z in range(zones):
-            if zone_next[z] < t_next:
-                t_next = zone_next[z]
-                kind = 2
-                who = z
-            if shock_next[z] < t_next:
-                t_next = shock_next[z]
-                kind = 3
-                who = z
-        if restart_next < t_next:
-            t_next = restart_next
+        for j in range(pending):
+            if when[j] < t_next:
+                t_next = when[j]
+                earliest = j
+        if earliest < 0:
+            kind = 0
+            who = -1
+        elif earliest < n:
+            kind = 1
+            who = earliest
+        elif earliest < n + zones:
+            kind = 2
+            who = earliest - n
+        elif earliest < n + 2 * zones:
+            kind = 3
+            who = earliest - n - zones
+        else:
             kind = 4
+            who = -1
         end = min(t_next, stop)
         dt = end - t
         if not have_quorum:
-            stats[QUORUM_DOWN] += dt
+            quorum_down += dt
         elif leader < 0:
-            stats[NO_LEADER] += dt
+            no_leader += dt
         if armed:
-            stats[ARMED_TIME] += dt
+            armed_time += dt
         if dl_armed:
-            stats[DL_ARMED_TIME] += dt
+            dl_armed_time += dt
         if t_next > stop:
             if not recording:  # the window opens: what came before was warm-up
                 stats[:] = 0.0
+                quorum_down = no_leader = armed_time = dl_armed_time = 0.0
+                events = 0
                 hist[:] = 0
                 recording = True
                 t = stop
@@ -363,25 +394,29 @@ def run_chunk(inputs, rng):
             if trial_open:  # its year ended in the window without a loss
                 stats[TRIALS] += 1
                 trial_open = False
+            _flush(stats, quorum_down, no_leader, armed_time, dl_armed_time, events)
             if have_quorum or not outage_counted or trace_cap > 0:
                 break
             # an outage of the window is still open: follow it to its end; the window's totals are kept aside
+            # (the running sums go on, but only the outage's figures are taken from what follows)
             saved = stats.copy()
             overtime = True
             stop = np.inf
             continue
         t = t_next
-        stats[EVENTS] += 1
+        events += 1
         if trial_open and t > trial_end:  # a year from an all-up moment passed without a loss
             stats[TRIALS] += 1
             trial_open = False
 
         if kind == 0:  # an election ends: one of the serving nodes leads
             election_end = np.inf
-            count = _serving(status, zone_up, zone_of)[0]
-            leader = _nth_serving(status, zone_up, zone_of, int(rng.random() * count))
+            leader = _nth_serving(status, zone_up, zone_of, int(rng.random() * serving))
         elif kind == 1 and status[who] == UP:  # a node fails on its own
             stats[NODE_FAILURES] += 1
+            nodes_down += 1
+            if zone_up[zone_of[who]]:
+                serving -= 1
             if permanent > 0 and rng.random() < permanent:
                 status[who] = REPLACE
                 destroyed += 1
@@ -398,11 +433,17 @@ def run_chunk(inputs, rng):
                 node_next[who] = np.inf
         elif kind == 1 and status[who] == RESTART:  # a restart ends
             status[who] = UP
+            nodes_down -= 1
+            if zone_up[zone_of[who]]:
+                serving += 1
             node_next[who] = t + remaining[who]
         elif kind == 1:  # a repair or replacement ends; the crew takes the next in line
             if status[who] == REPLACE:
                 destroyed -= 1
             status[who] = UP
+            nodes_down -= 1
+            if zone_up[zone_of[who]]:
+                serving += 1
             node_next[who] = t + _draw(rng, int(ttf[0]), ttf[1], ttf[2])
             busy -= 1
             if q_len > 0:
@@ -413,10 +454,18 @@ def run_chunk(inputs, rng):
                 _start_repair(rng, nxt, t, status, node_next, ttr, replace_mean)
         elif kind == 2 and zone_up[who]:  # a zone fails
             zone_up[who] = False
+            zones_down += 1
+            for i in range(n):
+                if zone_of[i] == who and status[i] == UP:
+                    serving -= 1
             stats[ZONE_FAILURES] += 1
             zone_next[who] = t + _draw(rng, int(zttr[0]), zttr[1], zttr[2])
         elif kind == 2:  # a zone comes back
             zone_up[who] = True
+            zones_down -= 1
+            for i in range(n):
+                if zone_of[i] == who and status[i] == UP:
+                    serving += 1
             zone_next[who] = t + _draw(rng, int(zttf[0]), zttf[1], zttf[2])
         elif kind == 3:  # a common-cause shock fails every up node (of the zone)
             stats[SHOCKS] += 1
@@ -424,6 +473,9 @@ def run_chunk(inputs, rng):
             for i in range(n):
                 if status[i] == UP and (not shock_per_zone or zone_of[i] == who):
                     status[i] = REPAIR
+                    nodes_down += 1
+                    if zone_up[zone_of[i]]:
+                        serving -= 1
                     if crews == 0 or busy < crews:
                         busy += 1
                         _start_repair(rng, i, t, status, node_next, ttr, replace_mean)
@@ -435,6 +487,9 @@ def run_chunk(inputs, rng):
             if status[restart_node] == UP:
                 stats[RESTARTS] += 1
                 status[restart_node] = RESTART
+                nodes_down += 1
+                if zone_up[zone_of[restart_node]]:
+                    serving -= 1
                 remaining[restart_node] = node_next[restart_node] - t
                 node_next[restart_node] = t + restart_duration
             restart_node += 1
@@ -445,7 +500,7 @@ def run_chunk(inputs, rng):
             else:
                 restart_next = t + restart_duration
         # re-derive quorum, leader and data loss
-        serving, all_up = _serving(status, zone_up, zone_of)
+        all_up = nodes_down == 0 and zones_down == 0
         quorum_now = serving >= quorum
         if leader >= 0 and not (status[leader] == UP and zone_up[zone_of[leader]]):
             leader = -1

@@ -17,11 +17,9 @@ unrecorded. (A timeline instead starts all up, ``stationary=False``.)
 
 The loop keeps, per node, the time of its next transition (failure if up,
 end of repair if under repair, infinity while it waits for a crew), per zone
-the same, and the end of the election in progress, all in one array so the
-earliest is found in one pass. Each step takes the earliest, adds the time
-since the last step to the state's totals, applies the transition (keeping
-the count of serving nodes up to date rather than recounting it), and then
-re-derives the quorum and leader state. A quorum
+the same, and the end of the election in progress. Each step takes the
+earliest, adds the time since the last step to the state's totals, applies
+the transition, and then re-derives the quorum and leader state. A quorum
 outage that began in the window and is still open at its end runs on past
 it, so its full length is recorded (the window's totals stay the window's).
 
@@ -250,9 +248,17 @@ def run_chunk(inputs, rng):
         traced = 1
     status = np.zeros(n, np.int64)
     # every pending transition's time in one array, so finding the earliest is one loop: the nodes',
-    # the zones' and the shocks' (views into it), then the rolling restart's
-    pending = n + 2 * zones + 1
-    when = np.full(pending, np.inf)
+    # the zones', the rolling restart's and the shocks' (views into it); the loop stops before the
+    # parts that stay infinite in this model (zones that never fail, no restarts, no shocks)
+    when = np.full(n + 2 * zones + 1, np.inf)
+    restart_slot = n + zones
+    pending = n
+    if zone_fail:
+        pending = n + zones
+    if restart_every > 0:
+        pending = restart_slot + 1
+    if shock_mean < np.inf:
+        pending = n + 2 * zones + 1
     node_next = when[:n]
     remaining = np.zeros(n)  # time to failure left when a restart began
     queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
@@ -297,7 +303,7 @@ def run_chunk(inputs, rng):
         if zone_fail:
             for z in range(zones):
                 zone_next[z] = _draw(rng, int(zttf[0]), zttf[1], zttf[2])
-    shock_next = when[n + zones:n + 2 * zones]
+    shock_next = when[restart_slot + 1:]
     if shock_mean < np.inf:
         for z in range(zones if shock_per_zone else 1):
             shock_next[z] = rng.exponential(shock_mean)
@@ -344,7 +350,7 @@ def run_chunk(inputs, rng):
     events = 0
     while True:
         # the earliest transition
-        when[pending - 1] = restart_next
+        when[restart_slot] = restart_next
         earliest = -1
         t_next = election_end
         for j in range(pending):
@@ -357,15 +363,15 @@ def run_chunk(inputs, rng):
         elif earliest < n:
             kind = 1
             who = earliest
-        elif earliest < n + zones:
+        elif earliest < restart_slot:
             kind = 2
             who = earliest - n
-        elif earliest < n + 2 * zones:
-            kind = 3
-            who = earliest - n - zones
-        else:
+        elif earliest == restart_slot:
             kind = 4
             who = -1
+        else:
+            kind = 3
+            who = earliest - restart_slot - 1
         end = min(t_next, stop)
         dt = end - t
         if not have_quorum:

@@ -502,6 +502,8 @@ def open_execution(scheduler: str | None = None, workers: int = 1, name: str = "
     needs the ``distributed`` extra. Bad addresses are :class:`InputError`.
     """
     address = scheduler_address(scheduler)
+    if scheduler is None and os.environ.get(SCHEDULER_VARIABLE):
+        name = SCHEDULER_VARIABLE  # the error names where the address came from
     check_workers(workers)
     if address == "local":
         return InlineExecution() if workers == 1 else PoolExecution(workers)

@@ -97,10 +97,9 @@ def raft_command(
     elif seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
 
-    from ..execution import check_workers, open_execution, scheduler_address, use
+    from ..execution import check_workers, open_execution, use
 
     check_workers(workers)
-    address = scheduler_address(scheduler)
     if chart is not None and len(models) == 1 and models[0].nodes > 62:
         raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")
     from ..raft.methods import METHODS, analyze, choose
@@ -119,7 +118,7 @@ def raft_command(
             plan(model, years, calendar.year_hours, max_seconds=max_seconds, target_rel_error=target_rel_error)
     results = []
     try:
-        with use(open_execution(address, workers)) as execution, _progress(len(models)) as tick:
+        with use(open_execution(scheduler, workers)) as execution, _progress(len(models)) as tick:
             for i, model in enumerate(models):
                 results.append(
                     analyze(model, method=method, years=years, seed=seed, workers=execution.workers,

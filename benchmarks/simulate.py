@@ -115,20 +115,30 @@ def simpy_run(model: RaftModel, years: float, seed: int) -> tuple[int, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--years", type=float, default=20_000)
+    parser.add_argument("--years", type=float, default=4_000, help="SimPy's years per round (relcalc runs 50 times that)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     model = RaftModel(
         nodes=5, ttf=Distribution("exponential", 500.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1,
         layout=(2, 2, 1), zone_ttf=Distribution("exponential", 4380.0), zone_ttr=Distribution("exponential", 2.0),
     )
-    events, unavailable, wall = simpy_run(model, args.years, seed=1)
-    base = events / wall
-    print(f"full model: 5 nodes, zones 2/2/1 failing, 1 crew, lognormal repairs, elections; {args.years:,.0f} years")
+    # best of three, SimPy and relcalc taking turns, so a burst of load on the shared machine hits both
+    simpy_best = (0.0, 0, 0.0, 0.0)
+    rates: dict[int, float] = {}
+    results = {}
+    for turn in range(args.rounds):
+        events, unavailable, wall = simpy_run(model, args.years, seed=1 + turn)
+        simpy_best = max(simpy_best, (events / wall, events, wall, unavailable))
+        for workers in (1, 2):
+            result = simulate(model, years=args.years * 50, seed=1, workers=workers)
+            if result.events_per_second > rates.get(workers, 0.0):
+                rates[workers], results[workers] = result.events_per_second, result
+    base, events, wall, unavailable = simpy_best
+    print(f"full model: 5 nodes, zones 2/2/1 failing, 1 crew, lognormal repairs, elections; {args.years:,.0f} years; "
+          f"best of {args.rounds}")
     print(f"SimPy model        {base:12,.0f} events/s   ({events:,} events in {wall:.2f} s, quorum U {unavailable:.3g})")
-    rates = {}
     for workers in (1, 2):
-        result = simulate(model, years=args.years * 50, seed=1, workers=workers)
-        rate = rates[workers] = result.events_per_second
+        result, rate = results[workers], rates[workers]
         print(f"relcalc, {workers} worker{'s' if workers > 1 else ' '}  {rate:12,.0f} events/s   "
               f"({result.events:,} events in {result.wall_seconds:.2f} s, quorum U "
               f"{result.quorum_unavailability.value:.3g})   {rate / base:6.1f}x")

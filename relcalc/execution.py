@@ -114,6 +114,10 @@ class Execution:
     def cancel(self, handles: list) -> None:
         """Drop tasks whose results are no longer wanted (those already running may finish unseen)."""
 
+    def prepare(self, function: Callable[[], Any]) -> None:
+        """Run ``function`` once on every worker that will run tasks (e.g. load a compiled kernel), if it
+        has not run there yet; a process that forks its workers after running it needs nothing."""
+
     def finished(self, handle: Any) -> None:
         """The caller has read ``handle``'s result and will not ask again (its memory may go)."""
 
@@ -368,6 +372,7 @@ class DaskExecution(Execution):
         import logging
 
         self._cluster = None
+        self._prepared: set = set()
         self._finished: list = []
         self._reruns = 0
         self._serial = 0
@@ -420,6 +425,12 @@ class DaskExecution(Execution):
                     f"{name}: worker {worker} runs {what}, but this machine relcalc {ours[0]}, numpy {ours[1]}, "
                     f"numba {ours[2]}; install the same versions on every worker (the same seed gives the same "
                     "numbers only then)")
+
+    def prepare(self, function):
+        if function not in self._prepared:
+            with contextlib.suppress(Exception):  # a worker that cannot prepare pays at its first task
+                self.client.run(function)
+            self._prepared.add(function)
 
     def submit(self, function, argument):
         self._serial += 1

@@ -44,9 +44,9 @@ WARM_UP_CYCLES = 3.0  # node cycles (MTBF + the longest repair) to settle the ag
 MAX_YEARS = 1e9  # simulated years per point
 MAX_CHUNKS = 200_000  # chunks per point (their statistics are kept for the intervals: 37 MB at most)
 MAX_RUN_SECONDS = 86_400.0  # estimated single-core time of a run without --max-time
-#: Kernel work per second on one core, in units of :func:`event_cost` (about 2e7 events of a 5-node
-#: cluster; set on the fast side, so time estimates err short and refusals are sure).
-COST_PER_SECOND = 3e8
+#: Kernel work per second on one core, in units of :func:`event_cost` (about 8e6 events a second of a
+#: 5-node cluster, as benchmarks/simulate.py measured on a busy machine; a quiet core does somewhat more).
+COST_PER_SECOND = 1e8
 CHUNK_SECONDS = 0.1  # estimated compute of a chunk at most, so an interrupt or a deadline is seen within it
 
 
@@ -270,9 +270,12 @@ def simulate(
         execution = current()
     if execution is None:
         own = execution = open_execution("local", workers)
-    warm_up()  # compile or load the kernel outside the timed part
+    warm_up()  # compile or load the kernel outside the timed part, here and on every worker
+    execution.prepare(warm_up)
     inputs = _chunk_inputs(model, chunks.chunk_years * year, year)
     per_task = tasks_of(chunks.count, chunks.chunk_seconds, execution)
+    if max_seconds is not None:  # a task no longer than a quarter of the time allowed, so the limit holds
+        per_task = min(per_task, max(1, int(max_seconds / 4 / max(chunks.chunk_seconds, 1e-12))))
     window = max(2, 4 * execution.workers)  # tasks in flight: enough to keep every worker busy
     table = np.empty((chunks.count, kernel.N_STATS))
     hist = np.zeros(HIST_BINS, np.int64)
@@ -304,7 +307,10 @@ def simulate(
                     done += upto - kept
                     kept = upto
                     if done % chunks.wave == 0 and done < chunks.count:
-                        stop = _stop_reason(table[:done], model, done, chunks, target_rel_error, max_seconds, start)
+                        # the clock is read at the task's last wave end: the waves it holds are paid for
+                        last = task.first + task.count - done < chunks.wave
+                        stop = _stop_reason(table[:done], model, done, chunks, target_rel_error,
+                                            max_seconds if last else None, start)
                         if stop:
                             stopped, stopped_early = stop, True
                 if progress is not None:

@@ -50,7 +50,7 @@ SCHEDULER_VARIABLE = "RELCALC_SCHEDULER"
 POOL_TASK_SECONDS = 0.02
 #: Estimated compute a Dask task should hold: 100 times the per-task cost benchmarks/distributed.py
 #: measured (6.8 ms through a LocalCluster on a busy 2-core machine), so scheduling stays under 1% of
-#: the work; the estimate errs short (COST_PER_SECOND in raft/engine.py), so real tasks are longer.
+#: the work (estimated from COST_PER_SECOND in raft/engine.py, a measured rate).
 DASK_TASK_SECONDS = 0.7
 #: How long to wait for a Dask scheduler to answer before giving up.
 CONNECT_SECONDS = 3.0

@@ -103,7 +103,7 @@ class ChunkInputs(NamedTuple):
     warm_up_hours: float  # simulated, not recorded, before the window
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _draw(rng, kind, parameter, shape):
     if kind == 0:
         return rng.exponential(parameter)
@@ -114,7 +114,7 @@ def _draw(rng, kind, parameter, shape):
     return parameter
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mean(law):
     kind, parameter, shape = int(law[0]), law[1], law[2]
     if kind == 1:
@@ -124,7 +124,7 @@ def _mean(law):
     return parameter
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _draw_residual(rng, law):
     """Time left of a phase caught at a random moment: uniform over a length-biased draw.
 
@@ -145,7 +145,7 @@ def _draw_residual(rng, law):
     return length * rng.random()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _election_time(rng, serving, low, high, rtt):
     """Duration of an election among ``serving`` nodes: rounds until no split vote.
 
@@ -174,7 +174,7 @@ def _election_time(rng, serving, low, high, rtt):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_repair(rng, who, t, status, node_next, ttr, replace_mean):
     if status[who] == REPLACE:
         node_next[who] = t + rng.exponential(replace_mean)

@@ -48,10 +48,10 @@ SCHEDULER_VARIABLE = "RELCALC_SCHEDULER"
 #: Estimated compute a task of a local pool should hold (seconds): far above the pool's ~0.2 ms per task,
 #: small enough to keep two workers evenly loaded.
 POOL_TASK_SECONDS = 0.02
-#: Estimated compute a Dask task should hold: 100 times the per-task cost benchmarks/distributed.py
-#: measured (6.8 ms through a LocalCluster on a busy 2-core machine), so scheduling stays under 1% of
-#: the work (estimated from COST_PER_SECOND in raft/engine.py, a measured rate).
-DASK_TASK_SECONDS = 0.7
+#: Estimated compute a Dask task should hold: well over 100 times the per-task cost benchmarks/distributed.py
+#: measured (4 to 7 ms through a LocalCluster on a busy 2-core machine), so scheduling stays under 1% of the
+#: work (the estimate, from COST_PER_SECOND in raft/engine.py, ran about 0.6 of the measured compute).
+DASK_TASK_SECONDS = 1.5
 #: How long to wait for a Dask scheduler to answer before giving up.
 CONNECT_SECONDS = 3.0
 

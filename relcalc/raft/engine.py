@@ -393,7 +393,9 @@ def plan(model: RaftModel, years: float, year_hours: float, *, max_seconds: floa
     if not (years > 0) or not math.isfinite(years):
         raise InputError(f"{name} must be positive, got {years}")
     if years > MAX_YEARS:
-        raise InputError(f"{name}: at most {MAX_YEARS:.0e} simulated years per point, got {years:.3g}")
+        if max_seconds is None:
+            raise InputError(f"{name}: at most {MAX_YEARS:.0e} simulated years per point, got {years:.3g}")
+        years = MAX_YEARS  # a budget worked out for a run the clock bounds anyway (--method auto)
     cost_per_year = events_per_hour(model) * year_hours * event_cost(model) / COST_PER_SECOND
     seconds = years * cost_per_year
     if max_seconds is None and seconds > MAX_RUN_SECONDS:

@@ -9,6 +9,7 @@ is exit 1 with a short message, and the traceback only with ``--debug`` (or
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from typing import Annotated, Any
@@ -24,6 +25,19 @@ except ImportError:  # pragma: no cover - older typer on click
 from ..errors import ExitCode, RelcalcError
 
 
+def _cut_sets_order(args: list[str]) -> list[str]:
+    """``compose --cut-sets [ORDER]``: the parser has no options with optional values, so a bare
+    ``--cut-sets`` (last, or followed by another option or by the spec) gets its default order, 3.
+    Anything that looks like a number stays the order, to be read (or refused) by compose."""
+    if "compose" not in args or "--cut-sets" not in args:
+        return args
+    at = args.index("--cut-sets")
+    following = args[at + 1] if at + 1 < len(args) else None
+    if following is not None and re.fullmatch(r"\s*[-+]?(\d[\d_.eE+-]*|\.\d+|nan|inf|)\s*", following, re.I):
+        return args
+    return args[: at + 1] + ["3"] + args[at + 1:]
+
+
 def _debug_wanted(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("RELCALC_DEBUG", "") not in ("", "0")
 
@@ -32,9 +46,13 @@ class RelcalcGroup(TyperGroup):
     """The root group; turns every failure into a one-line error and an exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
-        args = list(sys.argv[1:] if args is None else args)
+        args = _cut_sets_order(list(sys.argv[1:] if args is None else args))
         debug = _debug_wanted(args)
+        from .help import prepare
+
         try:
+            # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
+            extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
             if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
@@ -42,9 +60,9 @@ class RelcalcGroup(TyperGroup):
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown
-                return self._finish(ExitCode.BAD_INPUT, standalone_mode)
-            hint = f" (see: relcalc {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+            if not exc.format_message():  # no arguments: the help was shown, as asked
+                return self._finish(ExitCode.OK, standalone_mode)
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
         except ClickException as exc:
@@ -88,7 +106,7 @@ def _new_app() -> typer.Typer:
         help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams, "
         "Raft quorums, cluster sizing and capacity-review reports.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion and --show-completion, typer's own
         pretty_exceptions_enable=False,
     )
     new.callback()(root)
@@ -136,10 +154,34 @@ def _add_simulate(target: typer.Typer) -> None:
     target.add_typer(simulate_app, name="simulate")
 
 
+def _add_estimate(target: typer.Typer) -> None:
+    from .estimate import estimate_command
+
+    target.command("estimate")(estimate_command)
+
+
 def _add_report(target: typer.Typer) -> None:
     from .report import report_command
 
     target.command("report")(report_command)
+
+
+def _add_validate(target: typer.Typer) -> None:
+    from .validate import validate_command
+
+    target.command("validate")(validate_command)
+
+
+def _add_schema(target: typer.Typer) -> None:
+    from .schema import schema_command
+
+    target.command("schema")(schema_command)
+
+
+def _add_config(target: typer.Typer) -> None:
+    from .config import config_command
+
+    target.command("config")(config_command)
 
 
 #: Commands in the order the help lists them. Each is imported only when used:
@@ -151,6 +193,10 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "estimate": _add_estimate,
+    "validate": _add_validate,
+    "schema": _add_schema,
+    "config": _add_config,
 }
 
 

@@ -4,7 +4,10 @@ Notes
 -----
 Each instance fails once, with a Weibull time to failure of shape ``beta``
 (1 = exponential) scaled so its mean is the component's MTBF:
-``eta = MTBF / Gamma(1 + 1/beta)``, ``R_i(t) = exp(-(t/eta)^beta)``. The
+``eta = MTBF / Gamma(1 + 1/beta)``, ``R_i(t) = exp(-(t/eta)^beta)``; or,
+with ``lognormal_sigma``, a lognormal time to failure of that mean:
+``mu = ln MTBF - sigma^2/2``, ``R_i(t) = Phi(-(ln t - mu)/sigma)`` and
+``1 - R_i(t) = Phi((ln t - mu)/sigma)``, each from its own tail. The
 system's R(t) is the structure function evaluated at the R_i(t) (exact, shared
 components included), and ``MTTF = integral_0^inf R(t) dt``.
 """
@@ -34,12 +37,25 @@ def _instance_reliability(t: float):
             raise InputError(f"component {component.name!r} has only an availability; mission reliability needs its MTBF")
         if isinstance(which, Standby):
             return standby_reliability(component, which, t)
+        if component.lognormal_sigma is not None:
+            return _lognormal(component.mtbf_hours, component.lognormal_sigma, t)
         beta = component.weibull_shape
         eta = component.mtbf_hours / math.gamma(1.0 + 1.0 / beta)
         hazard = (t / eta) ** beta
         return math.exp(-hazard), -math.expm1(-hazard)
 
     return values
+
+
+def _lognormal(mean_hours: float, sigma: float, t: float) -> tuple[float, float]:
+    """(R(t), 1 - R(t)) of a lognormal time to failure with mean ``mean_hours``: both tails from ndtr, no 1 - R."""
+    from scipy.special import ndtr
+
+    if t <= 0:
+        return 1.0, 0.0
+    mu = math.log(mean_hours) - 0.5 * sigma * sigma  # E[T] = exp(mu + sigma^2 / 2) = MTBF
+    z = (math.log(t) - mu) / sigma
+    return float(ndtr(-z)), float(ndtr(z))
 
 
 def system_reliability(system: System, t_hours: float) -> tuple[float, float]:

@@ -31,6 +31,7 @@ class Component:
     repair_rate: float | None = None  #: per hour
     count: int = 1
     weibull_shape: float = 1.0  #: shape of the time to failure for mission reliability
+    lognormal_sigma: float | None = None  #: a lognormal time to failure (sigma of its log) instead, for missions
 
     @classmethod
     def from_times(cls, name: str, mtbf_hours: float, mttr_hours: float, **kw) -> "Component":
@@ -62,7 +63,8 @@ class Component:
         if self.failure_rate is None:
             raise InputError(f"component {self.name!r} has no MTBF/MTTR, only an availability")
         return Component.from_times(
-            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape
+            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape,
+            lognormal_sigma=self.lognormal_sigma,
         )
 
     def instance_names(self) -> list[str]:
@@ -116,13 +118,49 @@ class Standby:
     dormant_factor: float = 0.0
     switch: float = 1.0
     where: str = ""
+    crews: int = 0  #: repair crews for the block's units; 0: one per unit
 
     @property
     def label(self) -> str:
         return f"standby({self.name})"
 
 
-Block = Use | Series | Parallel | KofN | Standby
+@dataclass(frozen=True)
+class Network:
+    """Two-terminal network: up while ``target`` is reached from ``source`` over working edges and nodes.
+
+    ``edges`` are ``(component or None, from, to)`` (None: a perfect link); a
+    component with ``count`` n on an edge is n parallel links. ``nodes`` gives
+    components to nodes, ``(node, component)``. Undirected unless ``directed``.
+    """
+
+    edges: tuple
+    source: object
+    target: object
+    directed: bool = False
+    nodes: tuple = ()
+    where: str = ""
+
+    @property
+    def references(self) -> list[str]:
+        """Component references as written: a name (all its instances) or ``name#i`` (one instance)."""
+        found = [name for name, _, _ in self.edges if name is not None] + [name for _, name in self.nodes]
+        return list(dict.fromkeys(found))
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(split_reference(r)[0] for r in self.references))
+
+
+def split_reference(reference: str) -> tuple[str, int | None]:
+    """``line#3`` -> ("line", 3); ``line`` -> ("line", None)."""
+    name, sep, index = reference.rpartition("#")
+    if sep and name and index.isdigit():
+        return name, int(index)
+    return reference, None
+
+
+Block = Use | Series | Parallel | KofN | Standby | Network
 
 
 @dataclass(frozen=True)
@@ -132,6 +170,7 @@ class System:
     components: dict[str, Component]
     root: Block
     notes: tuple[str, ...] = field(default_factory=tuple)
+    repair: tuple = ()  #: shared repair groups (relcalc.rbd.repair.RepairGroup); components outside have own crews
 
     def with_component(self, component: Component) -> "System":
         components = dict(self.components)
@@ -147,6 +186,11 @@ class System:
             block, depth = stack.pop()
             if depth > MAX_DEPTH:
                 raise InputError(f"{block.where or 'system'}: nesting deeper than {MAX_DEPTH} levels")
+            if isinstance(block, Network):
+                _check_network(block, self.components)
+                for name in block.names:
+                    used_elsewhere.setdefault(name, block.where)
+                continue
             if isinstance(block, (Use, Standby)):
                 if block.name not in self.components:
                     known = ", ".join(sorted(self.components)) or "none"
@@ -173,6 +217,34 @@ class System:
         if isinstance(block, Use):
             return self.components[block.name].count if block.name in self.components else 1
         return 1
+
+
+MAX_NETWORK_EDGES = 100_000  #: larger networks are refused before any work
+
+
+def _check_network(block: Network, components: dict) -> None:
+    where = block.where
+    if not block.edges:
+        raise InputError(f"{where}.edges: a network needs at least one edge")
+    if len(block.edges) > MAX_NETWORK_EDGES:
+        raise InputError(f"{where}.edges: {len(block.edges):,} edges; at most {MAX_NETWORK_EDGES:,} are worked out")
+    for reference in block.references:
+        name, index = split_reference(reference)
+        if name not in components:
+            known = ", ".join(sorted(components)) or "none"
+            raise InputError(f"{where}: unknown component {name!r} (defined: {known})")
+        count = components[name].count
+        if index is not None and not 1 <= index <= count:
+            raise InputError(f"{where}: {reference!r} names instance {index} of {name!r}, which has {count} (count: {count})")
+    ends = {x for _, a, b in block.edges for x in (a, b)}
+    for label, node in (("source", block.source), ("target", block.target)):
+        if node not in ends:
+            raise InputError(f"{where}.{label}: node {node!r} is on no edge")
+    if block.source == block.target:
+        raise InputError(f"{where}: source and target are the same node {block.source!r}")
+    for node, _ in block.nodes:
+        if node not in ends:
+            raise InputError(f"{where}.nodes: node {node!r} is on no edge")
 
 
 def _check_standby(block: Standby, component: Component) -> None:

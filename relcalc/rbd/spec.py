@@ -11,9 +11,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
-from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
-
-COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
+from .model import MAX_DEPTH, Component, KofN, Network, Parallel, Series, Standby, System, Use
+from ..schemas import COMPONENT_KEYS, K_OF_N_KEYS, NETWORK_KEYS, SPEC_KEYS, STANDBY_KEYS  # shared with the JSON Schema
 
 
 # --- component parameters -------------------------------------------------------
@@ -32,13 +31,20 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
     if not shape > 0:
         raise InputError(f"{where}.weibull_shape must be a positive number, got {params['weibull_shape']!r}")
+    sigma = None
+    if params.get("lognormal_sigma") is not None:
+        sigma = parse_number(params["lognormal_sigma"], f"{where}.lognormal_sigma")
+        if not 0 < sigma <= 10:
+            raise InputError(f"{where}.lognormal_sigma must be in (0, 10], got {params['lognormal_sigma']!r}")
+        if "weibull_shape" in params and shape != 1.0:
+            raise InputError(f"{where}: give weibull_shape or lognormal_sigma, not both (one law of time to failure)")
     has_up = [k for k in ("mtbf", "failure_rate") if k in params]
     has_down = [k for k in ("mttr", "repair_rate") if k in params]
     if "availability" in params:
         if has_up or has_down:
             raise InputError(f"{where}: give availability or MTBF/MTTR, not both (contradictory parameters)")
         a, u = parse_probability(params["availability"], f"{where}.availability")
-        return Component(name, a, u, count=count, weibull_shape=shape)
+        return Component(name, a, u, count=count, weibull_shape=shape, lognormal_sigma=sigma)
     if len(has_up) > 1 or len(has_down) > 1:
         raise InputError(f"{where}: give mtbf or failure_rate, and mttr or repair_rate, not both (contradictory)")
     if not has_up or not has_down:
@@ -53,7 +59,7 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
         mttr = parse_duration(params["mttr"], f"{where}.mttr", year_days=year_days)
     else:
         mttr = 1.0 / parse_rate_per_hour(params["repair_rate"], f"{where}.repair_rate", year_days=year_days)
-    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape)
+    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape, lognormal_sigma=sigma)
 
 
 # --- YAML / JSON ------------------------------------------------------------------
@@ -107,9 +113,9 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
 
 def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | None = None, year_days: float = 365.0) -> System:
     """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
-    unknown = set(data) - {"components", "system", "name", "description"}
+    unknown = set(data) - SPEC_KEYS
     if unknown:
-        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
+        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components, system and repair")
     if "system" not in data:
         raise InputError("spec: missing 'system' (the block diagram)")
     raw = data.get("components") or {}
@@ -130,7 +136,74 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     root = parse_block(data["system"], "system")
     system = System(components, root)
     system.validate()
+    if data.get("repair") is not None:
+        system = with_repair(system, data["repair"])
     return system
+
+
+def with_repair(system: System, raw: Any) -> System:
+    """``repair: {crews: 1, policy: fifo}`` (every repairable component) or a list of ``{of: [a, b], crews, policy}``."""
+    from dataclasses import replace
+
+    from .repair import RepairGroup
+
+    items = raw if isinstance(raw, list) else [raw]
+    groups = []
+    taken: dict[str, str] = {}
+    standby_names = _standby_names(system.root)
+    root = system.root
+    for i, item in enumerate(items):
+        where = "repair" if not isinstance(raw, list) else f"repair[{i}]"
+        if not isinstance(item, dict) or set(item) - {"of", "crews", "policy"}:
+            raise InputError(f"{where}: expected {{crews: 1, policy: fifo}} or a list of {{of: [a, b], crews: 1}}")
+        crews = parse_count(item.get("crews", 1), f"{where}.crews")
+        policy = item.get("policy", "fifo")
+        if policy != "fifo":
+            raise InputError(f"{where}.policy: only fifo (repairs in order of failure) is offered, got {policy!r}")
+        if "of" in item:
+            members = item["of"] if isinstance(item["of"], list) else [item["of"]]
+            if not members:
+                raise InputError(f"{where}.of: an empty group; list the components its crews repair")
+        elif isinstance(raw, list):
+            raise InputError(f"{where}: a group in a list needs 'of' (the components it repairs)")
+        else:
+            members = [n for n, c in system.components.items() if c.failure_rate is not None]
+        for name in members:
+            if not isinstance(name, str) or name not in system.components:
+                raise InputError(f"{where}.of: unknown component {name!r}")
+            if system.components[name].failure_rate is None:
+                raise InputError(f"{where}.of: {name!r} has only an availability; shared repair needs MTBF and MTTR")
+            if name in taken:
+                raise InputError(f"{where}.of: {name!r} is already in {taken[name]} (one group per component)")
+            taken[name] = where
+        in_standby = [n for n in members if n in standby_names]
+        if in_standby:
+            if len(members) != 1:
+                raise InputError(f"{where}: {in_standby[0]!r} is a standby block's component; give it a group of its own "
+                                 "(its crews then serve the standby chain)")
+            root = _set_standby_crews(root, members[0], crews)
+            continue
+        groups.append(RepairGroup(tuple(members), crews, policy, where))
+    return replace(system, root=root, repair=tuple(groups))
+
+
+def _standby_names(block) -> set[str]:
+    if isinstance(block, Standby):
+        return {block.name}
+    found: set[str] = set()
+    for child in getattr(block, "children", ()):
+        found |= _standby_names(child)
+    return found
+
+
+def _set_standby_crews(block, name: str, crews: int):
+    from dataclasses import replace
+
+    if isinstance(block, Standby):
+        return replace(block, crews=crews) if block.name == name else block
+    if hasattr(block, "children"):
+        return replace(block, children=tuple(_set_standby_crews(c, name, crews) for c in block.children))
+    return block
 
 
 def parse_block(raw: Any, where: str, depth: int = 1):
@@ -142,7 +215,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return Use(raw, where)
     if not isinstance(raw, dict) or len(raw) != 1:
         raise InputError(
-            f"{where}: expected a component name or one of series, parallel, k_of_n, standby; got {_short(raw)}"
+            f"{where}: expected a component name or one of series, parallel, k_of_n, standby, network; got {_short(raw)}"
         )
     [(kind, body)] = raw.items()
     if kind in ("series", "parallel"):
@@ -150,16 +223,15 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return (Series if kind == "series" else Parallel)(members, f"{where}.{kind}")
     if kind == "k_of_n":
         place = f"{where}.k_of_n"
-        if not isinstance(body, dict) or set(body) - {"k", "of"} or "k" not in body or "of" not in body:
+        if not isinstance(body, dict) or set(body) - K_OF_N_KEYS or "k" not in body or "of" not in body:
             raise InputError(f"{place}: expected {{k: 2, of: [a, b, c]}}")
         k = parse_count(body["k"], f"{place}.k", low=None)  # the model checks 1 <= k <= n
         of = body["of"] if isinstance(body["of"], list) else [body["of"]]
         return KofN(k, _members(of, f"{place}.of", depth), place)
     if kind == "standby":
         place = f"{where}.standby"
-        allowed = {"of", "active", "mode", "dormant_factor", "switch"}
-        if not isinstance(body, dict) or "of" not in body or set(body) - allowed:
-            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
+        if not isinstance(body, dict) or "of" not in body or set(body) - STANDBY_KEYS:
+            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch, crews}}")
         if not isinstance(body["of"], str):
             raise InputError(f"{place}.of must name one component (with a count)")
         active = parse_count(body.get("active", 1), f"{place}.active", low=None)
@@ -168,8 +240,57 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         switch = body.get("switch", 1.0)
         factor = parse_number(factor, f"{place}.dormant_factor")
         switch = parse_number(switch, f"{place}.switch")
-        return Standby(body["of"], active, str(mode), factor, switch, place)
-    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
+        crews = parse_count(body["crews"], f"{place}.crews") if "crews" in body else 0
+        return Standby(body["of"], active, str(mode), factor, switch, place, crews)
+    if kind == "network":
+        return parse_network(body, f"{where}.network")
+    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n, standby or network")
+
+
+def parse_network(body: Any, place: str) -> Network:
+    """``{edges: [[component, from, to], ...], source, target, directed: false, nodes: {node: component}}``."""
+    allowed = NETWORK_KEYS
+    example = "{edges: [[link1, a, b], ...], source: a, target: z}"
+    if not isinstance(body, dict) or set(body) - allowed:
+        extra = sorted(map(str, set(body) - allowed))[0] if isinstance(body, dict) else None
+        hint = f"unknown key {extra!r}; " if extra else ""
+        raise InputError(f"{place}: {hint}expected {example}")
+    for key in ("edges", "source", "target"):
+        if key not in body:
+            raise InputError(f"{place}: missing {key!r}; expected {example}")
+    raw = body["edges"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"{place}.edges: expected a non-empty list of [component, from, to]")
+    edges = []
+    for i, edge in enumerate(raw):
+        if not isinstance(edge, list) or len(edge) != 3:
+            raise InputError(f"{place}.edges[{i}]: expected [component, from, to], got {_short(edge)}")
+        name, a, b = edge
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InputError(f"{place}.edges[{i}]: the component must be a name (or null for a perfect link), got {name!r}")
+        for node in (a, b):
+            _check_node(node, f"{place}.edges[{i}]")
+        if a == b:
+            raise InputError(f"{place}.edges[{i}]: an edge from {a!r} to itself")
+        edges.append((name, a, b))
+    for key in ("source", "target"):
+        _check_node(body[key], f"{place}.{key}")
+    directed = body.get("directed", False)
+    if not isinstance(directed, bool):
+        raise InputError(f"{place}.directed must be true or false, got {directed!r}")
+    nodes = body.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        raise InputError(f"{place}.nodes: expected a mapping of node to component, e.g. {{spine1: spine}}")
+    for node, name in nodes.items():
+        _check_node(node, f"{place}.nodes")
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{place}.nodes.{node}: expected a component name, got {name!r}")
+    return Network(tuple(edges), body["source"], body["target"], directed, tuple(nodes.items()), place)
+
+
+def _check_node(node: Any, where: str) -> None:
+    if isinstance(node, bool) or not isinstance(node, (str, int)):
+        raise InputError(f"{where}: a node is a name or a number, got {_short(node)}")
 
 
 def _members(body: Any, where: str, depth: int) -> tuple:
@@ -332,16 +453,18 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     if param not in COMPONENT_KEYS:
         raise InputError(f"--set {assignment}: unknown parameter {param!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
     old = system.components[name]
-    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape}
+    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape,
+                              "lognormal_sigma": old.lognormal_sigma}
     if old.failure_rate is not None:
         params.update(mtbf=old.mtbf_hours, mttr=old.mttr_hours)
     else:
         params["availability"] = repr(old.availability)
     value = value.strip()
-    if param in ("count", "weibull_shape"):
+    if param in ("count", "weibull_shape", "lognormal_sigma"):
         params[param] = value  # read, with the rest, by component_from_mapping
     elif param == "availability":
-        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
+        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape,
+                  "lognormal_sigma": old.lognormal_sigma}
     else:
         if old.failure_rate is None:
             raise InputError(f"--set {assignment}: {name!r} has only an availability; set availability instead")

@@ -123,6 +123,8 @@ class RelcalcGroup(TyperGroup):
             extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
+            if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
+                print("relcalc: interrupted", file=sys.stderr)
             sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
         except typer.Exit as exc:
             code = exc.exit_code

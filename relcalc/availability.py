@@ -43,22 +43,29 @@ class Calendar:
     """
 
     year_days: float = 365.0
+    #: None: a month is a twelfth of the year; 30 (or 28 to 31) for SLA tables that use 30-day months.
+    month_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.year_days not in (365.0, 365.25):
             raise InputError(f"--year-days must be 365 or 365.25, got {self.year_days:g}")
+        if self.month_days is not None and not 28 <= self.month_days <= 31:
+            raise InputError(f"--month-days must be from 28 to 31 (30 for 30-day months), got {self.month_days:g}")
 
     @property
     def periods_hours(self) -> dict[str, float]:
         """Period name to length in hours, longest first."""
         year = self.year_days * HOURS_PER_DAY
-        return {"year": year, "quarter": year / 4, "month": year / 12, "week": 168.0, "day": 24.0}
+        month = year / 12 if self.month_days is None else self.month_days * HOURS_PER_DAY
+        return {"year": year, "quarter": year / 4, "month": month, "week": 168.0, "day": 24.0}
 
     @property
     def year_hours(self) -> float:
         return self.year_days * HOURS_PER_DAY
 
     def describe(self) -> str:
+        if self.month_days is not None:
+            return f"year = {self.year_days:g} days, quarter = year/4, month = {self.month_days:g} days"
         return f"year = {self.year_days:g} days, quarter = year/4, month = year/12 ({self.year_days / 12:.2f} days)"
 
 

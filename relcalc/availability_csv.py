@@ -10,17 +10,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from .availability import Calendar, analyze, budget
-from .batch import RowError, is_blank, normalise_header
+from .batch import (
+    BLOCK_BYTES,
+    MAX_RECORD_BYTES,
+    RecordTooLong,
+    RowError,
+    check_unique_header,
+    excerpt,
+    header_cells,
+    is_blank,
+    name_cells,
+    normalise_header,
+    parse_block,
+    parse_plain_block,
+    record_blocks,
+    split_header,
+)
 from .errors import InputError
 from .results import record
 from .units import DURATION_UNITS, QUANTITY, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
 
+_PLAIN = r"^[0-9]+(?:\.[0-9]+)?$"  # a cell that is a plain decimal, read by a cast (the grammar agrees)
 _DURATION_HEADER = re.compile(r"^(mtbf|mttr)(?:_(?:in_)?([a-z]+))?$")
 _RATE_HEADERS = {
     "failure_rate": ("failure_rate", 1.0),
@@ -60,19 +76,27 @@ def _parse_cells(
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy(dtype=float, na_value=np.nan) * scale
     else:
-        # one pass of pyarrow's regex over the text: number and unit per cell
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        parts = pc.extract_regex(pa.array(column.astype("str").array), QUANTITY)
-        number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
-        unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
-        names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []
-        factor = np.array([unit_hours(n, year_days=year_days) for n in names] + [scale, np.nan])
-        which = pc.index_in(unit, value_set=pa.array(names, pa.string())).cast(pa.int64())
-        which = pc.if_else(pc.equal(unit, ""), len(names), which)  # plain number: the header's unit
-        which = pc.fill_null(which, len(names) + 1).to_numpy(zero_copy_only=False)  # no match: NaN
-        values = np.asarray(number, dtype=float) * factor[which]
+        textual = pd.api.types.is_string_dtype(column.dtype) or column.dtype == object
+        text = pa.array(column if textual else column.astype("str"), type=pa.string(), from_pandas=True)
+        # plain decimals (most cells) by a cheap match and a cast; the full grammar only for the rest
+        plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN), False)
+        values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+        values = values.to_numpy(zero_copy_only=False).astype(float) * scale
+        rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+        if len(rest):
+            # one pass of pyarrow's regex over the other cells: number and unit per cell
+            parts = pc.extract_regex(text.take(pa.array(rest)), QUANTITY)
+            number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
+            unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
+            names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []
+            factor = np.array([unit_hours(n, year_days=year_days) for n in names] + [scale, np.nan])
+            which = pc.index_in(unit, value_set=pa.array(names, pa.string())).cast(pa.int64())
+            which = pc.if_else(pc.equal(unit, ""), len(names), which)  # plain number: the header's unit
+            which = pc.fill_null(which, len(names) + 1).to_numpy(zero_copy_only=False)  # no match: NaN
+            values[rest] = np.asarray(number, dtype=float) * factor[which]
     todo = np.flatnonzero(np.isnan(values))
     if len(todo):
         raw = column.to_numpy(dtype=object)
@@ -89,8 +113,17 @@ def _parse_cells(
     if bad.any():
         raw = column.to_numpy(dtype=object)
         for i in np.flatnonzero(bad):
-            errors.setdefault(int(i), []).append(f"{label} must be positive and finite, got {raw[i]}")
+            errors.setdefault(int(i), []).append(f"{label} must be positive and finite, got {_as_written(raw[i])}")
     return values
+
+
+def _as_written(cell: Any) -> str:
+    """A cell for a message: text as it is, a number read by pandas without a ``.0`` it may not have had."""
+    if isinstance(cell, float):
+        text = repr(cell)
+        return text[:-2] if text.endswith(".0") else text
+    text = str(cell)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _probability_cells(
@@ -117,6 +150,140 @@ def _probability_cells(
     return a, u
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What each column of an availability CSV is for, read from its header alone."""
+
+    found: dict[str, tuple[str, float]]  # role -> (column, scale to hours or per-hour)
+    mode: str
+    up: str | None  # "mtbf" or "failure_rate"
+    down: str | None  # "mttr" or "repair_rate"
+    consumed: frozenset[str]  # columns replaced by the results
+
+    def passthrough(self, columns) -> list[str]:
+        return [c for c in columns if c not in self.consumed]
+
+
+def layout_of(columns, year_days: float) -> _Layout:
+    """The roles of ``columns`` (see :func:`evaluate_availability_csv`); InputError if they make no batch."""
+    found: dict[str, tuple[str, float]] = {}
+    for column in columns:
+        key = normalise_header(column)
+        match = _DURATION_HEADER.match(key)
+        role_scale: tuple[str, float] | None = None
+        if match:
+            unit = match.group(2) or ""
+            hours = 1.0 if unit in ("", "hours") else unit_hours(unit, year_days=year_days)
+            if hours is None:
+                raise InputError(f"--csv: column {excerpt(column)}: unknown unit {excerpt(unit)}; use e.g. mtbf_h, mttr_min")
+            role_scale = (match.group(1), hours)
+        elif key in _RATE_HEADERS:
+            role_scale = _RATE_HEADERS[key]
+        elif key in ("availability", "target"):
+            role_scale = (key, 1.0)
+        if role_scale:
+            role = role_scale[0]
+            if role in found:
+                raise InputError(f"--csv: columns {excerpt(found[role][0])} and {excerpt(column)} both give {role}")
+            found[role] = (column, role_scale[1])
+
+    up_roles = [r for r in ("mtbf", "failure_rate") if r in found]
+    down_roles = [r for r in ("mttr", "repair_rate") if r in found]
+    if len(up_roles) > 1 or len(down_roles) > 1:
+        raise InputError("--csv: give either mtbf or failure_rate, and either mttr or repair_rate, not both")
+    consumed = frozenset(found[r][0] for r in found if r != "target")
+    if up_roles and down_roles:
+        if "availability" in found:
+            raise InputError(
+                "--csv: an 'availability' column beside MTBF/MTTR is ambiguous; rename it, "
+                "or name it 'target' to check each row against it"
+            )
+        return _Layout(found, "components", up_roles[0], down_roles[0], consumed)
+    if "availability" in found and not up_roles and not down_roles:
+        return _Layout(found, "budgets", None, None, consumed)
+    have = ", ".join(excerpt(c) for c in columns[:20]) + (f" and {len(columns) - 20} more" if len(columns) > 20 else "")
+    raise InputError(
+        f"--csv: need columns mtbf and mttr (or failure_rate and repair_rate), or availability; found {have}"
+    )
+
+
+def _failing_rows(compute: Callable[[np.ndarray], Any], rows: np.ndarray) -> tuple[dict[int, str], np.ndarray]:
+    """Rows on which ``compute`` (of an index array) raises InputError, found by halving; and the others.
+
+    The closed forms check their inputs as a whole (an availability below
+    1e-308 refuses the batch); halving the rows finds each culprit in about
+    log2(rows) vectorised calls, so one bad row costs no row-by-row pass.
+    """
+    try:
+        compute(rows)
+        return {}, rows
+    except InputError as exc:
+        if len(rows) == 1:
+            return {int(rows[0]): str(exc)}, rows[:0]
+    half = len(rows) // 2
+    bad_a, good_a = _failing_rows(compute, rows[:half])
+    bad_b, good_b = _failing_rows(compute, rows[half:])
+    return {**bad_a, **bad_b}, np.concatenate([good_a, good_b])
+
+
+def _evaluate(frame: pd.DataFrame, layout: _Layout, calendar: Calendar, target: tuple[float, float] | None
+              ) -> tuple[dict[str, Any], dict[int, list[str]]]:
+    """Result columns of the good rows (pass-through first, as pandas or numpy data) and each bad row's reasons."""
+    year_days = calendar.year_days
+    found = layout.found
+    errors: dict[int, list[str]] = {}
+    if layout.mode == "components":
+        values = {}
+        for role in (layout.up, layout.down):
+            column, scale = found[role]
+            if role in ("mtbf", "mttr"):
+                parse_one = lambda cell, r=role: parse_duration(cell, r, year_days=year_days)  # noqa: E731
+            else:
+                parse_one = lambda cell, r=role: parse_rate_per_hour(cell, r, year_days=year_days)  # noqa: E731
+            values[role] = _parse_cells(frame[column], scale, parse_one, role, errors, year_days)
+        up, down = values[layout.up], values[layout.down]
+        mtbf = up if layout.up == "mtbf" else 1.0 / up
+        mttr = down if layout.down == "mttr" else 1.0 / down
+
+        def compute(rows):
+            return analyze(mtbf[rows], mttr[rows], calendar=calendar)
+    else:
+        a, u = _probability_cells(frame[found["availability"][0]], "availability", errors)
+
+        def compute(rows):
+            return budget(a[rows], u[rows], calendar=calendar)
+
+    # an empty target cell is no target for that row: the ``target`` argument's, else none
+    targets = None
+    no_target = (np.nan, np.nan) if target is None else target
+    if "target" in found:
+        targets = _probability_cells(frame[found["target"][0]], "target", errors, blank=no_target)[1]
+    elif target is not None:
+        targets = np.full(len(frame), target[1])
+
+    good = np.ones(len(frame), dtype=bool)
+    good[list(errors)] = False
+    rows = np.flatnonzero(good)
+    result = None
+    if len(rows):
+        try:
+            result = compute(rows)
+        except InputError:  # some rows the closed forms refuse: find them, then evaluate the rest
+            failed, rows = _failing_rows(compute, rows)
+            for i, message in failed.items():
+                errors.setdefault(i, []).append(message)
+            result = compute(rows) if len(rows) else None
+    out: dict[str, Any] = {c: frame[c].iloc[rows].reset_index(drop=True) for c in layout.passthrough(frame.columns)}
+    if result is not None:
+        for key, value in record(result, json_ready=False).items():
+            if key != "year_days":
+                out[key] = value
+        if targets is not None:
+            goal = targets[rows]
+            out["meets_target"] = pd.array(np.where(np.isnan(goal), None, result.meets(goal)), dtype="boolean")
+    return out, errors
+
+
 def evaluate_availability_csv(
     frame: pd.DataFrame,
     *,
@@ -132,88 +299,172 @@ def evaluate_availability_csv(
     optional ``target`` column (or the ``target`` argument) adds
     ``meets_target``, a nullable boolean: a blank ``target`` cell takes the
     ``target`` argument, else leaves that row without a target (NA). Every
-    other column passes through unchanged.
+    other column passes through unchanged. A row the closed forms refuse (an
+    availability below 1e-308) is a bad row like any other.
     """
     calendar = calendar or Calendar()
-    year_days = calendar.year_days
-    errors: dict[int, list[str]] = {}
-    found: dict[str, tuple[str, float]] = {}  # role -> (column, scale to hours or per-hour)
-    for column in frame.columns:
-        key = normalise_header(column)
-        match = _DURATION_HEADER.match(key)
-        role_scale: tuple[str, float] | None = None
-        if match:
-            unit = match.group(2) or ""
-            hours = 1.0 if unit in ("", "hours") else unit_hours(unit, year_days=year_days)
-            if hours is None:
-                raise InputError(f"--csv: column {column!r}: unknown unit {unit!r}; use e.g. mtbf_h, mttr_min")
-            role_scale = (match.group(1), hours)
-        elif key in _RATE_HEADERS:
-            role_scale = _RATE_HEADERS[key]
-        elif key in ("availability", "target"):
-            role_scale = (key, 1.0)
-        if role_scale:
-            role = role_scale[0]
-            if role in found:
-                raise InputError(f"--csv: columns {found[role][0]!r} and {column!r} both give {role}")
-            found[role] = (column, role_scale[1])
+    layout = layout_of(list(frame.columns), calendar.year_days)
+    out, errors = _evaluate(frame, layout, calendar, target)
+    names = name_cells(frame)
+    row_errors = [RowError(i + 1, "; ".join(msgs), names[i] if names is not None else None)
+                  for i, msgs in sorted(errors.items())]
+    return BatchResult(table=pd.DataFrame(out), errors=row_errors, rows_read=len(frame), mode=layout.mode,
+                       calendar=calendar)
 
-    up_roles = [r for r in ("mtbf", "failure_rate") if r in found]
-    down_roles = [r for r in ("mttr", "repair_rate") if r in found]
-    if len(up_roles) > 1 or len(down_roles) > 1:
-        raise InputError("--csv: give either mtbf or failure_rate, and either mttr or repair_rate, not both")
-    consumed = {found[r][0] for r in found if r != "target"}
-    if up_roles and down_roles:
-        if "availability" in found:
-            raise InputError(
-                "--csv: an 'availability' column beside MTBF/MTTR is ambiguous; rename it, "
-                "or name it 'target' to check each row against it"
-            )
-        mode = "components"
-        values = {}
-        for role in (up_roles[0], down_roles[0]):
-            column, scale = found[role]
-            if role in ("mtbf", "mttr"):
-                parse_one = lambda cell, r=role: parse_duration(cell, r, year_days=year_days)  # noqa: E731
-            else:
-                parse_one = lambda cell, r=role: parse_rate_per_hour(cell, r, year_days=year_days)  # noqa: E731
-            values[role] = _parse_cells(frame[column], scale, parse_one, role, errors, year_days)
-    elif "availability" in found and not up_roles and not down_roles:
-        mode = "budgets"
-        a, u = _probability_cells(frame[found["availability"][0]], "availability", errors)
-    else:
-        have = ", ".join(repr(c) for c in frame.columns)
-        raise InputError(
-            f"--csv: need columns mtbf and mttr (or failure_rate and repair_rate), or availability; found {have}"
-        )
 
-    # an empty target cell is no target for that row: the ``target`` argument's, else none
-    targets = None
-    no_target = (np.nan, np.nan) if target is None else target
-    if "target" in found:
-        targets = _probability_cells(frame[found["target"][0]], "target", errors, blank=no_target)[1]
-    elif target is not None:
-        targets = np.full(len(frame), target[1])
+@dataclass(frozen=True)
+class StreamSummary:
+    """What a streamed batch did: rows read and written, bad rows, rows that miss their target."""
 
-    good = np.ones(len(frame), dtype=bool)
-    good[list(errors)] = False
-    keep = frame.loc[good, [c for c in frame.columns if c not in consumed]].reset_index(drop=True)
-    if mode == "components":
-        up, down = values[up_roles[0]][good], values[down_roles[0]][good]
-        mtbf = up if up_roles[0] == "mtbf" else 1.0 / up
-        mttr = down if down_roles[0] == "mttr" else 1.0 / down
-        result = analyze(mtbf, mttr, calendar=calendar) if good.any() else None
-    else:
-        result = budget(a[good], u[good], calendar=calendar) if good.any() else None
+    rows_read: int
+    rows_written: int
+    bad_rows: int
+    missed: int  # rows written whose meets_target is false
+    mode: str
+    calendar: Calendar
 
-    out: dict[str, Any] = {c: keep[c] for c in keep.columns}
-    if result is not None:
-        for key, value in record(result, json_ready=False).items():
-            if key != "year_days":
-                out[key] = value
-        if targets is not None:
-            goal = targets[good]
-            out["meets_target"] = pd.array(np.where(np.isnan(goal), None, result.meets(goal)), dtype="boolean")
-    table = pd.DataFrame(out) if result is not None else keep
-    row_errors = [RowError(i + 1, "; ".join(msgs)) for i, msgs in sorted(errors.items())]
-    return BatchResult(table=table, errors=row_errors, rows_read=len(frame), mode=mode, calendar=calendar)
+
+@dataclass(frozen=True)
+class _BlockResult:
+    header: bytes  # the output's header line for this block's columns
+    body: bytes  # the block's good rows as CSV, without a header
+    rows_read: int
+    rows_written: int
+    missed: int
+    errors: list[RowError]  # numbered within the block, from 1
+    failure: InputError | None = None  # the block could not be read as CSV (renamed by its place in the file)
+
+
+def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
+    """(header line, rows) of result columns as CSV, by pyarrow's writer as ``write_frame_csv`` writes them."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    table = pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()})
+    head, body = io.BytesIO(), io.BytesIO()
+    pa_csv.write_csv(table.slice(0, 0), head, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    if rows:
+        options = pa_csv.WriteOptions(quoting_style="needed", include_header=False)
+        pa_csv.write_csv(table, body, write_options=options)
+    return head.getvalue(), body.getvalue()
+
+
+def _block(header: bytes, block: bytes, columns: list[str], text_columns: dict[str, Any], layout: _Layout,
+           calendar: Calendar, target: tuple[float, float] | None) -> _BlockResult:
+    """One block parsed, evaluated and written to CSV bytes (in a worker thread)."""
+    try:
+        frame = parse_plain_block(block, columns)
+        if frame is None:
+            frame = parse_block(header, block, 1, dtype=text_columns)
+    except InputError as exc:
+        return _BlockResult(b"", b"", 0, 0, 0, [], exc)
+    out, errors = _evaluate(frame, layout, calendar, target)
+    written = len(frame) - len(errors)
+    names = name_cells(frame) if errors else None
+    row_errors = [RowError(i + 1, "; ".join(msgs), names[i] if names is not None else None)
+                  for i, msgs in sorted(errors.items())]
+    missed = int((~out["meets_target"]).sum()) if "meets_target" in out else 0
+    head, body = _encode(out, written)
+    return _BlockResult(head, body, len(frame), written, missed, row_errors)
+
+
+def stream_availability_csv(
+    source: IO[bytes],
+    sink: IO[bytes],
+    *,
+    calendar: Calendar | None = None,
+    target: tuple[float, float] | None = None,
+    on_errors: Callable[[list[RowError]], None] | None = None,
+    workers: int = 1,
+    block_bytes: int = BLOCK_BYTES,
+) -> StreamSummary:
+    """Evaluate an availability CSV block by block, writing the result CSV to ``sink`` as it goes.
+
+    The rows, their order, their figures and the bad rows are those of
+    :func:`evaluate_availability_csv` (a block is read by pandas with the
+    same options, or, when it is plain, by pyarrow, which reads it alike:
+    :func:`~relcalc.batch.parse_plain_block`; rows are numbered through the
+    whole file), but memory
+    holds only a few blocks of :data:`~relcalc.batch.BLOCK_BYTES` at a time,
+    whatever the file's size. One difference: columns passed through are read
+    as text, so they are written as they were spelt (``007`` stays ``007``,
+    where the whole-file evaluation reads the number 7). ``on_errors`` hears
+    each block's bad rows, in order. With ``workers`` > 1, blocks are
+    evaluated on a thread pool (parsing, the closed forms and the CSV writer
+    release the GIL) and written in input order, one per worker in flight
+    and one waiting.
+    """
+    import io
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    calendar = calendar or Calendar()
+    blocks = record_blocks(source, block_bytes)
+    rows_read = 0
+
+    def next_block() -> bytes | None:
+        try:
+            return next(blocks, None)
+        except RecordTooLong:
+            drain(0)  # the rows before it are counted, so the message can name the row
+            raise InputError(f"--csv: row {rows_read + 1} runs past {MAX_RECORD_BYTES >> 20} MiB "
+                             "(is a quote never closed?)") from None
+
+    try:
+        header, first = split_header(next(blocks, None) or b"")
+    except RecordTooLong:
+        raise InputError(f"--csv: the header runs past {MAX_RECORD_BYTES >> 20} MiB (is a quote never closed?)") from None
+    if not header.strip():
+        raise InputError("--csv: the CSV is empty (no header row)")
+    check_unique_header(header_cells(io.StringIO(header.decode("utf-8-sig", errors="replace"))))
+    cells = list(parse_block(header, b"", 1).columns)
+    layout = layout_of(cells, calendar.year_days)
+    text_columns = {c: str for c in layout.passthrough(cells)}
+    written = bad = missed = 0
+    out_header = None
+    pending: deque = deque()
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def drain(keep: int) -> None:
+        nonlocal rows_read, written, bad, missed, out_header
+        while len(pending) > keep:
+            block, job = pending.popleft()
+            result: _BlockResult = job.result() if pool is not None else job
+            if result.failure is not None:
+                parse_block(header, block, rows_read + 1)  # raises again, naming the row in the whole file
+                raise result.failure
+            if result.rows_written:
+                if out_header is None:
+                    out_header = result.header
+                    sink.write(out_header)
+                sink.write(result.body)
+            if result.errors:
+                bad += len(result.errors)
+                if on_errors is not None:
+                    on_errors([replace(e, row=e.row + rows_read) for e in result.errors])
+            rows_read += result.rows_read
+            written += result.rows_written
+            missed += result.missed
+
+    try:
+        block = first
+        while block is not None:
+            if not block.isspace():  # blank lines alone are no rows
+                job = (header, block, cells, text_columns, layout, calendar, target)
+                pending.append((block, _block(*job) if pool is None else pool.submit(_block, *job)))
+                drain(workers if pool is not None else 0)
+            block = next_block()
+        drain(0)
+    finally:
+        if pool is not None:
+            for _, job in pending:
+                job.cancel()
+            pool.shutdown(wait=True)
+    if rows_read == 0:
+        raise InputError("--csv: the CSV has a header but no data rows")
+    if out_header is None:  # no good row anywhere: the header of what is left, as the whole-file evaluation
+        sink.write(_encode({c: pd.Series([], dtype=object) for c in layout.passthrough(cells)}, 0)[0])
+    return StreamSummary(rows_read, written, bad, missed, layout.mode, calendar)

@@ -116,11 +116,12 @@ def atomic_directory(target: str, *, option: str = "-o") -> Iterator[str]:
 
 
 def write_csv(handle: IO[str], columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    """A header and rows as CSV; None is an empty cell, floats keep their shortest round-trip digits."""
+    """A header and rows as CSV, quoted only where needed; None is an empty cell, floats keep their shortest round-trip digits."""
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(list(columns))
     for row in rows:
-        writer.writerow("" if v is None else v for v in plain(list(row)))
+        # true/false as JSON and the batch CSV (pyarrow) write them, not Python's True/False
+        writer.writerow("" if v is None else str(v).lower() if isinstance(v, bool) else v for v in plain(list(row)))
 
 
 def write_csv_records(handle: IO[str], records: list[dict[str, Any]]) -> None:

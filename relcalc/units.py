@@ -317,3 +317,45 @@ def format_percent(availability: float, unavailability: float, extra_digits: int
     decimals = max(1, math.floor(nines) - 2 + extra_digits)
     value = (Decimal(1) - Decimal(unavailability)) * 100
     return f"{value:.{decimals}f}%"
+
+
+def format_number(value: float, digits: int = 6) -> str:
+    """A number for people: ``digits`` significant digits, thousands grouped, no exponent where one is not needed.
+
+    ``2e6`` is ``2,000,000`` (never ``2e+06``), ``956.4741`` is ``956.474``,
+    ``0.5`` is ``0.5``; beyond 1e15 or below 1e-4 the exponent form stays
+    (``1.5e+20``), where grouped digits would be harder to read.
+    """
+    if value is None or not math.isfinite(value):
+        return "-" if value is None else str(value)
+    if value == 0:
+        return "0"
+    size = abs(value)
+    if not 1e-4 <= size < 1e15:
+        return f"{value:.{digits}g}"
+    exponent = math.floor(math.log10(size))
+    rounded = float(f"{value:.{digits}g}")  # round to the digits first: 999,999.7 is 1,000,000
+    if rounded != 0:
+        exponent = math.floor(math.log10(abs(rounded)))
+    decimals = max(0, digits - 1 - exponent)
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: Units a whole period is named in, longest first: ``1 y``, ``2 w``, ``3 d``, ``90 min``.
+_PERIOD_UNITS = (("w", 168.0), ("d", 24.0), ("h", 1.0), ("min", 1 / 60), ("s", 1 / 3600))
+
+
+def format_period(hours: float, *, year_days: float = 365.0) -> str:
+    """A length of time as written in an option: ``1 y``, ``2 d``, ``90 min``; else as :func:`format_duration`.
+
+    For labels such as ``R(1 y)``, where ``365d 0h 0m`` would hide the
+    round figure the user asked for.
+    """
+    if hours is None or not math.isfinite(hours) or hours <= 0:
+        return format_duration(hours)
+    for unit, size in (("y", year_days * HOURS_PER_DAY),) + _PERIOD_UNITS:
+        count = hours / size
+        if count >= 1 and abs(count - round(count * 4) / 4) <= 1e-9 * count:  # whole or quarter units
+            return f"{format_number(round(count * 4) / 4)} {unit}"
+    return format_duration(hours)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend, second_axis, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend, legend_above, second_axis, styled
 
 
 @styled
@@ -15,7 +15,8 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
     nodes = int(sizing.nodes[0])
     top = int(max(nodes * span, nodes + 5))
     low = max(1, int(np.floor(nodes / span)))
-    n = np.arange(low, top + 1, dtype=float)
+    # at most 400 node counts, whole numbers, however large the answer (1e12 req/s must not mean 1e12 points)
+    n = np.unique(np.round(np.linspace(low, top, min(top - low + 1, 400))))
     figures = figures_at(cluster, n)
     has_latency = not np.all(np.isnan(figures.p99_response_seconds))
     rate = float(np.asarray(cluster.rate).reshape(-1)[0])
@@ -35,7 +36,7 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
     ax.set_xlabel("nodes N")
     ax.set_ylabel("utilisation (%)")
     ax.set_ylim(0, min(150, max(110, float(np.nanmax(figures.utilization[n >= nodes]) * 100) + 10)))
-    ax.legend(loc="upper right")
+    legend_above(ax, ncols=2)  # above the plot: the survivor curve runs through the upper right
     if has_latency:
         lat = axes[1]
         p99 = figures.p99_response_seconds * 1000
@@ -50,7 +51,7 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
         finite = p99[np.isfinite(p99)]
         if finite.size:
             lat.set_ylim(0, float(np.percentile(finite, 90)) * 1.5)
-        lat.legend(loc="upper right")
+        legend_above(lat)
     return fig
 
 
@@ -67,9 +68,11 @@ def growth(projection):
     ax.step(months, needed, where="post", color=BLUE, lw=2.5, label="nodes needed")
     if projection.current_nodes is not None:
         ax.axhline(projection.current_nodes, color=TARGET, ls="--", lw=2, label=f"today: {projection.current_nodes}")
-        if projection.runs_out_after_months is not None:
-            ax.axvline(projection.runs_out_after_months, color=VERMILION, lw=2,
-                       label=f"runs out after {projection.runs_out_after_months:.1f} months")
+        after = projection.runs_out_after_months
+        if after is not None and after > 0:
+            ax.axvline(after, color=VERMILION, lw=2, label=f"runs out after {after:.1f} months")
+        elif after is not None:  # short before any growth: no date to mark
+            ax.plot([], [], " ", label="already short today")
     added = np.flatnonzero(np.diff(needed) > 0) + 1
     ax.plot(months[added], needed[added], "^", color=GREEN, ms=8, label="add nodes")
     ax.set_xlabel("month")

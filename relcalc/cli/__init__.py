@@ -34,15 +34,19 @@ class RelcalcGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         args = list(sys.argv[1:] if args is None else args)
         debug = _debug_wanted(args)
+        from .help import prepare
+
         try:
+            # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
+            extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown
-                return self._finish(ExitCode.BAD_INPUT, standalone_mode)
-            hint = f" (see: relcalc {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+            if not exc.format_message():  # no arguments: the help was shown, as asked
+                return self._finish(ExitCode.OK, standalone_mode)
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
         except ClickException as exc:
@@ -86,7 +90,7 @@ def _new_app() -> typer.Typer:
         help="Reliability and capacity planning: availability, nines, downtime budgets, block diagrams, "
         "Raft quorums, cluster sizing and capacity-review reports.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion and --show-completion, typer's own
         pretty_exceptions_enable=False,
     )
     new.callback()(root)
@@ -146,6 +150,24 @@ def _add_report(target: typer.Typer) -> None:
     target.command("report")(report_command)
 
 
+def _add_validate(target: typer.Typer) -> None:
+    from .validate import validate_command
+
+    target.command("validate")(validate_command)
+
+
+def _add_schema(target: typer.Typer) -> None:
+    from .schema import schema_command
+
+    target.command("schema")(schema_command)
+
+
+def _add_config(target: typer.Typer) -> None:
+    from .config import config_command
+
+    target.command("config")(config_command)
+
+
 #: Commands in the order the help lists them. Each is imported only when used:
 #: typer builds every registered command's options at start-up, so a run of
 #: one command registers that command alone.
@@ -156,6 +178,9 @@ COMMANDS = {
     "simulate": _add_simulate,
     "report": _add_report,
     "estimate": _add_estimate,
+    "validate": _add_validate,
+    "schema": _add_schema,
+    "config": _add_config,
 }
 
 

@@ -9,18 +9,16 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..results import record as to_record
-from ..units import format_duration, format_percent
+from ..units import format_duration, format_number, format_percent
 from .output import (
     ChartOption,
     FormatOption,
     OnError,
     OutputOption,
-    batch_exit_code,
     batch_table,
     check_chart_path,
     emit,
     facts_table,
-    report_row_errors,
     row_names,
     write_frame_csv,
 )
@@ -35,7 +33,9 @@ def availability_command(
     target_nines: Annotated[Optional[str], typer.Option(metavar="<float>", help="Target as a number of nines, e.g. 4.5.")] = None,
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: a CSV with name,mtbf,mttr (or name,availability); - for stdin.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    errors: Annotated[Optional[str], typer.Option("--errors", metavar="FILE.csv", help="Batch: write every bad row (row, name, reason) to this CSV.")] = None,
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year for budgets: 365 or 365.25.")] = "365",
+    month_days: Annotated[Optional[str], typer.Option(metavar="DAYS", help="Days in a month for budgets, e.g. 30 for 30-day SLA tables. Default: a twelfth of the year.")] = None,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -52,7 +52,7 @@ def availability_command(
 
     # numeric options are text read by the one grammar of relcalc.units, as everywhere else
     year_days = parse_number(year_days, "--year-days")
-    calendar = Calendar(year_days)
+    calendar = Calendar(year_days, None if month_days is None else parse_number(month_days, "--month-days"))
     check_chart_path(chart)
     if target is not None and target_nines is not None:
         raise InputError("give --target or --target-nines, not both")
@@ -70,7 +70,9 @@ def availability_command(
     if csv is not None:
         if any(v is not None for v in (mtbf, mttr, failure_rate, repair_rate)):
             raise InputError("--csv takes MTBF and MTTR from the file; drop --mtbf/--mttr/--failure-rate/--repair-rate")
-        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output, chart))
+        raise typer.Exit(_run_batch(csv, calendar, goal, on_error, fmt, output, chart, errors))
+    if errors is not None:
+        raise InputError("--errors lists the bad rows of a --csv batch; give --csv FILE")
 
     up_hours = down_hours = None
     if mtbf is not None:
@@ -102,6 +104,8 @@ def availability_command(
         raise InputError("give --mtbf and --mttr (or --failure-rate and --repair-rate), a --target, or --csv FILE")
 
     record = to_record(result)
+    if calendar.month_days is not None:
+        record["month_days"] = calendar.month_days
     if check is not None:
         record["target_availability"] = check[0]
         record["target_unavailability"] = check[1]
@@ -131,7 +135,7 @@ def availability_command(
 
 
 def _hours(hours: float) -> str:
-    text = f"{hours:,.6g} h"
+    text = f"{format_number(hours)} h"
     return text if hours >= 1 else f"{text} ({format_duration(hours)})"
 
 
@@ -163,14 +167,23 @@ def _single_table(console, result, check) -> None:
     console.print(f"Calendar: {result.calendar.describe()}.")
 
 
-def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None) -> int:
+def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, chart=None, errors=None) -> int:
     from ..availability_csv import evaluate_availability_csv
     from ..batch import read_csv
+    from .bad_rows import BadRows, check_paths, exit_code
+    from .output import Format, resolve_format
 
+    check_paths(source, output, errors)
+    if resolve_format(fmt, output) is Format.csv and chart is None:  # CSV out: streamed, in bounded memory
+        from .batch_stream import stream_batch
+
+        return stream_batch(source, output, calendar, goal, on_error, errors)
     handle: str | IO[str] = sys.stdin if source == "-" else source
     frame = read_csv(handle, "--csv")
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
-    report_row_errors(result.errors, result.rows_read, on_error)
+    with BadRows(on_error, errors) as bad:
+        bad.add(result.errors)
+    bad.refuse_if_failing(result.rows_read)
     table = result.table
     emit(
         fmt,
@@ -188,7 +201,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
     missed = int((~table["meets_target"]).sum()) if "meets_target" in table else 0  # rows without a target: NA
     if missed:
         shortfalls.append(f"{missed} of {len(table)} rows miss the target")
-    return batch_exit_code(result.errors, result.rows_read, shortfalls)
+    return exit_code(len(result.errors), result.rows_read, shortfalls)
 
 
 def _batch_table(console, result) -> None:
@@ -210,7 +223,7 @@ def _batch_table(console, result) -> None:
         rec = dict(zip(frame.columns, row))
         cells = [str(rec[label]) if label else str(i + 1)]
         if components:
-            cells += [f"{rec['mtbf_hours']:,.6g}", f"{rec['mttr_hours']:,.4g}"]
+            cells += [format_number(rec["mtbf_hours"]), format_number(rec["mttr_hours"], 4)]
         cells += [
             format_percent(rec["availability"], rec["unavailability"]),
             f"{rec['nines']:.2f}",

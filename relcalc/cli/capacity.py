@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
+from ..units import format_number
 from .output import (
     ChartOption,
     FormatOption,
@@ -20,9 +21,9 @@ from .output import (
     batch_table,
     emit,
     facts_table,
+    problem,
     report_row_errors,
     row_names,
-    warn,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def capacity_command(
     nodes: Annotated[Optional[str], typer.Option(metavar="INT", help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
     growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
-    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row (name,rate,node_throughput,...); - for stdin. Options give defaults for absent cells.")] = None,
+    csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row, with columns such as name, rate, node_throughput; - for stdin. Options give defaults for absent cells.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
     chart: ChartOption = None,
     fmt: FormatOption = None,
@@ -199,7 +200,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         if projection is not None:
             save(growth_chart(projection), sibling(chart, "growth"))
     if current is not None and not current.meets_targets:
-        warn(f"{nodes} nodes are not enough: {answer.nodes} are needed")
+        problem(f"{nodes} nodes are not enough: {answer.nodes} are needed")  # the reason for exit 3
     return int(code)
 
 
@@ -237,8 +238,8 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
     console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {answer.binding_constraint})")
     fig = answer.figures
     facts = facts_table()
-    facts.add_row("Request rate R", f"{float(cluster.rate):,.6g}/s")
-    facts.add_row("Node throughput T", f"{fig.node_throughput_per_second:,.6g}/s")
+    facts.add_row("Request rate R", f"{format_number(float(cluster.rate))}/s")
+    facts.add_row("Node throughput T", f"{format_number(fig.node_throughput_per_second)}/s")
     facts.add_row("Work C = R/T", f"{fig.capacity_c:,.4g} nodes")
     facts.add_row("Balance factor k", f"{fig.balance_factor:.4g} ({cluster.balancer})")
     facts.add_row("Delivered Q = N/k", f"{fig.effective_capacity_q:,.4g} nodes")
@@ -268,7 +269,7 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
         console.print(
             f"With {current.nodes:,} nodes: {verdict}; utilisation {_pct(current.figures.utilization)}"
             f"{latency}; they take up to "
-            + ("no load within the targets" if limit is None else f"{limit:,.6g}/s within every target")
+            + ("no load within the targets" if limit is None else f"{format_number(limit)}/s within every target")
         )
     if projection is not None:
         grow = Table(title=f"Growth at {projection.growth_per_month * 100:.3g}%/month", title_justify="left")
@@ -346,7 +347,7 @@ def _batch_table(console, result) -> None:
         missing = pd.isna(nodes)
         cells = [
             str(rec[label]) if label else str(i + 1),
-            f"{rec['rate_per_second']:,.6g}",
+            f"{format_number(rec['rate_per_second'])}",
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
             "-" if missing else _pct(rec["utilization"]),
@@ -378,7 +379,6 @@ def fit_command(
     relcalc capacity --usl SIGMA,KAPPA --node-throughput LAMBDA.
     """
     import numpy as np
-    import pandas as pd
 
     from ..batch import normalise_header, read_csv
     from ..capacity.usl import fit_usl
@@ -390,14 +390,16 @@ def fit_command(
     if missing:
         have = ", ".join(repr(c) for c in frame.columns)
         raise InputError(f"--csv: need columns nodes and throughput; missing {', '.join(missing)} (found {have})")
+    from ..batch import is_blank
+    from ..units import parse_number
+
     data = {}
-    for key in ("nodes", "throughput"):
-        values = pd.to_numeric(frame[columns[key]], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            cell = frame[columns[key]].iat[bad[0]]
-            raise InputError(f"--csv: row {bad[0] + 1}: {key} {cell!r} is not a finite number")
-        data[key] = values
+    for key in ("nodes", "throughput"):  # each cell read by the one grammar of relcalc.units
+        cells = frame[columns[key]].tolist()
+        for row, cell in enumerate(cells, start=1):
+            if is_blank(cell):
+                raise InputError(f"--csv: row {row}: {key} is empty")
+        data[key] = np.array([parse_number(cell, f"--csv: row {row}: {key}") for row, cell in enumerate(cells, 1)])
     try:
         fit = fit_usl(data["nodes"], data["throughput"])
     except ValueError as exc:
@@ -427,17 +429,17 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
     from ..capacity.usl import usl_throughput
 
     facts = facts_table()
-    facts.add_row("lambda (one node)", f"{fit.node_throughput_per_second:,.6g}/s")
+    facts.add_row("lambda (one node)", f"{format_number(fit.node_throughput_per_second)}/s")
     facts.add_row("sigma (contention)", f"{fit.sigma:.4g}")
     facts.add_row("kappa (coherency)", f"{fit.kappa:.4g}")
     facts.add_row("R squared", f"{fit.r_squared:.5f}")
     facts.add_row("RMSE", f"{fit.rmse_per_second:,.4g}/s over {fit.points} points")
     if fit.law == "usl":
-        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {fit.throughput_ceiling_per_second:,.6g}/s")
-        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {fit.throughput_at_best_whole_nodes_per_second:,.6g}/s")
+        facts.add_row("Peak", f"N* = {fit.peak_nodes:.1f}: {format_number(fit.throughput_ceiling_per_second)}/s")
+        facts.add_row("Best whole N", f"{fit.best_whole_nodes:.0f}: {format_number(fit.throughput_at_best_whole_nodes_per_second)}/s")
     elif fit.law == "amdahl":
         facts.add_row("Peak", "none (Amdahl's law: kappa = 0 fits as well)")
-        facts.add_row("Ceiling", f"lambda/sigma = {fit.throughput_ceiling_per_second:,.6g}/s, approached, never reached")
+        facts.add_row("Ceiling", f"lambda/sigma = {format_number(fit.throughput_ceiling_per_second)}/s, approached, never reached")
     else:
         facts.add_row("Peak", "none (linear scaling: sigma = kappa = 0 fit as well)")
         facts.add_row("Ceiling", "none")
@@ -447,6 +449,6 @@ def _fit_table(console, fit, usl_option: str, nodes, throughput) -> None:
         table.add_column(name, justify="right")
     fitted = usl_throughput(nodes, fit.node_throughput_per_second, fit.sigma, fit.kappa)
     for n, x, f in zip(nodes, throughput, fitted):
-        table.add_row(f"{n:g}", f"{x:,.6g}", f"{f:,.6g}")
+        table.add_row(f"{n:g}", f"{format_number(x)}", f"{format_number(f)}")
     console.print(table)
     console.print(f"Size with: --usl {usl_option} --node-throughput {fit.node_throughput_per_second:.6g}")

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, InputError
 from ..results import record as to_record
-from ..units import format_duration, format_percent
+from ..units import format_duration, format_number, format_percent, format_period
 from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, facts_table
 
 ASSUMPTIONS = (
@@ -32,7 +32,7 @@ def compose_command(
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     components_from_incidents: Annotated[Optional[str], typer.Option(metavar="INCIDENTS.csv", help="MTBF and MTTR of components named in this incident history (see relcalc estimate).")] = None,
-    incidents_window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of --components-from-incidents (or window columns).")] = None,
+    incidents_window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of that incident history (or window columns in it).")] = None,
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="90% intervals on availability, downtime and nines from the estimates' uncertainty.")] = False,
     seed: Annotated[str, typer.Option(metavar="<int>", help="Seed of the --uncertainty draws.")] = "1",
     chart: ChartOption = None,
@@ -62,6 +62,7 @@ def compose_command(
     elif incidents_window is not None:
         raise InputError("--incidents-window goes with --components-from-incidents")
     system = _load_system(spec, component or [], components, year_days, history, found)
+    _warn_repeated_names(system)
     from ..rbd.spec import apply_set
 
     for assignment in set_ or []:
@@ -69,7 +70,14 @@ def compose_command(
     goal = parse_probability(target, "--target") if target is not None else None
     if (solve_mttr or solve_count) and goal is None:
         raise InputError("--solve-mttr and --solve-count need a --target")
+    import time
+
+    started = time.perf_counter()
     result = evaluate(system, calendar=calendar)
+    from .output import detail
+
+    detail(f"{len(system.components)} components, {_count_blocks(system.root)} blocks evaluated exactly "
+           f"in {time.perf_counter() - started:.3g} s")
     record = to_record(result)
     record["assumptions"] = list(ASSUMPTIONS)
     if goal is not None:
@@ -126,6 +134,31 @@ def compose_command(
     unreachable = any(s.value is None for s in solutions)
     if missed or unreachable:
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _warn_repeated_names(system) -> None:
+    """A note for a name repeated inside one block: by the shared-component rule it is one component, not several."""
+    from collections import Counter
+
+    from ..rbd.model import KofN, Parallel, Use
+    from .output import warn
+
+    stack = [system.root]
+    while stack:
+        block = stack.pop()
+        children = getattr(block, "children", ())
+        stack.extend(children)
+        for name, times in Counter(c.name for c in children if isinstance(c, Use)).items():
+            if times < 2:
+                continue
+            if isinstance(block, KofN):
+                how = f"'{block.k}/{times} {name}'"
+            elif isinstance(block, Parallel):
+                how = f"'{times}x {name}'"
+            else:
+                how = f"'{name}'"
+            warn(f"{block.where or 'system'}: {name} appears {times} times in one block, which by the "
+                 f"shared-component rule is a single {name}; for {times} instances write {how} with count {times}")
 
 
 def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float, history=None,
@@ -276,7 +309,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if result.failure_frequency_per_hour:
         per_year = result.failure_frequency_per_hour * result.calendar.year_hours
         summary.add_row("Failures per year", f"{per_year:.4g}")
-        summary.add_row("System MTBF", f"{result.mtbf_hours:,.6g} h")
+        summary.add_row("System MTBF", f"{format_number(result.mtbf_hours)} h")
         summary.add_row("System MTTR", format_duration(result.mttr_hours))
     if result.frequency_excludes:
         summary.add_row("Not in frequency", ", ".join(result.frequency_excludes) + " (availability only)")
@@ -294,8 +327,9 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
             text = format_duration(s.value) if s.solve == "mttr_hours" else f"{s.value}"
         summary.add_row(f"{what} ({names})", text)
     if mission_result is not None:
-        summary.add_row(f"R({format_duration(mission_result.mission_hours)})", f"{mission_result.reliability:.6g}")
-        summary.add_row("MTTF (no repair)", f"{mission_result.mttf_hours:,.6g} h")
+        label = format_period(mission_result.mission_hours, year_days=result.calendar.year_days)
+        summary.add_row(f"R({label})", f"{mission_result.reliability:.6g}")
+        summary.add_row("MTTF (no repair)", f"{format_number(mission_result.mttf_hours)} h")
     console.print(summary)
 
     ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")

@@ -7,8 +7,11 @@ rich is imported only when a table is rendered.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -33,7 +36,7 @@ FormatOption = Annotated[
         "--format",
         "-f",
         case_sensitive=False,
-        help="table (for people), json or csv. Default: from the -o extension, else table.",
+        help="table (for people), json or csv. Default: from the -o extension, else as configured (relcalc config), else table.",
     ),
 ]
 OutputOption = Annotated[
@@ -80,9 +83,9 @@ class OnError(str, Enum):
 def report_row_errors(errors: list, rows_read: int, on_error: OnError) -> None:
     """Show a batch's bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything."""
     for error in errors[:MAX_ERRORS_SHOWN]:
-        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
+        problem(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
     if len(errors) > MAX_ERRORS_SHOWN:
-        warn(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
+        problem(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
     if errors and on_error is OnError.fail:
         raise InputError(f"--csv: {len(errors)} of {rows_read} rows have errors; nothing written")
 
@@ -93,7 +96,7 @@ def batch_exit_code(errors: list, rows_read: int, shortfalls: list[str]) -> int:
 
     lines = ([f"skipped {len(errors)} of {rows_read} rows with errors"] if errors else []) + shortfalls
     for line in lines:
-        warn(line)
+        problem(line)
     return int(ExitCode.PARTIAL if lines else ExitCode.OK)
 
 
@@ -119,14 +122,20 @@ def row_names(frame) -> list[str]:
 
 
 def resolve_format(fmt: Format | None, output: str | None) -> Format:
-    """The explicit format, else one implied by the output file's extension, else table."""
+    """The explicit format, else one implied by the output file's extension, else the configured one, else table."""
     if fmt is not None:
         return fmt
     if output and output != "-":
         ext = os.path.splitext(output)[1].lower()
         if ext in (".json", ".csv"):
             return Format(ext[1:])
-    return Format.table
+    from .config import settings
+
+    setting = settings()["format"]  # relcalc.toml, the user's config.toml or RELCALC_FORMAT
+    try:
+        return Format(setting.value.lower())
+    except ValueError:
+        raise InputError(f"format (from {setting.source}): {setting.value!r}; use table, json or csv") from None
 
 
 @contextmanager
@@ -172,10 +181,21 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
 
     def encode(start: int) -> bytes:
-        options = pa_csv.WriteOptions(quoting_style="needed", include_header=start == 0)
+        part = table.slice(start, _CSV_SLICE_ROWS)
+        special = _special_cells(part)
+        # quote only where needed, as Python's csv module does for single results: pyarrow's "needed"
+        # quotes every text cell, so write unquoted when no cell needs quotes, else unquote the rest after
+        options = pa_csv.WriteOptions(quoting_style="needed" if special else "none", include_header=False)
         sink = io.BytesIO()
-        pa_csv.write_csv(table.slice(start, _CSV_SLICE_ROWS), sink, write_options=options)
-        return sink.getvalue()
+        if start == 0:  # the header as the csv module writes it (pyarrow quotes every name)
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow(table.column_names)
+            sink.write(header.getvalue().encode("utf-8"))
+        pa_csv.write_csv(part, sink, write_options=options)
+        data = sink.getvalue()
+        if special == "quotes":  # no line breaks in cells: each quoted cell lies within one line
+            data = _NEEDLESS_QUOTES.sub(rb"\1", data)
+        return data
 
     starts = range(0, max(table.num_rows, 1), _CSV_SLICE_ROWS)
     handle.flush()
@@ -192,6 +212,30 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
 
 
 _CSV_SLICE_ROWS = 100_000
+#: A quoted cell with nothing in it that needs quotes (no comma, quote or line break), between separators.
+_NEEDLESS_QUOTES = re.compile(rb'(?<![^,\n])"([^",\r\n]*)"(?=,|\r?\n|$)')
+
+
+def _special_cells(table) -> str | None:
+    """None if no text cell needs quotes; "quotes" if some do; "lines" if one holds a line break.
+
+    With a line break in a cell, the unquoting pass could not tell cells
+    from lines, so the whole slice keeps pyarrow's quotes (still valid CSV).
+    One vectorised scan per text column in the usual case (nothing to quote).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = None
+    for column in table.columns:
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        if not pc.any(pc.match_substring_regex(column, '[,"\r\n]')).as_py():
+            continue
+        if pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
+            return "lines"
+        found = "quotes"
+    return found
 
 
 def facts_table():
@@ -204,11 +248,94 @@ def facts_table():
     return table
 
 
-def make_console(handle: IO[str]):
-    """A rich Console for ``handle``: styled on a terminal, plain 80 columns otherwise."""
+def _ascii_boxes() -> dict[int, str]:
+    """Box-drawing characters as ASCII: lines as - = and |, every corner and joint as +, and ... for an ellipsis.
+
+    Each table keeps its own layout (a header rule alone stays a header rule),
+    which rich's own ASCII fallback, a full grid for every table, would not.
+    """
+    import unicodedata
+
+    table = {ord("\u2026"): "..."}
+    for code in range(0x2500, 0x2580):
+        name = unicodedata.name(chr(code), "")
+        words = name.split()
+        if "HORIZONTAL" in words and "VERTICAL" not in words and "AND" not in words:
+            table[code] = "=" if "DOUBLE" in words else "-"
+        elif "VERTICAL" in words and "HORIZONTAL" not in words and "AND" not in words:
+            table[code] = "|"
+        else:
+            table[code] = "+"
+    return table
+
+
+#: The verdicts that matter, coloured on a terminal: a missed target, too few nodes, an exact value outside
+#: its interval, a target out of reach.
+VERDICTS = re.compile(r"\b(MISS|SHORT|NO|NOT enough|OUTSIDE|unreachable)\b")
+
+
+def _set(name: str) -> bool:
+    return os.environ.get(name, "") != ""
+
+
+def styled(handle: IO[str]) -> bool:
+    """Whether ``handle`` gets colour and box drawing: a terminal (or FORCE_COLOR), unless NO_COLOR or TERM=dumb.
+
+    Follows https://no-color.org and https://force-color.org: NO_COLOR wins over FORCE_COLOR.
+    """
+    if _set("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _set("FORCE_COLOR") or handle.isatty()
+
+
+def render_for(handle: IO[str], draw: Callable[[Any], None]) -> None:
+    """Draw with ``draw(console)`` and write the text to ``handle``, as the stream calls for.
+
+    Styled (a terminal): rich's colours and boxes, the verdicts in red. Plain
+    (piped, NO_COLOR, TERM=dumb): ASCII tables 80 columns wide, no colour and
+    no trailing spaces, so the text diffs and greps cleanly.
+    """
     from rich.console import Console
 
-    tty = handle.isatty()
+    if styled(handle):
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns if handle.isatty() else 80
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width, force_terminal=True, color_system="standard", highlight=False,
+                          soft_wrap=False)
+        draw(console)
+        handle.write(VERDICTS.sub("\x1b[31m\\1\x1b[39m", buffer.getvalue()))
+        return
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, no_color=True, color_system=None, force_terminal=False,
+                      highlight=False, soft_wrap=False, emoji=False)
+    draw(console)
+    text = buffer.getvalue().translate(_ascii_boxes())
+    handle.write("\n".join(line.rstrip() for line in text.split("\n")))
+
+
+def progress_bar():
+    """A started, transient rich progress bar on stderr when stderr is a terminal (and not -q); else None.
+
+    Never on stdout: results may be going there, to a file or a pipe, while
+    the person waiting watches stderr.
+    """
+    if VERBOSITY < 0 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=Console(file=sys.stderr))
+    bar.start()
+    return bar
+
+
+def make_console(handle: IO[str]):
+    """A rich Console for ``handle``: styled on a terminal, plain 80 columns otherwise (see render_for)."""
+    from rich.console import Console
+
+    tty = styled(handle)
     return Console(file=handle, width=None if tty else 80, no_color=not tty, highlight=False, soft_wrap=False)
 
 
@@ -232,11 +359,41 @@ def emit(
         elif chosen is Format.csv and csv_write is not None:
             csv_write(handle)
         elif chosen is Format.table:
-            table(make_console(handle))
+            render_for(handle, table)
         else:
             raise InputError(f"--format {chosen.value} is not available for this command")
 
 
+#: -1 with -q/--quiet (errors only), 0 by default, 1 with -v/--verbose.
+VERBOSITY = 0
+
+
+def set_verbosity(level: int) -> None:
+    """Set by -q (-1) and -v (1), options every command takes (relcalc.cli.help)."""
+    global VERBOSITY
+    VERBOSITY = level
+
+
+def quiet() -> bool:
+    return VERBOSITY < 0
+
+
+def verbose() -> bool:
+    return VERBOSITY > 0
+
+
 def warn(message: str) -> None:
-    """A one-line note on stderr, never mixed into the results on stdout."""
+    """A one-line note on stderr, never mixed into the results on stdout; none with -q."""
+    if VERBOSITY >= 0:
+        print(f"relcalc: {message}", file=sys.stderr)
+
+
+def problem(message: str) -> None:
+    """A one-line problem on stderr (a skipped row, a missed target): shown even with -q."""
     print(f"relcalc: {message}", file=sys.stderr)
+
+
+def detail(message: str) -> None:
+    """What a step did (chunks, cycles, states, time), on stderr with -v only."""
+    if VERBOSITY > 0:
+        print(f"relcalc: {message}", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ..errors import ExitCode, InputError
-from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, warn
+from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, problem, warn
 
 ASSUMPTIONS = (
     "nodes fail and are repaired independently (zones aside); a failed zone stops its nodes serving, "
@@ -37,7 +37,7 @@ def raft_command(
     mtbf: Annotated[str, typer.Option(help="Mean time to failure of a node, e.g. 2000h or 1y; a comma list sweeps.")] = "2000h",
     mttr: Annotated[str, typer.Option(help="Mean time to repair a node, e.g. 4h; a comma list sweeps.")] = "4h",
     ttf: Annotated[Optional[str], typer.Option(help="Time-to-failure law: exponential (default), weibull:SHAPE, lognormal:SIGMA, fixed.")] = None,
-    ttr: Annotated[Optional[str], typer.Option(help="Time-to-repair law, e.g. lognormal:1.0; the mean stays --mttr.")] = None,
+    ttr: Annotated[Optional[str], typer.Option(help="Time-to-repair law: exponential (default), weibull:SHAPE, lognormal:SIGMA, fixed; the mean stays --mttr.")] = None,
     repair_crews: Annotated[Optional[str], typer.Option(help="Crews repairing one node each, first come first served (default unlimited); a comma list sweeps.")] = None,
     zones: Annotated[Optional[str], typer.Option(help="Spread the nodes round robin over this many zones; a comma list sweeps.")] = None,
     layout: Annotated[Optional[str], typer.Option(help="Nodes per zone instead of --zones, e.g. 2,2,1.")] = None,
@@ -45,9 +45,9 @@ def raft_command(
     zone_mttr: Annotated[Optional[str], typer.Option(help="Mean time to restore a failed zone.")] = None,
     election_timeout: Annotated[str, typer.Option(help="Randomised election timeout range; plain numbers are ms (etcd's defaults give about 1s).")] = "150ms..300ms",
     rtt: Annotated[str, typer.Option(help="Round trip of a vote request; plain numbers are ms.")] = "1ms",
-    years: Annotated[float, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = 100_000.0,
-    seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    years: Annotated[str, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = "100000",
+    seed: Annotated[Optional[str], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
+    workers: Annotated[str, typer.Option(help="Worker processes.")] = "1",
     method: Annotated[str, typer.Option(help="crude (simulate), importance (balanced failure biasing), exact (solve the chain), or auto.")] = "crude",
     common_cause: Annotated[Optional[str], typer.Option(help="Beta factor: this share of the failure rate is a shock failing every up node, e.g. 1%; a comma list sweeps.")] = None,
     shock_per_zone: Annotated[bool, typer.Option("--shock-per-zone", help="Common-cause shocks strike one zone at a time.")] = False,
@@ -55,9 +55,9 @@ def raft_command(
     replace_time: Annotated[Optional[str], typer.Option(help="Mean time to replace a destroyed node and catch it up, e.g. 2h.")] = None,
     restart_every: Annotated[Optional[str], typer.Option(help="Rolling restarts: one round every period, e.g. 1d.")] = None,
     restart_duration: Annotated[Optional[str], typer.Option(help="How long each node is out during a rolling restart, e.g. 3min.")] = None,
-    target_rel_error: Annotated[Optional[float], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
+    target_rel_error: Annotated[Optional[str], typer.Option(help="Run until the 95% interval of quorum unavailability is within this share of it, e.g. 0.05.")] = None,
     max_time: Annotated[Optional[str], typer.Option(help="Stop a point after this wall time (e.g. 30s, 5min); exit 3 if the target was not reached.")] = None,
-    year_days: Annotated[float, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = 365.0,
+    year_days: Annotated[str, typer.Option(help="Days in a year for --years and the per-year figures: 365 or 365.25.")] = "365",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -69,8 +69,16 @@ def raft_command(
     steady state, birth-death chain for exponential nodes and repair crews).
     """
     from ..availability import Calendar
-    from ..units import parse_duration
+    from ..units import parse_count, parse_duration, parse_number
 
+    # numeric options are text read by the one grammar of relcalc.units, as everywhere else
+    year_days = parse_number(year_days, "--year-days")
+    years = parse_number(years, "--years")
+    workers = parse_count(workers, "--workers")
+    if target_rel_error is not None:
+        target_rel_error = parse_number(target_rel_error, "--target-rel-error")
+    if seed is not None:
+        seed = parse_count(seed, "--seed", low=0, high=2**63 - 1)
     calendar = Calendar(year_days)
     check_chart_path(chart)
     from ..raft.inputs import model_grid
@@ -109,8 +117,16 @@ def raft_command(
             results.append(
                 analyze(model, method=method, years=years, seed=seed, workers=workers,
                         target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
-                        progress=lambda done, total, i=i: tick(i, done, total))
+                        progress=lambda done, total, i=i: tick(i, done, total), notice=warn)
             )
+    from .output import detail
+
+    for r in results:  # -v: what each method did
+        if r.method == "crude":
+            work = f"{r.chunks:,} chunks, {r.events:,} events, {r.simulated_years:,.0f} years"
+        else:
+            work = f"{r.cycles or r.chunks:,} cycles" if r.method == "importance" else "the chain solved"
+        detail(f"n={r.description.nodes}: {r.method}: {work}; stopped on {r.stopped}; {r.wall_seconds:.3g} s")
     points = with_gains(results)
     sweep = len(points) > 1
 
@@ -132,7 +148,7 @@ def raft_command(
         warn(f"seed {seed}")
     short = _short_of(results, target_rel_error)
     if short:
-        warn(f"{short}; the figures are what was reached")
+        problem(f"{short}; the figures are what was reached")  # the reason for exit 3: shown even with -q
         raise typer.Exit(ExitCode.PARTIAL)
 
 
@@ -160,18 +176,17 @@ def _csv_cell(value: Any) -> Any:
 
 
 class _progress:
-    """A rich progress bar on a terminal's stderr; nothing when stderr is piped."""
+    """A rich progress bar on a terminal's stderr; nothing when stderr is piped or with -q."""
 
     def __init__(self, points: int):
         self.points = points
         self.bar = None
 
     def __enter__(self):
-        if sys.stderr.isatty():
-            from rich.progress import Progress
+        from .output import progress_bar
 
-            self.bar = Progress(transient=True)
-            self.bar.start()
+        self.bar = progress_bar()  # on stderr, only when it is a terminal
+        if self.bar is not None:
             self.task = self.bar.add_task("simulating", total=self.points)
         return self.tick
 
@@ -259,16 +274,16 @@ def _interval_methods(rows: list[tuple[str, Any]], usual: str | None) -> str | N
 def _single_table(console, result) -> None:
     from rich.table import Table
 
-    from ..units import format_duration
+    from ..units import format_duration, format_number
 
     d = result.description
     zone = f", zones {'/'.join(map(str, d.layout))}" if d.zones > 1 else ""
     if d.zone_mtbf_hours:
-        zone += f" failing every {d.zone_mtbf_hours:,.6g} h for {d.zone_mttr_hours:,.4g} h"
+        zone += f" failing every {format_number(d.zone_mtbf_hours)} h for {format_number(d.zone_mttr_hours, 4)} h"
     crews = f"{d.repair_crews} repair crew(s)" if d.repair_crews else "unlimited repair crews"
     console.print(
-        f"Raft, {d.nodes} nodes (quorum {d.quorum}), MTBF {d.mtbf_hours:,.6g} h {d.ttf}, "
-        f"MTTR {d.mttr_hours:,.4g} h {d.ttr}, {crews}{zone}"
+        f"Raft, {d.nodes} nodes (quorum {d.quorum}), MTBF {format_number(d.mtbf_hours)} h {d.ttf}, "
+        f"MTTR {format_number(d.mttr_hours, 4)} h {d.ttr}, {crews}{zone}"
     )
     if result.method == "crude":
         title = f"{result.simulated_years:,.0f} simulated years, {result.events:,} events"

@@ -25,7 +25,9 @@ entry distribution into the lost states and the generator restricted to
 them); and the chance of a loss within a year, from the steady state and
 from all up, as the mass absorbed by the entries into the lost states
 (:mod:`.transient`). Chains over :data:`SOLVE_LIMIT` states are built (for
-sampling) but not solved.
+sampling) but not solved; chains of a few hundred states are solved densely
+(:mod:`.dense`), the same eliminations without the sparse machinery's
+second of start-up.
 """
 
 from __future__ import annotations
@@ -307,28 +309,54 @@ def _flow_into(chain: Chain, pi: np.ndarray, target: np.ndarray) -> float:
     return float(np.sum(pi[chain.source[entering]] * chain.rate[entering]))
 
 
-def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = True) -> ChainSolution:
-    pi = steady_state(chain)
+def is_small(chain: Chain) -> bool:
+    """Whether ``chain`` is solved densely (:mod:`.dense`), in milliseconds and without scipy or numba."""
+    from .dense import DENSE_STATES
+
+    return chain.size <= DENSE_STATES
+
+
+def cheap_transient(chain: Chain) -> bool:
+    """Whether the chance of a loss within a year and the outage percentiles of ``chain`` cost only milliseconds."""
+    from .dense import CHEAP_TRANSIENT_STATES
+
+    return chain.size <= CHEAP_TRANSIENT_STATES
+
+
+def solve(chain: Chain, year_hours: float = 8760.0, outage_percentiles: bool = True,
+          dense: bool | None = None, transient: bool = True) -> ChainSolution:
+    """Every exact figure of ``chain``; ``dense`` picks the solver (default: dense for small chains).
+
+    ``transient=False`` leaves out the chance of a loss within a year and the
+    outage percentiles (the costly part of a large or stiff chain), as
+    ``outage_percentiles=False`` leaves out the percentiles alone.
+    """
+    from . import dense as small
+
+    use_dense = is_small(chain) if dense is None else dense
+    pi = small.steady_state(chain) if use_dense else steady_state(chain)
     lost = chain.lost
     unavailable = float(pi[lost].sum())
     losses = _flow_into(chain, pi, lost)
     percentiles: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
     within = within_from_all_up = None
-    if losses > 0:
-        within, within_from_all_up = _loss_within(chain, pi, year_hours)
+    if losses > 0 and transient:
+        within, within_from_all_up = (small.loss_within if use_dense else _loss_within)(chain, pi, year_hours)
         if outage_percentiles:
-            percentiles.update(_outage_percentiles(chain, pi, unavailable / losses) or {})
+            outage = small.outage_percentiles if use_dense else _outage_percentiles
+            percentiles.update(outage(chain, pi, unavailable / losses) or {})
     data_flow = _flow_into(chain, pi, chain.data_lost)
+    passage = small.first_passage if use_dense else first_passage
     return ChainSolution(
         states=chain.size,
         quorum_unavailability=unavailable,
         losses_per_hour=losses,
         mean_outage_hours=unavailable / losses if losses > 0 else None,
-        mttf_hours=first_passage(chain, lost),
+        mttf_hours=passage(chain, lost),
         loss_within_year=within,
         outage_percentiles_hours=percentiles,
         data_loss_per_hour=data_flow,
-        mttdl_hours=first_passage(chain, chain.data_lost),
+        mttdl_hours=passage(chain, chain.data_lost),
         steady_state=pi,
         loss_within_year_from_all_up=within_from_all_up,
     )

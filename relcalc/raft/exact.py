@@ -106,18 +106,23 @@ def exact(model: RaftModel, year_hours: float = 8760.0, max_states: int = SIDE_S
     return exact_with_chain(model, year_hours, max_states)[0]
 
 
-def exact_with_chain(model: RaftModel, year_hours: float = 8760.0, max_states: int = SIDE_STATES):
-    """:func:`exact` and the chain it solved (None where it built none), for callers that sample it too."""
+def exact_with_chain(model: RaftModel, year_hours: float = 8760.0, max_states: int = SIDE_STATES,
+                     transient: bool | None = True):
+    """:func:`exact` and the chain it solved (None where it built none), for callers that sample it too.
+
+    ``transient`` None works out the chance of a loss within a year and the
+    outage percentiles only where they are cheap (a small chain solved densely).
+    """
     if model.markovian:
         from ..errors import InputError
-        from .ctmc import build, solve
+        from .ctmc import build, cheap_transient, solve
 
         try:
             chain = build(model, max_states=max_states)
         except InputError:  # too large to build quickly: no exact value beside a simulation
             return ExactQuorum(None, None, None, None, None), None
         try:
-            sol = solve(chain, year_hours)
+            sol = solve(chain, year_hours, transient=cheap_transient(chain) if transient is None else transient)
         except InputError:  # too large to solve exactly in bounded time
             return ExactQuorum(None, None, None, None, None), chain
         return ExactQuorum(

@@ -39,6 +39,8 @@ Biometrika 28 (1936) 437-442; C. J. Clopper, E. S. Pearson, "The use of
 confidence or fiducial limits illustrated in the case of the binomial",
 Biometrika 26 (1934) 404-413; H. A. David, H. N. Nagaraja, Order Statistics,
 3rd ed. (2003), sec. 7.1 (distribution-free confidence intervals for quantiles).
+The quantiles of t, chi-squared, beta and binomial laws come from
+:mod:`.special` (no scipy: its import took longer than a default run).
 """
 
 from __future__ import annotations
@@ -49,15 +51,14 @@ import numpy as np
 
 from ..results import Interval
 from .histogram import HIST_BINS, HIST_LO, HIST_STEP, bin_centre_hours, bin_of_rank, quantile_rank
+from .special import beta_ppf, binom_ppf, chi2_ppf, t_ppf
 
 SMALL = 30  # events below which the chunks' spread is not trusted
 LEVEL = 0.95
 
 
 def _t(level: float, dof: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + level / 2, max(dof, 1)))
+    return t_ppf(0.5 + level / 2, max(dof, 1))
 
 
 def chunk_ratio(num: np.ndarray, den: np.ndarray, method: str = "t", level: float = LEVEL) -> Interval:
@@ -79,11 +80,9 @@ def chunk_ratio(num: np.ndarray, den: np.ndarray, method: str = "t", level: floa
 
 def garwood(count: int, level: float = LEVEL) -> tuple[float, float]:
     """Exact two-sided limits of a Poisson mean from ``count`` events."""
-    from scipy.stats import chi2
-
     tail = (1 - level) / 2
-    low = 0.0 if count == 0 else float(chi2.ppf(tail, 2 * count)) / 2
-    return low, float(chi2.ppf(1 - tail, 2 * count + 2)) / 2
+    low = 0.0 if count == 0 else chi2_ppf(tail, 2 * count) / 2
+    return low, chi2_ppf(1 - tail, 2 * count + 2) / 2
 
 
 def rate(count: int, exposure: float, num: np.ndarray, den: np.ndarray) -> Interval:
@@ -98,10 +97,8 @@ def rate(count: int, exposure: float, num: np.ndarray, den: np.ndarray) -> Inter
 
 def exponential_mean(count: int, total: float, level: float = LEVEL) -> tuple[float, float]:
     """Exact limits of an exponential law's mean from ``count`` draws summing to ``total``."""
-    from scipy.stats import chi2
-
     tail = (1 - level) / 2
-    return 2 * total / float(chi2.ppf(1 - tail, 2 * count)), 2 * total / float(chi2.ppf(tail, 2 * count))
+    return 2 * total / chi2_ppf(1 - tail, 2 * count), 2 * total / chi2_ppf(tail, 2 * count)
 
 
 def share(count: int, time: float, exposure: float, num: np.ndarray, den: np.ndarray,
@@ -165,11 +162,9 @@ def proportion(successes: int, trials: int, num: np.ndarray, den: np.ndarray) ->
     if successes >= SMALL and trials - successes >= SMALL:
         interval = chunk_ratio(num, den)
         return Interval(interval.value, interval.low, min(interval.high, 1.0), interval.method)
-    from scipy.stats import beta
-
     tail = (1 - LEVEL) / 2
-    low = 0.0 if successes == 0 else float(beta.ppf(tail, successes, trials - successes + 1))
-    high = 1.0 if successes == trials else float(beta.ppf(1 - tail, successes + 1, trials - successes))
+    low = 0.0 if successes == 0 else beta_ppf(tail, successes, trials - successes + 1)
+    high = 1.0 if successes == trials else beta_ppf(1 - tail, successes + 1, trials - successes)
     if successes == 0:
         return Interval(high, 0.0, high, "clopper-pearson-upper-bound")
     return Interval(successes / trials, low, high, "clopper-pearson")
@@ -183,15 +178,13 @@ def quantile(counts: np.ndarray, level: float) -> Interval:
     x_(r) to the upper edge of the bin holding x_(s), so it holds the
     order-statistic interval whole.
     """
-    from scipy.stats import binom
-
     total = int(np.sum(counts))
     if total == 0:
         return Interval(None, method="none")
     value = bin_centre_hours(bin_of_rank(counts, quantile_rank(total, level)))
     tail = (1 - LEVEL) / 2
-    r = int(binom.ppf(tail, total, level))
-    s = int(binom.ppf(1 - tail, total, level)) + 1
+    r = binom_ppf(tail, total, level)
+    s = binom_ppf(1 - tail, total, level) + 1
     low = 0.0  # below the first order statistic, or in the first bin (which holds everything shorter)
     if r >= 1 and bin_of_rank(counts, r) > 0:
         low = 10 ** (HIST_LO + HIST_STEP * bin_of_rank(counts, r))

@@ -65,21 +65,69 @@ def choose(model: RaftModel, method: str, target_rel_error: float | None, max_se
     return "importance" if seconds > (max_seconds or 60.0) else "crude"
 
 
+#: What a first run says while numba compiles the compiled loops it has no cached machine code for.
+COMPILE_NOTE = ("compiling the simulation code (numba) on first use: this run takes a few seconds longer; "
+                "later runs load it from the cache")
+
+
+def _cached(module: str, name: str) -> bool:
+    """Whether numba's on-disk cache holds machine code for ``module.name`` that matches its source."""
+    from importlib import import_module
+
+    try:
+        dispatcher = getattr(import_module(f"relcalc.raft.{module}"), name)
+        return bool(dispatcher.signatures) or bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # a numba without these internals: say nothing rather than something wrong
+        return True
+
+
+def compile_pending(method: str, chain_is_small: bool = True) -> bool:
+    """Whether answering by ``method`` is about to compile code numba has not cached (a first run)."""
+    needed = [("kernel", "run_chunk")] if method == "crude" else []
+    if method == "importance":
+        needed += [("importance", "_biased_cycles")]
+    if not chain_is_small:
+        needed += [("gth", "_factor")]
+    return not all(_cached(module, name) for module, name in needed)
+
+
 def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
             target_rel_error: float | None = None, max_seconds: float | None = None, progress=None,
-            calendar: Calendar | None = None) -> RaftResult:
+            calendar: Calendar | None = None, notice=None, max_cycles: int | None = None) -> RaftResult:
     """Answer for ``model`` by ``method`` (see the module text).
 
-    ``years`` and every per-year figure are years of ``calendar`` (365 days by default).
+    ``years`` and every per-year figure are years of ``calendar`` (365 days by
+    default). ``notice(text)``, if given, hears once that a first run is
+    compiling (:data:`COMPILE_NOTE`), before the wait. ``max_cycles`` bounds
+    importance sampling's regenerative cycles (a budget in work, for
+    reproducible runs).
+
+    A crude run shows the exact figures beside its estimates where they are
+    cheap: the steady state, the loss frequency and the MTTF of any chain up
+    to :data:`~relcalc.raft.exact.SIDE_STATES` states, and the chance of a
+    loss within a year and the outage percentiles only when the chain is
+    small enough for them to take milliseconds (:mod:`.dense`); ``--method
+    exact`` gives them all.
     """
     from .ctmc import MAX_STATES
 
     calendar = calendar or Calendar()
     year = calendar.year_hours
     # the chain only informs a crude run; it is the answer for exact and importance
-    truth, chain = exact_with_chain(model, year,
-                                    MAX_STATES if method in ("exact", "importance") else SIDE_STATES)
+    answer = method in ("exact", "importance")
+    truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
+                                    transient=True if answer else None)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
+    if chosen != "crude" and not answer and chain is not None:
+        from .ctmc import cheap_transient
+
+        if not cheap_transient(chain):  # auto chose importance: its result shows every exact figure
+            truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
+    if notice is not None:
+        from .dense import DENSE_STATES
+
+        if compile_pending(chosen, chain is None or chain.size <= DENSE_STATES):
+            notice(COMPILE_NOTE)
     if chosen == "crude":
         if method == "auto":
             # run to the precision auto promised, within the time budget
@@ -105,7 +153,8 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
                          "or crude")
     if chosen == "exact":
         return _exact_result(model, truth, seed, calendar)
-    return _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, method, calendar)
+    return _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, method, calendar,
+                              max_cycles)
 
 
 def _solved(value: float | None) -> Interval:
@@ -154,21 +203,23 @@ def _within_a_year(per_year: Interval) -> Interval:
 
 
 def _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, asked,
-                       calendar: Calendar) -> RaftResult:
+                       calendar: Calendar, max_cycles: int | None = None) -> RaftResult:
     from .importance import estimate, warm_up
 
     year = calendar.year_hours
     warm_up()
     rel = target_rel_error or 0.05
     notes = [ELECTION_NOTE]
-    quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
+    cycles = {} if max_cycles is None else {"max_cycles": max_cycles}
+    quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds, **cycles)
     share = quorum.share
     freq = quorum.entries_per_hour.scaled(year)
     data = mttdl = Interval(None, method="none")
     seconds = quorum.seconds
     stopped = quorum.stopped
     if model.permanent > 0 and chain.data_lost.any():
-        lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
+        lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds,
+                             **cycles)
         data = lost_data.entries_per_hour.scaled(year)
         mttdl = lost_data.mean_time_to
         seconds += lost_data.seconds
@@ -228,4 +279,4 @@ def _with(result: RaftResult, **changes) -> RaftResult:
     return replace(result, **changes)
 
 
-__all__ = ["METHODS", "analyze", "choose", "mean_election_hours"]
+__all__ = ["COMPILE_NOTE", "METHODS", "analyze", "choose", "compile_pending", "mean_election_hours"]

@@ -12,8 +12,7 @@ from typing import Any
 from ..errors import InputError
 from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
 from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
-
-COMPONENT_KEYS = {"availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape"}
+from ..schemas import COMPONENT_KEYS, K_OF_N_KEYS, SPEC_KEYS, STANDBY_KEYS  # shared with the JSON Schema
 
 
 # --- component parameters -------------------------------------------------------
@@ -107,7 +106,7 @@ def load_spec_text(text: str, source: str = "spec") -> dict:
 
 def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | None = None, year_days: float = 365.0) -> System:
     """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
-    unknown = set(data) - {"components", "system", "name", "description"}
+    unknown = set(data) - SPEC_KEYS
     if unknown:
         raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
     if "system" not in data:
@@ -150,15 +149,14 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return (Series if kind == "series" else Parallel)(members, f"{where}.{kind}")
     if kind == "k_of_n":
         place = f"{where}.k_of_n"
-        if not isinstance(body, dict) or set(body) - {"k", "of"} or "k" not in body or "of" not in body:
+        if not isinstance(body, dict) or set(body) - K_OF_N_KEYS or "k" not in body or "of" not in body:
             raise InputError(f"{place}: expected {{k: 2, of: [a, b, c]}}")
         k = parse_count(body["k"], f"{place}.k", low=None)  # the model checks 1 <= k <= n
         of = body["of"] if isinstance(body["of"], list) else [body["of"]]
         return KofN(k, _members(of, f"{place}.of", depth), place)
     if kind == "standby":
         place = f"{where}.standby"
-        allowed = {"of", "active", "mode", "dormant_factor", "switch"}
-        if not isinstance(body, dict) or "of" not in body or set(body) - allowed:
+        if not isinstance(body, dict) or "of" not in body or set(body) - STANDBY_KEYS:
             raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
         if not isinstance(body["of"], str):
             raise InputError(f"{place}.of must name one component (with a count)")

@@ -29,12 +29,12 @@ from ..units import parse_count, parse_number, parse_probability
 #: Seeds go to numpy's SeedSequence, which takes any whole number >= 0; this
 #: bound keeps them to 64 bits.
 MAX_SEED = 2**64 - 1
+#: The most simulated years a report runs per store analysis (the store, n - 2, n + 2, each improvement).
+MAX_YEARS = 10_000_000.0
 
-TOP_KEYS = {"service", "description", "targets", "components", "system", "raft", "capacity", "year_days"}
-RAFT_EXTRA = {"method", "years", "seed", "target_rel_error"}
-CAPACITY_KEYS = {"rate", "node_throughput", "service_time", "concurrency", "balance_factor", "balancer", "sessions",
-                 "target_utilization", "failover_utilization", "tolerate_failures", "zones", "usl", "nodes",
-                 "growth", "horizon"}
+# the keys, shared with the JSON Schema and `relcalc validate`
+from ..schemas import CAPACITY_KEYS, RAFT_EXTRA, TARGET_KEYS  # noqa: E402
+from ..schemas import SERVICE_KEYS as TOP_KEYS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,11 @@ def _unknown(section: dict, allowed: set[str], where: str) -> None:
 
 def load_service(text: str, source: str = "service") -> ServiceSpec:
     """Parse and check a service description."""
-    data = load_spec_text(text, source)
+    return load_service_mapping(load_spec_text(text, source), source)
+
+
+def load_service_mapping(data: dict, source: str = "service") -> ServiceSpec:
+    """Check a service description already read from YAML or JSON."""
     _unknown(data, TOP_KEYS, source)
     for key in ("service", "targets", "components", "system"):
         if key not in data:
@@ -88,7 +92,7 @@ def load_service(text: str, source: str = "service") -> ServiceSpec:
     if year_days not in (365.0, 365.25):
         raise InputError(f"year_days must be 365 or 365.25, got {data['year_days']!r}")
     targets = _mapping(data["targets"], "targets")
-    _unknown(targets, {"availability", "latency"}, "targets")
+    _unknown(targets, TARGET_KEYS, "targets")
     if "availability" not in targets:
         raise InputError("targets: missing 'availability' (e.g. 99.95%)")
     target = parse_probability(targets["availability"], "targets.availability")
@@ -122,6 +126,9 @@ def _raft(section: dict, year_days: float) -> dict:
     out = {"raft": models[0], "raft_method": method, "raft_inputs": inputs}
     if "years" in section:
         out["raft_years"] = parse_number(section["years"], "raft.years", low=1.0)
+        if out["raft_years"] > MAX_YEARS:
+            raise InputError(f"raft.years must be at most {MAX_YEARS:,.0f} (about a minute of simulation per store "
+                             f"analysis), got {section['years']!r}")
     if "seed" in section:
         out["seed"] = parse_count(section["seed"], "raft.seed", low=0, high=MAX_SEED)
     if "target_rel_error" in section:

@@ -1,0 +1,82 @@
+"""``availability --csv ... -f csv``: the batch streamed from the input file to the output, block by block.
+
+The output is built in a temporary file beside ``-o`` and renamed into place
+at the end (stdout is written as blocks finish, or, with ``--on-error
+fail``, only once the whole file proved good). Large inputs are evaluated on
+every core (:func:`relcalc.availability_csv.stream_availability_csv`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import IO, Iterator
+
+from ..errors import InputError
+from ..files import atomic_path
+from .bad_rows import BadRows, exit_code
+from .output import OnError
+
+#: Inputs larger than this are evaluated on a thread per core (smaller ones do not repay the threads).
+PARALLEL_BYTES = 16 << 20
+
+
+@contextmanager
+def _input(source: str) -> Iterator[IO[bytes]]:
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = open(source, "rb")
+    except FileNotFoundError:
+        raise InputError(f"--csv: file not found: {source}") from None
+    except IsADirectoryError:
+        raise InputError(f"--csv: {source} is a directory, not a CSV file") from None
+    except PermissionError:
+        raise InputError(f"--csv: no permission to read {source}") from None
+    with handle:
+        yield handle
+
+
+@contextmanager
+def _output(output: str | None, hold: bool) -> Iterator[IO[bytes]]:
+    """A binary sink: ``-o`` built aside and renamed in at the end; stdout directly, or held back when ``hold``."""
+    if output and output != "-":
+        with atomic_path(output, option="--output") as tmp:
+            with open(tmp, "wb") as sink:
+                yield sink
+        return
+    sys.stdout.flush()
+    if not hold:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with tempfile.TemporaryFile() as spool:  # --on-error fail: nothing on stdout unless every row is good
+        yield spool
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+def _workers(source: str) -> int:
+    try:
+        large = source == "-" or os.path.getsize(source) > PARALLEL_BYTES
+    except OSError:
+        large = False
+    return max(1, min(os.cpu_count() or 1, 4)) if large else 1
+
+
+def stream_batch(source: str, output: str | None, calendar, goal, on_error: OnError, errors: str | None) -> int:
+    """Run the streamed batch; the exit code (0, or 3 for skipped rows or missed targets)."""
+    from ..availability_csv import stream_availability_csv
+
+    with _input(source) as handle, _output(output, hold=on_error is OnError.fail) as sink:
+        with BadRows(on_error, errors) as bad:
+            summary = stream_availability_csv(handle, sink, calendar=calendar, target=goal, on_errors=bad.add,
+                                              workers=_workers(source))
+        bad.refuse_if_failing(summary.rows_read)  # inside the output's block: the results are dropped
+    shortfalls = [f"{summary.missed} of {summary.rows_written} rows miss the target"] if summary.missed else []
+    return exit_code(summary.bad_rows, summary.rows_read, shortfalls)

@@ -340,8 +340,10 @@ def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
     import pyarrow as pa
 
     from .csv_quoting import header_line, rows_csv  # quoted only where needed, as every relcalc CSV
+    from .files import formula_safe_table
 
-    table = pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()})
+    # names a spreadsheet would run as formulas are written as text (issue 13, OWASP)
+    table = formula_safe_table(pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()}))
     return header_line(table.column_names), (rows_csv(table) if rows else b"")
 
 

@@ -186,6 +186,29 @@ def test_a_component_that_never_failed_keeps_its_chi_square_doubt():
     assert result.unavailability_low == 0.0 and result.nines_high == math.inf
 
 
+def test_a_component_without_repairs_borrows_single_repairs_not_their_mean():
+    # lb never failed: its mean repair time is unknown, so each draw is one repair of the history at random;
+    # the draws' 5% and 95% quantiles are those of the pooled repairs (a bootstrap of size one), far wider
+    # than the pooled mean's exponential posterior (Gamma(k) quantiles of 1/mu, which the old draws used)
+    from relcalc.estimate import estimate, posterior, read_history
+    from relcalc.estimate.timestamps import parse_window
+
+    cols = ["component", "start", "duration"]
+    durations = ["10min", "20min", "1h", "2h", "4h", "8h", "12h", "30min", "45min", "3h", "6h", "90min"]
+    records = [dict(zip(cols, ("db", f"2025-{m:02d}-03T00:00Z", d))) for m, d in enumerate(durations, start=1)]
+    records.append(dict(zip(cols, ("lb", None, None))))
+    result = estimate(read_history(records, cols, window=parse_window("2025-01-01..2026-01-01")), rng=1)
+    post = posterior(result, "lb")
+    assert "each draw one of those repairs" in post.note
+    pooled = np.array(result.component("db").repair_hours)
+    _, mu = post.sample(40_000, np.random.default_rng(5))
+    assert set(np.round(1 / mu, 9)) <= set(np.round(pooled, 9))
+    lo, hi = np.quantile(1 / mu, [0.05, 0.95])
+    assert lo <= np.quantile(pooled, 0.05) + 1e-9 and hi >= np.quantile(pooled, 0.95) - 1e-9
+    k, total = len(pooled), pooled.sum()
+    assert hi - lo > 2 * (total / stats.gamma.ppf(0.05, k) - total / stats.gamma.ppf(0.95, k))
+
+
 def test_lognormal_mean_posterior_never_overflows():
     from relcalc.estimate import RatePosterior
 

@@ -598,7 +598,11 @@ def project_growth(cluster: Cluster, monthly_factor: float, horizon_months: int,
         raise InputError("the monthly growth factor must be positive")
     months = np.arange(horizon_months + 1)
     base = float(np.asarray(cluster.rate, float).reshape(-1)[0])
-    rates = base * monthly_factor ** months.astype(float)
+    with np.errstate(over="ignore"):
+        rates = base * monthly_factor ** months.astype(float)
+    if not np.all(np.isfinite(rates)):  # issue 13: was a ValueError (or an error about the rate) from deeper down
+        raise InputError(f"growth: {monthly_factor - 1:.3g} a month takes the request rate past 1e308 per second "
+                         f"within {horizon_months} months; check the growth and the horizon")
     sizing = size(cluster.replaced(rate=rates))
     limit = runs_out = after = None
     if current_nodes is not None:

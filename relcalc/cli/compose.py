@@ -223,13 +223,9 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
         extra[comp.name] = comp
     is_file = spec == "-" or os.path.exists(spec) or spec.lower().endswith((".yaml", ".yml", ".json"))
     if is_file:
-        if spec == "-":
-            text, source = sys.stdin.read(), "stdin"
-        else:
-            if not os.path.isfile(spec):
-                raise InputError(f"SPEC: file not found: {spec}")
-            with open(spec, encoding="utf-8") as handle:
-                text, source = handle.read(), spec
+        from ..loading import read_text
+
+        text, source = read_text(spec, "SPEC")
         data = load_spec_text(text, source)
         if history is not None or "from_incidents" in data:  # components from an incident history
             from ..estimate.hooks import resolve_spec

@@ -14,7 +14,7 @@ MAX_ERRORS_SHOWN = 20
 
 def estimate_command(
     incidents: Annotated[str, typer.Argument(metavar="INCIDENTS.csv", help="Incident export: component, start, end (or duration); - for stdin.")],
-    window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of every component, e.g. 2025-01-01..2026-01-01 (or window_start/window_end columns).")] = None,
+    window: Annotated[Optional[str], typer.Option("--window", "-w", metavar="START..END", help="Observation window of every component, e.g. 2025-01-01..2026-01-01 (or window_start/window_end columns).")] = None,
     tz: Annotated[str, typer.Option("--tz", metavar="ZONE", help="Time zone of timestamps without an offset (IANA name, e.g. Europe/Paris).")] = "UTC",
     confidence: Annotated[str, typer.Option(metavar="<level>", help="Confidence of the intervals: 90% or 0.9.")] = "90%",
     significance: Annotated[str, typer.Option(metavar="<level>", help="Significance level of the trend tests: 10% or 0.1.")] = "10%",

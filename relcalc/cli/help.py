@@ -90,10 +90,10 @@ SHORT_HELP = {
     "capacity fit": "Fit the Universal Scalability Law to measured throughput.",
     "simulate": "Monte Carlo simulations, beside exact values.",
     "simulate raft": "Availability of a Raft cluster: failures, zones, elections.",
-    "estimate": "MTBF and MTTR with intervals from an incident history.",
     "validate": "Check a spec or a service file: every problem, its place.",
     "schema": "The JSON Schema of a compose spec or a service file.",
     "config": "The defaults in effect, and where each comes from.",
+    "estimate": "MTBF and MTTR with intervals from an incident history.",
 }
 
 #: Options that take one of a few words: the shell completes them, and the
@@ -161,11 +161,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "relcalc validate samples/checkout-service.yaml",
         "relcalc schema service",
     ),
-    "estimate": (
-        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01",
-        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f json",
-        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01 -f csv",
-    ),
     "validate": (
         "relcalc validate samples/web-service.yaml",
         "relcalc validate samples/checkout-service.yaml",
@@ -175,6 +170,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "relcalc schema compose",
         "relcalc schema service",
         "relcalc schema compose -o out/compose.schema.json",
+    ),
+    "estimate": (
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01",
+        "relcalc estimate samples/incidents.csv -w 2025-01-01..2026-01-01 -f json",
+        "relcalc estimate - -w 2025-01-01..2026-01-01 < samples/incidents.csv",
     ),
     "config": (
         "relcalc config",

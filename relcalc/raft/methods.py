@@ -115,14 +115,18 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     year = calendar.year_hours
     # the chain only informs a crude run; it is the answer for exact and importance
     answer = method in ("exact", "importance")
-    truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
-                                    transient=True if answer else None)
+    from .transient import time_limit
+
+    with time_limit(max_seconds):  # the chain's outage percentiles and loss-within-a-year honour --max-time too
+        truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
+                                        transient=True if answer else None)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen != "crude" and not answer and chain is not None:
         from .ctmc import cheap_transient
 
         if not cheap_transient(chain):  # auto chose importance: its result shows every exact figure
-            truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
+            with time_limit(max_seconds):
+                truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
     if notice is not None:
         from .dense import DENSE_STATES
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from .evaluate import compile_system, evaluate_compiled
 from .model import Component, Standby, System
 from .standby import standby_reliability
@@ -34,14 +34,18 @@ class MissionResult:
 def _instance_reliability(t: float):
     def values(component: Component, which) -> tuple[float, float]:
         if component.failure_rate is None:
-            raise InputError(f"component {component.name!r} has only an availability; mission reliability needs its MTBF")
+            raise InputError(f"component {excerpt(component.name)} has only an availability; mission reliability needs its MTBF")
         if isinstance(which, Standby):
             return standby_reliability(component, which, t)
         if component.lognormal_sigma is not None:
             return _lognormal(component.mtbf_hours, component.lognormal_sigma, t)
         beta = component.weibull_shape
-        eta = component.mtbf_hours / math.gamma(1.0 + 1.0 / beta)
-        hazard = (t / eta) ** beta
+        # in logarithms: Gamma(1 + 1/beta) and (t/eta)^beta overflow a float for extreme shapes
+        log_eta = math.log(component.mtbf_hours) - math.lgamma(1.0 + 1.0 / beta)
+        log_hazard = beta * (math.log(t) - log_eta)
+        if log_hazard > 709.0:  # exp(-hazard) is below the smallest float: certainly failed
+            return 0.0, 1.0
+        hazard = math.exp(log_hazard)
         return math.exp(-hazard), -math.expm1(-hazard)
 
     return values
@@ -81,4 +85,6 @@ def mission(system: System, t_hours: float) -> MissionResult:
         edge = upper
         if system_reliability(system, edge)[0] < 1e-12:
             break
+    else:
+        raise InputError("--mission-time: the MTTF integral did not settle within 2^200 mean lives; check the MTBFs")
     return MissionResult(t_hours, r, q, total)

@@ -11,9 +11,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 
 MAX_DEPTH = 200  #: deeper nesting is refused with a clean error
+#: Limits no real diagram meets, so that every spec is evaluated in bounded time and memory:
+#: instances of one component (count, 3x, 2/3), instances in a whole system, and units in
+#: a standby block (its chain is dense: n^2 memory, and a matrix exponential per mission time).
+MAX_INSTANCES = 100_000
+MAX_TOTAL_INSTANCES = 1_000_000
+MAX_STANDBY_UNITS = 50
+#: Weibull shapes outside this range put the mean life where R(t) is below 1e-40 (shape < 0.1)
+#: or make the time to failure a step at eta (shape > 100): refused rather than mis-integrated.
+WEIBULL_SHAPE_RANGE = (0.1, 100.0)
+
+
+class TooFewInstances(InputError):
+    """A k-of-n or standby block with fewer instances than it needs (a search over counts skips these)."""
+
+
+class TooManyInstances(InputError):
+    """More instances than a limit allows (a search over counts stops here)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,7 @@ class Component:
 
     def with_mttr(self, mttr_hours: float) -> "Component":
         if self.failure_rate is None:
-            raise InputError(f"component {self.name!r} has no MTBF/MTTR, only an availability")
+            raise InputError(f"component {excerpt(self.name)} has no MTBF/MTTR, only an availability")
         return Component.from_times(
             self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape,
             lognormal_sigma=self.lognormal_sigma,
@@ -193,8 +210,10 @@ class System:
                 continue
             if isinstance(block, (Use, Standby)):
                 if block.name not in self.components:
-                    known = ", ".join(sorted(self.components)) or "none"
-                    raise InputError(f"{block.where}: unknown component {block.name!r} (defined: {known})")
+                    names = sorted(self.components)
+                    known = ", ".join(excerpt(n, 30, quote=False) for n in names[:10]) or "none"
+                    known += f" and {len(names) - 10:,} more" if len(names) > 10 else ""
+                    raise InputError(f"{block.where}: unknown component {excerpt(block.name)} (defined: {known})")
                 target = used_in_standby if isinstance(block, Standby) else used_elsewhere
                 target.setdefault(block.name, block.where)
                 if isinstance(block, Standby):
@@ -205,11 +224,17 @@ class System:
             if isinstance(block, KofN):
                 n = sum(self.member_count(child) for child in block.children)
                 if not 1 <= block.k <= n:
-                    raise InputError(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
+                    error = TooFewInstances if block.k > n else InputError
+                    raise error(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
             stack.extend((child, depth + 1) for child in block.children)
+        total = sum(c.count for c in self.components.values())
+        if total > MAX_TOTAL_INSTANCES:
+            raise InputError(
+                f"components: {total:,} instances in all; at most {MAX_TOTAL_INSTANCES:,} are supported"
+            )
         for name in used_in_standby.keys() & used_elsewhere.keys():
             raise InputError(
-                f"{used_elsewhere[name]}: component {name!r} is in a standby block; it cannot be used elsewhere too"
+                f"{used_elsewhere[name]}: component {excerpt(name)} is in a standby block; it cannot be used elsewhere too"
             )
 
     def member_count(self, block: Block) -> int:
@@ -250,13 +275,18 @@ def _check_network(block: Network, components: dict) -> None:
 def _check_standby(block: Standby, component: Component) -> None:
     where = block.where
     if component.failure_rate is None:
-        raise InputError(f"{where}: standby needs MTBF and MTTR for {component.name!r}, not a bare availability")
+        raise InputError(f"{where}: standby needs MTBF and MTTR for {excerpt(component.name)}, not a bare availability")
     if not 1 <= block.active < component.count:
-        raise InputError(
-            f"{where}: standby needs 1 <= active < count; {component.name!r} has count {component.count}, active {block.active}"
+        raise (TooFewInstances if block.active >= 1 else InputError)(
+            f"{where}: standby needs 1 <= active < count; {excerpt(component.name)} has count {component.count}, active {block.active}"
+        )
+    if component.count > MAX_STANDBY_UNITS:
+        raise TooManyInstances(
+            f"{where}: a standby block of at most {MAX_STANDBY_UNITS} units is supported, {excerpt(component.name)} has "
+            f"{component.count:,}; model a large pool as k_of_n"
         )
     if block.mode not in ("cold", "warm", "hot"):
-        raise InputError(f"{where}: standby mode must be cold, warm or hot, got {block.mode!r}")
+        raise InputError(f"{where}: standby mode must be cold, warm or hot, got {excerpt(block.mode)}")
     if not (0.0 <= block.dormant_factor <= 1.0) or not math.isfinite(block.dormant_factor):
         raise InputError(f"{where}: dormant_factor must be in [0, 1], got {block.dormant_factor}")
     if not 0.0 < block.switch <= 1.0:

@@ -79,14 +79,23 @@ def test_service_is_the_diagram_in_series_with_the_store(report):
 def test_verdicts_agree_with_the_numbers(report):
     out, a = report
     states = {v.name: v.state for v in a.verdicts}
-    # 24 nodes needed (redundancy), 20 today: the cluster is short, so the summary is red and growth fails too
-    assert a.capacity.answer.nodes > a.capacity.current_nodes
-    assert states["nodes"] == "fail" and states["growth"] == "fail" and states["availability"] == "pass"
-    assert not a.meets
+    # 24 nodes needed (redundancy), 28 today: enough now, so the summary is amber (growth warns), not red, and
+    # the README's first command exits 0
+    assert a.capacity.answer.nodes == 24 and a.capacity.current_nodes == 28
+    assert states == {"availability": "pass", "latency": "pass", "nodes": "pass", "growth": "warn"}
+    assert a.meets
     html = (out / "report.html").read_text()
-    assert 'class="verdict fail"' in html and "runs out after 0.0" not in html
+    assert 'class="verdict warn"' in html and 'class="verdict fail"' not in html
     rows = {r["verdict"]: r for r in read_csv(out / "tables" / "verdicts.csv")}
-    assert rows["nodes"]["state"] == "fail" and "short by 4 nodes" in rows["nodes"]["detail"]
+    assert "4 nodes of headroom over the 24 needed" in rows["nodes"]["detail"]
+    # the growth table: month m's rate is 12,000 x 1.04^m (compound growth); the cluster runs out in the first
+    # month that needs more than 28 nodes, and the warning says so
+    growth = read_csv(out / "tables" / "growth.csv")
+    for row in growth:
+        assert float(row["rate_per_second"]) == pytest.approx(12000 * 1.04 ** int(row["month"]), rel=1e-12)
+    first_short = next(int(r["month"]) for r in growth if int(r["nodes_needed"]) > 28)
+    after = float(re.search(r"runs out after ([0-9.]+) months", rows["growth"]["achieved"]).group(1))
+    assert first_short - 1 <= after <= first_short
 
 
 def test_what_to_do_first_ranks_every_component_and_the_store(report):

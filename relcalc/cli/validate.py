@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -39,7 +40,7 @@ def validate_command(
             raise InputError(f"FILE: {spec} is not UTF-8 text") from None
     data = load_spec_text(text, source)  # YAML that cannot be read at all: one error, its line
     kind = kind or kind_of(data)
-    found = problems(data, kind)
+    found = problems(data, kind, base_dir="." if spec == "-" else os.path.dirname(os.path.abspath(spec)))
     what = "compose spec" if kind == "compose" else "service file"
     for line in found:
         problem(f"error: {source}: {line}")

@@ -30,6 +30,7 @@ import numpy as np
 from ..availability import Calendar
 from ..errors import InputError
 from .improvements import Improvement, search_improvements
+from .single_points import single_points
 from .spec import MAX_SEED, MAX_YEARS, ServiceSpec
 
 #: Years of one simulated history the report picks its example year from (the worst of them is shown).
@@ -114,6 +115,8 @@ class ServiceAnalysis:
     #: the service's 90% interval of (availability, unavailability) from that history: ((A_low, U_high),
     #: (A_high, U_low)); None without from_incidents
     interval: Any = None
+    #: failures that alone take the service down (relcalc.report.single_points.SinglePoint), diagram first
+    single_points: tuple = ()
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -412,7 +415,8 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
         budget_per_year_hours=spec.target[1] * year, failures_per_year=frequency, elections_per_year=elections,
         improvements=improvements, verdicts=_verdicts(spec, unavailability, availability, capacity, year, high,
                                                                      interval),
-        seed=spec.seed, notes=tuple(notes), uncertainty=spec.uncertainty, interval=interval)
+        seed=spec.seed, notes=tuple(notes), uncertainty=spec.uncertainty, interval=interval,
+        single_points=single_points(spec.system, spec.raft, year))
 
 
 def history_interval(su, u_store: float) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -107,6 +107,8 @@ def _summary(a: ServiceAnalysis, charts: _Charts) -> Section:
 
     section = Section("summary", "Summary", "")
     section.tables = T.summary(a)
+    if a.single_points:
+        section.tables.append(T.single_points(a))
     if a.improvements:
         section.tables.insert(0, T.improvements(a))
         charts.add(section, "fix-first", "What to do first: downtime a year each change saves", lambda: improvements(
@@ -258,6 +260,7 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
                                                                   a.store.unavailability),
         "interval": T.interval_texts(a),
         "dominant": None if a.uncertainty is None else _dominant(a.uncertainty.result),
+        "single_points": _single_points_text(a),
         "verdicts": a.verdicts,
         "improvements": [{"action": i.action, "after": format_duration(i.downtime_after_hours),
                           "saved": format_duration(i.saved_hours)} for i in a.improvements[:5]],
@@ -271,6 +274,17 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
         "png": png,
     }
     return ctx, charts.made
+
+
+def _single_points_text(a: ServiceAnalysis) -> str:
+    points = a.single_points
+    if not points:
+        return ("No single point of failure: no one component instance"
+                + (", store node or zone" if a.store is not None else "") + " takes the service down alone.")
+    share = sum(p.unavailability for p in points) / a.unavailability if a.unavailability > 0 else None
+    names = ", ".join(p.name for p in points)
+    return (f"Single point{'s' if len(points) > 1 else ''} of failure: {names}; each alone takes the service down"
+            + (f" (together {share * 100:.0f}% of its downtime)" if share is not None and share <= 1 else "") + ".")
 
 
 def _dominant(r) -> str | None:

@@ -174,6 +174,20 @@ def uncertainty(a) -> list[Table]:
     return [figures, shares]
 
 
+def single_points(a) -> Table:
+    year = a.calendar.year_hours
+    points = a.single_points
+    return Table(
+        "single-points", "Single points of failure: each alone takes the service down",
+        ("name", "part", "unavailability", "downtime_per_year_hours", "share_of_service_downtime", "why"),
+        tuple((p.name, p.part, p.unavailability, p.downtime_per_year_hours,
+               p.unavailability / a.unavailability if a.unavailability > 0 else None, p.why) for p in points),
+        ("failure", "in", "unavailability", "downtime a year alone", "of the service's downtime", "why"),
+        tuple((p.name, p.part, f"{p.unavailability:.3g}", format_duration(p.unavailability * year),
+               _pct(p.unavailability / a.unavailability) if a.unavailability > 0 else "-", p.why)
+              for p in points))
+
+
 def improvements(a) -> Table:
     imps = a.improvements
     return Table(

@@ -16,6 +16,7 @@ from conftest import SAMPLES
 
 SAMPLE = SAMPLES / "checkout-from-incidents.yaml"
 WINDOW_HOURS = 365 * 24.0  # from_incidents.window: 2025-01-01..2026-01-01
+RUNS = {}
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,9 @@ def report(tmp_path_factory):
     from relcalc.report import write_report
 
     out = tmp_path_factory.mktemp("reports") / "from-incidents"
-    run = write_report(str(SAMPLE), str(out))
-    return out, run.analysis
+    done = write_report(str(SAMPLE), str(out))
+    RUNS["sample"] = done  # for the command-line test, which prints this run instead of building it again
+    return out, done.analysis
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +189,19 @@ def test_bad_histories_are_one_line_errors(extra, words, tmp_path, run):
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert words in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_command_line_shows_the_interval_and_exits_0_on_a_warning(run, tmp_path, core, report, monkeypatch):
+    import relcalc.report
+    from relcalc.units import format_percent
+
+    r = core.result
+    monkeypatch.setattr(relcalc.report, "write_report", lambda *args, **kwargs: RUNS["sample"])
+    result = run("report", SAMPLE, "-o", tmp_path / "o")
+    assert result.exit_code == 0, result.stderr  # availability warns: not a failure
+    assert (f"(90%: {format_percent(r.availability_low, r.unavailability_high)} to "
+            f"{format_percent(r.availability_high, r.unavailability_low)})") in result.stdout
+    assert "availability warn" in result.stdout
 
 
 def test_validate_reads_the_history_beside_the_file(run, tmp_path):

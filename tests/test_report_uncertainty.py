@@ -213,3 +213,22 @@ def test_validate_reads_the_history_beside_the_file(run, tmp_path):
     shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
     assert run("validate", spec).exit_code == 0
 
+
+
+def test_a_typed_store_beside_a_history(tmp_path):
+    """The history gives the cache; the store keeps its typed figures and joins the interval in series."""
+    from relcalc.rbd.spec import load_spec_text
+    from relcalc.report import analyze_service, load_service
+    from relcalc.uncertainty import report_uncertainty
+
+    shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
+    text = (BASE + "from_incidents: {file: incidents.csv, window: 2025-01-01..2026-01-01}\n"
+            "raft: {nodes: 3, mtbf: 1000h, mttr: 10h, method: exact}\n")
+    a = analyze_service(load_service(text, "s.yaml", str(tmp_path)))
+    diagram = report_uncertainty(load_spec_text(text, "s.yaml"), base_dir=str(tmp_path), seed=1).result
+    u_s = a.store.unavailability
+    (a_low, u_high), (a_high, u_low) = a.interval
+    assert u_high == pytest.approx(diagram.unavailability_high + u_s - diagram.unavailability_high * u_s, rel=1e-12)
+    assert u_low == pytest.approx(diagram.unavailability_low + u_s - diagram.unavailability_low * u_s, rel=1e-12)
+    assert u_low <= a.unavailability <= u_high and a_low <= a.availability <= a_high
+    assert [s.name for s in a.uncertainty.result.shares] == ["cache"]  # the typed store carries no doubt

@@ -51,7 +51,9 @@ REPAIR = {"crews": "count", "policy": ("fifo",)}
 
 #: The top level of a service file (relcalc report) and its sections.
 SERVICE_KEYS = frozenset(("service", "description", "targets", "components", "system", "raft", "capacity",
-                          "year_days"))
+                          "year_days", "from_incidents"))
+#: ``from_incidents:`` as a mapping (relcalc.estimate.hooks): the history, its window and zone, the store's name.
+FROM_INCIDENTS = {"file": "text", "window": "text", "tz": "text", "raft": "text"}
 SERVICE_REQUIRED = ("service", "targets", "components", "system")
 TARGET_KEYS = frozenset(("availability", "latency"))
 #: The Raft model's inputs (relcalc.raft.inputs.KEYS; a test keeps them equal) and the report's extras.
@@ -155,6 +157,8 @@ def json_schema(kind: str) -> dict:
             "raft": {"anyOf": [raft, {"type": "null"}]},
             "capacity": {"anyOf": [_section(CAPACITY, required=("rate",)), {"type": "null"}]},
             "year_days": {"enum": [365, 365.25, "365", "365.25"]},
+            "from_incidents": {"anyOf": [{"type": "string", "minLength": 1},
+                                         _section(FROM_INCIDENTS, required=("file",))]},
         }
         title, required = "relcalc report service file", list(SERVICE_REQUIRED)
     else:
@@ -177,7 +181,7 @@ def kind_of(data: Any) -> str:
     return "service" if isinstance(data, dict) and ("service" in data or "targets" in data) else "compose"
 
 
-def problems(data: Any, kind: str) -> list[str]:
+def problems(data: Any, kind: str, base_dir: str | None = None) -> list[str]:
     """Every problem of a loaded spec, each message naming its place; [] for a file the loader takes.
 
     Problems of shape are collected throughout (every unknown key, every bad
@@ -210,7 +214,8 @@ def problems(data: Any, kind: str) -> list[str]:
     year_days = 365.0
     if kind == "service" and "year_days" in data:
         year_days = attempt(_year_days, data["year_days"]) or 365.0
-    names = _component_problems(data.get("components"), year_days, attempt)
+    history = kind == "service" and data.get("from_incidents") is not None
+    names = _component_problems(data.get("components"), year_days, attempt, history)
     if "system" in data:
         _block_problems(data["system"], "system", names, found, 1)
     if kind == "service":
@@ -219,7 +224,7 @@ def problems(data: Any, kind: str) -> list[str]:
         if kind == "service":
             from .report.spec import load_service_mapping
 
-            attempt(load_service_mapping, data)
+            attempt(load_service_mapping, data, base_dir=base_dir)
         else:
             from .rbd.spec import system_from_mapping
 
@@ -236,7 +241,8 @@ def _year_days(value: Any) -> float:
     return days
 
 
-def _component_problems(raw: Any, year_days: float, attempt) -> set[str]:
+def _component_problems(raw: Any, year_days: float, attempt, history: bool = False) -> set[str]:
+    from .estimate.hooks import RATE_KEYS
     from .rbd.spec import component_from_mapping
 
     if raw is None:
@@ -245,6 +251,8 @@ def _component_problems(raw: Any, year_days: float, attempt) -> set[str]:
         attempt(_fail, "components: expected a mapping of name to parameters")
         return set()
     for name, params in raw.items():
+        if history and (params is None or (isinstance(params, dict) and not set(params) & RATE_KEYS)):
+            continue  # its figures come from the incident history, checked when the service is loaded
         where = f"components.{name}"
         if isinstance(params, dict) and not _component_values(params, where, year_days, attempt):
             continue  # its values are refused one by one; what they mean together waits for them

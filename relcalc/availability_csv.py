@@ -327,7 +327,7 @@ class StreamSummary:
 @dataclass(frozen=True)
 class _BlockResult:
     header: bytes  # the output's header line for this block's columns
-    body: bytes  # the block's good rows as CSV, without a header
+    body: list  # the block's good rows as CSV, without a header (bytes-like pieces, in order)
     rows_read: int
     rows_written: int
     missed: int
@@ -335,20 +335,50 @@ class _BlockResult:
     failure: InputError | None = None  # the block could not be read as CSV (renamed by its place in the file)
 
 
-def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
-    """(header line, rows) of result columns as CSV, by pyarrow's writer as ``write_frame_csv`` writes them."""
+def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, list]:
+    """(header line, rows) of result columns as CSV, as ``write_frame_csv`` writes them (see :mod:`relcalc.csv_rows`)."""
+    import csv
     import io
 
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     table = pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()})
-    head, body = io.BytesIO(), io.BytesIO()
-    pa_csv.write_csv(table.slice(0, 0), head, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    head, body = io.StringIO(), io.BytesIO()
+    csv.writer(head, lineterminator="\n").writerow(table.column_names)  # as the whole-file writer's header
+    fast = _fast_body(out, table) if rows else None
+    if fast is not None:
+        return head.getvalue().encode("utf-8"), fast
     if rows:
         options = pa_csv.WriteOptions(quoting_style="needed", include_header=False)
         pa_csv.write_csv(table, body, write_options=options)
-    return head.getvalue(), body.getvalue()
+    return head.getvalue().encode("utf-8"), [body.getvalue()]
+
+
+#: Rows formatted at a time: their temporaries (some 1.5 KiB a row) stay small and are reused from one slice to the next.
+ENCODE_ROWS = 16384
+
+
+def _fast_body(out: dict[str, Any], table) -> list | None:
+    """The rows as :func:`relcalc.csv_rows.encode_rows` writes them (the floats several times faster), or None."""
+    from .csv_rows import encode_rows
+
+    keys = list(out)
+    floats = [k for k in keys if isinstance(out[k], np.ndarray) and out[k].dtype == np.float64]
+    meets = "meets_target" if "meets_target" in out else None
+    text = [k for k in keys if k not in floats and k != meets]
+    if not floats or keys != text + floats + ([meets] if meets else []):
+        return None
+    numbers = np.column_stack([out[k] for k in floats])
+    pieces = []
+    for start in range(0, len(numbers), ENCODE_ROWS):
+        part = table.slice(start, ENCODE_ROWS)
+        piece = encode_rows([part.column(k).combine_chunks() for k in text], numbers[start:start + ENCODE_ROWS],
+                            part.column(meets).combine_chunks() if meets else None)
+        if piece is None:
+            return None
+        pieces.append(piece)
+    return pieces
 
 
 def _block(header: bytes, block: bytes, columns: list[str], text_columns: dict[str, Any], layout: _Layout,
@@ -440,7 +470,8 @@ def stream_availability_csv(
                 if out_header is None:
                     out_header = result.header
                     sink.write(out_header)
-                sink.write(result.body)
+                for piece in result.body:
+                    sink.write(piece)
             if result.errors:
                 bad += len(result.errors)
                 if on_errors is not None:

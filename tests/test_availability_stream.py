@@ -121,7 +121,7 @@ def test_a_malformed_record_late_in_the_file_is_named_by_its_row(tail, expected)
 def test_no_good_row_writes_the_header_of_what_is_left():
     text = "name,mtbf,mttr\nx,-1,4\n"
     out, errors, _ = streamed(text, 1 << 20)
-    assert out == '"name"\n' and len(errors) == 1
+    assert out == "name\n" and len(errors) == 1
     assert out == _whole_csv(text)
 
 
@@ -227,3 +227,50 @@ def test_messages_quote_only_an_excerpt_of_a_huge_header():
     with pytest.raises(InputError) as refused:
         streamed(text, 1 << 20)
     assert len(str(refused.value)) < 300
+
+
+# ---- the row encoder: numbers as pyarrow's CSV writer spells them, text as the csv module quotes it ----
+
+def _edge_floats(rows: int = 4000) -> np.ndarray:
+    """Floats across every magnitude, near each layout switch (1e-6, 1e-5, 1e10, 1e16), integral, tiny and huge."""
+    rng = np.random.default_rng(11)
+    edges = np.array([1e-6, 1e-5, 1e10, 1e15, 1e16, 1e21, 1.0, 100.0, 5e-324, 2.2250738585072014e-308,
+                      1.7976931348623157e308, 0.0])
+    with np.errstate(over="ignore"):
+        near = np.concatenate([np.nextafter(edges, 0), edges, np.nextafter(edges, np.inf), [np.inf, np.nan]])
+    values = np.concatenate([near, 10.0 ** rng.uniform(-320, 308, rows * 4), np.round(rng.lognormal(5, 6, rows * 2))])
+    return rng.permutation(values[: rows * 6]).reshape(rows, 6)
+
+
+def test_encoded_numbers_are_spelt_as_pyarrows_writer_spells_them():
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    from relcalc.csv_rows import encode_rows
+
+    floats = _edge_floats()
+    meets = pa.array([[True, False, None][i % 3] for i in range(len(floats))])
+    names = [["a", "b,c", 'say "hi"', None, "two\nlines", "7"][i % 6] for i in range(len(floats))]
+    body = bytes(encode_rows([pa.array(names)], floats, meets)).decode()
+    # the references: pyarrow's own writer for numbers and booleans, the csv module for text cells
+    sink = io.BytesIO()
+    table = pa.table({**{str(i): floats[:, i] for i in range(floats.shape[1])}, "m": meets})
+    pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+    expected = "".join(f"{_csv_cell(n)},{line}\n" for n, line in zip(names, sink.getvalue().decode().splitlines()))
+    assert body == expected
+
+
+def _csv_cell(cell) -> str:
+    """One text cell as the csv module writes it (a missing cell empty)."""
+    if cell is None:
+        return ""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow([cell, "end"])
+    return text.getvalue()[: -len(",end\n")]
+
+
+def test_streamed_csv_is_the_whole_file_csv_byte_for_byte():
+    text, _ = generated(2000, seed=9, plain=True)
+    text = text.replace(",007,", ",x7,")  # the whole-file reader would read 007 as the number 7
+    out, _, _ = streamed(text, 4096, workers=2)
+    assert out == _whole_csv(text)

@@ -119,12 +119,15 @@ def quoted_text(values):
     return pc.fill_null(values, "")
 
 
-def encode_rows(text_columns: list[Any], floats: np.ndarray, meets: Any | None = None) -> Any | None:
+def encode_rows(text_columns: list[Any], floats: np.ndarray, meets: Any | None = None, plain: bool = False
+                ) -> Any | None:
     """The CSV body (a buffer) of rows laid out as text columns, float columns, an optional boolean column.
 
     Numbers and booleans byte for byte as ``pyarrow.csv.write_csv`` writes
     them, text cells as :func:`quoted_text`; None for a column of another
-    type (the caller then writes with pyarrow).
+    type (the caller then writes with pyarrow). ``plain``: the text cells
+    are known to hold no comma, quote or line break (they came unquoted from
+    a CSV), so none is quoted and none is scanned.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -136,7 +139,8 @@ def encode_rows(text_columns: list[Any], floats: np.ndarray, meets: Any | None =
     for column in text_columns:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             return None
-        texts.append(quoted_text(column.cast(pa.string())))
+        column = column.cast(pa.string())
+        texts.append(pc.fill_null(column, "") if plain else quoted_text(column))
     if meets is not None:
         if not pa.types.is_boolean(meets.type):
             return None

@@ -274,3 +274,29 @@ def test_streamed_csv_is_the_whole_file_csv_byte_for_byte():
     text = text.replace(",007,", ",x7,")  # the whole-file reader would read 007 as the number 7
     out, _, _ = streamed(text, 4096, workers=2)
     assert out == _whole_csv(text)
+
+
+@pytest.mark.parametrize("target", [None, (0.9999, 1e-4)])
+def test_plain_blocks_read_without_pandas_give_the_whole_file_csv(monkeypatch, target):
+    import relcalc.availability_csv as module
+
+    rng = np.random.default_rng(13)
+    lines = ["name,tier,mtbf,mttr"]
+    for i in range(3000):
+        mtbf = f"{rng.lognormal(8, 3):.6g}" if i % 7 else f"{rng.integers(1, 10**6)}"  # integral hours too
+        mttr = f"{rng.lognormal(0, 2) * 60:.4g}min" if i % 5 == 0 else f"{rng.lognormal(1, 2):.5g}"
+        lines.append(f"svc-{i},{['edge', 'app', ''][i % 3]},{mtbf},{mttr}")
+    text = "\n".join(lines) + "\n"
+    fast = []
+    plain_block = module._plain_block
+    monkeypatch.setattr(module, "_plain_block", lambda *a: fast.append(plain_block(*a)) or fast[-1])
+    out, errors, summary = streamed(text, 4096, workers=2, target=target)
+    assert len(fast) >= 10 and all(f is not None for f in fast) and not errors  # every block the plain way
+    whole = evaluate_availability_csv(read_csv(io.StringIO(text)), target=target)
+    handle = io.StringIO()
+    from relcalc.cli.output import write_frame_csv
+
+    write_frame_csv(whole.table, handle)
+    assert out == handle.getvalue()
+    if target is not None:
+        assert summary.missed == int((~whole.table["meets_target"]).sum()) > 0

@@ -7,13 +7,17 @@ Run by hand (SimPy is a benchmark-only dependency: pip install '.[bench]'):
 Both simulate the same full model: 5 nodes in 3 zones (2/2/1) with zone
 failures, one repair crew, lognormal repairs, and Raft elections with split
 votes. An event is a node or zone transition or the end of an election.
-Target (issue 4): at least 50x the SimPy model's events per second.
+Targets (issue 15): at least 100x the SimPy model's events per second on one
+worker, and 1.8x one worker's rate with --workers 2 on two free cores (the
+machine's load average is printed, since a busy machine has no second core
+to give).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import time
 
@@ -111,23 +115,36 @@ def simpy_run(model: RaftModel, years: float, seed: int) -> tuple[int, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--years", type=float, default=20_000)
+    parser.add_argument("--years", type=float, default=4_000, help="SimPy's years per round (relcalc runs 50 times that)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     model = RaftModel(
         nodes=5, ttf=Distribution("exponential", 500.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1,
         layout=(2, 2, 1), zone_ttf=Distribution("exponential", 4380.0), zone_ttr=Distribution("exponential", 2.0),
     )
-    events, unavailable, wall = simpy_run(model, args.years, seed=1)
-    base = events / wall
-    print(f"full model: 5 nodes, zones 2/2/1 failing, 1 crew, lognormal repairs, elections; {args.years:,.0f} years")
+    # best of three, SimPy and relcalc taking turns, so a burst of load on the shared machine hits both
+    simpy_best = (0.0, 0, 0.0, 0.0)
+    rates: dict[int, float] = {}
+    results = {}
+    for turn in range(args.rounds):
+        events, unavailable, wall = simpy_run(model, args.years, seed=1 + turn)
+        simpy_best = max(simpy_best, (events / wall, events, wall, unavailable))
+        for workers in (1, 2):
+            result = simulate(model, years=args.years * 50, seed=1, workers=workers)
+            if result.events_per_second > rates.get(workers, 0.0):
+                rates[workers], results[workers] = result.events_per_second, result
+    base, events, wall, unavailable = simpy_best
+    print(f"full model: 5 nodes, zones 2/2/1 failing, 1 crew, lognormal repairs, elections; {args.years:,.0f} years; "
+          f"best of {args.rounds}")
     print(f"SimPy model        {base:12,.0f} events/s   ({events:,} events in {wall:.2f} s, quorum U {unavailable:.3g})")
     for workers in (1, 2):
-        result = simulate(model, years=args.years * 50, seed=1, workers=workers)
-        rate = result.events_per_second
+        result, rate = results[workers], rates[workers]
         print(f"relcalc, {workers} worker{'s' if workers > 1 else ' '}  {rate:12,.0f} events/s   "
               f"({result.events:,} events in {result.wall_seconds:.2f} s, quorum U "
               f"{result.quorum_unavailability.value:.3g})   {rate / base:6.1f}x")
-    print("target: at least 50x the SimPy model")
+    print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
+    print("targets: at least 100x the SimPy model; 1.8x from a second worker on two free cores")
 
 
 if __name__ == "__main__":

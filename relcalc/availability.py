@@ -130,13 +130,13 @@ def availability(mtbf_hours, mttr_hours):
 
 
 def nines(unavailability_):
-    """Number of nines, -log10(U); infinite for U = 0."""
+    """Number of nines, -log10(U); infinite for U = 0, and 0 (not -0.0) for U = 1."""
     if isinstance(unavailability_, _SCALARS):
-        return math.inf if unavailability_ == 0 else -math.log10(unavailability_)
+        return math.inf if unavailability_ == 0 else 0.0 - math.log10(unavailability_)
     import numpy as np
 
     with np.errstate(divide="ignore"):
-        return -np.log10(unavailability_)
+        return 0.0 - np.log10(unavailability_)
 
 
 def failure_frequency_per_hour(mtbf_hours, mttr_hours):

@@ -360,7 +360,10 @@ def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, list]:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()})
+    from .files import formula_safe_table
+
+    # names a spreadsheet would run as formulas are written as text (issue 13, OWASP)
+    table = formula_safe_table(pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()}))
     head, body = _header_line(table.column_names), io.BytesIO()
     fast = _fast_body(out, table) if rows else None
     if fast is not None:
@@ -445,8 +448,11 @@ def _plain_block(block: bytes, columns: list[str], layout: _Layout, calendar: Ca
         names.append("meets_target")
     from .csv_rows import encode_rows
 
+    from .files import formula_safe_table
+
     numbers = np.column_stack(list(figures.values()))
-    text = [table.column(c).combine_chunks() for c in layout.passthrough(columns)]
+    passed = formula_safe_table(table.select(layout.passthrough(columns)))  # no formulas in spreadsheets (OWASP)
+    text = [column.combine_chunks() for column in passed.columns]
     body = []
     for start in range(0, rows, ENCODE_ROWS):
         piece = encode_rows([t.slice(start, ENCODE_ROWS) for t in text], numbers[start:start + ENCODE_ROWS],

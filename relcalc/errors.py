@@ -32,3 +32,23 @@ class InputError(RelcalcError, ValueError):
     """
 
     exit_code = ExitCode.BAD_INPUT
+
+
+def excerpt(value: object, limit: int = 60, *, quote: bool = True) -> str:
+    """A short, bounded rendering of user input for an error message.
+
+    ``repr()`` of a value loaded from YAML can be enormous (a long string, a
+    deep or alias-shared structure); this one never looks at more than a few
+    levels and items, and cuts the text to ``limit`` characters.
+    """
+    import reprlib
+
+    if isinstance(value, str) and not quote:
+        text = value
+    else:
+        shortener = reprlib.Repr()
+        shortener.maxlevel, shortener.maxstring, shortener.maxother = 3, limit, limit
+        shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 6
+        text = shortener.repr(value)
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."

@@ -32,16 +32,22 @@ COMPONENT = {
     "repair_rate": "quantity",
     "count": "count",
     "weibull_shape": "number",
+    "lognormal_sigma": "number",
 }
 COMPONENT_KEYS = frozenset(COMPONENT)
 #: The top level of a compose spec.
-SPEC_KEYS = frozenset(("components", "system", "name", "description"))
+SPEC_KEYS = frozenset(("components", "system", "name", "description", "repair"))
 #: The blocks of the ``system`` tree and the keys of those written as mappings.
-BLOCKS = ("series", "parallel", "k_of_n", "standby")
+BLOCKS = ("series", "parallel", "k_of_n", "standby", "network")
 K_OF_N_KEYS = frozenset(("k", "of"))
 STANDBY_MODES = ("cold", "warm", "hot")
-STANDBY = {"of": "text", "active": "count", "mode": STANDBY_MODES, "dormant_factor": "number", "switch": "number"}
+STANDBY = {"of": "text", "active": "count", "mode": STANDBY_MODES, "dormant_factor": "number", "switch": "number",
+           "crews": "count"}
 STANDBY_KEYS = frozenset(STANDBY)
+#: A network block (relcalc.rbd.network): edges [component or null, from, to], the two ends, nodes' components.
+NETWORK_KEYS = frozenset(("edges", "source", "target", "directed", "nodes"))
+#: A repair group (relcalc.rbd.repair): the whole diagram's, or one of a list with ``of``.
+REPAIR = {"crews": "count", "policy": ("fifo",)}
 
 #: The top level of a service file (relcalc report) and its sections.
 SERVICE_KEYS = frozenset(("service", "description", "targets", "components", "system", "raft", "capacity",
@@ -112,8 +118,16 @@ def _defs() -> dict:
     k_of_n = {"type": "object", "properties": {"k": _value("count"), "of": {
         "anyOf": [{"type": "string"}, members]}}, "required": ["k", "of"], "additionalProperties": False}
     standby = _section(STANDBY, required=("of",))
+    node = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    edge = {"type": "array", "prefixItems": [{"type": ["string", "null"]}, node, node], "minItems": 3,
+            "maxItems": 3}
+    network = {"type": "object", "properties": {
+        "edges": {"type": "array", "minItems": 1, "items": edge}, "source": node, "target": node,
+        "directed": {"type": "boolean"}, "nodes": {"type": "object", "additionalProperties": {"type": "string"}}},
+        "required": ["edges", "source", "target"], "additionalProperties": False}
     block = {"anyOf": [{"type": "string", "description": "a component's name"}, one("series", members),
-                       one("parallel", members), one("k_of_n", k_of_n), one("standby", standby)]}
+                       one("parallel", members), one("k_of_n", k_of_n), one("standby", standby),
+                       one("network", network)]}
     return {"component": component, "block": block}
 
 
@@ -122,7 +136,12 @@ def json_schema(kind: str) -> dict:
     components = {"type": "object", "additionalProperties": {"$ref": "#/$defs/component"}}
     common = {"components": components, "system": {"$ref": "#/$defs/block"}, "description": {"type": "string"}}
     if kind == "compose":
-        properties = {**common, "name": {"type": "string"}}
+        group = _section(REPAIR)
+        group_of = {**group, "properties": {**group["properties"], "of": {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}},
+            "required": ["of"]}
+        repair = {"anyOf": [group, {"type": "array", "minItems": 1, "items": group_of}]}
+        properties = {**common, "name": {"type": "string"}, "repair": repair}
         title, required = "relcalc compose spec", ["system"]
     elif kind == "service":
         raft = _section({**RAFT, **RAFT_EXTRA_KINDS})
@@ -254,6 +273,18 @@ def _block_problems(raw: Any, where: str, names: set[str], found: list[str], dep
         members = body.get("of", [])
         members = members if isinstance(members, list) else [members]
         place += ".of"
+    elif kind == "network":
+        from .rbd.model import split_reference
+        from .rbd.spec import parse_network
+
+        try:
+            block = parse_network(body, place)
+        except InputError as exc:
+            found.append(str(exc))
+            return
+        found.extend(f"{place}: unknown component {split_reference(ref)[0]!r}" for ref in block.references
+                     if split_reference(ref)[0] not in names)
+        return
     elif kind == "standby":
         if not isinstance(body, dict):
             found.append(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot}}")

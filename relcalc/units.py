@@ -21,9 +21,9 @@ import math
 import sys
 import numbers
 import re
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
-from .errors import InputError
+from .errors import InputError, excerpt
 
 HOURS_PER_DAY = 24.0
 #: Seconds in one unit of each spelling accepted for a duration (and for the
@@ -68,11 +68,11 @@ def split_quantity(value: object, name: str, what: str) -> tuple[str, str]:
     finite. Text must follow the grammar of the module docstring.
     """
     if isinstance(value, bool) or value is None:
-        raise InputError(f"{name}: expected {what}, got {value!r}")
+        raise InputError(f"{name}: expected {what}, got {excerpt(value)}")
     if isinstance(value, numbers.Real):  # also numpy numbers; numpy bools are not Real
         number = int(value) if isinstance(value, numbers.Integral) else float(value)
         if not math.isfinite(number):
-            raise InputError(f"{name} must be finite, got {value}")
+            raise InputError(f"{name} must be finite, got {excerpt(value, quote=False)}")
         return repr(number), ""
     if not isinstance(value, str):
         raise InputError(f"{name}: expected {what}, got {type(value).__name__}")
@@ -80,25 +80,27 @@ def split_quantity(value: object, name: str, what: str) -> tuple[str, str]:
     if match:
         return match["number"], match["unit"]
     if "_" in value:
-        raise InputError(f"{name}: cannot read {value!r}; write numbers without underscores (1000, not 1_000)")
+        raise InputError(f"{name}: cannot read {excerpt(value)}; write numbers without underscores (1000, not 1_000)")
     if any(c.isdigit() and not c.isascii() for c in value):
-        raise InputError(f"{name}: cannot read {value!r}; write numbers in ASCII digits 0-9")
-    raise InputError(f"{name}: cannot read {value!r} as {what}")
+        raise InputError(f"{name}: cannot read {excerpt(value)}; write numbers in ASCII digits 0-9")
+    raise InputError(f"{name}: cannot read {excerpt(value)} as {what}")
 
 
 def _plain(value: object, name: str, what: str) -> str:
     """The number text of a quantity that must have no unit."""
     number, unit = split_quantity(value, name, what)
     if unit:
-        raise InputError(f"{name}: cannot read {value!r} as {what}")
+        raise InputError(f"{name}: cannot read {excerpt(value)} as {what}")
     return number
 
 
 def _check_positive(value: float, text: object, name: str, allow_zero: bool = False) -> float:
     if not math.isfinite(value):
-        raise InputError(f"{name} must be finite, got {text}")
+        raise InputError(f"{name} must be finite, got {excerpt(text, quote=False)}")
     if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"{name} must be {'zero or ' if allow_zero else ''}positive, got {text}")
+        raise InputError(f"{name} must be {'zero or ' if allow_zero else ''}positive, got {excerpt(text, quote=False)}")
+    if 0 < value < sys.float_info.min:  # subnormal: digits lost, and 1/value overflows
+        raise InputError(f"{name} is below 1e-308 (got {excerpt(text, quote=False)}), too small to compute with; check the unit")
     return value
 
 
@@ -110,9 +112,9 @@ def parse_number(value: object, name: str, *, low: float | None = None) -> float
     """
     number = float(_plain(value, name, "a number"))
     if not math.isfinite(number):
-        raise InputError(f"{name} must be finite, got {value}")
+        raise InputError(f"{name} must be finite, got {excerpt(value, quote=False)}")
     if low is not None and number < low:
-        raise InputError(f"{name} must be a number >= {low:g}, got {value!r}")
+        raise InputError(f"{name} must be a number >= {low:g}, got {excerpt(value)}")
     return number
 
 
@@ -125,13 +127,18 @@ def parse_count(value: object, name: str, *, low: int | None = 1, high: int = MA
     >>> parse_count("12", "--nodes")
     12
     """
-    number = Decimal(_plain(value, name, "a whole number"))
-    if number != number.to_integral_value():
-        raise InputError(f"{name} must be a whole number, got {value!r}")
+    text = _plain(value, name, "a whole number")
+    try:
+        number = Decimal(text)
+        whole = number == number.to_integral_value()
+    except DecimalException:  # an exponent beyond the decimal context's range
+        raise InputError(f"{name} must be a whole number <= {high:,}, got {excerpt(value)}") from None
+    if not whole:
+        raise InputError(f"{name} must be a whole number, got {excerpt(value)}")
     if low is not None and number < low:
-        raise InputError(f"{name} must be a whole number >= {low}, got {value!r}")
+        raise InputError(f"{name} must be a whole number >= {low}, got {excerpt(value)}")
     if number > high:
-        raise InputError(f"{name} must be a whole number <= {high:,}, got {value!r}")
+        raise InputError(f"{name} must be a whole number <= {high:,}, got {excerpt(value)}")
     return int(number)
 
 
@@ -139,11 +146,11 @@ def parse_share(value: object, name: str, *, allow_zero: bool = False) -> float:
     """A share in (0, 1] ([0, 1] with ``allow_zero``), written as a decimal (0.7) or a percentage (70%)."""
     number, unit = split_quantity(value, name, "a share such as 0.7 or 70%")
     if unit not in ("", "%"):
-        raise InputError(f"{name}: cannot read {value!r} as a share such as 0.7 or 70%")
+        raise InputError(f"{name}: cannot read {excerpt(value)} as a share such as 0.7 or 70%")
     share = float(number) / 100.0 if unit else float(number)
     if not (0.0 <= share <= 1.0) or (share == 0.0 and not allow_zero):
         low = "[0" if allow_zero else "(0"
-        raise InputError(f"{name} must be in {low}, 1] (or {low}%, 100%]), got {value}")
+        raise InputError(f"{name} must be in {low}, 1] (or {low}%, 100%]), got {excerpt(value, quote=False)}")
     return share
 
 
@@ -185,7 +192,7 @@ def parse_duration(
         return _check_positive(value, text, name, allow_zero)  # already in the result's unit
     hours = unit_hours(unit or plain_unit, year_days=year_days)
     if hours is None:
-        raise InputError(f"{name}: unknown unit {unit!r} in {text!r}; use ms, s, min, h, d, w or y")
+        raise InputError(f"{name}: unknown unit {unit!r} in {excerpt(text)}; use ms, s, min, h, d, w or y")
     value *= hours
     return _check_positive(value * 3600.0 if result_unit == "s" else value, text, name, allow_zero)
 
@@ -213,7 +220,7 @@ def parse_rate_per_hour(text: str | float, name: str = "rate", *, year_days: flo
     period = rate_period(unit)
     hours = unit_hours(unit if period is None else period, year_days=year_days) if period != "" else None
     if hours is None:
-        raise InputError(f"{name}: unknown unit {unit!r} in {text!r}; use a per-hour number, N/d, N/y or N FIT")
+        raise InputError(f"{name}: unknown unit {unit!r} in {excerpt(text)}; use a per-hour number, N/d, N/y or N FIT")
     return _check_positive(value / hours, text, name)
 
 
@@ -234,13 +241,13 @@ def parse_request_rate(text: str | float, name: str = "--rate") -> float:
     else:
         period = rate_period(unit)
         if period is None:
-            raise InputError(f"{name}: cannot read {text!r} as {what}")
+            raise InputError(f"{name}: cannot read {excerpt(text)} as {what}")
         if period not in UNIT_SECONDS:
-            raise InputError(f"{name}: unknown period {period!r} in {text!r}; use /s, /min, /h or /d")
+            raise InputError(f"{name}: unknown period {period!r} in {excerpt(text)}; use /s, /min, /h or /d")
         seconds = UNIT_SECONDS[period]
     value = float(number) * (scale or 1.0) / seconds
     if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a positive, finite rate, got {text}")
+        raise InputError(f"{name} must be a positive, finite rate, got {excerpt(text, quote=False)}")
     return value
 
 
@@ -254,12 +261,16 @@ def parse_probability(text: str | float, name: str = "availability") -> tuple[fl
     what = "a probability such as 0.9995 or 99.95%"
     number, unit = split_quantity(text, name, what)
     if unit not in ("", "%"):
-        raise InputError(f"{name}: cannot read {text!r} as {what}")
-    value = Decimal(number)
-    if unit:
-        value /= 100
-    if not 0 < value < 1:
-        shown = f"{text}" if unit else f"{text} (write 99.9% or 0.999)"
+        raise InputError(f"{name}: cannot read {excerpt(text)} as {what}")
+    try:
+        value = Decimal(number)
+        if unit:
+            value /= 100
+        inside = 0 < value < 1
+    except DecimalException:  # an exponent beyond the decimal context's range
+        inside = False
+    if not inside:
+        shown = excerpt(text, quote=False) + ("" if unit else " (write 99.9% or 0.999)")
         raise InputError(f"{name} must be strictly between 0 and 1 (0% and 100%), got {shown}")
     availability, unavailability = float(value), float(1 - value)
     if min(availability, unavailability) < sys.float_info.min:  # the decimal is fine, its float underflows
@@ -268,11 +279,25 @@ def parse_probability(text: str | float, name: str = "availability") -> tuple[fl
 
 
 def probability_from_nines(nines: float, name: str = "--target-nines") -> tuple[float, float]:
-    """``(availability, unavailability)`` for a number of nines, U = 10^-nines."""
+    """``(availability, unavailability)`` for a number of nines, U = 10^-nines.
+
+    Both are carried directly (A = -expm1(-nines ln 10), exact for tiny
+    nines), so each must be a normal float: from about 1e-15 nines
+    (A = 2.3e-15) to 307 nines (U = 1e-307). Beyond, the target would read as
+    100% or 0%, so it is refused.
+    """
     if not math.isfinite(nines) or nines <= 0:
-        raise InputError(f"{name} must be a positive number of nines, got {nines}")
+        raise InputError(f"{name} must be a positive number of nines, got {nines:g}")
+    if nines > MAX_NINES:
+        raise InputError(f"{name} must be at most {MAX_NINES:g} nines (U = 1e-{MAX_NINES:g}), got {nines:g}")
+    if nines < MIN_NINES:
+        raise InputError(f"{name} must be at least {MIN_NINES:g} nines (an availability of 2.3e-15), got {nines:g}")
     unavailability = 10.0 ** (-nines)
-    return 1.0 - unavailability, unavailability
+    return -math.expm1(-nines * math.log(10.0)), unavailability
+
+
+#: The range of --target-nines for which both A and U are ordinary floats, apart from 0 and 1.
+MIN_NINES, MAX_NINES = 1e-15, 307.0
 
 
 def format_duration(hours: float) -> str:
@@ -309,6 +334,8 @@ def format_percent(availability: float, unavailability: float, extra_digits: int
     The digits come from the unavailability (exact), not from ``availability``:
     ``format_percent(1 - 1e-12, 1e-12)`` is ``99.999999999900%``.
     """
+    if unavailability != unavailability or availability != availability:
+        return "nan"  # no figure (shown as such, never as a number)
     if unavailability <= 0:
         return "100%"
     if unavailability >= 1:

@@ -300,3 +300,17 @@ def test_plain_blocks_read_without_pandas_give_the_whole_file_csv(monkeypatch, t
     assert out == handle.getvalue()
     if target is not None:
         assert summary.missed == int((~whole.table["meets_target"]).sum()) > 0
+
+
+def test_plain_blocks_neutralise_formula_like_cells(monkeypatch):
+    import relcalc.availability_csv as module
+
+    fast = []
+    plain_block = module._plain_block
+    monkeypatch.setattr(module, "_plain_block", lambda *a: fast.append(plain_block(*a)) or fast[-1])
+    text = "name,tier,mtbf,mttr\n=1+1,@x,1000,4\n-5,+y,2000,3\ndb-1,ok,3000,2\n"
+    out, _, _ = streamed(text, 1 << 20)
+    assert fast and fast[0] is not None  # read the plain way
+    # OWASP's rule (a leading = + - @ is prefixed with ' unless the cell is a number), as the whole-file writer
+    assert [r[:2] for r in csv.reader(io.StringIO(out))][1:] == [["'=1+1", "'@x"], ["-5", "'+y"], ["db-1", "ok"]]
+    assert out == _whole_csv(text)

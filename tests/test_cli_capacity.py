@@ -32,27 +32,30 @@ def test_json_has_the_documented_keys(run):
 
 
 def test_table_names_the_binding_constraint(run):
-    result = run("capacity", "--rate", "12000", "--node-throughput", "800", "--tolerate-failures", "2")
+    result = run("capacity", "--rate", "12000", "--node-throughput", "800", "--tolerate-failures", "3")
     assert result.exit_code == 0
-    # N+2 with round robin: the survivors carry R, N - 2 >= R / T = 15
-    assert f"Answer: {12000 // 800 + 2} nodes (binding: redundancy)" in result.stdout
+    # N+3 with round robin: the survivors carry R at most 90% busy (the default survivor cap),
+    # N - 3 >= R / (0.9 T) = 16.67; healthy at most 80%: N >= 18.75
+    assert f"Answer: {math.ceil(Fraction(15) / Fraction(9, 10)) + 3} nodes (binding: redundancy)" in result.stdout
+    assert "at most 90% busy" in result.stdout and "(default; --failover-utilization)" in result.stdout
     assert "Assumptions" in result.stdout
 
 
 def test_current_nodes_and_growth(run):
     result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "30", "--growth", "5%/month",
-                 "--horizon", "2y", "-f", "json")
+                 "--horizon", "2y", "--target-utilization", "100%", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["current"]["meets_targets"] is True
-    # 30 nodes of 800/s serve 24,000/s; max_rate bisects to a relative 1e-12
-    assert data["current"]["max_rate_per_second"] == pytest.approx(24000, rel=1e-11)
+    # 30 nodes of 800/s serve just under 24,000/s (full load is never allowed; 1e-9 relative allowance)
+    assert 24000 * (1 - 2e-9) < data["current"]["max_rate_per_second"] < 24000
     assert data["current"]["utilization"] == pytest.approx(12000 / (30 * 800), rel=1e-15)
     assert len(data["growth"]) == 25
-    assert [m["nodes_needed"] for m in data["growth"]] == [math.ceil(15 * Fraction(21, 20) ** m) for m in range(25)]
-    assert data["runs_out_after_months"] == pytest.approx(math.log(2) / math.log(1.05), rel=1e-11)
+    assert [m["nodes_needed"] for m in data["growth"]] == [math.floor(15 * Fraction(21, 20) ** m) + 1 for m in range(25)]
+    assert data["runs_out_after_months"] == pytest.approx(math.log(2) / math.log(1.05), rel=1e-8)
     assert data["runs_out_month"] == math.ceil(math.log(2) / math.log(1.05))
-    csv_out = run("capacity", "-r", "12000", "--node-throughput", "800", "--growth", "5%/month", "-f", "csv")
+    csv_out = run("capacity", "-r", "12000", "--node-throughput", "800", "--growth", "5%/month", "-f", "csv",
+                  "--target-utilization", "1")
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
     assert list(rows[0]) == ["month", "rate_per_second", "nodes_needed", "binding_constraint"]
     assert len(rows) == 13 and rows[12]["nodes_needed"] == str(math.ceil(15 * Fraction(21, 20) ** 12))
@@ -61,10 +64,10 @@ def test_current_nodes_and_growth(run):
 def test_too_few_current_nodes_exits_3(run):
     result = run("capacity", "-r", "12000", "--node-throughput", "800", "--nodes", "10", "-f", "json")
     assert result.exit_code == 3
-    assert "10 nodes are not enough: 15 are needed" in result.stderr  # C = R / T = 15
+    assert "10 nodes are not enough: 19 are needed" in result.stderr  # C / 0.8 = 18.75, the default healthy cap
     current = json.loads(result.stdout)["current"]
     assert current["meets_targets"] is False
-    assert current["max_rate_per_second"] == pytest.approx(10 * 800, rel=1e-11)
+    assert current["max_rate_per_second"] == pytest.approx(10 * 800 * 0.8, rel=1e-11)
 
 
 @pytest.mark.parametrize(
@@ -120,11 +123,11 @@ def test_batch_bad_rows_are_reported_not_dropped(run, tmp_path):
         "units,720k/min,1k,,\n"
         "nan,nan,100,,\n"
     )
-    result = run("capacity", "--csv", path, "-f", "json")
+    result = run("capacity", "--csv", path, "-f", "json", "--target-utilization", "100%")
     assert result.exit_code == 3
     data = json.loads(result.stdout)
     assert [r["name"] for r in data] == ["ok", "units"]
-    assert data[1]["nodes"] == math.ceil(720_000 / 60 / 1_000)  # 720k/min over 1k/s
+    assert data[1]["nodes"] == 720_000 / 60 / 1_000 + 1  # 720k/min over 1k/s is 12 nodes at exactly full load
     for row in (2, 3, 4, 6):
         assert f"row {row}:" in result.stderr
     failed = run("capacity", "--csv", path, "--on-error", "fail", "-o", tmp_path / "out.csv")
@@ -136,8 +139,9 @@ def test_batch_options_fill_absent_cells(run, tmp_path):
     path.write_text("name,rate\na,1000\nb,2000\n")
     result = run("capacity", "--csv", path, "--node-throughput", "100", "--tolerate-failures", "1", "-f", "json")
     assert result.exit_code == 0, result.stderr
-    # N+1 with round robin: N - 1 >= R / T
-    assert [r["nodes"] for r in json.loads(result.stdout)] == [1000 // 100 + 1, 2000 // 100 + 1]
+    # N+1 with round robin: N - 1 >= R / (0.9 T), the default survivor cap, and N >= R / (0.8 T) healthy
+    assert [r["nodes"] for r in json.loads(result.stdout)] == [
+        max(math.ceil(Fraction(r, 90)) + 1, math.ceil(Fraction(r, 80))) for r in (1000, 2000)]
     missing = run("capacity", "--csv", path)
     assert missing.exit_code == 3 and "node throughput" in missing.stderr
 
@@ -147,13 +151,13 @@ def test_batch_blank_optional_cells_take_the_defaults_not_an_error(run, tmp_path
     # optional column's blank cell takes the option's value, or none, and the row is sized
     path = tmp_path / "svc.csv"
     path.write_text("name,rate,node_throughput,current_nodes,latency,balancer,zones,usl_sigma\n"
-                    "bare,1000,100,,,,,\nfull,1000,100,12,,round-robin,,0\n")
+                    "bare,1000,100,,,,,\nfull,1000,100,13,,round-robin,,0\n")
     result = run("capacity", "--csv", path, "-f", "json")
     assert result.exit_code == 0, result.stderr
     bare, full = json.loads(result.stdout)
-    assert bare["nodes"] == full["nodes"] == 1000 // 100  # N = ceil(R / T), utilisation target 100%
+    assert bare["nodes"] == full["nodes"] == math.ceil(Fraction(1000, 80))  # N = R / (0.8 T) = 12.5 -> 13, the default cap
     assert bare["current_nodes"] is None and bare["enough_nodes"] is None
-    assert full["current_nodes"] == 12 and full["enough_nodes"] is True
+    assert full["current_nodes"] == 13 and full["enough_nodes"] is True
 
 
 def test_batch_unreachable_row_is_kept_with_a_note(run, tmp_path):
@@ -189,11 +193,12 @@ def test_fit_sample(run):
     assert data["best_whole_nodes"] == max(range(1, 1001), key=curve)
     assert data["throughput_at_best_whole_nodes_per_second"] == pytest.approx(curve(data["best_whole_nodes"]), rel=1e-15)
     assert data["throughput_at_best_whole_nodes_per_second"] <= data["throughput_ceiling_per_second"]
-    sized = run("capacity", "-r", "10000", "--node-throughput", str(lam), "--usl", data["usl_option"], "-f", "json")
+    sized = run("capacity", "-r", "10000", "--node-throughput", str(lam), "--usl", data["usl_option"], "-f", "json",
+                "--target-utilization", "100%")
     assert sized.exit_code == 0, sized.stderr
     # the smallest N whose USL throughput reaches the rate, by brute force on the curve sized with
     sigma, kappa = (float(v) for v in data["usl_option"].split(","))
-    brute = next(n for n in range(1, 1000) if lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) >= 10000)
+    brute = next(n for n in range(1, 1000) if lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) > 10000)
     assert json.loads(sized.stdout)["nodes"] == brute
 
 

@@ -183,7 +183,7 @@ def test_bad_cli_input(run, args, fragment):
     assert fragment in result.stderr
 
 
-def test_solve_count_stops_before_the_exact_expansion_explodes(run, monkeypatch):
+def test_solve_count_stops_before_the_exact_expansion_explodes(run, monkeypatch, tmp_path):
     """Each instance of a component shared between paths doubles the exact evaluation: the search is bounded."""
     from relcalc.rbd import load_spec_text, system_from_mapping
     from relcalc.rbd import inverse
@@ -191,10 +191,21 @@ def test_solve_count_stops_before_the_exact_expansion_explodes(run, monkeypatch)
     bridge = system_from_mapping(load_spec_text((SAMPLES / "bridge.yaml").read_text()))
     # the root's four paths share all five components: 2^5 assignments, each evaluating leaves 2 + 2 + 3 + 3
     assert inverse.expansion_cases(bridge) == 2**5 * (2 + 2 + 3 + 3)
-    monkeypatch.setattr(inverse, "MAX_TRIAL_CASES", 4096)
-    result = run("compose", SAMPLES / "bridge.yaml", "--target", "99.9999%", "--solve-count", "a")
+    # In the bridge each use of a puts all its instances in series, so more of them only hurt: the search
+    # stops at two (issue 13: it used to go on until the expansion bound). Here a sits in a parallel
+    # block inside both branches: each instance helps a little (the floor is b and c) and doubles the work.
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(
+        "components:\n  a: {mtbf: 1000h, mttr: 10h}\n  b: {mtbf: 1000h, mttr: 10h}\n  c: {mtbf: 1000h, mttr: 10h}\n"
+        "system:\n  parallel:\n    - series: [b, {parallel: [a]}]\n    - series: [c, {parallel: [a]}]\n"
+    )
+    monkeypatch.setattr(inverse, "MAX_TRIAL_CASES", 1000)
+    result = run("compose", shared, "--target", "99.999%", "--solve-count", "a")
     assert result.exit_code == 2
-    assert "5 instances of 'a' would need over 4,096 cases" in result.stderr  # 9216 at five, 4096 at four
+    # cases per trial: count 6 costs 2^6 x (leaves 1 + 6 + 1 + 6) = 896, count 7 costs 2^7 x 16 = 2048
+    assert "7 instances of 'a' would need over 1,000 cases" in result.stderr
+    bridge_run = run("compose", SAMPLES / "bridge.yaml", "--target", "99.9999%", "--solve-count", "a", "-f", "json")
+    assert bridge_run.exit_code == 3 and '"reachable": false' in bridge_run.stdout
 
 
 def test_underflowing_k_of_n_is_below_1e_300_not_zero(run):
@@ -227,3 +238,16 @@ def test_representable_unavailability_keeps_its_number(run):
     assert data["unavailability"] == pytest.approx(3 * q**2 * (1 - q) + q**3, rel=1e-13)
     assert data["unavailability_below"] is None
     assert abs(data["availability"] + data["unavailability"] - 1) <= 1e-15
+
+
+def test_a_meshed_network_spec_runs_and_names_its_block(run):
+    from relcalc.rbd import evaluate, load_spec_text, system_from_mapping
+
+    path = SAMPLES / "wan-mesh.yaml"
+    result = run("compose", path, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    library = evaluate(system_from_mapping(load_spec_text(path.read_text())))
+    assert data["unavailability"] == library.unavailability  # the CLI passes the library's figure through
+    table = run("compose", path)
+    assert "network dc-east -- dc-west (10 edges)" in table.stdout

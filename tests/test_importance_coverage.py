@@ -66,9 +66,11 @@ def test_the_all_up_state_is_biased_too():
     pointer, target, rate, failure = chain.csr()
     out = chain.generator()[1]
     sums = importance._Sums.empty()
+    budget = int(importance.MAX_BATCH_STEPS)
     sums.biased += importance._biased_cycles(1, 20_000, pointer, target, rate, failure, out, chain.lost,
-                                             chain.start, importance.BIAS)
-    sums.plain += importance._plain_cycles(2, 20_000, pointer, target, rate, out, chain.lost, chain.start)
+                                             chain.start, importance.BIAS, budget)[0]
+    sums.plain += importance._plain_cycles(2, 20_000, pointer, target, rate, out, chain.lost, chain.start,
+                                           budget)[0]
     sums.cycles = 20_000
     share, entries, hit = sums.relative_variances()
     assert share < 5 and entries < 5 and hit < 5

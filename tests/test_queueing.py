@@ -185,3 +185,15 @@ def test_call_centre_staffing_example():
     # and every figure of the walk-through agrees with exact fractions
     for c in range(11, 15):
         assert float(erlang_c(c, a)) == pytest.approx(float(exact_c(c, Fraction(10))), rel=1e-13)
+
+
+def test_response_median_where_wait_and_service_rates_meet():
+    # c mu - lambda close to mu: the old bracket (the two exponential quantiles at the full tail
+    # each) sat below the true median and the search stopped at it, 2.3% short in probability.
+    # Reference: the hypoexponential mixture in mpmath (Kleinrock 1975, section 3.5)
+    from test_capacity_safety import response_tail
+
+    lam, mu, c = 556.0194660014068, 29.26616612115832, 20
+    got = float(response_percentile(0.5, lam, mu, c))
+    exact = mpmath.findroot(lambda t: response_tail(t, lam, 1 / mu, c) - 0.5, 0.05)
+    assert got == pytest.approx(float(exact), rel=1e-12)

@@ -20,7 +20,7 @@ from relcalc.errors import InputError
 from relcalc.results import record
 from conftest import binomial_quorum_u, exp
 from relcalc.raft import Distribution, RaftModel, exact, parse_distribution, parse_layout, parse_timeout_range
-from relcalc.raft.engine import chunk_seeds, simulate
+from relcalc.raft.engine import chunk_generator, simulate
 from relcalc.raft.exact import steady_state
 
 
@@ -67,7 +67,7 @@ def test_n5_mttf_with_crews(crews):
     pi = product_form(5, 1 / 50, 1 / 5, crews)
     truth = exact(model)
     assert truth.mttf_hours == pytest.approx(mttf, rel=1e-9)
-    result = simulate(model, years=3000, seed=8, truth=truth)
+    result = simulate(model, years=3000, seed=12, truth=truth)
     assert result.mttf_hours.low <= mttf <= result.mttf_hours.high
     assert result.quorum_unavailability.covers(pi[3:].sum())
 
@@ -156,7 +156,7 @@ def test_other_distributions_keep_the_binomial_steady_state(ttf, ttr):
     truth = binomial_quorum_u(5, 60.0, 6.0)
     assert exact(model).quorum_unavailability == pytest.approx(truth, rel=1e-12)
     assert exact(model).mttf_hours is None  # needs exponential times
-    est = simulate(model, years=3000, seed=14).quorum_unavailability
+    est = simulate(model, years=3000, seed=12).quorum_unavailability
     assert est.low <= truth <= est.high
 
 
@@ -202,7 +202,10 @@ def test_same_seed_same_numbers_for_any_worker_count():
     assert one == two
     other = record(simulate(model, years=2000, seed=43))
     assert other["events"] != one["events"]
-    assert chunk_seeds(42, 3, 2) == chunk_seeds(42, 5)[2:]
+    # chunk i's generator is the i-th child of SeedSequence(seed), made alone (numpy's spawn_key)
+    children = np.random.SeedSequence(42).spawn(5)
+    for i in (0, 3):
+        assert (chunk_generator(42, i).random(4) == np.random.Generator(np.random.PCG64(children[i])).random(4)).all()
 
 
 def test_target_relative_error_stops_early():

@@ -5,9 +5,12 @@ fields of :class:`~relcalc.capacity.sizing.Cluster` spelt as on the command
 line: ``rate``, ``node_throughput``, ``service_time``, ``concurrency``,
 ``balance_factor``, ``balancer``, ``sessions``, ``target_utilization``,
 ``failover_utilization``, ``tolerate_failures``, ``zones``, ``latency``
-(``p99<=200ms``), ``usl_sigma``, ``usl_kappa``, and ``current_nodes``. A blank
-or absent cell takes the default passed in (the command-line options). Every
-other column passes through.
+(``p99<=200ms``), ``wait`` (``p95<=50ms``), ``service_level`` (``80%@20s``),
+``service_time_cv``, ``service_time_p99`` (a lognormal law), ``arrival_cv``,
+``usl_sigma``, ``usl_kappa``, and ``current_nodes``. A blank or absent cell
+takes the default passed in (the command-line options). Every other column
+passes through. Survivor and wait columns are written only when some row
+asks for failures or a wait target.
 """
 
 from __future__ import annotations
@@ -21,9 +24,17 @@ import pandas as pd
 
 from ..batch import RowError, is_blank, normalise_header
 from ..errors import InputError
-from ..units import parse_count, parse_number
-from .parse import FIELD_PARSERS, parse_latency_target, parse_request_rate
+from ..units import MAX_COUNT, parse_count, parse_number
+from .parse import (FIELD_PARSERS, parse_latency_target, parse_request_rate, parse_seconds, parse_service_level,
+                    parse_wait_target)
 from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
+
+
+def _cv(cell, name: str) -> float:
+    value = parse_number(cell, name)
+    if not value >= 0:
+        raise InputError(f"{name} must be >= 0, got {cell!r}")
+    return value
 
 #: How each numeric column is read cell by cell: ``parse(cell, column key) -> float``.
 _COLUMNS: dict[str, Callable[[Any, str], float]] = {
@@ -32,14 +43,40 @@ _COLUMNS: dict[str, Callable[[Any, str], float]] = {
     "usl_sigma": parse_number,
     "usl_kappa": parse_number,
     "current_nodes": lambda cell, name: float(parse_count(cell, name)),
+    "service_time_cv": _cv,
+    "service_time_p99": parse_seconds,
+    "arrival_cv": _cv,
 }
-_TEXT_COLUMNS = ("balancer", "latency")
+_TEXT_COLUMNS = ("balancer", "latency", "wait", "service_level")
+#: Targets written as text, read once per distinct spelling: column -> (parser, Cluster fields)
+_TARGETS = {
+    "latency": (parse_latency_target, ("latency_quantile", "latency_seconds")),
+    "wait": (parse_wait_target, ("wait_quantile", "wait_seconds")),
+    "service_level": (parse_service_level, ("wait_quantile", "wait_seconds")),
+}
+_Z99 = 2.3263478740408408
 _OUTPUT = (
-    "nodes", "binding_constraint", *(f"nodes_for_{c}" for c in CONSTRAINTS), "capacity_c", "effective_capacity_q",
+    "nodes", "binding_constraint", *(f"nodes_for_{c}" for c in CONSTRAINTS[:4]), "capacity_c", "effective_capacity_q",
     "balance_factor", "offered_load_erlangs", "utilization", "utilization_after_failures", "probability_of_wait",
     "mean_wait_seconds", "mean_response_seconds", "p50_response_seconds", "p95_response_seconds",
     "p99_response_seconds",
 )
+_WAIT_OUTPUT = ("nodes_for_wait", "p99_wait_seconds", "service_level")
+_SURVIVOR_OUTPUT = ("failure_scenario", "survivor_p99_response_seconds", "survivor_p99_wait_seconds")
+_SURVIVOR_TARGETS = ("nodes_for_latency_after_failures", "nodes_for_wait_after_failures")
+
+
+def _flagged(errors: dict[int, list[str]], rows: int) -> np.ndarray:
+    """The rows with an error so far, as a mask."""
+    out = np.zeros(rows, bool)
+    out[list(errors)] = True
+    return out
+
+
+def _whole(values: np.ndarray):
+    """Counts held as floats (NaN: none) as a nullable integer column, without a pass through Python objects."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,36 @@ def _column_values(column: pd.Series, key: str, default: float, errors: dict[int
         except InputError as exc:
             errors.setdefault(i, []).append(str(exc))
     return out  # plain numbers are range-checked with the rest by sizing.check
+
+
+def _variability(values: dict[str, np.ndarray], defaults: dict[str, float], errors: dict[int, list[str]]) -> None:
+    """Squared CVs of service and arrivals from the CV and p99 columns (a p99 means a lognormal law)."""
+    cv = values.pop("service_time_cv")
+    p99 = values.pop("service_time_p99")
+    arrival = values.pop("arrival_cv")
+    scv = np.where(np.isnan(cv), defaults.get("service_scv", 1.0), cv * cv)
+    ratio = p99 / values["service_time"]
+    gap = _Z99 * _Z99 - 2.0 * np.log(np.where(ratio > 1, ratio, 1.0))
+    with np.errstate(invalid="ignore"):
+        s2 = (_Z99 - np.sqrt(gap)) ** 2
+    for name, values_ in (("service_time_cv", cv), ("arrival_cv", arrival)):
+        for i in np.flatnonzero(~np.isnan(values_) & ~((values_ >= 0) & np.isfinite(values_))):
+            errors.setdefault(int(i), []).append(f"{name} must be >= 0 and finite")
+    given = ~np.isnan(p99)
+    for i in np.flatnonzero(given & ~np.isnan(cv)):
+        errors.setdefault(int(i), []).append("give service_time_p99 or service_time_cv, not both")
+    for i in np.flatnonzero(given & ~(ratio > 1)):
+        errors.setdefault(int(i), []).append("service_time_p99 must be above the mean service time")
+    for i in np.flatnonzero(given & (ratio > 1) & (gap < 0)):
+        errors.setdefault(int(i), []).append("no lognormal has that p99 over its mean (at most 14.9 times)")
+    values["service_scv"] = np.where(given & (ratio > 1) & (gap >= 0), np.expm1(s2), scv)
+    values["arrival_scv"] = np.where(np.isnan(arrival), defaults.get("arrival_scv", 1.0), arrival * arrival)
+    inexact = ~np.isnan(values["latency_seconds"]) & ~np.isnan(values["latency_quantile"]) & (
+        (values["service_scv"] != 1) | (values["arrival_scv"] != 1))
+    for i in np.flatnonzero(inexact):
+        errors.setdefault(int(i), []).append(
+            "a response-time percentile with non-exponential service has no closed form; size this service "
+            "alone with --method simulate, or give a mean or wait target")
 
 
 def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "round-robin") -> CapacityBatch:
@@ -103,11 +170,15 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
                     balancers[i] = name
                 else:
                     errors.setdefault(i, []).append(f"balancer: unknown policy {cell!r}")
-    for key in ("latency_quantile", "latency_seconds"):
+    for key in ("latency_quantile", "latency_seconds", "wait_quantile", "wait_seconds"):
         values[key] = np.full(rows, defaults.get(key, math.nan))
-    if "latency" in found:
+    if "wait" in found and "service_level" in found:
+        raise InputError(f"--csv: columns {found['wait']!r} and {found['service_level']!r} are both wait targets")
+    for column_key, (parse, (q_key, s_key)) in _TARGETS.items():
+        if column_key not in found:
+            continue
         # few distinct targets in practice: parse each once, then scatter
-        column = frame[found["latency"]]
+        column = frame[found[column_key]]
         blank = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
         codes, uniques = pd.factorize(column.astype(str))
         quantile = np.full(len(uniques), np.nan)
@@ -115,7 +186,7 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
         problem: dict[int, str] = {}
         for u, text in enumerate(uniques):
             try:
-                goal = parse_latency_target(text, "latency")
+                goal = parse(text, column_key)
             except InputError as exc:
                 problem[u] = str(exc)
                 continue
@@ -124,31 +195,36 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
         given = ~blank
         for i in np.flatnonzero(given & np.isin(codes, list(problem))):
             errors.setdefault(int(i), []).append(problem[codes[i]])
-        values["latency_quantile"][given] = quantile[codes[given]]
-        values["latency_seconds"][given] = seconds[codes[given]]
+        values[q_key][given] = quantile[codes[given]]
+        values[s_key][given] = seconds[codes[given]]
+    _variability(values, defaults, errors)
     current = values.pop("current_nodes")
-    bad_current = ~np.isnan(current) & ~((current >= 1) & np.isfinite(current) & (current == np.floor(current)))
+    bad_current = ~np.isnan(current) & ~((current >= 1) & (current <= MAX_COUNT) & (current == np.floor(current)))
     for i in np.flatnonzero(bad_current):
-        errors.setdefault(int(i), []).append("current_nodes must be a whole number >= 1")
+        errors.setdefault(int(i), []).append(f"current_nodes must be a whole number from 1 to {MAX_COUNT:,}")
 
-    results: dict[str, np.ndarray] = {key: np.full(rows, np.nan) for key in _OUTPUT}
+    failures = (values["tolerate_failures"] > 0) | ~np.isnan(values["zones"])
+    waits = ~np.isnan(values["wait_seconds"])
+    output = (_OUTPUT + (_WAIT_OUTPUT if np.any(waits) else ()) + (_SURVIVOR_OUTPUT if np.any(failures) else ())
+              + (_SURVIVOR_TARGETS if np.any(failures) else ()))
+    results: dict[str, np.ndarray] = {key: np.full(rows, np.nan) for key in output}
+    if "failure_scenario" in results:
+        results["failure_scenario"] = np.full(rows, None, dtype=object)
     results["binding_constraint"] = np.full(rows, "", dtype=object)
     notes = np.full(rows, "", dtype=object)
     for policy in BALANCERS:
-        members = np.flatnonzero(balancers == policy)
-        members = members[[int(i) not in errors for i in members]] if members.size else members
+        members = np.flatnonzero((balancers == policy) & ~_flagged(errors, rows))
         if not members.size:
             continue
         cluster = Cluster(balancer=policy, **{k: v[members] for k, v in values.items()})
         for index, message in check(cluster):
             errors.setdefault(int(members[index]), []).append(message)
-        keep = np.array([int(i) not in errors for i in members], dtype=bool)
-        members = members[keep]
+        members = members[~_flagged(errors, rows)[members]]
         if not members.size:
             continue
         sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))
         sized = sizing.columns()
-        for key in _OUTPUT:
+        for key in output:
             column = sized[key]
             results[key][members] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
         notes[members] = sizing.unreachable
@@ -157,16 +233,16 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
     consumed = set(found.values())
     out: dict[str, Any] = {c: frame.loc[good, c].reset_index(drop=True) for c in frame.columns if c not in consumed}
     out["rate_per_second"] = values["rate"][good]
-    for key in _OUTPUT:
+    for key in output:
         column = results[key][good]
         if key == "nodes" or key.startswith("nodes_for_"):
-            column = pd.array(np.where(np.isnan(column), pd.NA, column), dtype="Int64") if column.size else column
+            column = _whole(column)
         out[key] = column
     short = 0
     if "current_nodes" in found:
         cur = current[good]
         needed = results["nodes"][good]
-        out["current_nodes"] = pd.array(np.where(np.isnan(cur), pd.NA, cur), dtype="Int64")
+        out["current_nodes"] = _whole(cur)
         enough = np.where(np.isnan(cur) | np.isnan(needed), pd.NA, cur >= needed)
         out["enough_nodes"] = pd.array(enough, dtype="boolean")
         short = int(np.sum(~np.isnan(cur) & ~np.isnan(needed) & (cur < needed)))

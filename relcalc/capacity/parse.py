@@ -14,9 +14,10 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..units import parse_count, parse_duration, parse_number, parse_request_rate, rate_period, split_quantity
 from ..units import parse_share as parse_fraction
+from .checks import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION
 
 __all__ = [
-    "LatencyTarget", "cluster_values", "parse_fraction", "parse_growth", "parse_latency_target", "parse_months",
+    "LatencyTarget", "cluster_values", "parse_service_level", "parse_wait_target", "parse_fraction", "parse_growth", "parse_latency_target", "parse_months",
     "parse_request_rate", "parse_seconds", "parse_usl",
 ]
 
@@ -53,6 +54,25 @@ def parse_latency_target(text: str, name: str = "--latency") -> LatencyTarget:
         if not 0.0 < quantile < 1.0:
             raise InputError(f"{name}: the percentile must be between p0 and p100 (exclusive), got {text!r}")
     return LatencyTarget(quantile, parse_seconds(match.group(4), name))
+
+
+def parse_wait_target(text: str, name: str = "--wait") -> LatencyTarget:
+    """A target on the wait before service: ``p95<=50ms`` or ``mean<=10ms``."""
+    return parse_latency_target(text, name)
+
+
+_SERVICE_LEVEL = re.compile(r"^\s*([^@]+?)\s*@\s*(.+?)\s*$", re.ASCII)
+
+
+def parse_service_level(text: str, name: str = "--service-level") -> LatencyTarget:
+    """``80%@20s``: at least 80% of requests wait at most 20 s, that is the wait's p80 <= 20 s."""
+    match = _SERVICE_LEVEL.match(str(text))
+    if not match:
+        raise InputError(f"{name}: cannot read {text!r}; write a share and a wait such as 80%@20s")
+    share = parse_fraction(match.group(1), name)
+    if not share < 1:
+        raise InputError(f"{name}: the share must be below 100% (no queue answers every request at once), got {text!r}")
+    return LatencyTarget(share, parse_seconds(match.group(2), name))
 
 
 _PERIOD_MONTHS = {"month": 1.0, "mo": 1.0, "m": 1.0, "year": 12.0, "yr": 12.0, "y": 12.0, "quarter": 3.0,
@@ -106,8 +126,8 @@ def parse_usl(text: Any, name: str = "--usl") -> tuple[float, float]:
     if len(parts) != 2:
         raise InputError(f"{name}: write SIGMA,KAPPA such as 0.03,0.0005, got {text!r}")
     sigma, kappa = (parse_number(p, name) for p in parts)
-    if not (0 <= sigma < 1) or not (0 <= kappa < math.inf):
-        raise InputError(f"{name} needs 0 <= sigma < 1 and kappa >= 0, got {text!r}")
+    if not (0 <= sigma <= 1) or not (0 <= kappa < math.inf):
+        raise InputError(f"{name} needs 0 <= sigma <= 1 and kappa >= 0, got {text!r}")
     return sigma, kappa
 
 
@@ -144,7 +164,8 @@ FIELD_PARSERS: dict[str, Callable[[Any, str], float]] = {
     "zones": _zones,
 }
 #: Values of absent fields other than NaN.
-_ABSENT = {"target_utilization": 1.0, "failover_utilization": 1.0, "tolerate_failures": 0.0}
+_ABSENT = {"target_utilization": DEFAULT_TARGET_UTILIZATION, "failover_utilization": DEFAULT_FAILOVER_UTILIZATION,
+           "tolerate_failures": 0.0}
 
 
 def cluster_values(given: dict[str, Any], name: Callable[[str], str]) -> dict[str, float]:
@@ -166,6 +187,14 @@ def cluster_values(given: dict[str, Any], name: Callable[[str], str]) -> dict[st
         goal = parse_latency_target(given["latency"], name("latency"))
         values["latency_quantile"] = nan if goal.quantile is None else goal.quantile
         values["latency_seconds"] = goal.seconds
+    values.update(wait_quantile=nan, wait_seconds=nan)
+    if given.get("wait") is not None and given.get("service_level") is not None:
+        raise InputError(f"{name('wait')} and {name('service_level')} are both wait targets; give one")
+    for key, parse in (("wait", parse_wait_target), ("service_level", parse_service_level)):
+        if given.get(key) is not None:
+            goal = parse(given[key], name(key))
+            values["wait_quantile"] = nan if goal.quantile is None else goal.quantile
+            values["wait_seconds"] = goal.seconds
     if given.get("usl") is not None:
         values["usl_sigma"], values["usl_kappa"] = parse_usl(given["usl"], name("usl"))
     return values

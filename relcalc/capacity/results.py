@@ -70,10 +70,16 @@ class ClusterFigures(_Elementwise):
 
     The hottest node gets ``balance_factor`` times the mean share of the
     request rate R; with the USL its throughput T and service time S stretch
-    by ``slowdown(N)``. Queue figures are of the hottest node as an M/M/c
-    queue (c = concurrency) at arrival rate ``k R / N``; NaN without a
-    service time and where that queue is unstable. Field order is the order
-    of the ``relcalc capacity`` JSON.
+    by ``slowdown(N)``. Queue figures are of the hottest node, one FCFS queue
+    with c = concurrency slots at arrival rate ``k R / N``: exact M/M/c, or
+    the Allen-Cunneen approximation where ``exact_queue`` is False (then
+    response percentiles are NaN: they need the simulation). ``survivor_*``
+    are the same figures of the hottest survivor in the worse failure
+    scenario (``failure_scenario``: ``node_failures`` for N+f, ``zone_loss``
+    for the largest zone), NaN where no failure is asked. Every queue figure
+    is NaN without a service time and where that queue is unstable
+    (utilisation >= 1). Field order is the order of the ``relcalc capacity``
+    JSON.
     """
 
     capacity_c: np.ndarray = field(metadata=INPUTS_ONLY)  #: C = R / T, the work in nodes
@@ -83,15 +89,36 @@ class ClusterFigures(_Elementwise):
     utilization: np.ndarray  #: k R slowdown(N) / (N T), the hottest node's utilisation
     utilization_after_failures: np.ndarray  #: the hottest survivor's, in the worse failure scenario; NaN if none asked
     nodes_lost_in_failure: np.ma.MaskedArray  #: nodes down in that scenario (f, or the largest zone); masked if none
+    failure_scenario: np.ndarray  #: object array: "node_failures", "zone_loss" or None
     stable: np.ma.MaskedArray = field(metadata={"record": False})  #: bool: the queue is stable; masked without S
     probability_of_wait: np.ndarray  #: Erlang C of the hottest node
     mean_wait_seconds: np.ndarray
+    p50_wait_seconds: np.ndarray
+    p95_wait_seconds: np.ndarray
+    p99_wait_seconds: np.ndarray
+    mean_queue_length: np.ndarray  #: L_q = lambda W_q, requests waiting at the hottest node
+    service_level: np.ndarray  #: P(wait <= the wait target's limit); NaN without a wait target
     mean_response_seconds: np.ndarray  #: mean wait plus mean service time
     p50_response_seconds: np.ndarray
     p95_response_seconds: np.ndarray
     p99_response_seconds: np.ndarray
     target_response_seconds: np.ndarray  #: the response time at the latency target's percentile (or mean); NaN if none
+    survivor_probability_of_wait: np.ndarray
+    survivor_mean_wait_seconds: np.ndarray
+    survivor_p50_wait_seconds: np.ndarray
+    survivor_p95_wait_seconds: np.ndarray
+    survivor_p99_wait_seconds: np.ndarray
+    survivor_mean_queue_length: np.ndarray
+    survivor_service_level: np.ndarray
+    survivor_mean_response_seconds: np.ndarray
+    survivor_p50_response_seconds: np.ndarray
+    survivor_p95_response_seconds: np.ndarray
+    survivor_p99_response_seconds: np.ndarray
+    survivor_target_response_seconds: np.ndarray
     node_throughput_per_second: np.ndarray = field(metadata=INPUTS_ONLY)  #: T, one node flat out (given, or c / S)
+    exact_queue: np.ma.MaskedArray  #: bool: M/M/c, exact; False: Allen-Cunneen (labelled); masked without S
+    target_utilization: np.ndarray = field(metadata=INPUTS_ONLY)  #: the healthy cap in force (default 0.8)
+    failover_utilization: np.ndarray = field(metadata=INPUTS_ONLY)  #: the survivor cap in force (default 0.9)
 
 
 @dataclass(frozen=True)
@@ -101,16 +128,22 @@ class Sizing(_Elementwise):
     Each constraint gives its own smallest N (``nodes_for_<constraint>``,
     masked where it was not asked or no size meets it); ``nodes`` is the
     largest, masked where no size meets every target, and ``unreachable``
-    then says why. ``figures`` are those of the cluster at ``nodes`` (NaN
-    where unreachable, but for the figures that depend on the inputs only).
+    then says why. ``binding_constraint`` names the constraint that decides,
+    the failure ones by scenario (``latency_after_zone_loss``,
+    ``wait_after_node_failures``). ``figures`` are those of the cluster at
+    ``nodes`` (NaN where unreachable, but for the figures that depend on the
+    inputs only).
     """
 
     nodes: np.ma.MaskedArray
     binding_constraint: np.ndarray  #: object array: the constraint that decides, "" where unreachable
-    nodes_for_throughput: np.ma.MaskedArray  #: the hottest node not overloaded
+    nodes_for_throughput: np.ma.MaskedArray  #: the hottest node below full load
     nodes_for_utilization: np.ma.MaskedArray  #: the hottest node under the utilisation cap
     nodes_for_redundancy: np.ma.MaskedArray  #: the hottest survivor within its cap after N+f or zone loss
     nodes_for_latency: np.ma.MaskedArray  #: the hottest node meeting the response-time target
+    nodes_for_latency_after_failures: np.ma.MaskedArray  #: the hottest survivor meeting it
+    nodes_for_wait: np.ma.MaskedArray  #: the hottest node meeting the wait target
+    nodes_for_wait_after_failures: np.ma.MaskedArray  #: the hottest survivor meeting it
     figures: ClusterFigures = field(metadata={"flatten": True})
     unreachable: np.ndarray = field(metadata={"record": False})  #: object array: "" or why no size is enough
 

@@ -2,258 +2,138 @@
 
 A cluster serves ``rate`` requests per second. One node serves
 ``node_throughput`` (T) at full load, or ``concurrency / service_time`` when
-it is described as c servers of mean service time S. The work is
-``C = R / T`` nodes' worth; the balancer sends the hottest node ``k`` times
-the mean share, so N nodes deliver ``Q = N / k`` and sizing needs
-``Q >= C``. Four constraints each give a smallest N:
+it is described as c slots of mean service time S. The work is ``C = R / T``
+nodes' worth; the balancer sends the hottest node ``k`` times the mean share
+(:mod:`.balance`), so N nodes deliver ``Q = N / k``. Each constraint gives a
+smallest N:
 
-throughput    the hottest node is not overloaded: ``k R / (N T) <= 1``
-utilization   the hottest node stays under the cap u: ``k R / (N T) <= u``
-redundancy    after f node failures, or the loss of the largest zone, the
-              hottest survivor stays under ``failover_utilization``, with the
-              imbalance of the post-failure layout
-latency       the hottest node, an M/M/c queue (c = concurrency) at arrival
-              rate ``k R / N``, meets the response-time target
+throughput              the hottest node is below full load: ``k R / (N T) < 1``
+utilization             and under the healthy cap u: ``k R / (N T) <= u``
+redundancy              after f node failures, or the loss of the largest
+                        zone, the hottest survivor stays under the survivor
+                        cap, with the imbalance of the post-failure layout
+latency                 the hottest node's response time meets the target
+latency_after_failures  and so does the hottest survivor's, in the worse
+                        failure scenario
+wait, wait_after_failures  the same for the wait before service (``--wait``,
+                        ``--service-level``)
 
+The hottest node is one FCFS queue with c slots (:mod:`.queues`): exact
+M/M/c, or the labelled Allen-Cunneen approximation for other variability.
 With a Universal Scalability Law curve (sigma, kappa) a node of an N-node
-cluster delivers ``T / (1 + sigma (N - 1) + kappa N (N - 1))`` and its service
-time grows by the same factor.
+cluster delivers ``T / (1 + sigma (N - 1) + kappa N (N - 1))`` and its
+service time grows by the same factor.
 
-Every input may be an array (one element per service) and every figure comes
-back as an array, so a CSV of services is sized in one vectorised pass: each
-constraint's smallest N is found by bisection over whole numbers, which is
-right because each constraint only gets easier as N grows (up to the USL
-peak, beyond which the search does not go).
+Every input may be an array (one element per service), so a CSV of services
+is sized in one vectorised pass: each constraint's smallest N is found by
+bisection over whole numbers. Utilisation falls with N up to the USL peak,
+so the utilisation constraints are monotone below it; a queue figure under
+the USL is not (the service time grows with N), so its search first finds
+the node count with the best figure (a ternary search, the figure taken to
+fall then rise) and bisects below that.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, is_dataclass, replace
 
 import numpy as np
 
-from .. import queueing
 from ..errors import InputError
+from ..units import MAX_COUNT
+from .balance import BALANCERS, SESSION_BALANCERS, balance_factor, session_limited
+from .checks import DEFAULT_FAILOVER_UTILIZATION, DEFAULT_TARGET_UTILIZATION, Cluster, check, resolved
+from .queues import FULL, NodeQueue, QueueFigures, service_only_response
 from .results import ClusterFigures, Growth, Sizing, counts
 from .usl import best_whole_nodes, slowdown, usl_peak
 
-BALANCERS = ("round-robin", "least-connections", "random", "two-choices", "ring")
-#: Policies that place long-lived sessions (connections, clients, keys), whose
-#: imbalance depends on how many there are.
-SESSION_BALANCERS = ("least-connections", "random", "two-choices")
-CONSTRAINTS = ("throughput", "utilization", "redundancy", "latency")
-#: Largest cluster the search considers.
-MAX_NODES = 2.0**40
-_EULER_GAMMA = 0.5772156649015329
+CONSTRAINTS = ("throughput", "utilization", "redundancy", "latency", "latency_after_failures", "wait",
+               "wait_after_failures")
+#: Largest cluster the search considers (the largest count any option takes).
+MAX_NODES = float(MAX_COUNT)
+#: The failure scenarios, by the code :func:`_survivors` gives them.
+SCENARIOS = ("", "node_failures", "zone_loss")
+
+__all__ = ["BALANCERS", "CONSTRAINTS", "Cluster", "DEFAULT_FAILOVER_UTILIZATION", "DEFAULT_TARGET_UTILIZATION",
+           "MAX_NODES", "SESSION_BALANCERS", "balance_factor", "check", "figures_at", "max_rate", "project_growth",
+           "size"]
 
 
-@dataclass(frozen=True)
-class Cluster:
-    """The inputs of a sizing; numbers may be scalars or equal-length arrays.
-
-    NaN in an optional array field means "not given" for that element. Rates
-    are per second and times in seconds.
-    """
-
-    rate: object
-    node_throughput: object = np.nan
-    service_time: object = np.nan
-    concurrency: object = np.nan
-    balance_factor: object = np.nan
-    balancer: str = "round-robin"
-    sessions: object = np.nan  # sticky sessions placed by the balancer (random, two-choices, least-connections)
-    target_utilization: object = 1.0
-    failover_utilization: object = 1.0
-    tolerate_failures: object = 0
-    zones: object = np.nan
-    latency_quantile: object = np.nan  # 0.99 for p99; NaN with a latency limit means the mean
-    latency_seconds: object = np.nan
-    usl_sigma: object = 0.0
-    usl_kappa: object = 0.0
-
-    def arrays(self) -> "Cluster":
-        """The same cluster with every number a float array of one shape."""
-        names = [f.name for f in fields(self) if f.name != "balancer"]
-        values = np.broadcast_arrays(*(np.atleast_1d(np.asarray(getattr(self, n), dtype=float)) for n in names))
-        return Cluster(balancer=self.balancer, **{n: v.astype(float, copy=True) for n, v in zip(names, values)})
+def _hottest_share(n, c: Cluster) -> np.ndarray:
+    return balance_factor(n, c.balancer, c.sessions, c.balance_factor) / n
 
 
-def check(cluster: Cluster) -> list[tuple[int, str]]:
-    """Problems with the inputs, as (element index, message); empty when sound."""
-    c = cluster.arrays()
-    problems: list[tuple[int, str]] = []
-
-    def flag(mask, message):
-        problems.extend((int(i), message) for i in np.flatnonzero(mask))
-
-    if c.balancer not in BALANCERS:
-        flag(np.ones(c.rate.shape, bool), f"unknown balancer {c.balancer!r}; use one of {', '.join(BALANCERS)}")
-        return problems
-
-    def bad(values, allow_nan=True):
-        return ~(values > 0) & ~(allow_nan & np.isnan(values)) | np.isinf(values)
-
-    flag(bad(c.rate, False), "the request rate must be positive and finite")
-    flag(bad(c.node_throughput), "the node throughput must be positive and finite")
-    flag(bad(c.service_time), "the service time must be positive and finite")
-    flag(bad(c.concurrency) | (c.concurrency != np.floor(c.concurrency)) & ~np.isnan(c.concurrency),
-         "the concurrency must be a whole number >= 1")
-    flag(np.isnan(c.node_throughput) & (np.isnan(c.service_time) | np.isnan(c.concurrency)),
-         "give the node throughput, or the service time and the concurrency")
-    flag(~(c.balance_factor >= 1) & ~np.isnan(c.balance_factor) | np.isinf(c.balance_factor),
-         "the balance factor must be >= 1 (1 is perfect balance)")
-    flag(~((c.target_utilization > 0) & (c.target_utilization <= 1)), "the target utilization must be in (0, 1]")
-    flag(~((c.failover_utilization > 0) & (c.failover_utilization <= 1)),
-         "the failover utilization must be in (0, 1]")
-    flag(~(c.tolerate_failures >= 0) | (c.tolerate_failures != np.floor(c.tolerate_failures))
-         | np.isinf(c.tolerate_failures),
-         "the tolerated failures must be a whole number >= 0")
-    flag(~np.isnan(c.zones) & ~((c.zones >= 2) & (c.zones == np.floor(c.zones)) & np.isfinite(c.zones)),
-         "zones must be a whole number >= 2 to survive the loss of one")
-    flag(~(c.usl_sigma >= 0) | ~(c.usl_kappa >= 0) | ~(c.usl_sigma < 1) | np.isinf(c.usl_kappa),
-         "the USL needs 0 <= sigma < 1 and kappa >= 0")
-    has_latency = ~np.isnan(c.latency_seconds)
-    flag(has_latency & (np.isnan(c.service_time) | np.isnan(c.concurrency)) & np.isnan(c.node_throughput * c.service_time),
-         "a latency target needs the service time and the concurrency")
-    flag(has_latency & ~(c.latency_seconds > 0), "the latency limit must be positive")
-    q = c.latency_quantile
-    flag(~np.isnan(q) & ~((q > 0) & (q < 1)), "the latency percentile must be between 0 and 100")
-    if c.balancer in SESSION_BALANCERS:
-        flag(np.isnan(c.sessions) & np.isnan(c.balance_factor),
-             f"--balancer {c.balancer} places sticky sessions: give their number (--sessions)")
-    flag(~np.isnan(c.sessions) & ~((c.sessions >= 1) & (c.sessions == np.floor(c.sessions)) & np.isfinite(c.sessions)),
-         "sessions must be a whole number >= 1")
-    return problems
-
-
-def _resolved(c: Cluster) -> Cluster:
-    """Fill derived inputs: T from c / S, or c from T x S where it is whole."""
-    T = np.where(np.isnan(c.node_throughput), c.concurrency / c.service_time, c.node_throughput)
-    derived_c = np.round(c.node_throughput * c.service_time)
-    conc = np.where(np.isnan(c.concurrency), np.where(derived_c >= 1, derived_c, 1.0), c.concurrency)
-    return Cluster(**{**{f.name: getattr(c, f.name) for f in fields(c)}, "node_throughput": T, "concurrency": conc})
-
-
-def balance_factor(n, balancer: str, sessions=np.nan, given=np.nan) -> np.ndarray:
-    """The hottest node's share over the mean, for ``n`` nodes.
-
-    ``given`` wins where it is a number. A balancer that routes every request
-    on its own (round robin, or random per request) splits a Poisson stream
-    into equal Poisson streams: k = 1, and the randomness is in each node's
-    queue. Imbalance comes from placing ``m`` long-lived sessions
-    (connections, clients, keys) that each carry an equal share of the
-    traffic, ``x = m / n`` per node on average:
-
-    round-robin        1
-    least-connections  ceil(x) / x: each new session goes to the node with the
-                       fewest, so no node is more than one session ahead
-    random             1 + sqrt(2 ln(n) / x): the heavily loaded balls-into-bins
-                       maximum, m/n + sqrt(2 (m/n) ln n) (Raab and Steger 1998;
-                       an asymptote, good when m >> n ln n)
-    two-choices        1 + (ln ln n / ln 2) / x: the power of two choices,
-                       m/n + ln ln n / ln 2 + O(1) (Berenbrink, Czumaj, Steger
-                       and Vocking 2000), the O(1) term dropped
-    ring               H_n, the n-th harmonic number: a hash ring without
-                       virtual nodes gives each node the arc before it, and the
-                       longest of n random arcs is on average H_n / n of the ring
-    """
-    n = np.asarray(n, dtype=float)
-    x = np.asarray(sessions, dtype=float) / np.maximum(n, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if balancer == "round-robin":
-            k = np.ones_like(n)
-        elif balancer == "least-connections":
-            k = np.ceil(x) / x
-        elif balancer == "random":
-            k = 1.0 + np.sqrt(2.0 * np.log(np.maximum(n, 1.0)) / x)
-        elif balancer == "two-choices":
-            k = 1.0 + np.maximum(np.log(np.log(np.maximum(n, 2.0))) / np.log(2.0), 0.0) / x
-        elif balancer == "ring":
-            from scipy.special import digamma
-
-            k = digamma(n + 1.0) + _EULER_GAMMA
-        else:
-            raise InputError(f"unknown balancer {balancer!r}")
-    k = np.where(n <= 1, 1.0, k)
-    given = np.asarray(given, dtype=float)
-    return np.where(np.isnan(given), k, given)
-
-
-def _failed(n, c: Cluster) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes lost in the N+f scenario and in the zone-loss scenario (0 if not asked)."""
-    zone = np.where(np.isnan(c.zones), 0.0, np.ceil(n / np.where(np.isnan(c.zones), 1.0, c.zones)))
-    return c.tolerate_failures + 0.0 * n, zone
-
-
-def _after_failures(n, c: Cluster, k_n) -> np.ndarray:
-    """The hottest survivor's utilisation in the worse failure scenario (0 if none is asked)."""
-    f_lost, zone_lost = _failed(n, c)
-    return np.maximum(
-        np.where(f_lost > 0, _failover_load(n, f_lost, f_lost, c, k_n), 0.0),
-        np.where(zone_lost > 0, _failover_load(n, zone_lost, 1.0, c, k_n), 0.0),
-    )
-
-
-def _failover_load(n, lost, extra, c: Cluster, k_n):
-    """Utilisation of the hottest survivor when ``lost`` of ``n`` nodes are down.
+def _survivors(n, c: Cluster):
+    """The worse failure scenario at ``n`` nodes: (survivors, hottest survivor's share, scenario code).
 
     Balancers that spread by count re-balance over the survivors. A hash ring
     without virtual nodes hands each lost arc to the next node: the hottest
-    survivor keeps its own arc and takes ``extra`` average arcs more (``f``
-    when f neighbours fail together, one when a zone placed round robin
-    fails).
+    survivor keeps its own arc and takes ``f`` average arcs more when f
+    neighbours fail together, one more when a zone placed round robin fails.
+    The worse scenario is the one whose hottest survivor is the busier; code
+    0 where none is asked.
     """
-    s = n - lost
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if c.balancer == "ring" and np.all(np.isnan(c.balance_factor)):
-            hottest_share = (k_n + extra) / n
-        else:
-            k_s = balance_factor(s, c.balancer, c.sessions, c.balance_factor)
-            hottest_share = k_s / s
-        node_capacity = c.node_throughput / slowdown(s, c.usl_sigma, c.usl_kappa)
-        load = c.rate * hottest_share / node_capacity
-    return np.where(s >= 1, load, np.inf)
+    f_lost = c.tolerate_failures + 0.0 * n
+    zone_lost = np.where(np.isnan(c.zones), 0.0, np.ceil(n / np.where(np.isnan(c.zones), 1.0, c.zones)))
+    ring = c.balancer == "ring" and np.all(np.isnan(c.balance_factor))
+    k_n = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
+
+    def scenario(lost, extra):
+        s = n - lost
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = (k_n + extra) / n if ring else _hottest_share(np.maximum(s, 1.0), c)
+            util = c.rate * share * slowdown(s, c.usl_sigma, c.usl_kappa) / c.node_throughput
+        return s, share, np.where(s >= 1, util, np.inf)
+
+    s_f, share_f, util_f = scenario(f_lost, f_lost)
+    s_z, share_z, util_z = scenario(zone_lost, 1.0)
+    zone_worse = (zone_lost > 0) & ((f_lost == 0) | (util_z >= util_f))
+    code = np.where(zone_worse, 2, np.where(f_lost > 0, 1, 0))
+    return (np.where(zone_worse, s_z, s_f), np.where(zone_worse, share_z, share_f),
+            np.where(code > 0, np.where(zone_worse, util_z, util_f), 0.0), code)
 
 
-def _constraints(n, c: Cluster, names=CONSTRAINTS) -> dict[str, np.ndarray]:
-    """For node counts ``n``: whether each named constraint holds (True where not asked)."""
-    k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
-    slow = slowdown(n, c.usl_sigma, c.usl_kappa)
-    util = k * c.rate * slow / (n * c.node_throughput)
-    out = {}
-    if "throughput" in names:
-        out["throughput"] = util <= 1.0
-    if "utilization" in names:
-        out["utilization"] = util <= c.target_utilization
-    if "redundancy" in names:
-        out["redundancy"] = _after_failures(n, c, k) <= c.failover_utilization
-    if "latency" in names:
-        asked = ~np.isnan(c.latency_seconds)
-        out["latency"] = ~asked | _latency_ok(n, k, slow, c) if np.any(asked) else np.ones(n.shape, bool)
-    return out
+def _node_queue(share, nodes, c: Cluster) -> NodeQueue:
+    """The queue of a node taking ``share`` of the rate in a cluster of ``nodes``."""
+    slow = slowdown(nodes, c.usl_sigma, c.usl_kappa)
+    return NodeQueue.of(share * c.rate, c.service_time * slow, c.concurrency, c.arrival_scv, c.service_scv)
 
 
-def _queue(n, k, slow, c: Cluster):
-    arrival = k * c.rate / n
-    service_rate = 1.0 / (c.service_time * slow)
-    return arrival, service_rate
+def _queue_shortfall(name: str, n, c: Cluster) -> np.ndarray:
+    """The shortfall (<= 0: met) of a latency or wait constraint at ``n`` nodes."""
+    kind, after = ("response" if name.startswith("latency") else "wait"), name.endswith("_after_failures")
+    q, limit = (c.latency_quantile, c.latency_seconds) if kind == "response" else (c.wait_quantile, c.wait_seconds)
+    if after:
+        s, share, _, code = _survivors(n, c)
+        short = _node_queue(share, np.maximum(s, 1.0), c).shortfall(kind, q, limit)
+        short = np.where(code > 0, np.where(s >= 1, short, np.inf), -np.inf)
+    else:
+        short = _node_queue(_hottest_share(n, c), n, c).shortfall(kind, q, limit)
+    return np.where(np.isnan(limit), -np.inf, short)
 
 
-def _latency_ok(n, k, slow, c: Cluster) -> np.ndarray:
-    lam, mu = _queue(n, k, slow, c)
-    conc = c.concurrency
-    stable = lam < conc * mu
-    lam_s = np.where(stable, lam, 0.5 * conc * mu)  # placeholder where unstable, masked below
-    q = c.latency_quantile
-    limit = np.where(np.isnan(c.latency_seconds), 1.0, c.latency_seconds)
-    waits = queueing.mmc(lam_s, mu, conc)
-    mean_ok = waits.mean_response <= limit
-    tail_ok = queueing.response_survival(limit, lam_s, mu, conc, waits.probability_of_wait) <= 1.0 - q
-    return stable & np.where(np.isnan(q), mean_ok, tail_ok)
+def _holds(name: str, n, c: Cluster) -> np.ndarray:
+    """Whether one constraint holds at node counts ``n`` (True where not asked)."""
+    if name in ("throughput", "utilization"):
+        util = _hottest_share(n, c) * c.rate * slowdown(n, c.usl_sigma, c.usl_kappa) / c.node_throughput
+        return (util < FULL) & ((name == "throughput") | (util <= c.target_utilization))
+    if name in ("redundancy", "survivors_stable"):
+        _, _, util, code = _survivors(n, c)
+        cap = c.failover_utilization if name == "redundancy" else 1.0
+        return (code == 0) | (util < FULL) & (util <= cap)
+    return _queue_shortfall(name, n, c) <= 0
+
+
+def _asked(name: str, c: Cluster) -> np.ndarray:
+    failures = (c.tolerate_failures > 0) | ~np.isnan(c.zones)
+    latency, wait = ~np.isnan(c.latency_seconds), ~np.isnan(c.wait_seconds)
+    return {"throughput": np.ones(c.rate.shape, bool), "utilization": np.ones(c.rate.shape, bool),
+            "redundancy": failures, "latency": latency, "latency_after_failures": latency & failures,
+            "wait": wait, "wait_after_failures": wait & failures}[name]
 
 
 def _smallest_nodes(holds, lo, hi) -> np.ndarray:
-    """Smallest whole n in (lo, hi] with holds(n), by bisection; NaN where none."""
+    """Smallest whole n in (lo, hi] with holds(n), by bisection (holds taken monotone there); NaN where none."""
     lo = np.asarray(lo, float).copy()
     hi = np.asarray(hi, float).copy()
     reachable = holds(hi)
@@ -268,68 +148,262 @@ def _smallest_nodes(holds, lo, hi) -> np.ndarray:
     return np.where(reachable, hi, np.nan)
 
 
-def _search_ceiling(c: Cluster) -> np.ndarray:
-    """The largest N worth considering: the USL peak (the better side of it), or MAX_NODES."""
-    return best_whole_nodes(c.usl_sigma, c.usl_kappa, MAX_NODES)
+def _least(score, lo, hi) -> np.ndarray:
+    """The whole n in [lo, hi] with the least ``score(n)``, by ternary search (score falls, then rises)."""
+    lo = np.asarray(lo, float).copy()
+    hi = np.asarray(hi, float).copy()
+    while np.any(hi - lo > 2):
+        third = np.floor((hi - lo) / 3)
+        m1, m2 = lo + third, hi - third
+        left_better = score(m1) <= score(m2)
+        hi = np.where(left_better, m2, hi)
+        lo = np.where(left_better, lo, m1)
+    grid = [np.minimum(lo + j, hi) for j in range(3)]
+    scores = np.stack([score(g) for g in grid])
+    return np.choose(np.argmin(scores, axis=0), grid)
+
+
+def _ceiling(c: Cluster) -> np.ndarray:
+    """The largest N worth considering: the USL peak (its better whole side), or MAX_NODES.
+
+    Least-connections gives every node a session up to N = sessions, and no
+    more nodes help; random and two-choices placements keep improving past
+    that (towards one session on the hottest node) and are searched in full.
+    """
+    top = best_whole_nodes(c.usl_sigma, c.usl_kappa, MAX_NODES)
+    limited = session_limited(c.balancer, c.balance_factor) & (c.balancer == "least-connections")
+    return np.where(limited, np.minimum(top, np.fmax(c.sessions, 1.0)), top)
+
+
+def _search(name: str, c: Cluster, floor, guess, ceiling) -> np.ndarray:
+    """Smallest whole n in (floor, ceiling] where constraint ``name`` holds (taken monotone there); NaN where none.
+
+    ``floor`` is a count known to fail and ``guess`` a first try: rows that
+    hold there bisect down towards the floor, the others gallop up (the step
+    doubling) until they hold, then bisect back. Only the rows still open are
+    evaluated, so a good guess settles most services in one or two passes.
+    """
+    floor = np.asarray(floor, float)
+    ceiling = np.asarray(ceiling, float)
+    hi = np.full(floor.shape, np.nan)
+    lo = floor.copy()
+    live = np.isfinite(floor) & (floor < ceiling)
+    idx = np.flatnonzero(live)
+    if not idx.size:
+        return hi
+    g = np.clip(np.asarray(guess, float)[idx], floor[idx] + 1, ceiling[idx])
+    g = np.where(np.isfinite(g), g, ceiling[idx])
+    ok = _holds(name, g, c.take(idx))
+    hi[idx[ok]] = g[ok]
+    lo[idx[~ok]] = g[~ok]
+    idx = idx[~ok]
+    step = np.maximum(1.0, np.floor(lo[idx] / 16))
+    while idx.size:
+        trial = np.minimum(lo[idx] + step, ceiling[idx])
+        ok = _holds(name, trial, c.take(idx))
+        hi[idx[ok]] = trial[ok]
+        lo[idx[~ok]] = trial[~ok]
+        going = ~ok & (trial < ceiling[idx])  # at the ceiling and still failing: out of reach
+        idx, step = idx[going], step[going] * 2
+    idx = np.flatnonzero(np.isfinite(hi) & (hi - lo > 1))
+    while idx.size:
+        mid = np.floor((lo[idx] + hi[idx]) / 2)
+        ok = _holds(name, mid, c.take(idx))
+        hi[idx[ok]] = mid[ok]
+        lo[idx[~ok]] = mid[~ok]
+        idx = idx[hi[idx] - lo[idx] > 1]
+    return hi
+
+
+def _fixed_k_linear(c: Cluster) -> np.ndarray:
+    """Where the balance factor does not depend on N and scaling is linear (closed forms hold)."""
+    return ((c.balancer == "round-robin") | ~np.isnan(c.balance_factor)) & (c.usl_sigma == 0) & (c.usl_kappa == 0)
+
+
+def _survivors_needed(c: Cluster, survivors) -> np.ndarray:
+    """The smallest N whose worse failure scenario leaves at least ``survivors`` nodes.
+
+    N+f leaves N - f; losing the largest of z zones leaves N - ceil(N / z) = floor(N (z - 1) / z),
+    at least m from N = ceil(m z / (z - 1)) on (whole numbers throughout: no rounding).
+    """
+    by_f = np.where(c.tolerate_failures > 0, survivors + c.tolerate_failures, 0.0)
+    z = np.where(np.isnan(c.zones), 2.0, c.zones)
+    by_zone = np.where(np.isnan(c.zones), 0.0, np.ceil(survivors * z / (z - 1)))
+    # ceil(m z / (z - 1)) in floats: check it and step back where one fewer also leaves m
+    back = by_zone - 1
+    by_zone = np.where((back - np.ceil(back / z) >= survivors) & ~np.isnan(c.zones), back, by_zone)
+    return np.maximum(by_f, by_zone)
+
+
+def _closed_floor(c: Cluster, guess, floor) -> np.ndarray:
+    """A count known to fail where ``guess`` is the closed form (a fixed balance factor, no USL), else ``floor``.
+
+    There the guess is :func:`_ceil` of the real bound x, so guess - 1 is
+    below x by at least a relative 1e-12, far more than rounding, and fails.
+    """
+    simple = _fixed_k_linear(c) & np.isfinite(guess)
+    return np.where(simple & ~np.isnan(floor), np.maximum(floor, guess - 1), floor)
+
+
+def _ceil(x) -> np.ndarray:
+    """The smallest whole number at least x less a relative 1e-12 (a bound that is whole up to rounding stays)."""
+    return np.ceil(x * (1.0 - 1e-12))
+
+
+def _survivor_guess(c: Cluster, cap, n_thr) -> np.ndarray:
+    """The count whose survivors are within ``cap`` with a fixed balance factor and no USL (exact there).
+
+    The survivors need m = k R / (T cap) nodes: N+f needs m + f, and losing
+    the largest of z zones (ceil(N / z) nodes) needs N - ceil(N / z) =
+    floor(N (z - 1) / z) >= m, so N = ceil(m z / (z - 1)).
+    """
+    k = np.where(np.isnan(c.balance_factor), 1.0, c.balance_factor)
+    m = _ceil(k * c.rate / (c.node_throughput * cap))
+    by_f = np.where(c.tolerate_failures > 0, m + c.tolerate_failures, 0.0)
+    by_zone = np.where(np.isnan(c.zones), 0.0, _ceil(m * c.zones / np.where(np.isnan(c.zones), 2.0, c.zones - 1)))
+    return np.maximum(np.maximum(by_f, by_zone), n_thr)
+
+
+def _nodes_for(name: str, c: Cluster, ceiling: np.ndarray, found: dict[str, np.ndarray]) -> np.ndarray:
+    """The smallest N of one constraint, bracketed by the constraints found before it (CONSTRAINTS order).
+
+    Every other constraint implies the hottest node below full load (a
+    survivor carries at least the share it had), so each starts above the
+    throughput count; a queue target under the USL is searched below the
+    node count with its best figure.
+    """
+    shape = c.rate.shape
+    asked = _asked(name, c)
+    if not np.any(asked):
+        return np.full(shape, np.nan)
+    if name == "throughput":
+        work = c.rate / c.node_throughput  # k >= 1 and slowdown >= 1: no count up to R / T serves
+        return _search(name, c, np.floor(work), np.floor(work) + 1, ceiling)
+    n_thr = found["throughput"]
+    floor = np.where(asked, n_thr - 1, np.nan)  # rows not asked are not searched
+    hi = ceiling
+    if name == "utilization":
+        k = balance_factor(n_thr, c.balancer, c.sessions, c.balance_factor)
+        guess = _ceil(k * c.rate * slowdown(n_thr, c.usl_sigma, c.usl_kappa) / (c.node_throughput
+                                                                                * c.target_utilization))
+        floor = _closed_floor(c, guess, floor)
+    elif name == "redundancy":
+        guess = _survivor_guess(c, c.failover_utilization, n_thr)
+        floor = _closed_floor(c, guess, floor)
+    elif name.endswith("_after_failures"):
+        # the survivors' queue needs them below full load: start there (no queue maths to find it)
+        if "survivors_stable" not in found:
+            failures = _asked("redundancy", c)
+            guess = _survivor_guess(c, 1.0, n_thr)
+            found["survivors_stable"] = _search("survivors_stable", c, _closed_floor(
+                c, guess, np.where(failures, n_thr - 1, np.nan)), guess, ceiling)
+        floor = np.where(asked, found["survivors_stable"] - 1, np.nan)
+        guess = found["survivors_stable"]
+        # with a fixed balance factor and no USL the hottest survivor's queue at s survivors is the
+        # healthy hottest node's at s nodes: the survivors must number the healthy count, exactly
+        healthy = found[name.removesuffix("_after_failures")]
+        exact = _fixed_k_linear(c) & np.isfinite(healthy) & ~np.isnan(floor)
+        if np.any(exact):
+            needed = _survivors_needed(c, healthy)
+            guess = np.where(exact, needed, guess)
+            floor = np.where(exact, np.maximum(floor, needed - 1), floor)
+    else:
+        guess = n_thr
+    usl = (c.usl_sigma > 0) | (c.usl_kappa > 0)
+    if name not in ("throughput", "utilization", "redundancy") and np.any(usl):
+        # the queue's best node count lies between the first stable one and the ceiling
+        rows = np.flatnonzero(usl & np.isfinite(n_thr))
+        sub = c.take(rows)
+        best = _least(lambda n: _queue_shortfall(name, n, sub), n_thr[rows], ceiling[rows])
+        hi = ceiling.copy()
+        hi[rows] = best
+    return np.where(asked, _search(name, c, floor, np.minimum(guess, hi), hi), np.nan)
 
 
 def size(cluster: Cluster) -> Sizing:
     """The smallest node count meeting every constraint, and the figures there.
 
-    Raises InputError on inputs that :func:`check` reports.
+    Raises InputError on inputs that :func:`check` reports, and on a
+    response-time percentile target where the queue is not M/M/c (that needs
+    the simulation).
     """
     _refuse_problems(cluster)
-    c = _resolved(cluster.arrays())
+    c = resolved(cluster.arrays())
+    _refuse_inexact_percentiles(c)
+    if c.rate.size > 2 * _BLOCK:
+        # services are independent: sized in blocks whose arrays stay in cache and reuse freed
+        # memory (a 100,000-element temporary is fresh pages from the system every time)
+        return _joined([_size_block(c.take(slice(i, i + _BLOCK))) for i in range(0, c.rate.size, _BLOCK)])
+    return _size_block(c)
+
+
+_BLOCK = 16384
+
+
+def _joined(parts: list):
+    """One result of the blocks' results, field by field (masked arrays kept masked)."""
+    first = parts[0]
+    values = {}
+    for f in fields(first):
+        items = [getattr(p, f.name) for p in parts]
+        if is_dataclass(items[0]):
+            values[f.name] = _joined(items)
+        elif isinstance(items[0], np.ma.MaskedArray):  # data and mask apart: numpy.ma's own join is slow
+            values[f.name] = np.ma.MaskedArray(np.concatenate([i.data for i in items]),
+                                               mask=np.concatenate([np.ma.getmaskarray(i) for i in items]))
+        else:
+            values[f.name] = np.concatenate(items)
+    return type(first)(**values)
+
+
+def _size_block(c: Cluster) -> Sizing:
     shape = c.rate.shape
-    ceiling = _search_ceiling(c)
+    ceiling = _ceiling(c)
     nodes_for: dict[str, np.ndarray] = {}
     for name in CONSTRAINTS:
-        if name == "redundancy" and np.all((c.tolerate_failures == 0) & np.isnan(c.zones)):
-            nodes_for[name] = np.full(shape, np.nan)
-            continue
-        if name == "latency" and np.all(np.isnan(c.latency_seconds)):
-            nodes_for[name] = np.full(shape, np.nan)
-            continue
-        found = _smallest_nodes(lambda n, name=name: _constraints(n, c, (name,))[name], np.zeros(shape), ceiling)
-        if name == "redundancy":
-            found = np.where((c.tolerate_failures == 0) & np.isnan(c.zones), np.nan, found)
-        if name == "latency":
-            found = np.where(np.isnan(c.latency_seconds), np.nan, found)
-        nodes_for[name] = found
-    # a constraint that cannot be met anywhere below the ceiling makes the answer NaN
+        nodes_for[name] = _nodes_for(name, c, ceiling, nodes_for)
+    nodes_for.pop("survivors_stable", None)
     reasons = np.full(shape, "", dtype=object)
-    asked = {
-        "throughput": np.ones(shape, bool),
-        "utilization": np.ones(shape, bool),
-        "redundancy": (c.tolerate_failures > 0) | ~np.isnan(c.zones),
-        "latency": ~np.isnan(c.latency_seconds),
-    }
     for name in CONSTRAINTS:
-        missing = asked[name] & np.isnan(nodes_for[name]) & (reasons == "")
+        missing = _asked(name, c) & np.isnan(nodes_for[name]) & (reasons == "")
         if np.any(missing):
-            reasons[missing] = _unreachable_reason(name, c)[missing]
-    stacked = np.stack([np.where(asked[n], nodes_for[n], 0.0) for n in CONSTRAINTS])
+            reasons[missing] = _unreachable_reason(name, c, ceiling)[missing]
+    stacked = np.stack([np.where(_asked(n, c), nodes_for[n], 0.0) for n in CONSTRAINTS])
     nodes = np.where(reasons == "", stacked.max(axis=0), np.nan)
-    # constraints are combined by taking the largest N; if the individually
-    # smallest counts do not jointly hold (they do for monotone constraints),
-    # step up until they do
-    joint = _all_hold(np.where(np.isnan(nodes), 1.0, nodes), c)
+    # the largest of the individually smallest counts; where they do not all
+    # hold together there (non-monotone USL figures), step up to where they do
+    joint = np.ones(shape, bool)
+    usl_rows = np.flatnonzero(((c.usl_sigma > 0) | (c.usl_kappa > 0)) & ~np.isnan(nodes))
+    if usl_rows.size:
+        joint[usl_rows] = _all_hold(nodes[usl_rows], c.take(usl_rows))
     if not np.all(joint | np.isnan(nodes)):
-        nodes = np.where(joint | np.isnan(nodes), nodes, _smallest_nodes(lambda n: _all_hold(n, c), nodes, ceiling))
+        lo = np.where(np.isnan(nodes), 0.0, nodes)
+        later = _smallest_nodes(lambda n: _all_hold(n, c), lo, ceiling)
+        fixed = np.where(joint | np.isnan(nodes), nodes, later)
+        stuck = np.isnan(fixed) & ~np.isnan(nodes)
+        reasons[stuck] = "no node count meets every target at once (the USL curve makes them pull apart)"
+        nodes = fixed
     binding = np.array([CONSTRAINTS[i] for i in np.argmax(stacked, axis=0)], dtype=object)
-    binding[np.isnan(nodes)] = ""
     unreached = np.isnan(nodes)
     figures = _figures(c, np.where(unreached, 1.0, nodes))
+    code = _survivors(np.where(unreached, 1.0, nodes), c)[3]
+    for i in np.flatnonzero(np.isin(binding, ("latency_after_failures", "wait_after_failures"))):
+        binding[i] = binding[i].replace("failures", SCENARIOS[code[i]])
+    binding[unreached] = ""
     return Sizing(
         nodes=counts(nodes),
         binding_constraint=binding,
-        nodes_for_throughput=counts(nodes_for["throughput"]),
-        nodes_for_utilization=counts(nodes_for["utilization"]),
-        nodes_for_redundancy=counts(nodes_for["redundancy"]),
-        nodes_for_latency=counts(nodes_for["latency"]),
+        **{f"nodes_for_{name}": counts(nodes_for[name]) for name in CONSTRAINTS},
         figures=_blanked(figures, unreached),
         unreachable=reasons,
     )
+
+
+def _refuse_inexact_percentiles(c: Cluster) -> None:
+    inexact = ~np.isnan(c.latency_seconds) & ~np.isnan(c.latency_quantile) & ((c.arrival_scv != 1) | (c.service_scv != 1))
+    if np.any(inexact):
+        raise InputError("a response-time percentile target with non-exponential service or bursty arrivals "
+                         "has no closed form: use --method simulate (or auto), or a mean or --wait target")
 
 
 def _blanked(figures: ClusterFigures, where: np.ndarray) -> ClusterFigures:
@@ -341,51 +415,49 @@ def _blanked(figures: ClusterFigures, where: np.ndarray) -> ClusterFigures:
         value = getattr(figures, f.name)
         if isinstance(value, np.ma.MaskedArray):
             changes[f.name] = np.ma.MaskedArray(value.data, mask=np.ma.getmaskarray(value) | where)
+        elif value.dtype == object:
+            changes[f.name] = np.where(where, None, value)
         else:
             changes[f.name] = np.where(where, np.nan, value)
     return replace(figures, **changes)
 
 
 def _all_hold(n, c: Cluster) -> np.ndarray:
-    checks = _constraints(n, c)
-    return np.logical_and.reduce([checks[name] for name in CONSTRAINTS])
+    checks = [_holds(name, n, c) for name in CONSTRAINTS if np.any(_asked(name, c))]
+    return np.logical_and.reduce(checks)
 
 
-def _unreachable_reason(name: str, c: Cluster) -> np.ndarray:
+def _unreachable_reason(name: str, c: Cluster, ceiling) -> np.ndarray:
     shape = c.rate.shape
     out = np.full(shape, "", dtype=object)
+    if name.startswith("latency"):
+        # as N grows the queue empties and the response time tends to the service time alone
+        alone = service_only_response(c.latency_quantile, c.service_time)
+        for i in np.flatnonzero(alone >= c.latency_seconds):
+            which = "mean" if np.isnan(c.latency_quantile[i]) else "that percentile (exponential service)"
+            out[i] = (f"the latency target cannot be met at any size: the service time alone gives "
+                      f"{alone[i] * 1000:.4g} ms at {which}, not under the {c.latency_seconds[i] * 1000:.4g} ms target")
+    k = balance_factor(ceiling, c.balancer, c.sessions, c.balance_factor)
+    top_rate = ceiling * c.node_throughput / (k * slowdown(ceiling, c.usl_sigma, c.usl_kappa))
     peak = usl_peak(c.usl_sigma, c.usl_kappa)
-    limited = np.isfinite(peak)
-    if name == "latency":
-        # as N grows the queue empties and the response time tends to the
-        # exponential service time alone
-        service_only = np.where(
-            np.isnan(c.latency_quantile), c.service_time, -np.log1p(-np.nan_to_num(c.latency_quantile)) * c.service_time
-        )
-        alone = service_only > c.latency_seconds
-        for i in np.flatnonzero(alone):
-            out[i] = (
-                f"the latency target cannot be met: the service time alone gives "
-                f"{service_only[i] * 1000:.4g} ms at that percentile (exponential service), over the "
-                f"{c.latency_seconds[i] * 1000:.4g} ms target"
-            )
-    best = _search_ceiling(c)
-    k = balance_factor(best, c.balancer, c.sessions, c.balance_factor)
-    top_rate = best * c.node_throughput / (k * slowdown(best, c.usl_sigma, c.usl_kappa))
+    amdahl = (c.usl_kappa == 0) & (c.usl_sigma > 0)
+    # at the ceiling the hottest node holds one whole session: more nodes cannot help
+    sessions = session_limited(c.balancer, c.balance_factor) & (k / ceiling <= (1 + 1e-9) / c.sessions)
     for i in np.flatnonzero(out == ""):
-        if limited[i]:
-            out[i] = (
-                f"the {name} target cannot be met: by the USL the cluster peaks at {best[i]:.0f} nodes, "
-                f"serving about {top_rate[i]:,.0f}/s at the hottest node's full load, "
-                f"against {c.rate[i]:,.6g}/s asked"
-            )
-        elif c.balancer in SESSION_BALANCERS and np.isnan(c.balance_factor[i]):
-            out[i] = (
-                f"the {name} target cannot be met at any size: each of the {c.sessions[i]:.0f} sessions "
-                f"carries {c.rate[i] / c.sessions[i]:,.6g}/s and one node must take a whole session"
-            )
+        if sessions[i]:
+            out[i] = (f"the {name} target cannot be met at any size: each of the {c.sessions[i]:,.0f} sessions "
+                      f"carries {c.rate[i] / c.sessions[i]:,.6g}/s and one node must take a whole session")
+        elif np.isfinite(peak[i]):
+            out[i] = (f"the {name} target cannot be met: by the USL the cluster peaks at {ceiling[i]:,.0f} nodes, "
+                      f"serving about {top_rate[i]:,.0f}/s at the hottest node's full load, "
+                      f"against {c.rate[i]:,.6g}/s asked")
+        elif amdahl[i]:
+            limit = c.node_throughput[i] / c.usl_sigma[i]
+            out[i] = (f"the {name} target cannot be met: by Amdahl's law (kappa = 0) no number of nodes serves "
+                      f"more than T/sigma = {limit:,.6g}/s at full load (only approached; less under the utilisation "
+                      f"caps), and {c.rate[i]:,.6g}/s would need more than {MAX_NODES:,.0f} nodes")
         else:
-            out[i] = f"the {name} target cannot be met with up to {MAX_NODES:.0f} nodes"
+            out[i] = f"the {name} target cannot be met with up to {MAX_NODES:,.0f} nodes"
     return out
 
 
@@ -395,7 +467,7 @@ def figures_at(cluster: Cluster, nodes) -> ClusterFigures:
     Raises InputError on inputs that :func:`check` reports.
     """
     _refuse_problems(cluster)
-    c = _resolved(cluster.arrays())
+    c = resolved(cluster.arrays())
     n = np.asarray(nodes, float)
     shape = np.broadcast_shapes(c.rate.shape, n.shape)
     if shape != c.rate.shape:
@@ -414,43 +486,79 @@ def _figures(c: Cluster, n) -> ClusterFigures:
     k = balance_factor(n, c.balancer, c.sessions, c.balance_factor)
     slow = slowdown(n, c.usl_sigma, c.usl_kappa)
     util = k * c.rate * slow / (n * c.node_throughput)
-    f_lost, zone_lost = _failed(n, c)
-    scenario = (f_lost > 0) | (zone_lost > 0)
-    lam, mu = _queue(n, k, slow, c)
+    s, share, util_after, code = _survivors(n, c)
+    scenario = code > 0
     has_queue = ~np.isnan(c.service_time)
-    stable = has_queue & (lam < c.concurrency * mu)
-    lam_s = np.where(stable, lam, 0.5 * np.nan_to_num(c.concurrency * mu, nan=1.0))
-    mu_s = np.where(has_queue, mu, 1.0)
-    conc = np.where(has_queue, c.concurrency, 1.0)
-    q = queueing.mmc(lam_s, mu_s, conc)
-    hide = ~stable
+    wait_limit = c.wait_seconds
+    targets = (wait_limit, c.latency_quantile, c.latency_seconds)
+    q_h = _node_queue(k / n, n, c).figures(*targets)
+    after = _survivor_figures(scenario & (s >= 1), share, s, c)
+    lost = np.where(code == 2, np.ceil(n / np.where(np.isnan(c.zones), 1.0, c.zones)), c.tolerate_failures)
 
-    def percentile(quantile):
-        return queueing.response_percentile(quantile, lam_s, mu_s, conc, q.probability_of_wait)
+    def none_without(values, where):
+        return np.where(where, values, np.nan)
 
-    target = np.full(n.shape, np.nan)
-    if np.any(~np.isnan(c.latency_seconds)):
-        at_target = percentile(np.where(np.isnan(c.latency_quantile), 0.5, c.latency_quantile))
-        target = np.where(hide | np.isnan(c.latency_seconds), np.nan,
-                          np.where(np.isnan(c.latency_quantile), q.mean_response, at_target))
+    def hq(values):
+        return np.where(has_queue, values, np.nan)
+
+    after_shown = scenario & has_queue & (s >= 1)
     return ClusterFigures(
         capacity_c=c.rate / c.node_throughput,
         effective_capacity_q=n / (k * slow),
         balance_factor=k,
         offered_load_erlangs=c.rate * c.service_time,
         utilization=util,
-        utilization_after_failures=np.where(scenario, _after_failures(n, c, k), np.nan),
-        nodes_lost_in_failure=counts(np.where(scenario, np.fmax(f_lost, zone_lost), np.nan)),
-        stable=np.ma.MaskedArray(stable, mask=~has_queue),
-        probability_of_wait=np.where(hide, np.nan, q.probability_of_wait),
-        mean_wait_seconds=np.where(hide, np.nan, q.mean_wait),
-        mean_response_seconds=np.where(hide, np.nan, q.mean_response),
-        p50_response_seconds=np.where(hide, np.nan, percentile(0.5)),
-        p95_response_seconds=np.where(hide, np.nan, percentile(0.95)),
-        p99_response_seconds=np.where(hide, np.nan, percentile(0.99)),
-        target_response_seconds=target,
+        utilization_after_failures=np.where(scenario, util_after, np.nan),
+        nodes_lost_in_failure=counts(np.where(scenario, lost, np.nan)),
+        failure_scenario=np.array([SCENARIOS[i] or None for i in np.ravel(code)], dtype=object).reshape(code.shape),
+        stable=np.ma.MaskedArray(util < FULL, mask=~has_queue),
+        probability_of_wait=hq(q_h.probability_of_wait),
+        mean_wait_seconds=hq(q_h.mean_wait_seconds),
+        p50_wait_seconds=hq(q_h.p50_wait_seconds),
+        p95_wait_seconds=hq(q_h.p95_wait_seconds),
+        p99_wait_seconds=hq(q_h.p99_wait_seconds),
+        mean_queue_length=hq(q_h.mean_queue_length),
+        service_level=hq(q_h.service_level),
+        mean_response_seconds=hq(q_h.mean_response_seconds),
+        p50_response_seconds=hq(q_h.p50_response_seconds),
+        p95_response_seconds=hq(q_h.p95_response_seconds),
+        p99_response_seconds=hq(q_h.p99_response_seconds),
+        target_response_seconds=hq(q_h.target_response_seconds),
+        survivor_probability_of_wait=none_without(after.probability_of_wait, after_shown),
+        survivor_mean_wait_seconds=none_without(after.mean_wait_seconds, after_shown),
+        survivor_p50_wait_seconds=none_without(after.p50_wait_seconds, after_shown),
+        survivor_p95_wait_seconds=none_without(after.p95_wait_seconds, after_shown),
+        survivor_p99_wait_seconds=none_without(after.p99_wait_seconds, after_shown),
+        survivor_mean_queue_length=none_without(after.mean_queue_length, after_shown),
+        survivor_service_level=none_without(after.service_level, after_shown),
+        survivor_mean_response_seconds=none_without(after.mean_response_seconds, after_shown),
+        survivor_p50_response_seconds=none_without(after.p50_response_seconds, after_shown),
+        survivor_p95_response_seconds=none_without(after.p95_response_seconds, after_shown),
+        survivor_p99_response_seconds=none_without(after.p99_response_seconds, after_shown),
+        survivor_target_response_seconds=none_without(after.target_response_seconds, after_shown),
         node_throughput_per_second=c.node_throughput,
+        exact_queue=np.ma.MaskedArray((c.arrival_scv == 1) & (c.service_scv == 1), mask=~has_queue),
+        target_utilization=c.target_utilization,
+        failover_utilization=c.failover_utilization,
     )
+
+
+
+def _survivor_figures(rows_mask, share, survivors, c: Cluster) -> QueueFigures:
+    """The hottest survivors' queue figures where a failure is asked (NaN elsewhere, not worked out)."""
+    nan = np.full(rows_mask.shape, np.nan)
+    rows = np.flatnonzero(rows_mask)
+    if not rows.size:
+        return QueueFigures(**{f.name: nan for f in fields(QueueFigures)})
+    sub = c.take(rows)
+    figs = _node_queue(share[rows], survivors[rows], sub).figures(sub.wait_seconds, sub.latency_quantile,
+                                                                   sub.latency_seconds)
+    out = {}
+    for f in fields(QueueFigures):
+        full = nan.copy()
+        full[rows] = getattr(figs, f.name)
+        out[f.name] = full
+    return QueueFigures(**out)
 
 
 def max_rate(cluster: Cluster, nodes) -> np.ndarray:
@@ -461,11 +569,12 @@ def max_rate(cluster: Cluster, nodes) -> np.ndarray:
     vanishing rate misses a target (a latency target below the service time).
     """
     _refuse_problems(cluster)
-    c = _resolved(cluster.arrays())
+    c = resolved(cluster.arrays())
+    _refuse_inexact_percentiles(c)
     n = np.broadcast_to(np.asarray(nodes, float), c.rate.shape).astype(float)
 
     def holds(rate):
-        return _all_hold(n, _with_rate(c, rate))
+        return _all_hold(n, c.replaced(rate=np.asarray(rate, float)))
 
     hi = n * c.node_throughput  # no cluster serves more than every node flat out
     lo = hi * 1e-12
@@ -480,10 +589,6 @@ def max_rate(cluster: Cluster, nodes) -> np.ndarray:
     return np.where(feasible, lo, np.nan)
 
 
-def _with_rate(c: Cluster, rate) -> Cluster:
-    return Cluster(**{**{f.name: getattr(c, f.name) for f in fields(c)}, "rate": np.asarray(rate, float)})
-
-
 def project_growth(cluster: Cluster, monthly_factor: float, horizon_months: int, current_nodes=None) -> Growth:
     """Nodes needed each month as the rate grows by ``monthly_factor`` a month.
 
@@ -493,8 +598,12 @@ def project_growth(cluster: Cluster, monthly_factor: float, horizon_months: int,
         raise InputError("the monthly growth factor must be positive")
     months = np.arange(horizon_months + 1)
     base = float(np.asarray(cluster.rate, float).reshape(-1)[0])
-    rates = base * monthly_factor ** months.astype(float)
-    sizing = size(_with_rate(cluster, rates))
+    with np.errstate(over="ignore"):
+        rates = base * monthly_factor ** months.astype(float)
+    if not np.all(np.isfinite(rates)):  # issue 13: was a ValueError (or an error about the rate) from deeper down
+        raise InputError(f"growth: {monthly_factor - 1:.3g} a month takes the request rate past 1e308 per second "
+                         f"within {horizon_months} months; check the growth and the horizon")
+    sizing = size(cluster.replaced(rate=rates))
     limit = runs_out = after = None
     if current_nodes is not None:
         current_nodes = int(current_nodes)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend, second_axis, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, joint_legend, legend_above, second_axis, styled
 
 
 @styled
 def utilization_latency(cluster, sizing, span: float = 2.0):
-    """Hottest-node utilisation (and p99 response) against N, with the targets and the answer marked."""
+    """Hottest-node utilisation and p99 response against N, healthy and for the survivors, with the targets
+    (utilisation caps, latency) and the answer marked; a size at or above full load has no point."""
     from ..capacity.sizing import figures_at
 
     nodes = int(sizing.nodes[0])
     top = int(max(nodes * span, nodes + 5))
     low = max(1, int(np.floor(nodes / span)))
-    n = np.arange(low, top + 1, dtype=float)
+    # at most 400 node counts, whole numbers, however large the answer (1e12 req/s must not mean 1e12 points)
+    n = np.unique(np.round(np.linspace(low, top, min(top - low + 1, 400))))
     figures = figures_at(cluster, n)
     has_latency = not np.all(np.isnan(figures.p99_response_seconds))
     rate = float(np.asarray(cluster.rate).reshape(-1)[0])
@@ -30,27 +32,34 @@ def utilization_latency(cluster, sizing, span: float = 2.0):
     if not np.all(np.isnan(after)):
         ax.plot(n, after * 100, "s--", color=ORANGE, lw=2, ms=4, label="hottest survivor after failures")
     cap = float(np.asarray(cluster.target_utilization).reshape(-1)[0]) * 100
-    ax.axhline(cap, color=TARGET, ls="--", lw=2, label=f"target {cap:g}%")
+    ax.axhline(cap, color=TARGET, ls="--", lw=2, label=f"healthy cap {cap:g}%")
+    if not np.all(np.isnan(after)):
+        cap_after = float(np.asarray(cluster.failover_utilization).reshape(-1)[0]) * 100
+        ax.axhline(cap_after, color=ORANGE, ls=":", lw=2, label=f"survivor cap {cap_after:g}%")
+    ax.axhline(100, color="#777777", lw=1)
     ax.axvline(nodes, color=GREEN, lw=2, label=f"answer: {nodes} nodes")
     ax.set_xlabel("nodes N")
     ax.set_ylabel("utilisation (%)")
     ax.set_ylim(0, min(150, max(110, float(np.nanmax(figures.utilization[n >= nodes]) * 100) + 10)))
-    ax.legend(loc="upper right")
+    legend_above(ax, ncols=2)  # above the plot: the survivor curve runs through the upper right
     if has_latency:
         lat = axes[1]
         p99 = figures.p99_response_seconds * 1000
         lat.plot(n, p99, "o-", color=VERMILION, lw=2, ms=4, label="p99 response")
         lat.plot(n, figures.p50_response_seconds * 1000, "o-", color=BLUE, lw=2, ms=4, label="p50 response")
+        survivor = figures.survivor_p99_response_seconds * 1000
+        if not np.all(np.isnan(survivor)):
+            lat.plot(n, survivor, "s--", color=ORANGE, lw=2, ms=4, label="p99 response, survivors")
         limit = float(np.asarray(cluster.latency_seconds).reshape(-1)[0])
         if np.isfinite(limit):
             lat.axhline(limit * 1000, color=TARGET, ls="--", lw=2, label=f"target {limit * 1000:g} ms")
         lat.axvline(nodes, color=GREEN, lw=2)
         lat.set_xlabel("nodes N")
         lat.set_ylabel("response time (ms)")
-        finite = p99[np.isfinite(p99)]
+        finite = np.concatenate([p99[np.isfinite(p99)], survivor[np.isfinite(survivor)]])
         if finite.size:
             lat.set_ylim(0, float(np.percentile(finite, 90)) * 1.5)
-        lat.legend(loc="upper right")
+        legend_above(lat)
     return fig
 
 
@@ -67,9 +76,11 @@ def growth(projection):
     ax.step(months, needed, where="post", color=BLUE, lw=2.5, label="nodes needed")
     if projection.current_nodes is not None:
         ax.axhline(projection.current_nodes, color=TARGET, ls="--", lw=2, label=f"today: {projection.current_nodes}")
-        if projection.runs_out_after_months is not None:
-            ax.axvline(projection.runs_out_after_months, color=VERMILION, lw=2,
-                       label=f"runs out after {projection.runs_out_after_months:.1f} months")
+        after = projection.runs_out_after_months
+        if after is not None and after > 0:
+            ax.axvline(after, color=VERMILION, lw=2, label=f"runs out after {after:.1f} months")
+        elif after is not None:  # short before any growth: no date to mark
+            ax.plot([], [], " ", label="already short today")
     added = np.flatnonzero(np.diff(needed) > 0) + 1
     ax.plot(months[added], needed[added], "^", color=GREEN, ms=8, label="add nodes")
     ax.set_xlabel("month")

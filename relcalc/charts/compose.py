@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..rbd.model import KofN, Series, Standby, System, Use
+from ..rbd.model import KofN, Network, Series, Standby, System, Use
 from .style import BLUE, ORANGE, SKY, VERMILION, figure, second_axis, styled
 
 LEAF_W, LEAF_H, MARGIN = 1.8, 1.0, 0.45
@@ -29,6 +29,9 @@ def _uses(block, counts: Counter) -> None:
         counts[block.name] += 1
     elif isinstance(block, Standby):
         counts[block.name] += 1
+    elif isinstance(block, Network):
+        for name in block.names:
+            counts[name] += 1
     else:
         for child in block.children:
             _uses(child, counts)
@@ -42,6 +45,9 @@ def _tiles(block, system: System, shared: set[str]) -> list[_Tile]:
     if isinstance(block, Standby):
         return [_Tile(LEAF_W * 1.4, LEAF_H, "leaf", f"{block.name}: {block.active} active\n{block.mode} standby",
                       block.name in shared)]
+    if isinstance(block, Network):  # one tile: the graph itself is not redrawn here
+        label = f"network {block.source} -> {block.target}\n{len(block.edges)} edges"
+        return [_Tile(LEAF_W * 1.6, LEAF_H, "leaf", label, any(n in shared for n in block.names))]
     members = [t for child in block.children for t in _tiles(child, system, shared)]
     if isinstance(block, Series):
         if len(members) == 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..raft.histogram import bin_edges_hours, quantile_hours
-from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, figure, styled
+from .style import BLUE, GREEN, ORANGE, TARGET, VERMILION, duration_axis, figure, legend_above, log_axis, short_duration, styled
 
 _PARAMETERS = {
     "nodes": ("nodes", "cluster size n (nodes)"),
@@ -50,44 +50,53 @@ def sweep(results: list, parameter: str | None = None):
     parameter = parameter or swept_input(results)
     short, label = _PARAMETERS[parameter]
     sampled = any(r.method != "exact" for r in results)
-    how = _methods(results)
-    if sampled:
-        how += (f", seed {results[0].seed}; bars are 95% intervals (exact Poisson limits where losses were few), "
-                "hollow squares exact values")
-    bounds = any(r.quorum_unavailability.method.endswith("upper-bound") for r in results)
-    if bounds:
-        how += "; triangles: 95% upper bounds where no loss was seen"
-    fig, ax = figure(f"Quorum unavailability against {short}", f"{len(results)} points; {how}")
     colours = [BLUE, ORANGE, GREEN, VERMILION, "#CC79A7", "#56B4E9", "#000000"]
     others = [k for k in SWEPT_INPUTS if k != parameter and varies(results, k)]
+    fig, ax = figure(f"Quorum unavailability against {short}", " ")
+    drew_exact = drew_bound = False
     for g, group in enumerate(groups(results, parameter)):
         group.sort(key=lambda r: input_value(r, parameter) or 0)
         scale = 100 if parameter == "common_cause" else 1
         x = np.array([(input_value(r, parameter) or 0) * scale for r in group], float)
-        bound = np.array([r.quorum_unavailability.method.endswith("upper-bound") for r in group])
-        y = np.array([np.nan if b else (r.quorum_unavailability.value or np.nan) for r, b in zip(group, bound)])
-        low = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[0] for r in group])
-        high = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[1] for r in group])
+        # no loss seen (an upper-bound interval, or an estimate of 0 that a log axis cannot draw): a bound
+        bound = np.array([r.quorum_unavailability.method.endswith("upper-bound")
+                          or not (r.quorum_unavailability.value or 0) > 0 for r in group])
+        y = np.array([np.nan if b else r.quorum_unavailability.value for r, b in zip(group, bound)], float)
+        low = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[0] for r in group], float)
+        high = np.array([(r.quorum_unavailability.bounds or [np.nan, np.nan])[1] for r in group], float)
         colour = colours[g % len(colours)]
         name = ", ".join(_describe(k, input_value(group[0], k)) for k in others) or (
             "exact" if not sampled else "estimate")
         err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o-", color=colour, capsize=4, lw=2, label=name)
-        if bound.any():
-            ax.plot(x[bound], high[bound], "v", mfc="none", mec=colour, ms=11, mew=2,
+        drawable = bound & np.isfinite(high) & (high > 0)
+        if drawable.any():
+            drew_bound = True
+            ax.plot(x[drawable], high[drawable], "v", mfc="none", mec=colour, ms=11, mew=2,
                     label="upper bound, no loss seen" if name in ("estimate", "exact") else f"upper bound ({name})")
-        exact = np.array([r.exact_quorum_unavailability or np.nan for r in group])
+        exact = np.array([r.exact_quorum_unavailability or np.nan for r in group], float)
         if np.isfinite(exact).any() and sampled:
+            drew_exact = True
             ax.plot(x, exact, "s", mfc="none", mec=colour, ms=10, mew=2,
                     label="exact" if name in ("estimate", "exact") else f"exact ({name})")
+    how = _methods(results)
+    if sampled:
+        how += f", seed {results[0].seed}; bars are 95% intervals (exact Poisson limits where losses were few)"
+        if drew_exact:
+            how += ", hollow squares exact values"
+    if drew_bound:
+        how += "; triangles: 95% upper bounds where no loss was seen"
+    subtitle = next(t for t in fig.texts if t.get_text() == " ")
+    subtitle.set_text(f"{len(results)} points; {how}")
     ax.set_yscale("log")
+    log_axis(ax.yaxis)
     if parameter in ("nodes", "repair_crews", "zones"):
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(label)
     ax.set_ylabel("quorum unavailability (log scale)")
-    ax.legend(loc="best")
+    legend_above(ax, ncols=4)
     return fig
 
 
@@ -119,27 +128,30 @@ def outages(histogram: np.ndarray, title_note: str = "", percentiles: dict | Non
     right = edges[np.minimum(starts + step, counts.size)]
     ax.bar(left * 60, grouped, width=(right - left) * 60, align="edge", color=BLUE, edgecolor="white")
     ax.set_xscale("log")
-    ax.set_xlabel("outage duration (minutes, log scale)")
+    ax.set_xlabel("outage duration (log scale)")
     ax.set_ylabel("share of outages (%)")
     for name, level, colour in (("p50", 0.5, GREEN), ("p95", 0.95, ORANGE), ("p99", 0.99, TARGET)):
         interval = (percentiles or {}).get(name)
-        hours = interval.value if interval is not None else quantile_hours(counts, level)
-        text = f"{name} {hours * 60:,.3g} min"
+        hours = interval.value if interval is not None and interval.value is not None else quantile_hours(counts, level)
+        text = f"{name} {short_duration(hours)}"
         if interval is not None and interval.bounds is not None:
             low, high = interval.bounds
-            top = "inf" if not np.isfinite(high) else f"{high * 60:,.3g}"
-            text += f" (95%: {low * 60:,.3g} to {top})"
+            text += f" (95%: {short_duration(low)} to {short_duration(high)})"
         ax.axvline(hours * 60, color=colour, ls="--", lw=2, label=text)
-    ax.legend(loc="upper right")
+    duration_axis(ax.xaxis, 1 / 60, log=True)
+    legend_above(ax)
     return fig
 
 
 @styled
-def timeline(trace, title_note: str = ""):
-    """One sample year: each node up or down, the quorum, and who leads."""
+def timeline(trace, title_note: str = "", title: str = "A sample year of the cluster"):
+    """One sample year: each node up or down, the quorum, and who leads.
+
+    ``title_note`` ends the subtitle's first line (how the year was picked, the seed).
+    """
     n = trace.serving.shape[1]
     days = np.append(trace.hours, trace.horizon_hours) / 24.0
-    fig, ax = figure("A sample year of the cluster", f"{n} nodes, quorum {trace.quorum}{title_note}; "
+    fig, ax = figure(title, f"{n} nodes, quorum {trace.quorum}{title_note}\n"
                      "grey bars: a node out of service; red: no quorum; orange ticks: elections")
     for i in range(n):
         down = ~trace.serving[:, i]

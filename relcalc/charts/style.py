@@ -46,6 +46,9 @@ _RC = {
     "svg.hashsalt": "relcalc",
     "svg.fonttype": "none",
     "figure.dpi": 100,
+    # names come from users: "$5" or "$\\frac{a}$" in a component's name is text, not TeX to parse
+    "text.parse_math": False,
+    "axes.formatter.use_mathtext": False,
 }
 
 
@@ -70,7 +73,8 @@ def figure(title: str, subtitle: str = "", *, nrows: int = 1, ncols: int = 1, **
     if subtitle:
         fig.text(0.01, 0.925, subtitle, fontsize=11, color="#444444", ha="left", va="top",
                  transform=fig.transFigure)
-        fig.get_layout_engine().set(rect=(0, 0, 1, 0.9))
+        # a second line of subtitle takes another 4% of the height
+        fig.get_layout_engine().set(rect=(0, 0, 1, 0.9 - 0.04 * subtitle.count("\n")))
     for ax in (axes.flat if hasattr(axes, "flat") else [axes]):
         _style(ax)
     return fig, axes
@@ -91,11 +95,72 @@ def second_axis(ax, label: str):
     return twin
 
 
-def joint_legend(ax, twin, loc: str) -> None:
-    """One legend on ``ax`` for the lines of both axes."""
+def joint_legend(ax, twin, loc: str = "above") -> None:
+    """One legend for the lines of both axes, in a band above the plot (``loc`` is kept for old callers)."""
     handles, labels = ax.get_legend_handles_labels()
     more_handles, more_labels = twin.get_legend_handles_labels()
-    ax.legend(handles + more_handles, labels + more_labels, loc=loc)
+    legend_above(ax, handles + more_handles, labels + more_labels)
+
+
+def legend_above(ax, handles=None, labels=None, ncols: int | None = None):
+    """The legend in a band above the plot, never on the data (constrained layout makes room for it)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    ncols = ncols or min(len(handles), 3)
+    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01, 1.0, 0.1), ncols=ncols,
+                     borderaxespad=0.0, frameon=False, mode="expand" if len(handles) > 1 else None)
+
+
+def short_duration(hours: float) -> str:
+    """A duration in at most two units, for axes and legends: 45s, 1m 30s, 21h 40m, 3d 4h, 2.5y."""
+    if hours is None or not math.isfinite(hours):
+        return "inf" if hours is not None and hours > 0 else "-"
+    seconds = hours * 3600.0
+    if seconds < 1:
+        return f"{seconds * 1000:.3g}ms"
+    steps = (("y", 8760 * 3600.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0))
+    if seconds >= 100 * 8760 * 3600.0:
+        return f"{seconds / (8760 * 3600.0):,.3g}y"
+    for i, (unit, size) in enumerate(steps):
+        if seconds >= size:
+            whole = int(seconds // size)
+            rest = seconds - whole * size
+            if i + 1 < len(steps) and unit != "y":
+                small, small_size = steps[i + 1]
+                part = int(round(rest / small_size))
+                if part * small_size >= size:
+                    whole, part = whole + 1, 0
+                return f"{whole}{unit} {part}{small}" if part else f"{whole}{unit}"
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.3g}s"
+
+
+#: Round durations (hours) for the ticks of a log-scaled duration axis: 1s, 10s, 1m, 5m, 15m, 1h, 6h, 1d, 1w...
+_ROUND_HOURS = (1 / 3600, 10 / 3600, 1 / 60, 5 / 60, 15 / 60, 1.0, 6.0, 24.0, 168.0, 720.0, 8760.0, 87600.0)
+
+
+def duration_axis(axis, unit_hours: float, log: bool = False) -> None:
+    """Label an axis whose values are durations in units of ``unit_hours`` (1/60 for minutes) for people.
+
+    With ``log`` the ticks sit on round durations (1m, 15m, 1h, 6h, 1d) instead of powers of ten.
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    if log:
+        axis.set_major_locator(FixedLocator([h / unit_hours for h in _ROUND_HOURS]))
+        axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(lambda v, _: short_duration(v * unit_hours) if v > 0 else "0"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
+def log_axis(axis) -> None:
+    """Plain tick labels on a log axis (1e-05, 2e-06): the default ones are TeX, which users' text must not be."""
+    from matplotlib.ticker import LogFormatter
+
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.5)))
 
 
 def percent_label(nines: float) -> str:
@@ -125,6 +190,17 @@ def save(fig: Figure, path: str) -> None:
         fig.savefig(tmp, dpi=DPI, format=ext[1:], metadata=metadata)
 
 
+def to_bytes(fig: Figure, fmt: str = "svg") -> bytes:
+    """``fig`` as the bytes of a PNG, SVG or PDF file (deterministic for SVG: no date, fixed hash salt)."""
+    import io
+
+    metadata = {"Date": None} if fmt == "svg" else ({"CreationDate": None} if fmt == "pdf" else {})
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buffer, dpi=DPI, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
 def sibling(path: str, suffix: str) -> str:
     """``chart.png`` -> ``chart-suffix.png``: where a command's second figure goes."""
     root, ext = os.path.splitext(path)
@@ -132,4 +208,5 @@ def sibling(path: str, suffix: str) -> str:
 
 
 __all__ = ["PALETTE", "figure", "joint_legend", "nines_axis", "percent_label", "save", "second_axis", "sibling",
-           "styled"]
+           "styled", "to_bytes", "legend_above", "short_duration",
+           "duration_axis", "log_axis"]

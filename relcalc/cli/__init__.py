@@ -9,9 +9,13 @@ is exit 1 with a short message, and the traceback only with ``--debug`` (or
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import traceback
-from typing import Annotated, Any
+import warnings
+from contextlib import contextmanager
+from typing import Annotated, Any, Iterator
 
 import typer
 from typer.core import TyperGroup
@@ -21,19 +25,97 @@ try:  # typer >= 0.24 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on click
     from click.exceptions import ClickException, UsageError
 
-from ..errors import ExitCode, RelcalcError
+from ..errors import ExitCode, RelcalcError, excerpt
+
+
+def _cut_sets_order(args: list[str]) -> list[str]:
+    """``compose --cut-sets [ORDER]``: the parser has no options with optional values, so a bare
+    ``--cut-sets`` (last, or followed by another option or by the spec) gets its default order, 3.
+    Anything that looks like a number stays the order, to be read (or refused) by compose."""
+    if "compose" not in args or "--cut-sets" not in args:
+        return args
+    at = args.index("--cut-sets")
+    following = args[at + 1] if at + 1 < len(args) else None
+    if following is not None and re.fullmatch(r"\s*[-+]?(\d[\d_.eE+-]*|\.\d+|nan|inf|)\s*", following, re.I):
+        return args
+    return args[: at + 1] + ["3"] + args[at + 1:]
 
 
 def _debug_wanted(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("RELCALC_DEBUG", "") not in ("", "0")
 
 
+def _without_debug(args: list[str]) -> list[str]:
+    """The arguments with ``--debug`` taken out wherever it stands (before a ``--``), and given to the root.
+
+    ``relcalc compose x.yaml --debug`` is what people type; the root option
+    then reaches the root however the line was written.
+    """
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    return ["--debug"] + [a for a in args[:end] if a != "--debug"] + args[end:]
+
+
+def _environment_message(exc: OSError) -> str:
+    """One line for a failure of the file system or the terminal, naming the file when it is known."""
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        reason = "no permission"
+    name = exc.filename if exc.filename is not None else None
+    return f"{name}: {reason}" if name else f"a file could not be read or written: {reason}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds like Ctrl-C (temporaries removed, workers stopped), exit 143."""
+
+
+class _TerminatedOut(BaseException):
+    """Terminated, carried past click (which would take it for Ctrl-C)."""
+
+
+class _PipeClosed(Exception):
+    """BrokenPipeError, carried past click (which would exit 1)."""
+
+
+_MAIN_PID = [0]  # the process whose command SIGTERM unwinds (set when the handler is installed)
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal module's signature
+    if os.getpid() != _MAIN_PID[0]:
+        # a forked worker inherited the handler: die as SIGTERM means, as its pool expects
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise Terminated()
+
+
 class RelcalcGroup(TyperGroup):
     """The root group; turns every failure into a one-line error and an exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
-        args = list(sys.argv[1:] if args is None else args)
+        args = _cut_sets_order(_without_debug(list(sys.argv[1:] if args is None else args)))
         debug = _debug_wanted(args)
+        quiet, command = not debug, _first_command(args)
+        with warnings.catch_warnings(), _quiet_children(quiet), _sigterm_unwinds(), _heartbeat(command):
+            if not debug:  # numpy's overflow warnings, matplotlib's layout notes: one line means one line
+                warnings.simplefilter("ignore")
+            code = self._run(args, prog_name, debug, extra)
+        return self._finish(code, standalone_mode)
+
+    def invoke(self, ctx):
+        # click turns a closed pipe into exit 1 and Ctrl-C into an empty line on stderr before
+        # relcalc sees them; take them first, as exceptions click passes through
+        try:
+            return super().invoke(ctx)
+        except (BrokenPipeError, _PipeClosed):
+            raise _PipeClosed() from None
+        except Terminated:
+            raise _TerminatedOut() from None
+        except KeyboardInterrupt:
+            raise typer.Abort() from None
+
+    def _run(self, args: list[str], prog_name: str | None, debug: bool, extra: dict) -> int:
         from .help import prepare
 
         try:
@@ -41,17 +123,23 @@ class RelcalcGroup(TyperGroup):
             extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
             code = code if isinstance(code, int) else ExitCode.OK
+            if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
+                print("relcalc: interrupted", file=sys.stderr)
+            sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
             if not exc.format_message():  # no arguments: the help was shown, as asked
-                return self._finish(ExitCode.OK, standalone_mode)
+                return ExitCode.OK
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
         except ClickException as exc:
             print(f"relcalc: error: {exc.format_message()}", file=sys.stderr)
             code = ExitCode.BAD_INPUT
+        except (Terminated, _TerminatedOut):
+            print("relcalc: terminated", file=sys.stderr)
+            code = 128 + signal.SIGTERM
         except (typer.Abort, KeyboardInterrupt):
             print("relcalc: interrupted", file=sys.stderr)
             code = ExitCode.INTERRUPTED
@@ -60,27 +148,153 @@ class RelcalcGroup(TyperGroup):
                 traceback.print_exc()
             print(f"relcalc: error: {exc}", file=sys.stderr)
             code = exc.exit_code
-        except BrokenPipeError:
+        except (BrokenPipeError, _PipeClosed):
             # the reader went away (e.g. `| head`): not an error worth a message
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # no real file descriptor (in-process tests)
+                pass
             code = ExitCode.OK
+        except OSError as exc:
+            # the environment, not relcalc: a file that cannot be read or written, a full disk
+            if debug:
+                traceback.print_exc()
+            print(f"relcalc: error: {_environment_message(exc)}", file=sys.stderr)
+            code = ExitCode.BAD_INPUT
+        except UnicodeDecodeError as exc:
+            if debug:
+                traceback.print_exc()
+            print(f"relcalc: error: an input is not UTF-8 text (byte {exc.start}: {exc.reason})", file=sys.stderr)
+            code = ExitCode.BAD_INPUT
+        except UnicodeEncodeError as exc:
+            if debug:
+                traceback.print_exc()
+            print(f"relcalc: error: the output cannot be written in {exc.encoding}; set PYTHONIOENCODING=utf-8 "
+                  "or write to a file with -o", file=sys.stderr)
+            code = ExitCode.BAD_INPUT
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if debug:
                 traceback.print_exc()
             else:
                 print(
-                    f"relcalc: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                    f"relcalc: internal error: {type(exc).__name__}: {excerpt(str(exc), 200, quote=False)} "
+                    "(rerun with --debug for the traceback)",
                     file=sys.stderr,
                 )
             code = ExitCode.INTERNAL
-        return self._finish(code, standalone_mode)
+        return code
 
     @staticmethod
     def _finish(code: int, standalone_mode: bool) -> int:
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+@contextmanager
+def _quiet_children(quiet: bool) -> Iterator[None]:
+    """Worker processes started afresh (not forked) ignore warnings too, through PYTHONWARNINGS."""
+    if not quiet:
+        yield
+        return
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
+
+
+#: Commands that draw their own progress bar.
+_OWN_PROGRESS = {"simulate"}
+HEARTBEAT_AFTER = 3.0  # seconds
+
+
+class _Heartbeat:
+    """A line on a terminal's stderr saying the command is still working, erased before anything else is written.
+
+    It stands in for ``sys.stderr`` while the command runs, so a message the
+    command prints (or a rich table) first clears the heartbeat's line.
+    """
+
+    def __init__(self, stream):
+        import threading
+
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.shown = False
+        self.thread = threading.Thread(target=self._beat, name="relcalc-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        import time
+
+        start = time.monotonic()
+        if self.done.wait(HEARTBEAT_AFTER):
+            return
+        while not self.done.is_set():
+            with self.lock:
+                self.stream.write(f"\rrelcalc: working... {time.monotonic() - start:.0f}s (Ctrl-C to stop)")
+                self.stream.flush()
+                self.shown = True
+            self.done.wait(1.0)
+
+    def clear(self) -> None:
+        with self.lock:
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self.shown = False
+
+    def write(self, text: str) -> int:
+        self.clear()
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _heartbeat(command: str | None) -> Iterator[None]:
+    """While a command runs on a terminal, show after a few seconds that it is still working."""
+    stream = sys.stderr
+    try:
+        wanted = command not in _OWN_PROGRESS and stream.isatty()
+    except (AttributeError, ValueError):
+        wanted = False
+    if not wanted:
+        yield
+        return
+    beat = _Heartbeat(stream)
+    sys.stderr = beat
+    beat.thread.start()
+    try:
+        yield
+    finally:
+        beat.done.set()
+        beat.thread.join()
+        beat.clear()
+        sys.stderr = stream
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds like Ctrl-C, so no temporary file or directory is left behind."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _MAIN_PID[0] = os.getpid()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _new_app() -> typer.Typer:
@@ -138,6 +352,12 @@ def _add_simulate(target: typer.Typer) -> None:
     target.add_typer(simulate_app, name="simulate")
 
 
+def _add_estimate(target: typer.Typer) -> None:
+    from .estimate import estimate_command
+
+    target.command("estimate")(estimate_command)
+
+
 def _add_report(target: typer.Typer) -> None:
     from .report import report_command
 
@@ -171,6 +391,7 @@ COMMANDS = {
     "capacity": _add_capacity,
     "simulate": _add_simulate,
     "report": _add_report,
+    "estimate": _add_estimate,
     "validate": _add_validate,
     "schema": _add_schema,
     "config": _add_config,

@@ -103,6 +103,8 @@ def availability_command(
     else:
         raise InputError("give --mtbf and --mttr (or --failure-rate and --repair-rate), a --target, or --csv FILE")
 
+    if chart is not None:
+        _check_chartable(result)  # before anything is written
     record = to_record(result)
     if calendar.month_days is not None:
         record["month_days"] = calendar.month_days
@@ -132,6 +134,20 @@ def availability_command(
                  sibling(chart, "map"))
     if check is not None and not record["meets_target"]:
         raise typer.Exit(ExitCode.PARTIAL)
+
+
+#: MTBF and MTTR (hours) the charts can place on their log axes: a nanosecond to 100 million years.
+CHART_HOURS = (1e-12 / 3.6, 1e12)
+
+
+def _check_chartable(result) -> None:
+    """Refuse --chart for times the charts' log axes cannot hold (checked before anything is written)."""
+    low, high = CHART_HOURS
+    for name, hours in (("MTBF", result.mtbf_hours), ("MTTR", result.mttr_hours)):
+        if hours is not None and not low <= float(hours) <= high:
+            raise InputError(
+                f"--chart: {name} {float(hours):.3g} h is outside what the chart can draw ({low:.3g} h to {high:.3g} h)"
+            )
 
 
 def _hours(hours: float) -> str:

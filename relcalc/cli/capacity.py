@@ -24,17 +24,18 @@ from .output import (
     problem,
     report_row_errors,
     row_names,
+    warn,
 )
 
 if TYPE_CHECKING:
     from ..capacity import ClusterFigures
 
-ASSUMPTIONS = (
-    "each node has its own queue behind the balancer: the hottest node is an M/M/c queue "
-    "(Poisson arrivals, exponential service, c = concurrency)",
-    "the hottest node gets balance_factor times the mean share, before and after failures",
-    "failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin",
-)
+def assumptions(cluster, simulated: bool = False) -> list[str]:
+    """What the answer assumes (see :func:`relcalc.capacity.notes.assumptions`)."""
+    from ..capacity.notes import assumptions as notes
+
+    return notes(cluster, simulated)
+
 
 capacity_app = typer.Typer(
     name="capacity",
@@ -54,17 +55,27 @@ def capacity_command(
     balance_factor: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="The hottest node's share over the mean, k >= 1 (default 1, or from --balancer).")] = None,
     balancer: Annotated[str, typer.Option(help="Derive k from the policy: round-robin, least-connections, random, two-choices or ring.")] = "round-robin",
     sessions: Annotated[Optional[str], typer.Option(metavar="INT", help="Sticky sessions (connections, clients, keys) the balancer places; needed by random, two-choices, least-connections.")] = None,
-    target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70%.")] = None,
-    failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 1).")] = None,
+    target_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest node's utilisation, e.g. 0.7 or 70% (default 80%).")] = None,
+    failover_utilization: Annotated[Optional[str], typer.Option(help="Cap on the hottest survivor's utilisation after failures (default 90%).")] = None,
     tolerate_failures: Annotated[Optional[str], typer.Option(metavar="INT", help="N+f: survive f node failures.")] = None,
     zones: Annotated[Optional[str], typer.Option(metavar="INT", help="Nodes spread round robin over this many zones; survive losing the largest.")] = None,
-    latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, e.g. p99<=200ms or mean<=50ms.")] = None,
+    latency: Annotated[Optional[str], typer.Option(help="Response-time target on the hottest node, healthy and after failures, e.g. p99<=200ms or mean<=50ms.")] = None,
+    wait: Annotated[Optional[str], typer.Option(help="Wait-before-service target on the hottest node, healthy and after failures, e.g. p95<=50ms.")] = None,
+    service_level: Annotated[Optional[str], typer.Option(help="Call-centre service level: at least 80% wait at most 20 s, written 80%@20s.")] = None,
     usl: Annotated[Optional[str], typer.Option(metavar="SIGMA,KAPPA", help="Scale by the Universal Scalability Law instead of linearly (see capacity fit).")] = None,
     nodes: Annotated[Optional[str], typer.Option(metavar="INT", help="The cluster you have: its figures, the rate it can take, when growth outruns it.")] = None,
     growth: Annotated[Optional[str], typer.Option(help="Traffic growth, e.g. 5%/month or 60%/year: nodes needed month by month.")] = None,
     horizon: Annotated[str, typer.Option(help="How far to project --growth: 18mo, 2y (plain numbers are months).")] = "12mo",
     csv: Annotated[Optional[str], typer.Option("--csv", metavar="FILE", help="Batch: one service per row, with columns such as name, rate, node_throughput; - for stdin. Options give defaults for absent cells.")] = None,
     on_error: Annotated[OnError, typer.Option(help="Bad CSV rows: skip them (reported, exit 3) or fail (write nothing, exit 2).")] = OnError.skip,
+    service_time_dist: Annotated[Optional[str], typer.Option(metavar="LAW", help="Service-time law: exponential (default), lognormal, gamma, fixed or empirical.")] = None,
+    service_time_p99: Annotated[Optional[str], typer.Option(help="The service time's p99 (with its mean, --service-time), e.g. 250ms: fixes a lognormal or gamma law.")] = None,
+    service_time_cv: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="The service time's coefficient of variation (standard deviation / mean), e.g. 2.")] = None,
+    latency_samples: Annotated[Optional[str], typer.Option(metavar="FILE", help="CSV of measured service times (one column; seconds, or a column name ending in _ms); the empirical law.")] = None,
+    arrival_cv: Annotated[Optional[str], typer.Option(metavar="FLOAT", help="Coefficient of variation of the time between requests: 1 is Poisson (default), above 1 bursty.")] = None,
+    method: Annotated[str, typer.Option(help="analytic (M/M/c exact, else Allen-Cunneen), simulate (a compiled queue simulation behind the balancer), or auto: exact where it applies, simulation otherwise.")] = "auto",
+    seed: Annotated[Optional[int], typer.Option(help="Simulation seed; the same seed gives the same numbers for any --workers (default 0).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Simulation threads.")] = 1,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -80,29 +91,66 @@ def capacity_command(
     check_chart_path(chart)
     defaults = _option_defaults(
         node_throughput, service_time, concurrency, balance_factor, target_utilization, failover_utilization,
-        tolerate_failures, zones, latency, usl, sessions,
+        tolerate_failures, zones, latency, usl, sessions, wait, service_level,
     )
+    from .capacity_sim import resolve_method, service_law
+
+    if csv is not None:
+        from .capacity_sim import batch_variability
+
+        defaults = {**defaults, **batch_variability(service_time_dist, service_time_p99, service_time_cv,
+                                                    latency_samples), "arrival_scv": _arrival_scv(arrival_cv)}
+    else:
+        service = service_law(defaults, service_time_dist, service_time_p99, service_time_cv, latency_samples)
+        defaults = {**defaults, "service_scv": service.scv, "service_time": service.mean_seconds
+                    if service.law == "empirical" else defaults["service_time"],
+                    "arrival_scv": _arrival_scv(arrival_cv)}
+    if method not in ("analytic", "simulate", "auto"):
+        raise InputError(f"--method: use analytic, simulate or auto, not {method!r}")
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
     if csv is not None:
         if nodes is not None or growth is not None:
             raise InputError("--nodes and --growth apply to one service; in --csv give a current_nodes column")
+        if method == "simulate":
+            raise InputError("--method simulate sizes one service at a time; --csv uses the analytic figures")
         raise typer.Exit(_run_batch(csv, rate, balancer, defaults, on_error, fmt, output, chart))
     if rate is None:
         raise InputError("give --rate (the peak request rate), or --csv FILE")
     from ..capacity import parse_request_rate
 
     cluster = _cluster({**defaults, "rate": parse_request_rate(rate, "--rate")}, balancer)
+    if resolve_method(method, cluster, service) == "simulate":
+        if nodes is not None or growth is not None:
+            raise InputError("--nodes and --growth use the analytic figures: add --method analytic")
+        from .capacity_sim import run_simulated
+
+        raise typer.Exit(run_simulated(cluster, service, seed or 0, workers, fmt, output,
+                                       assumptions(cluster, simulated=True)))
     raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output, chart))
 
 
+def _arrival_scv(arrival_cv) -> float:
+    if arrival_cv is None:
+        return 1.0
+    from ..units import parse_number
+
+    cv = parse_number(arrival_cv, "--arrival-cv")
+    if not (cv >= 0 and math.isfinite(cv)):
+        raise InputError(f"--arrival-cv must be >= 0 and finite, got {arrival_cv}")
+    return cv * cv
+
+
 def _option_defaults(node_throughput, service_time, concurrency, balance_factor, target_utilization,
-                     failover_utilization, tolerate_failures, zones, latency, usl, sessions) -> dict[str, float]:
+                     failover_utilization, tolerate_failures, zones, latency, usl, sessions, wait=None,
+                     service_level=None) -> dict[str, float]:
     """The numeric Cluster fields given as options (missing ones are NaN or their default)."""
     from ..capacity.parse import cluster_values
 
     given = dict(node_throughput=node_throughput, service_time=service_time, concurrency=concurrency,
                  balance_factor=balance_factor, target_utilization=target_utilization,
                  failover_utilization=failover_utilization, tolerate_failures=tolerate_failures, zones=zones,
-                 latency=latency, usl=usl, sessions=sessions)
+                 latency=latency, usl=usl, sessions=sessions, wait=wait, service_level=service_level)
     return cluster_values(given, lambda key: "--" + key.replace("_", "-"))
 
 
@@ -118,21 +166,35 @@ def _cluster(values: dict[str, Any], balancer: str):
     return cluster
 
 
-def _latency_target(cluster):
-    """The cluster's response-time target as the user wrote it, or None."""
+def _target_of(seconds, quantile):
     from ..capacity.parse import LatencyTarget
 
-    seconds, q = float(cluster.latency_seconds), float(cluster.latency_quantile)
+    seconds, q = float(seconds), float(quantile)
     return None if math.isnan(seconds) else LatencyTarget(None if math.isnan(q) else q, seconds)
 
 
-def _record(result, latency_asked: bool, *left_out: str) -> dict[str, Any]:
-    """The JSON record of one service's sizing or figures; the target's figure only when a target was asked."""
+def _latency_target(cluster):
+    """The cluster's response-time target as the user wrote it, or None."""
+    return _target_of(cluster.latency_seconds, cluster.latency_quantile)
+
+
+def _wait_target(cluster):
+    """The cluster's wait target, or None."""
+    return _target_of(cluster.wait_seconds, cluster.wait_quantile)
+
+
+#: Figures left out of a record unless their target was asked.
+_LATENCY_ONLY = ("target_response_seconds", "survivor_target_response_seconds")
+_WAIT_ONLY = ("service_level", "survivor_service_level")
+
+
+def _record(result, latency_asked: bool, *left_out: str, wait_asked: bool = False) -> dict[str, Any]:
+    """The JSON record of one service's sizing or figures; a target's figure only when that target was asked."""
     from ..results import record
 
     out = record(result)
-    for key in left_out + (() if latency_asked else ("target_response_seconds",)):
-        del out[key]
+    for key in left_out + (() if latency_asked else _LATENCY_ONLY) + (() if wait_asked else _WAIT_ONLY):
+        out.pop(key, None)
     return out
 
 
@@ -142,25 +204,38 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     from ..results import record
     from ..units import parse_count
 
+    if nodes is not None:
+        nodes = parse_count(nodes, "--nodes")
+        lost = float(cluster.tolerate_failures)
+        if lost >= nodes:
+            raise InputError(f"--tolerate-failures {lost:.0f} leaves no survivor of --nodes {nodes}; "
+                             "tolerate fewer failures than there are nodes")
     sizing = size(cluster)
     if not sizing.reachable[0]:
         raise InputError(sizing.unreachable[0])
     answer = sizing.at(0)
-    target = _latency_target(cluster)
+    target, wait = _latency_target(cluster), _wait_target(cluster)
     data = {"rate_per_second": float(cluster.rate), "balancer": cluster.balancer,
-            **_record(answer, target is not None)}
+            **_record(answer, target is not None, wait_asked=wait is not None)}
     if float(cluster.usl_sigma) or float(cluster.usl_kappa):
         data["usl_sigma"], data["usl_kappa"] = float(cluster.usl_sigma), float(cluster.usl_kappa)
     if target is not None:
         data["latency_target"] = target.label
+    if wait is not None:
+        data["wait_target"] = wait.label
     code = ExitCode.OK
     current = None
     if nodes is not None:
-        nodes = parse_count(nodes, "--nodes")
+        sessions = float(cluster.sessions)
+        if not math.isnan(sessions) and sessions < nodes and math.isnan(float(cluster.balance_factor)) \
+                and cluster.balancer != "round-robin":
+            warn(f"--nodes {nodes} is more than the {sessions:.0f} sessions: {nodes - int(sessions)} nodes get none "
+                 "(the figures count the hottest node carrying one whole session)")
         limit = max_rate(cluster, nodes)[0]
         current = _Current(nodes, nodes >= answer.nodes, None if math.isnan(limit) else float(limit),
                            figures_at(cluster, nodes).at(0))
-        data["current"] = _record(current, target is not None, "node_throughput_per_second")
+        data["current"] = _record(current, target is not None, "node_throughput_per_second",
+                                  wait_asked=wait is not None)
         if not current.meets_targets:
             code = ExitCode.PARTIAL
     projection = None
@@ -172,7 +247,8 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
         data["growth"] = [record(month) for month in projection.by_month()]
         data["runs_out_month"] = projection.runs_out_month
         data["runs_out_after_months"] = projection.runs_out_after_months
-    data["assumptions"] = list(ASSUMPTIONS)
+    notes = assumptions(cluster)
+    data["assumptions"] = notes
 
     def write_csv(handle: IO[str]) -> None:
         from ..files import write_csv_records
@@ -187,7 +263,7 @@ def _run_single(cluster, nodes, growth, horizon, fmt, output, chart=None) -> int
     emit(
         fmt,
         output,
-        table=lambda console: _single_table(console, cluster, answer, target, current, projection),
+        table=lambda console: _single_table(console, cluster, answer, target, wait, current, projection, notes),
         json_data=lambda: data,
         csv_write=write_csv,
     )
@@ -218,11 +294,61 @@ def _pct(value) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def _ms(value) -> str:
-    return "-" if value is None else f"{value * 1000:.4g} ms"
+def _ms(value, digits: int = 4) -> str:
+    """A time in seconds for people: ms below a second, s below a minute, then min."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.{digits}g} ms"
+    return f"{value:.{digits}g} s" if value < 60 else f"{value / 60:.{digits}g} min"
 
 
-def _single_table(console, cluster, answer, target, current: _Current | None, projection) -> None:
+def _queue_cell(fig, prefix: str, name: str, fmt) -> str:
+    """One queue figure for a table: "unstable" where the node is at or above full load."""
+    value = getattr(fig, prefix + name)
+    if value is None:
+        util = fig.utilization if not prefix else fig.utilization_after_failures
+        return "unstable" if util is not None and util >= 1 - 1e-9 else "-"
+    return fmt(value)
+
+
+def _state_rows(fig, has_survivors: bool, target, wait):
+    """Rows of (label, healthy, survivors) for the side-by-side table."""
+    rows = [("utilisation", _pct(fig.utilization), _pct(fig.utilization_after_failures))]
+    if fig.offered_load_erlangs is None:
+        return rows
+    approx = "" if fig.exact_queue else " (Allen-Cunneen)"
+    queue = [
+        ("P(wait)", "probability_of_wait", lambda v: f"{v:.3g}"),
+        ("mean wait" + approx, "mean_wait_seconds", _ms),
+        ("wait p50/p95/p99" + approx, None, None),
+        ("queue length Lq" + approx, "mean_queue_length", lambda v: f"{v:.3g}"),
+        ("mean response" + approx, "mean_response_seconds", _ms),
+        ("response p50/p95/p99", None, None),
+    ]
+    for label, name, fmt in queue:
+        cells = []
+        for prefix in ("", "survivor_"):
+            if prefix and not has_survivors:
+                cells.append("-")
+            elif name is None:
+                kind = "wait" if label.startswith("wait") else "response"
+                parts = [_queue_cell(fig, prefix, f"p{p}_{kind}_seconds", _ms) for p in (50, 95, 99)]
+                cells.append("unstable" if "unstable" in parts else " / ".join(parts))
+            else:
+                cells.append(_queue_cell(fig, prefix, name, fmt))
+        rows.append((label, *cells))
+    if wait is not None:
+        rows.append((f"P(wait <= {_ms(wait.seconds).replace(' ', '')})", *(
+            _queue_cell(fig, p, "service_level", _pct) if (has_survivors or not p) else "-" for p in ("", "survivor_"))))
+    if target is not None:
+        rows.append((f"{target.label}", *(
+            _queue_cell(fig, p, "target_response_seconds", _ms) if (has_survivors or not p) else "-"
+            for p in ("", "survivor_"))))
+    return rows
+
+
+def _single_table(console, cluster, answer, target, wait, current: _Current | None, projection, notes) -> None:
     from rich.table import Table
 
     from ..capacity import CONSTRAINTS
@@ -230,12 +356,15 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
     head = Table(title="Nodes needed per constraint", title_justify="left")
     head.add_column("constraint")
     head.add_column("nodes", justify="right")
+    binding = answer.binding_constraint
     for name in CONSTRAINTS:
         value = answer.nodes_for(name)
-        mark = "  <- binding" if name == answer.binding_constraint else ""
-        head.add_row(name, ("-" if value is None else f"{value:,}") + mark)
+        if value is None and name not in ("throughput", "utilization"):
+            continue
+        decides = name == binding or (name.endswith("_after_failures") and binding.startswith(name[:-8]))
+        head.add_row(name, ("-" if value is None else f"{value:,}") + ("  <- binding" if decides else ""))
     console.print(head)
-    console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {answer.binding_constraint})")
+    console.print(f"Answer: [bold]{answer.nodes:,} nodes[/bold] (binding: {binding})")
     fig = answer.figures
     facts = facts_table()
     facts.add_row("Request rate R", f"{format_number(float(cluster.rate))}/s")
@@ -248,24 +377,31 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
         facts.add_row("Scaling (USL)", f"sigma {sigma:.4g}, kappa {kappa:.4g}")
     if fig.offered_load_erlangs is not None:
         facts.add_row("Offered load R*S", f"{fig.offered_load_erlangs:,.4g} Erlangs")
-    facts.add_row("Utilisation (hottest)", _pct(fig.utilization))
-    if fig.utilization_after_failures is not None:
-        facts.add_row(f"After losing {fig.nodes_lost_in_failure}", _pct(fig.utilization_after_failures))
-    if fig.p99_response_seconds is not None:
-        facts.add_row("P(wait)", f"{fig.probability_of_wait:.3g}")
-        facts.add_row("Mean wait", _ms(fig.mean_wait_seconds))
-        facts.add_row("Response p50/p95/p99", " / ".join(
-            _ms(p) for p in (fig.p50_response_seconds, fig.p95_response_seconds, fig.p99_response_seconds)))
-    if target is not None:
-        facts.add_row("Latency target", f"{target.label} (at N: {_ms(fig.target_response_seconds)})")
     console.print(facts)
+    has_survivors = fig.failure_scenario is not None
+    states = Table(title="Hottest node at the answer", title_justify="left")
+    states.add_column("figure")
+    states.add_column(f"healthy ({answer.nodes:,} node{'s' if answer.nodes != 1 else ''})", justify="right")
+    lost = fig.nodes_lost_in_failure
+    states.add_column((f"zone lost ({lost} nodes)" if fig.failure_scenario == "zone_loss" else f"{lost} nodes failed") if has_survivors else "after failures", justify="right")
+    for row in _state_rows(fig, has_survivors, target, wait):
+        states.add_row(*row)
+    console.print(states)
     if current is not None:
         verdict = "enough" if current.meets_targets else "NOT enough"
         limit = current.max_rate_per_second
         latency = ""
         if current.figures.offered_load_erlangs is not None:
             p99 = current.figures.p99_response_seconds
-            latency = ", queue unstable (load at or above its servers)" if p99 is None else f", p99 {_ms(p99)}"
+            if p99 is not None:
+                latency = f", p99 {_ms(p99)}"
+            elif current.figures.mean_response_seconds is None:
+                latency = ", queue unstable (load at or above its slots)"
+            after = current.figures.survivor_p99_response_seconds
+            if has_survivors and current.figures.utilization_after_failures is not None:
+                latency += f"; after failures {_pct(current.figures.utilization_after_failures)}" + (
+                    f", p99 {_ms(after)}" if after is not None else
+                    (", unstable" if current.figures.utilization_after_failures >= 1 - 1e-9 else ""))
         console.print(
             f"With {current.nodes:,} nodes: {verdict}; utilisation {_pct(current.figures.utilization)}"
             f"{latency}; they take up to "
@@ -291,7 +427,7 @@ def _single_table(console, cluster, answer, target, current: _Current | None, pr
                     f"{projection.current_nodes:,} nodes run out after {projection.runs_out_after_months:.1f} months"
                     f" (short from month {projection.runs_out_month})"
                 )
-    console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+    console.print("Assumptions: " + "; ".join(notes) + ".")
 
 
 def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str, float], on_error: OnError,
@@ -337,28 +473,47 @@ def _batch_table(console, result) -> None:
     import pandas as pd
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
-    for name in ("rate/s", "nodes", "binding", "util", "p99"):
-        table.add_column(name, justify="left" if name == "binding" else "right")
+    survivors = "survivor_p99_response_seconds" in frame
+    # with the survivors' two columns the rate is left out, so the table keeps to 80 columns
+    names = (["nodes", "binding", "util", "p99", "util*", "p99*"] if survivors
+             else ["rate/s", "nodes", "binding", "util", "p99"])
+    for name in names:
+        if name == "binding":  # folded, never cut: a cut name loses its meaning (and widens as ASCII)
+            table.add_column(name, justify="left", overflow="fold")
+        else:
+            table.add_column(name, justify="right")
     has_current = "enough_nodes" in frame
     if has_current:
         table.add_column("have", justify="right")
+
+    def p99(value, util) -> str:
+        if pd.isna(value):
+            return "unstable" if not pd.isna(util) and util >= 1 - 1e-9 else "-"
+        return _ms(value, digits=3).replace(" ", "")
+
     for i, rec in enumerate(frame.to_dict(orient="records")):
         nodes = rec["nodes"]
         missing = pd.isna(nodes)
         cells = [
             str(rec[label]) if label else str(i + 1),
-            f"{format_number(rec['rate_per_second'])}",
+            *([] if survivors else [format_number(rec['rate_per_second'])]),
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
             "-" if missing else _pct(rec["utilization"]),
-            "-" if missing or pd.isna(rec["p99_response_seconds"]) else _ms(rec["p99_response_seconds"]),
+            "-" if missing else p99(rec["p99_response_seconds"], rec["utilization"]),
         ]
+        if survivors:
+            after = rec["utilization_after_failures"]
+            cells += ["-" if missing or pd.isna(after) else _pct(after),
+                      "-" if missing or pd.isna(after) else p99(rec["survivor_p99_response_seconds"], after)]
         if has_current:
             have = rec["current_nodes"]
             ok = rec["enough_nodes"]
             cells.append("-" if pd.isna(have) else f"{int(have):,}" + ("" if ok is True else " SHORT"))
         table.add_row(*cells)
     console.print(table)
+    if survivors:
+        console.print("* the hottest survivor after the worse failure (N+f, or the largest zone lost)")
     for rec in frame.to_dict(orient="records"):
         if rec["note"]:
             console.print(f"{rec[label] if label else ''}: {rec['note']}")

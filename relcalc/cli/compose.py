@@ -14,10 +14,12 @@ from ..units import format_duration, format_number, format_percent, format_perio
 from .output import ChartOption, FormatOption, OutputOption, check_chart_path, emit, facts_table
 
 ASSUMPTIONS = (
-    "components fail and are repaired independently, each with its own repair crew",
+    "components fail and are repaired independently, each with its own repair crew unless a repair group shares crews",
     "components keep failing while the system is down (steady state of two-state components)",
     "Fussell-Vesely is the conditional form P(component down | system down)",
 )
+CUT_SET_NOTE = ("F-V cut is the cut-set form: the sum of P(C)/U over the listed minimal cut sets containing the "
+                "component (rare-event approximation, cut sets above the order left out)")
 
 
 def compose_command(
@@ -29,16 +31,26 @@ def compose_command(
     solve_mttr: Annotated[Optional[str], typer.Option(metavar="NAMES|all", help="With --target: the largest MTTR, common to these components, that meets it.")] = None,
     solve_count: Annotated[Optional[str], typer.Option(metavar="NAME", help="With --target: the smallest number of instances of NAME that meets it.")] = None,
     mission_time: Annotated[Optional[str], typer.Option(help="Mission reliability R(t) without repair at this time (e.g. 1y), and the MTTF.")] = None,
+    cut_sets: Annotated[Optional[str], typer.Option("--cut-sets", metavar="[ORDER]", help="Minimal cut sets of up to ORDER components (3 if not given), single points of failure first, with Fussell-Vesely by cut sets.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="Point availability A(t) of every component and the system at TIME (e.g. 24h) after all up.")] = None,
+    window: Annotated[Optional[str], typer.Option("--window", metavar="START..END", help="Mean availability over a window, e.g. 0h..24h, of every component and the system.")] = None,
+    initially_down: Annotated[Optional[str], typer.Option("--initially-down", metavar="NAMES", help="With --at/--window: these components (or NAME#i instances) start down at 0, e.g. after maintenance.")] = None,
+    mttf_with_repair: Annotated[bool, typer.Option("--mttf-with-repair", help="Mean time to the first system failure from all up, with repair (exact chain of the whole diagram; small diagrams).")] = False,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
+    components_from_incidents: Annotated[Optional[str], typer.Option("--from-incidents", metavar="INCIDENTS.csv", help="MTBF and MTTR of components named in this incident history (see relcalc estimate); also spelt --components-from-incidents.")] = None,
+    components_from_incidents_long: Annotated[Optional[str], typer.Option("--components-from-incidents", hidden=True)] = None,
+    incidents_window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of --from-incidents (or window columns).")] = None,
+    uncertainty: Annotated[bool, typer.Option("--uncertainty", help="90% intervals on availability, downtime and nines from the estimates' uncertainty.")] = False,
+    seed: Annotated[str, typer.Option(metavar="<int>", help="Seed of the --uncertainty draws.")] = "1",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Exact availability of series, parallel, k-of-n and standby blocks.
+    """Exact availability of series, parallel, k-of-n, standby and network blocks.
 
     Shared components (a name used in two places) are one physical component:
-    diagrams such as the bridge are evaluated exactly. Reports system
+    diagrams such as the bridge, and meshed networks, are evaluated exactly. Reports system
     MTBF/MTTR and ranks components by what improving them would buy.
     """
     from ..availability import Calendar
@@ -50,7 +62,17 @@ def compose_command(
     year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
-    system = _load_system(spec, component or [], components, year_days)
+    history, found = None, []
+    if components_from_incidents is not None and components_from_incidents_long is not None:
+        raise InputError("--from-incidents and --components-from-incidents are the same option; give it once")
+    components_from_incidents = components_from_incidents if components_from_incidents is not None else components_from_incidents_long
+    if components_from_incidents is not None:  # estimates from data (relcalc.estimate.hooks)
+        from ..estimate.hooks import load_estimates
+
+        history = load_estimates(components_from_incidents, window=incidents_window, year_days=year_days)
+    elif incidents_window is not None:
+        raise InputError("--incidents-window goes with --from-incidents")
+    system = _load_system(spec, component or [], components, year_days, history, found)
     _warn_repeated_names(system)
     from ..rbd.spec import apply_set
 
@@ -84,6 +106,48 @@ def compose_command(
         solutions.append(smallest_count(system, solve_count.strip(), goal[1]))
     if solutions:
         record["solutions"] = [to_record(s) for s in solutions]
+    spread = None
+    if found:
+        record["from_incidents"] = {"source": found[0].source, "components": sorted(found[0].components),
+                                    "notes": list(found[0].notes)}
+    if uncertainty:
+        from ..estimate.hooks import propagate_found
+
+        spread = propagate_found(system, found, parse_count(seed, "--seed", low=0, high=2**63 - 1), calendar)
+        record["uncertainty"] = to_record(spread)
+    cuts = None
+    if cut_sets is not None:
+        from ..rbd.cuts import MAX_ORDER
+        from ..rbd.cuts import cut_sets as find_cut_sets
+
+        order = parse_count(cut_sets, "--cut-sets")
+        if order > MAX_ORDER:
+            raise InputError(f"--cut-sets: the order must be from 1 to {MAX_ORDER}, got {order}")
+        cuts = find_cut_sets(system, order, unavailability=result.unavailability)
+        record["single_points_of_failure"] = list(cuts.single_points_of_failure)
+        record["cut_sets"] = to_record(cuts)
+    point = interval = None
+    down_names = [n.strip() for n in (initially_down or "").split(",") if n.strip()]
+    if initially_down is not None and not down_names:
+        raise InputError("--initially-down: expected component names such as db or db#2")
+    if down_names and at is None and window is None:
+        raise InputError("--initially-down needs --at or --window")
+    if at is not None:
+        from ..rbd.transient import availability_at
+
+        point = availability_at(system, parse_duration(at, "--at", year_days=year_days, allow_zero=True), down_names)
+        record["at"] = to_record(point)
+    if window is not None:
+        from ..rbd.transient import availability_over, parse_window
+
+        interval = availability_over(system, *parse_window(window, year_days), down_names)
+        record["window"] = to_record(interval)
+    repaired = None
+    if mttf_with_repair:
+        from ..rbd.mttf import mttf_with_repair as solve_mttf
+
+        repaired = solve_mttf(system)
+        record["mttf_with_repair"] = to_record(repaired)
     mission_result = None
     if mission_time is not None:
         from ..rbd.mission import mission
@@ -92,9 +156,14 @@ def compose_command(
         record["mission"] = to_record(mission_result)
 
     def table(console) -> None:
-        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities)
+        _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts, repaired,
+                (point, interval))
+        if found:
+            from .estimate import render_uncertainty
 
-    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle))
+            render_uncertainty(console, spread, found[0])
+
+    emit(fmt, output, table=table, json_data=lambda: record, csv_write=lambda handle: _csv(result, handle, spread))
     if chart is not None:
         from ..charts import save, sibling
         from ..charts.compose import diagram, pareto
@@ -102,6 +171,10 @@ def compose_command(
         name = os.path.splitext(os.path.basename(spec))[0] if os.path.isfile(spec) else "system"
         save(diagram(system, result, name), chart)
         save(pareto(result), sibling(chart, "pareto"))
+        if spread is not None:  # the spread of the downtime from the estimates
+            from ..charts.estimate import uncertainty as uncertainty_chart
+
+            save(uncertainty_chart(spread, calendar.year_hours), sibling(chart, "uncertainty"))
     missed = goal is not None and not record["meets_target"]
     unreachable = any(s.value is None for s in solutions)
     if missed or unreachable:
@@ -133,9 +206,12 @@ def _warn_repeated_names(system) -> None:
                  f"shared-component rule is a single {name}; for {times} instances write {how} with count {times}")
 
 
-def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float):
+def _load_system(spec: str, inline: list[str], components_csv: str | None, year_days: float, history=None,
+                 found: list | None = None):
     from ..rbd.model import System
     from ..rbd.spec import load_spec_text, parse_component_option, parse_expression, system_from_mapping
+
+    found = [] if found is None else found  # filled with what an incident history gave
 
     extra = {}
     if components_csv:
@@ -147,17 +223,28 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
         extra[comp.name] = comp
     is_file = spec == "-" or os.path.exists(spec) or spec.lower().endswith((".yaml", ".yml", ".json"))
     if is_file:
-        if spec == "-":
-            text, source = sys.stdin.read(), "stdin"
-        else:
-            if not os.path.isfile(spec):
-                raise InputError(f"SPEC: file not found: {spec}")
-            with open(spec, encoding="utf-8") as handle:
-                text, source = handle.read(), spec
-        return system_from_mapping(load_spec_text(text, source), extra_components=extra, year_days=year_days)
+        from ..loading import read_text
+
+        text, source = read_text(spec, "SPEC")
+        data = load_spec_text(text, source)
+        if history is not None or "from_incidents" in data:  # components from an incident history
+            from ..estimate.hooks import resolve_spec
+
+            base = os.path.dirname(os.path.abspath(spec)) if spec != "-" else os.getcwd()
+            data, taken = resolve_spec(data, base_dir=base, year_days=year_days, history=history)
+            if taken is not None:
+                extra.update(taken.components)
+                found.append(taken)
+        return system_from_mapping(data, extra_components=extra, year_days=year_days)
     from dataclasses import replace
 
     root, counts = parse_expression(spec)
+    if history is not None:  # names without --component take their figures from the incident history
+        from ..estimate.hooks import take_components
+
+        taken = take_components(history, {n: c for n, c in counts.items() if n not in extra}, "--components-from-incidents")
+        extra.update(taken.components)
+        found.append(taken)
     for name, count in counts.items():
         if name not in extra:
             raise InputError(f"expression: component {name!r} has no parameters; add --component {name}=MTBF/MTTR")
@@ -180,7 +267,7 @@ def _components_from_csv(path: str, year_days: float):
     if "name" not in columns:
         raise InputError("--components: the CSV needs a 'name' column")
     out = {}
-    known = ("availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape")
+    known = ("availability", "mtbf", "mttr", "failure_rate", "repair_rate", "count", "weibull_shape", "lognormal_sigma")
     for i, row in enumerate(frame.to_dict(orient="records"), start=1):
         name = str(row[columns["name"]]).strip()
         params = {}
@@ -195,7 +282,7 @@ def _components_from_csv(path: str, year_days: float):
     return out
 
 
-def _csv(result, handle) -> None:
+def _csv(result, handle, spread=None) -> None:
     """The system's unavailability, then one row of importance measures per component.
 
     As in JSON, an unavailability below 1e-300 is an empty cell, never 0, and
@@ -213,6 +300,13 @@ def _csv(result, handle) -> None:
     system = ["SYSTEM", shown] + [None] * (len(columns) - 2) + [result.unavailability_log10]
     rows = [[getattr(item, c) for c in columns] + [math.log10(item.unavailability)] for item in result.importance]
     rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in rows]
+    if spread is not None:  # --uncertainty: the intervals beside the point figures (relcalc.cli.estimate)
+        from .estimate import uncertainty_csv_columns
+
+        extra, cells = uncertainty_csv_columns(spread, ["SYSTEM"] + [item.name for item in result.importance])
+        write_csv(handle, columns + ["unavailability_log10"] + extra,
+                  [row + more for row, more in zip([system] + rows, cells)])
+        return
     write_csv(handle, columns + ["unavailability_log10"], [system] + rows)
 
 
@@ -240,7 +334,8 @@ def _availability_text(availability: float, unavailability: float, log10: float)
     return format_percent(availability, unavailability)
 
 
-def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities) -> None:
+def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None,
+            repaired=None, over_time=(None, None)) -> None:
     from rich.table import Table
     from rich.tree import Tree
 
@@ -277,24 +372,50 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         label = format_period(mission_result.mission_hours, year_days=result.calendar.year_days)
         summary.add_row(f"R({label})", f"{mission_result.reliability:.6g}")
         summary.add_row("MTTF (no repair)", f"{format_number(mission_result.mttf_hours)} h")
+    point, interval = over_time
+    if point is not None:
+        summary.add_row(f"A(t) at {format_duration(point.time_hours)}",
+                        f"{format_percent(point.availability, point.unavailability)}  (U {point.unavailability:.4g})")
+    if interval is not None:
+        span = f"{format_duration(interval.start_hours)}..{format_duration(interval.end_hours)}"
+        summary.add_row(f"Mean A over {span}",
+                        f"{format_percent(interval.availability, interval.unavailability)}  (U {interval.unavailability:.4g})")
+    if repaired is not None:
+        figure = repaired.mttf_hours
+        if figure.low is None:
+            summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (exact chain, {repaired.chain_states:,} states)")
+        else:
+            summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (simulated, 95%: {figure.low:,.4g} to "
+                            f"{figure.high:,.4g} h, {repaired.runs:,} runs)")
     console.print(summary)
 
+    if cuts is not None:
+        _render_cuts(console, cuts, top)
+    cut_fv = {} if cuts is None else {c.name: c.fussell_vesely_cut_sets for c in cuts.importance}
     ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")
-    for header in ("component", "U", "Birnb.", "crit.", "F-V", "RAW", "improve"):
+    headers = ("component", "U", "Birnb.", "crit.", "F-V", "F-V cut", "RAW", "improve")
+    for header in headers:
+        if header == "F-V cut" and cuts is None:
+            continue
         ranking.add_column(header, justify="left" if header == "component" else "right")
     def cell(value: float, spec: str) -> str:
         return "-" if value != value else format(value, spec)  # NaN: not given (U below 1e-300)
 
     for item in result.importance[:top]:
-        ranking.add_row(
+        short = ".2g" if cuts is not None else ".2e"  # one more column: keep 80 wide
+        cells = [
             item.name,
-            f"{item.unavailability:.2e}",
+            format(item.unavailability, short),
             cell(item.birnbaum, ".3g"),
             cell(item.criticality, ".3g"),
             cell(item.fussell_vesely, ".3g"),
             cell(item.risk_achievement_worth, ".3g"),
-            cell(item.improvement_potential, ".2e"),
-        )
+            cell(item.improvement_potential, short),
+        ]
+        if cuts is not None:
+            value = cut_fv.get(item.name)
+            cells.insert(5, cell(float("nan") if value is None else value, ".3g"))
+        ranking.add_row(*cells)
     console.print(ranking)
     if len(result.importance) > top:
         console.print(f"({len(result.importance) - top} more; --top N or -f json for all)")
@@ -311,6 +432,31 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
                 stack.append((branch.add(_label(system, child, values)), child))
         console.print(tree)
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+    if cuts is not None:
+        console.print(CUT_SET_NOTE + ".")
+
+
+def _render_cuts(console, cuts, top: int) -> None:
+    from rich.table import Table
+
+    if cuts.single_points_of_failure:
+        console.print("Single points of failure: " + ", ".join(cuts.single_points_of_failure))
+    else:
+        console.print("Single points of failure: none")
+    table = Table(title=f"Minimal cut sets up to order {cuts.max_order} (single points of failure first)",
+                  title_justify="left")
+    for header in ("cut set", "order", "P(down)", "share of U"):
+        table.add_column(header, justify="left" if header == "cut set" else "right")
+    shown = max(top, len(cuts.single_points_of_failure))
+    for c in cuts.cut_sets[:shown]:
+        share = "-" if c.share_of_unavailability is None else f"{c.share_of_unavailability:.3g}"
+        probability = f"{c.probability:.3g}" if c.probability > 0 else f"1e{c.probability_log10:.1f}"
+        table.add_row(" + ".join(c.components), str(c.order), probability, share)
+    console.print(table)
+    if len(cuts.cut_sets) > shown:
+        console.print(f"({len(cuts.cut_sets) - shown} more cut sets; --top N or -f json for all)")
+    if not cuts.cut_sets:
+        console.print(f"No cut set of {cuts.max_order} components or fewer: every way down takes more.")
 
 
 def _count_blocks(block) -> int:
@@ -323,9 +469,12 @@ def _count_blocks(block) -> int:
 
 
 def _label(system, block, values) -> str:
-    from ..rbd.model import KofN, Parallel, Series, Standby, Use
+    from ..rbd.model import KofN, Network, Parallel, Series, Standby, Use
 
     shown = _availability_text(*values[id(block)])
+    if isinstance(block, Network):
+        arrow = "->" if block.directed else "--"
+        return f"network {block.source} {arrow} {block.target} ({len(block.edges)} edges)  {shown}"
     if isinstance(block, Use):
         comp = system.components[block.name]
         each = format_percent(comp.availability, comp.unavailability)

@@ -92,6 +92,7 @@ SHORT_HELP = {
     "validate": "Check a spec or a service file: every problem, its place.",
     "schema": "The JSON Schema of a compose spec or a service file.",
     "config": "The defaults in effect, and where each comes from.",
+    "estimate": "MTBF and MTTR with intervals from an incident history.",
 }
 
 #: Options that take one of a few words: the shell completes them, and the
@@ -168,6 +169,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "relcalc schema compose",
         "relcalc schema service",
         "relcalc schema compose -o out/compose.schema.json",
+    ),
+    "estimate": (
+        "relcalc estimate samples/incidents.csv --window 2025-01-01..2026-01-01",
+        "relcalc estimate samples/incidents.csv -w 2025-01-01..2026-01-01 -f json",
+        "relcalc estimate - -w 2025-01-01..2026-01-01 < samples/incidents.csv",
     ),
     "config": (
         "relcalc config",

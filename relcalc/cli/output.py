@@ -64,6 +64,8 @@ def check_chart_path(path: str | None) -> None:
     """Refuse a bad --chart path before any work is done."""
     if path is None:
         return
+    if not path:
+        raise InputError("--chart: the file name is empty; give a path ending in .png, .svg or .pdf")
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".png", ".svg", ".pdf"):
         raise InputError(f"--chart: {path!r} must end in .png, .svg or .pdf")
@@ -145,7 +147,9 @@ def open_output(output: str | None) -> Iterator[IO[str]]:
     An exception (or Ctrl-C) inside the block leaves ``output`` as it was, so
     a failed run never leaves a half-written output behind.
     """
-    if not output or output == "-":
+    if output == "":
+        raise InputError("--output: the file name is empty; give a path, or - for stdout")
+    if output is None or output == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
@@ -178,7 +182,9 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    from ..files import formula_safe_table
+
+    table = formula_safe_table(pa.Table.from_pandas(frame, preserve_index=False))  # no formulas in spreadsheets
 
     def encode(start: int) -> bytes:
         part = table.slice(start, _CSV_SLICE_ROWS)

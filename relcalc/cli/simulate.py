@@ -48,6 +48,7 @@ def raft_command(
     years: Annotated[str, typer.Option(help="Simulated years per point (the budget with --target-rel-error).")] = "100000",
     seed: Annotated[Optional[str], typer.Option(help="Seed; the same seed gives the same numbers for any --workers. Default: fresh, and printed.")] = None,
     workers: Annotated[str, typer.Option(help="Worker processes.")] = "1",
+    scheduler: Annotated[Optional[str], typer.Option(help="Where chunks run: local (default; a pool of --workers), dask-local:N (a Dask LocalCluster of N workers) or a Dask scheduler such as tcp://host:8786; default $RELCALC_SCHEDULER.")] = None,
     method: Annotated[str, typer.Option(help="crude (simulate), importance (balanced failure biasing), exact (solve the chain), or auto.")] = "crude",
     common_cause: Annotated[Optional[str], typer.Option(help="Beta factor: this share of the failure rate is a shock failing every up node, e.g. 1%; a comma list sweeps.")] = None,
     shock_per_zone: Annotated[bool, typer.Option("--shock-per-zone", help="Common-cause shocks strike one zone at a time.")] = False,
@@ -90,6 +91,10 @@ def raft_command(
     models = model_grid(given, lambda key: "--" + key.replace("_", "-"), year_days=year_days)
     if not (years > 0) or not math.isfinite(years):
         raise InputError(f"--years must be positive, got {years}")
+    from ..raft.engine import MAX_YEARS
+
+    if years > MAX_YEARS:
+        raise InputError(f"--years: at most {MAX_YEARS:.0e} simulated years per point, got {years:.3g}")
     if target_rel_error is not None and not (0 < target_rel_error < 1):
         raise InputError(f"--target-rel-error must be between 0 and 1, e.g. 0.05, got {target_rel_error}")
     max_seconds = parse_duration(max_time, "--max-time") * 3600 if max_time is not None else None
@@ -100,6 +105,9 @@ def raft_command(
     elif seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
 
+    from ..execution import check_workers, open_execution, use
+
+    check_workers(workers)
     if chart is not None and len(models) == 1 and models[0].nodes > 62:
         raise InputError(f"--chart: a sample timeline draws up to 62 nodes; this cluster has {models[0].nodes}")
     from ..raft.methods import METHODS, analyze, choose
@@ -111,14 +119,25 @@ def raft_command(
     if method in ("importance", "exact"):
         for model in models:  # refuse before any work is done
             choose(model, method, None, None, None)
+    else:
+        from ..raft.engine import plan
+
+        for model in models:  # a run too long to end is refused before any other is done
+            plan(model, years, calendar.year_hours, max_seconds=max_seconds, target_rel_error=target_rel_error)
     results = []
-    with _progress(len(models)) as tick:
-        for i, model in enumerate(models):
-            results.append(
-                analyze(model, method=method, years=years, seed=seed, workers=workers,
-                        target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
-                        progress=lambda done, total, i=i: tick(i, done, total), notice=warn)
-            )
+    try:
+        with use(open_execution(scheduler, workers)) as execution, _progress(len(models)) as tick:
+            for i, model in enumerate(models):
+                results.append(
+                    analyze(model, method=method, years=years, seed=seed, workers=execution.workers,
+                            target_rel_error=target_rel_error, max_seconds=max_seconds, calendar=calendar,
+                            progress=lambda done, total, i=i: tick(i, done, total), notice=warn)
+                )
+    except SystemError as exc:
+        # a Ctrl-C that landed as a compiled function returned (numba): an interrupt, not a bug
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise
     from .output import detail
 
     for r in results:  # -v: what each method did

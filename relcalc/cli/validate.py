@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
@@ -26,7 +25,9 @@ def validate_command(
     if kind is not None and kind not in ("compose", "service"):
         raise InputError(f"--kind: unknown kind {kind!r}; use compose or service")
     if spec == "-":
-        text, source = sys.stdin.read(), "stdin"
+        from ..loading import read_text
+
+        text, source = read_text(spec, "FILE")  # decoded strictly (a C locale's stdin lets bad bytes through)
     else:
         try:
             with open(spec, encoding="utf-8") as handle:

@@ -1,9 +1,12 @@
 """Monte Carlo of a Raft cluster: chunks, seeds, workers, estimates with 95% intervals.
 
 A run is a sequence of independent chunks of simulated time. Chunk i is
-driven by the i-th child of ``numpy.random.SeedSequence(seed)``, so the
-numbers depend only on the seed and the chunk plan, never on how many
-worker processes ran the chunks. Each chunk starts in the steady state
+driven by a generator on the i-th child of ``numpy.random.SeedSequence(seed)``
+(:func:`chunk_generator`), and the chunk plan (:func:`plan`) depends on the
+model and the inputs only, so the numbers never depend on where the chunks
+ran: this process, a local pool or a Dask cluster (:mod:`relcalc.execution`).
+Tasks of several chunks are submitted a few ahead and their results read in
+chunk order. Each chunk starts in the steady state
 (:mod:`.kernel`: every node and zone in a phase with its long-run share of
 time, and a warm-up where crews, shocks or restarts couple them), so short
 chunks do not lean towards a freshly repaired cluster, whatever the laws.
@@ -16,26 +19,35 @@ and a marked bound when nothing was observed; each says how it was made.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
 from dataclasses import dataclass
 from time import perf_counter  # a name in this module, so a test can stand in a clock
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from ..availability import Calendar
 from ..errors import InputError
+from ..execution import Execution, call_compiled, current, interrupt_guard, open_execution, tasks_of
 from ..results import Interval
 from . import intervals, kernel
 from .elections import longest_election_hours
 from .exact import ExactQuorum, exact
 from .histogram import HIST_BINS
-from .model import Distribution, RaftModel
+from .model import Distribution, RaftModel, election_round_success
 from .result import RaftResult
 
 CHUNK_YEARS = 1000.0
 WAVE = 32  # chunks per step of an adaptive run; fixed so results do not depend on workers
 WARM_UP_CYCLES = 3.0  # node cycles (MTBF + the longest repair) to settle the ages of non-exponential nodes
+#: Limits that keep every run bounded before it starts (documented in the README).
+MAX_YEARS = 1e9  # simulated years per point
+MAX_CHUNKS = 200_000  # chunks per point (their statistics are kept for the intervals: 37 MB at most)
+MAX_RUN_SECONDS = 86_400.0  # estimated single-core time of a run without --max-time
+#: Kernel work per second on one core, in units of :func:`event_cost` (about 8e6 events a second of a
+#: 5-node cluster, as benchmarks/simulate.py measured on a busy machine; a quiet core does somewhat more).
+COST_PER_SECOND = 1e8
+CHUNK_SECONDS = 0.1  # estimated compute of a chunk at most, so an interrupt or a deadline is seen within it
 
 
 def _kernel_law(dist: Distribution | None) -> np.ndarray:
@@ -100,11 +112,10 @@ def warm_up_hours(model: RaftModel, window_hours: float) -> float:
     return min(settle + (model.restart_every or 0.0), window_hours)
 
 
-def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float,
-                  stationary: bool = True) -> kernel.ChunkInputs:
+def _chunk_inputs(model: RaftModel, hours: float, year_hours: float, stationary: bool = True) -> kernel.ChunkInputs:
+    """The kernel's inputs for chunks of ``hours`` (the same for every chunk of a run; the generator differs)."""
     own = Distribution(model.ttf.kind, model.own_failure_mean, model.ttf.shape)
     return kernel.ChunkInputs(
-        seed=int(seed),
         horizon_hours=float(hours),
         year_hours=float(year_hours),
         nodes=model.nodes,
@@ -132,8 +143,43 @@ def _chunk_inputs(model: RaftModel, seed: int, hours: float, year_hours: float,
     )
 
 
-def _run_many(inputs: list[kernel.ChunkInputs]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [kernel.run_chunk(chunk)[:2] for chunk in inputs]
+def chunk_generator(seed: int, index: int) -> np.random.Generator:
+    """Chunk ``index``'s generator: PCG64 on the index-th child of ``SeedSequence(seed)``.
+
+    ``SeedSequence(seed, spawn_key=(i,))`` is exactly what
+    ``SeedSequence(seed).spawn(i + 1)[i]`` returns, so any chunk's generator
+    is made alone, wherever the chunk runs.
+    """
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
+
+
+class ChunkTask(NamedTuple):
+    """A task: chunks ``first .. first + count - 1`` of a run, all with the same inputs (small, picklable)."""
+
+    inputs: kernel.ChunkInputs
+    seed: int
+    first: int
+    count: int
+
+
+def run_chunks(task: ChunkTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each chunk's statistics (one row per chunk, in chunk order) and its outage histogram, sparse.
+
+    The histograms come as the occupied bins and their counts of every chunk
+    one after another, chunk j's at ``offsets[j]:offsets[j + 1]``, so a run
+    that stops inside a task takes the outages of the chunks it keeps only.
+    """
+    table = np.empty((task.count, kernel.N_STATS))
+    bins, counts = [], []
+    offsets = np.zeros(task.count + 1, np.int64)
+    for j in range(task.count):
+        stats, hist = call_compiled(kernel.run_chunk, task.inputs, chunk_generator(task.seed, task.first + j))[:2]
+        table[j] = stats
+        occupied = np.flatnonzero(hist)
+        bins.append(occupied)
+        counts.append(hist[occupied])
+        offsets[j + 1] = offsets[j] + occupied.size
+    return table, np.concatenate(bins), np.concatenate(counts), offsets
 
 
 @dataclass(frozen=True)
@@ -157,16 +203,11 @@ def trace(model: RaftModel, *, hours: float | None = None, seed: int = 0, cap: i
     if model.nodes > 62:
         raise InputError(f"a sample timeline draws up to 62 nodes; this cluster has {model.nodes}")
     hours = year if hours is None else hours
-    inputs = _chunk_inputs(model, chunk_seeds(seed, 1)[0], hours, year, stationary=False)._replace(trace_cap=cap)
-    _, _, times, masks, leaders = kernel.run_chunk(inputs)
+    inputs = _chunk_inputs(model, hours, year, stationary=False)._replace(trace_cap=cap)
+    with interrupt_guard():
+        _, _, times, masks, leaders = call_compiled(kernel.run_chunk, inputs, chunk_generator(seed, 0))
     bits = ((masks[:, None] >> np.arange(model.nodes)) & 1).astype(bool)
     return Trace(times, bits, leaders, model.quorum, hours)
-
-
-def chunk_seeds(seed: int, count: int, start: int = 0) -> list[int]:
-    """Seeds of chunks ``start .. start + count - 1`` of a run (independent of the split)."""
-    children = np.random.SeedSequence(seed).spawn(start + count)[start:]
-    return [int(c.generate_state(1, np.uint32)[0]) for c in children]
 
 
 def _quorum_share(table: np.ndarray, model: RaftModel, level: float = intervals.LEVEL) -> Interval:
@@ -206,6 +247,7 @@ def simulate(
     progress: Callable[[float, float], None] | None = None,
     truth: ExactQuorum | None = None,
     calendar: Calendar | None = None,
+    execution: Execution | None = None,
 ) -> RaftResult:
     """Simulate ``model`` for ``years`` (or until ``target_rel_error`` on quorum unavailability).
 
@@ -213,62 +255,162 @@ def simulate(
     here unless the caller already has it. ``years`` and every per-year
     figure are years of ``calendar`` (365 days by default).
 
-    With a target, chunks of up to 1,000 years run in waves of 32 until the
+    The chunks run on ``execution``, else the current one
+    (:func:`relcalc.execution.use`), else this process (``workers`` 1) or a
+    local pool of ``workers`` processes; the numbers are the same on each.
+    With a target, the run goes in waves of chunks (:func:`plan`) until the
     interval's half-width is within ``target_rel_error`` of the estimate, or
     ``years`` (then the budget) or ``max_seconds`` runs out.
     """
-    if not (years > 0) or not math.isfinite(years):
-        raise InputError(f"years must be positive, got {years}")
     calendar = calendar or Calendar()
     year = calendar.year_hours
-    chunk_years = min(CHUNK_YEARS, years / 16)
-    planned = int(math.ceil(years / chunk_years - 1e-9))
-    warm_up()  # compile or load the kernel outside the timed part
-    start = perf_counter()
-    stats: list[np.ndarray] = []
+    chunks = plan(model, years, year, max_seconds=max_seconds, target_rel_error=target_rel_error)
+    own = None
+    if execution is None:
+        execution = current()
+    if execution is None:
+        own = execution = open_execution("local", workers)
+    warm_up()  # compile or load the kernel outside the timed part, here and on every worker
+    execution.prepare(warm_up)
+    inputs = _chunk_inputs(model, chunks.chunk_years * year, year)
+    per_task = tasks_of(chunks.count, chunks.chunk_seconds, execution)
+    if max_seconds is not None:  # a task no longer than a quarter of the time allowed, so the limit holds
+        per_task = min(per_task, max(1, int(max_seconds / 4 / max(chunks.chunk_seconds, 1e-12))))
+    window = max(2, 4 * execution.workers)  # tasks in flight: enough to keep every worker busy
+    table = np.empty((chunks.count, kernel.N_STATS))
     hist = np.zeros(HIST_BINS, np.int64)
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    start = perf_counter()
     stopped = "budget"
+    done = 0
+    reruns_before = execution.rerun_total()
+    stopped_early = False
+    in_flight: deque = deque()
+    submitted = 0
     try:
-        done = 0
-        while done < planned:
-            count = min(WAVE, planned - done)
-            seeds = chunk_seeds(seed, count, done)
-            chunks = [_chunk_inputs(model, s, chunk_years * year, year) for s in seeds]
-            if pool is None:
-                results = _run_many(chunks)
-            else:
-                per = max(1, math.ceil(len(chunks) / (workers * 4)))
-                batches = [chunks[i : i + per] for i in range(0, len(chunks), per)]
-                results = [r for batch in pool.map(_run_many, batches) for r in batch]
-            for s, h in results:
-                stats.append(s)
-                hist += h
-            done += count
-            if progress is not None:
-                progress(done, planned)
-            if target_rel_error is not None and done >= 2 * WAVE:
-                if _quorum_share(np.array(stats), model).half_width_ratio() <= target_rel_error:
-                    stopped = "target"
+        with interrupt_guard():
+            while done < chunks.count:
+                while len(in_flight) < window and submitted < chunks.count:
+                    # a task never straddles the end of a wave, where the run may stop
+                    count = min(per_task, chunks.count - submitted)
+                    task = ChunkTask(inputs, seed, submitted, count)
+                    in_flight.append((task, execution.submit(run_chunks, task)))
+                    submitted += count
+                task, handle = in_flight.popleft()
+                rows, bins, counts, offsets = execution.result(handle)
+                execution.finished(handle)
+                kept = 0
+                while kept < task.count and not stopped_early:
+                    # the task's chunks up to the next wave's end, where the run may stop
+                    upto = min(task.count, kept + chunks.wave - (task.first + kept) % chunks.wave)
+                    table[done:done + upto - kept] = rows[kept:upto]
+                    np.add.at(hist, bins[offsets[kept]:offsets[upto]], counts[offsets[kept]:offsets[upto]])
+                    done += upto - kept
+                    kept = upto
+                    if done % chunks.wave == 0 and done < chunks.count:
+                        # the clock is read at the task's last wave end: the waves it holds are paid for
+                        last = task.first + task.count - done < chunks.wave
+                        stop = _stop_reason(table[:done], model, done, chunks, target_rel_error,
+                                            max_seconds if last else None, start)
+                        if stop:
+                            stopped, stopped_early = stop, True
+                if progress is not None:
+                    progress(done, chunks.count)
+                if stopped_early:
                     break
-            if max_seconds is not None and perf_counter() - start > max_seconds and done < planned:
-                stopped = "time"
-                break
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    except BaseException:
+        execution.cancel([h for _, h in in_flight])
+        if own is not None:
+            own.close(abort=True)
+        raise
+    execution.cancel([h for _, h in in_flight])
+    if own is not None:
+        own.close()
+    retried = execution.rerun_total() - reruns_before
     wall = perf_counter() - start
-    if target_rel_error is not None and stopped == "budget" and done < 2 * WAVE:
-        # too few chunks to have checked along the way: the whole run may still have met the target
-        if _quorum_share(np.array(stats), model).half_width_ratio() <= target_rel_error:
+    table = table[:done]
+    if target_rel_error is not None and stopped == "budget":
+        # the whole run may have met the target at its very end
+        if _quorum_share(table, model).half_width_ratio() <= target_rel_error:
             stopped = "target"
-    return _result(model, np.array(stats), hist, seed=seed, wall=wall, stopped=stopped,
-                   target_rel_error=target_rel_error, truth=truth if truth is not None else exact(model, year),
-                   calendar=calendar)
+    return _result(model, table, hist, seed=seed, wall=wall, stopped=stopped, target_rel_error=target_rel_error,
+                   truth=truth if truth is not None else exact(model, year), calendar=calendar, retried=retried)
+
+
+def _stop_reason(table: np.ndarray, model: RaftModel, done: int, chunks: "ChunkPlan", target_rel_error: float | None,
+                 max_seconds: float | None, start: float) -> str | None:
+    """Why the run stops at the end of a wave ("target", "time"), or None to go on."""
+    if target_rel_error is not None and done >= 2 * chunks.wave:
+        if _quorum_share(table, model).half_width_ratio() <= target_rel_error:
+            return "target"
+    if max_seconds is not None and perf_counter() - start > max_seconds:
+        return "time"
+    return None
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """How a run is cut: ``count`` chunks of ``chunk_years``, checked every ``wave`` chunks.
+
+    It depends on the model and the inputs only, never on the workers, so the
+    numbers (and where a run with a target stops) are the same however the
+    chunks are spread. ``chunk_seconds`` is the estimated compute of a chunk
+    on one core, for sizing tasks.
+    """
+
+    chunk_years: float
+    count: int
+    wave: int
+    chunk_seconds: float
+
+
+def events_per_hour(model: RaftModel) -> float:
+    """Expected kernel events per simulated hour (a failure and a repair per node cycle, zones, shocks, restarts)."""
+    rate = 2.0 * model.nodes / (model.own_failure_mean + model.ttr.mean)
+    if model.zone_failures:
+        rate += 2.0 * len(model.zones) / (model.zone_ttf.mean + model.zone_ttr.mean)
+    if model.common_cause > 0:
+        rate += (1.0 + model.nodes) / model.shock_mean
+    if model.restart_every:
+        rate += 2.0 * model.nodes / model.restart_every
+    return rate + rate / max(model.nodes, 1)  # elections follow a share of the failures
+
+
+def event_cost(model: RaftModel) -> float:
+    """Relative cost of one event: the kernel scans every node and zone, and an election draws a timeout per
+    voter per round (rounds: 1 / the chance a round ends it)."""
+    success = election_round_success(model.nodes, *model.election_timeout, model.rtt)
+    return model.nodes + 2.0 * len(model.zones) + 4.0 + 1.0 / max(success, 1e-9)
+
+
+def plan(model: RaftModel, years: float, year_hours: float, *, max_seconds: float | None = None,
+         target_rel_error: float | None = None, name: str = "--years") -> ChunkPlan:
+    """The chunks of a run of ``years``; refuses a run that would not end within :data:`MAX_RUN_SECONDS`.
+
+    Chunks are at most 1,000 years and a sixteenth of the run, short enough
+    that one takes about :data:`CHUNK_SECONDS` at most (so an interrupt or a
+    deadline is seen within that), and no more than :data:`MAX_CHUNKS` of them.
+    """
+    if not (years > 0) or not math.isfinite(years):
+        raise InputError(f"{name} must be positive, got {years}")
+    if years > MAX_YEARS:
+        if max_seconds is None:
+            raise InputError(f"{name}: at most {MAX_YEARS:.0e} simulated years per point, got {years:.3g}")
+        years = MAX_YEARS  # a budget worked out for a run the clock bounds anyway (--method auto)
+    cost_per_year = events_per_hour(model) * year_hours * event_cost(model) / COST_PER_SECOND
+    seconds = years * cost_per_year
+    if max_seconds is None and seconds > MAX_RUN_SECONDS:
+        raise InputError(
+            f"{name} {years:.6g} with {model.nodes} nodes would take about {seconds / 3600:,.0f} h on one core "
+            f"(the limit is {MAX_RUN_SECONDS / 3600:.0f} h): simulate fewer years, give --max-time, or use "
+            "--method importance for a Markovian model")
+    chunk_years = min(CHUNK_YEARS, years / 16, CHUNK_SECONDS / cost_per_year if cost_per_year > 0 else CHUNK_YEARS)
+    chunk_years = max(chunk_years, years / MAX_CHUNKS)
+    count = int(math.ceil(years / chunk_years - 1e-9))
+    return ChunkPlan(chunk_years, count, min(WAVE, count), chunk_years * cost_per_year)
 
 
 def _result(model: RaftModel, table: np.ndarray, hist: np.ndarray, *, seed: int, wall: float, stopped: str,
-            target_rel_error: float | None, truth: ExactQuorum, calendar: Calendar) -> RaftResult:
+            target_rel_error: float | None, truth: ExactQuorum, calendar: Calendar, retried: int = 0) -> RaftResult:
     """The figures of a crude run from its chunks' statistics (:mod:`.kernel`) and outage histogram."""
     year = calendar.year_hours
     column = {name: table[:, getattr(kernel, name)] for name in (
@@ -289,6 +431,9 @@ def _result(model: RaftModel, table: np.ndarray, hist: np.ndarray, *, seed: int,
                                   column["YEARS"])
     notes = _notes(model, losses, exposure / year, stopped, target_rel_error, count("YEARS"),
                    count("DATA_LOSSES") if model.permanent > 0 else None)
+    if retried:
+        notes += (f"{retried} task(s) ran again after their worker was lost; chunks are pure functions of their "
+                  "seeds, so the figures are those of an undisturbed run",)
     return RaftResult(
         model=model,
         seed=seed,
@@ -359,4 +504,4 @@ def _notes(model: RaftModel, losses: int, years: float, stopped: str, target_rel
 
 def warm_up() -> None:
     """Compile (or load from cache) the kernel before timing anything."""
-    _run_many([_chunk_inputs(RaftModel(nodes=3), 1, 100.0, Calendar().year_hours)])
+    run_chunks(ChunkTask(_chunk_inputs(RaftModel(nodes=3), 100.0, Calendar().year_hours), 1, 0, 1))

@@ -61,11 +61,26 @@ class Factors:
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """x with ``A x = b`` for ``b >= 0``."""
-        return _solve_right(self.pivot, *self.upper, *self.lower, np.asarray(b, dtype=float))
+        try:
+            return _solve_right(self.pivot, *self.upper, *self.lower, np.asarray(b, dtype=float))
+        except ZeroDivisionError:
+            raise _underflow() from None
 
     def solve_transposed(self, c: np.ndarray) -> np.ndarray:
         """h with ``h^T A = c^T`` for ``c >= 0``."""
-        return _solve_left(self.pivot, *self.upper, *self.lower, np.asarray(c, dtype=float))
+        try:
+            return _solve_left(self.pivot, *self.upper, *self.lower, np.asarray(c, dtype=float))
+        except ZeroDivisionError:
+            raise _underflow() from None
+
+
+def _underflow():
+    # a pivot (an exit rate of the reduced chain, positive in exact arithmetic) that underflowed to 0:
+    # the model's rates are more than ~1e300 apart
+    from ..errors import InputError
+
+    return InputError("the chain's rates are more than 1e300 apart (an MTTR or MTBF of 1e300 hours?), beyond what "
+                      "floating point can solve; check the units")
 
 
 def factor(pointer: np.ndarray, column: np.ndarray, rate: np.ndarray, exit_rate: np.ndarray,

@@ -64,6 +64,7 @@ from time import perf_counter  # a name in this module, so a test can stand in a
 import numpy as np
 from numba import njit
 
+from ..errors import InputError
 from ..results import Interval
 from .ctmc import Chain
 
@@ -75,13 +76,26 @@ Z95 = 1.959963984540054
 #: the sums a batch of biased cycles returns: sum LX, sum (LX)^2, sum L X^2 for X = time in the rare set,
 #: hit and entries, then the count of cycles that reached the rare set
 N_BIASED = 10
+#: Transitions per second assumed until a batch has measured the speed (a slow machine's figure,
+#: so a first batch does not overrun --max-time by much), and the most one batch may take
+#: (some seconds of work; a usual batch takes a thousandth of it) when there is no --max-time.
+STEPS_PER_SECOND = 5e6
+MAX_BATCH_STEPS = 2e8
+#: A batch may always take this many (a fraction of a second; a usual batch needs 1e5), so a run
+#: whose time is nearly out still finishes the batch it started.
+MIN_BATCH_STEPS = 2e7
 
 
 @njit(cache=True)
-def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, start, bias):
-    """Sums over ``cycles`` biased cycles (see :data:`N_BIASED`)."""
+def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, start, bias, max_steps):
+    """Sums over ``cycles`` biased cycles (see :data:`N_BIASED`) and the transitions taken.
+
+    Stops after ``max_steps`` transitions (the count returned is then -1): a
+    chain that almost never returns to all up has cycles of any length.
+    """
     np.random.seed(seed)
     sums = np.zeros(N_BIASED)
+    steps = 0
     for _ in range(cycles):
         x = start
         ratio = 1.0
@@ -90,6 +104,9 @@ def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, star
         entries = 0.0
         rare_time = 0.0
         while True:
+            steps += 1
+            if steps > max_steps:
+                return sums, -1
             lo = pointer[x]
             hi = pointer[x + 1]
             total = out[x]
@@ -150,20 +167,25 @@ def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, star
             sums[3 * k + 1] += lv * lv
             sums[3 * k + 2] += ratio * value * value
         sums[9] += hit
-    return sums
+    return sums, steps
 
 
 @njit(cache=True)
-def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start):
-    """Sums over unbiased cycles: [sum tau, sum tau^2, sum m, sum m^2] with m = min(time to rare, tau)."""
+def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start, max_steps):
+    """Sums over unbiased cycles: [sum tau, sum tau^2, sum m, sum m^2] with m = min(time to rare, tau),
+    and the transitions taken (-1 once over ``max_steps``)."""
     np.random.seed(seed)
     sums = np.zeros(4)
+    steps = 0
     for _ in range(cycles):
         x = start
         tau = 0.0
         until = 0.0
         reached = False
         while True:
+            steps += 1
+            if steps > max_steps:
+                return sums, -1
             hold = 1.0 / out[x]
             tau += hold
             if not reached:
@@ -185,7 +207,7 @@ def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start):
         sums[1] += tau * tau
         sums[2] += until
         sums[3] += until * until
-    return sums
+    return sums, steps
 
 
 @dataclass(frozen=True)
@@ -292,12 +314,36 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     begin = perf_counter()
     root = np.random.SeedSequence(seed)
 
-    def add_batch(sums: _Sums) -> None:
+    speed = {"steps": 0, "seconds": 0.0}
+
+    def step_budget() -> float:
+        """Transitions a batch may take: what the time left allows at the speed seen so far."""
+        if max_seconds is None:
+            return MAX_BATCH_STEPS
+        per_second = speed["steps"] / speed["seconds"] if speed["steps"] > 10_000 else STEPS_PER_SECOND
+        left = max(max_seconds - (perf_counter() - begin), 0.0)
+        return min(MAX_BATCH_STEPS, max(left * per_second, MIN_BATCH_STEPS))
+
+    def add_batch(sums: _Sums) -> bool:
+        """One batch into ``sums``; False (``sums`` untouched) if it would overrun the time or step budget."""
         # each batch takes the next two children: the sequence depends on the seed only
         s1, s2 = (int(c.generate_state(1, np.uint32)[0]) for c in root.spawn(2))
-        sums.biased += _biased_cycles(s1, batch, pointer, target, rate, failure, out, rare, chain.start, BIAS)
-        sums.plain += _plain_cycles(s2, batch, pointer, target, rate, out, rare, chain.start)
+        budget = int(step_budget())
+        started = perf_counter()
+        biased, used_biased = _biased_cycles(s1, batch, pointer, target, rate, failure, out, rare, chain.start, BIAS,
+                                             budget)
+        if used_biased < 0:
+            return False
+        plain, used_plain = _plain_cycles(s2, batch, pointer, target, rate, out, rare, chain.start,
+                                          max(budget - used_biased, 0))
+        if used_plain < 0:
+            return False
+        speed["steps"] += used_biased + used_plain
+        speed["seconds"] += perf_counter() - started
+        sums.biased += biased
+        sums.plain += plain
         sums.cycles += batch
+        return True
 
     def out_of(used: int) -> str | None:
         if max_seconds is not None and perf_counter() - begin > max_seconds:
@@ -307,11 +353,26 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     pilot = _Sums.empty()
     stopped = None
     while stopped is None and (pilot.cycles < 2 * batch or pilot.biased[9] < PILOT_HITS):
-        add_batch(pilot)
+        if not add_batch(pilot):
+            stopped = "time"
+            break
         stopped = out_of(pilot.cycles)
+    if pilot.cycles == 0:
+        limit = (f"--max-time {max_seconds:g}s" if max_seconds is not None and step_budget() < MAX_BATCH_STEPS
+                 else f"{MAX_BATCH_STEPS:.0e} transitions")
+        raise InputError(
+            f"importance sampling: not one batch of {batch:,} regeneration cycles fits in {limit} (the chain "
+            "almost never returns to all nodes up: repairs far slower than failures?); use --method exact"
+        )
     if stopped is not None:
         share, entries, mttf, vr = _summary(pilot)
         return RareEstimate(share, entries, mttf, vr, pilot.cycles, perf_counter() - begin, stopped, 0)
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is what is checked
+        pilot_variances = pilot.relative_variances()
+    if not all(math.isfinite(v) for v in pilot_variances):
+        # cycle times whose squares overflow (or no variance at all): nothing to plan from
+        raise InputError("importance sampling: the chain's times are too far apart to estimate (an MTBF or MTTR "
+                         "near 1e300 hours?); check the units, or use --method exact")
     main = _Sums.empty()
     known = pilot
     while stopped is None:
@@ -319,8 +380,13 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
         if main.cycles:
             goal = max(goal, main.cycles + batch)
         while main.cycles < goal and stopped is None:
-            add_batch(main)
+            if not add_batch(main):
+                stopped = "time"
+                break
             stopped = out_of(pilot.cycles + main.cycles)
+        if not main.cycles:  # the time ran out before the main stage's first batch: the pilot's figures
+            share, entries, mttf, vr = _summary(pilot)
+            return RareEstimate(share, entries, mttf, vr, pilot.cycles, perf_counter() - begin, stopped, 0)
         figures = _summary(main)
         if all(f.half_width_ratio() <= target_rel_error for f in figures[:3]):
             stopped = "target"
@@ -337,5 +403,5 @@ def warm_up() -> None:
     chain = build(RaftModel(nodes=3))
     pointer, target, rate, failure = chain.csr()
     out = chain.generator()[1]
-    _biased_cycles(1, 10, pointer, target, rate, failure, out, chain.lost, 0, BIAS)
-    _plain_cycles(1, 10, pointer, target, rate, out, chain.lost, 0)
+    _biased_cycles(1, 10, pointer, target, rate, failure, out, chain.lost, 0, BIAS, int(MAX_BATCH_STEPS))
+    _plain_cycles(1, 10, pointer, target, rate, out, chain.lost, 0, int(MAX_BATCH_STEPS))

@@ -10,16 +10,21 @@ in the order of the inputs. ``name(key)`` spells a key in error messages
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Callable
 
 from ..errors import InputError
 from ..units import parse_count, parse_duration, parse_share
-from .model import RaftModel, parse_distribution, parse_layout, parse_timeout_range, round_robin_layout
+from .model import MAX_NODES, RaftModel, parse_distribution, parse_layout, parse_timeout_range, round_robin_layout
 
 KEYS = ("nodes", "mtbf", "mttr", "ttf", "ttr", "repair_crews", "zones", "layout", "zone_mtbf", "zone_mttr",
         "election_timeout", "rtt", "common_cause", "shock_per_zone", "permanent", "replace_time", "restart_every",
         "restart_duration")
+#: The inputs a comma list (or a YAML list) sweeps.
+SWEPT = ("nodes", "mtbf", "mttr", "repair_crews", "zones", "zone_mtbf", "zone_mttr", "common_cause")
 DEFAULTS = {"nodes": "5", "mtbf": "2000h", "mttr": "4h", "election_timeout": "150ms..300ms", "rtt": "1ms"}
+#: The most points a sweep may span (the product of its lists' lengths), checked before any is built.
+MAX_GRID_POINTS = 500
 
 
 def _items(value: Any, name: str) -> list:
@@ -31,9 +36,19 @@ def _items(value: Any, name: str) -> list:
         items = [p.strip() for p in value.split(",")]
     else:
         items = [value]
+    if len(items) > MAX_GRID_POINTS:
+        raise InputError(f"{name}: a sweep spans at most {MAX_GRID_POINTS} points; this list alone has "
+                         f"{len(items):,} values")
     if not items or any(i is None or (isinstance(i, str) and not i) for i in items):
         raise InputError(f"{name}: empty item in the list {value!r}")
     return items
+
+
+def _node_count(value: Any, name: str) -> int:
+    count = parse_count(value, name)
+    if count > MAX_NODES:
+        raise InputError(f"{name}: at most {MAX_NODES:,} nodes are modelled, got {count:,}")
+    return count
 
 
 def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str = "",
@@ -48,7 +63,12 @@ def model_grid(given: dict[str, Any], name: Callable[[str], str], section: str =
     def duration(key):
         return lambda t: parse_duration(t, name(key), year_days=year_days)
 
-    node_list = [parse_count(v, name("nodes")) for v in _items(g["nodes"], name("nodes"))]
+    lists = {key: _items(g.get(key), name(key)) for key in SWEPT}
+    points = math.prod(len(items) for items in lists.values())
+    if points > MAX_GRID_POINTS:
+        sizes = " x ".join(f"{len(v)} {name(k)}" for k, v in lists.items() if len(v) > 1)
+        raise InputError(f"a sweep spans at most {MAX_GRID_POINTS} points; {sizes} make {points:,}")
+    node_list = [_node_count(v, name("nodes")) for v in _items(g["nodes"], name("nodes"))]
     mtbf_list = [duration("mtbf")(v) for v in _items(g["mtbf"], name("mtbf"))]
     mttr_list = [duration("mttr")(v) for v in _items(g["mttr"], name("mttr"))]
     crews = g.get("repair_crews")

@@ -1,9 +1,11 @@
 """The compiled event loop of the Raft simulation (numba).
 
-One call simulates one chunk: a window of ``horizon`` hours, driven by its
-own seed. Chunks are independent, so a run is a list of chunks whose results
-are summed; the same chunk seeds give the same numbers however the chunks are
-spread over processes.
+One call simulates one chunk: a window of ``horizon`` hours, driven by the
+``numpy.random.Generator`` it is handed (the engine gives chunk i the i-th
+child of the run's ``SeedSequence``; nothing here touches numpy's global
+state). Chunks are independent, so a run is a list of chunks whose results
+are summed; the same chunk generators give the same numbers however the
+chunks are spread over processes or machines.
 
 A chunk starts in the steady state, not all new: each node is up, under
 repair or being replaced with its long-run share of time, with the time left
@@ -62,6 +64,64 @@ N_STATS = 23
 
 UP, REPAIR, REPLACE, RESTART = 0, 1, 2, 3
 
+try:
+    # numba's samplers on a Generator's bit generator: exactly what Generator's methods call, without the
+    # reference counting a method call does on the Generator (atomic, about 9% of the loop's time)
+    from numba.np.random.distributions import random_exponential, random_gamma, random_lognormal, random_weibull
+    from numba.np.random.generator_core import next_double
+except ImportError:  # pragma: no cover - another numba: the Generator's own methods, same numbers
+    random_exponential = random_gamma = random_lognormal = random_weibull = next_double = None
+
+if next_double is not None:
+    @njit(cache=True, inline="always")
+    def _source(generator):
+        return generator.bit_generator
+
+    @njit(cache=True, inline="always")
+    def _uniform(source):
+        return next_double(source)
+
+    @njit(cache=True, inline="always")
+    def _exponential(source, scale):
+        return random_exponential(source, scale)
+
+    @njit(cache=True, inline="always")
+    def _lognormal(source, mean, sigma):
+        return random_lognormal(source, mean, sigma)
+
+    @njit(cache=True, inline="always")
+    def _weibull(source, shape):
+        return random_weibull(source, shape)
+
+    @njit(cache=True, inline="always")
+    def _gamma(source, shape, scale):
+        return random_gamma(source, shape, scale)
+else:  # pragma: no cover
+    @njit(cache=True, inline="always")
+    def _source(generator):
+        return generator
+
+    @njit(cache=True, inline="always")
+    def _uniform(source):
+        return source.random()
+
+    @njit(cache=True, inline="always")
+    def _exponential(source, scale):
+        return source.exponential(scale)
+
+    @njit(cache=True, inline="always")
+    def _lognormal(source, mean, sigma):
+        return source.lognormal(mean, sigma)
+
+    @njit(cache=True, inline="always")
+    def _weibull(source, shape):
+        return source.weibull(shape)
+
+    @njit(cache=True, inline="always")
+    def _gamma(source, shape, scale):
+        return source.gamma(shape, scale)
+MAX_ELECTION_ROUNDS = 100_000
+
 
 class ChunkInputs(NamedTuple):
     """Everything one chunk needs, by name; numba compiles it as a typed tuple, read as cheaply as arguments.
@@ -74,7 +134,6 @@ class ChunkInputs(NamedTuple):
     kernel again.
     """
 
-    seed: int
     horizon_hours: float  # the chunk's window
     year_hours: float  # for counting the calendar years with a loss
     nodes: int
@@ -101,18 +160,18 @@ class ChunkInputs(NamedTuple):
     warm_up_hours: float  # simulated, not recorded, before the window
 
 
-@njit(cache=True)
-def _draw(kind, parameter, shape):
+@njit(cache=True, inline="always")
+def _draw(rng, kind, parameter, shape):
     if kind == 0:
-        return np.random.exponential(parameter)
+        return _exponential(rng, parameter)
     if kind == 1:
-        return parameter * np.random.weibull(shape)
+        return parameter * _weibull(rng, shape)
     if kind == 2:
-        return np.random.lognormal(parameter, shape)
+        return _lognormal(rng, parameter, shape)
     return parameter
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mean(law):
     kind, parameter, shape = int(law[0]), law[1], law[2]
     if kind == 1:
@@ -122,8 +181,8 @@ def _mean(law):
     return parameter
 
 
-@njit(cache=True)
-def _draw_residual(law):
+@njit(cache=True, inline="always")
+def _draw_residual(rng, law):
     """Time left of a phase caught at a random moment: uniform over a length-biased draw.
 
     Length-biased laws (density x f(x) / mean): an exponential's is gamma(2)
@@ -133,31 +192,34 @@ def _draw_residual(law):
     """
     kind, parameter, shape = int(law[0]), law[1], law[2]
     if kind == 0:
-        return np.random.exponential(parameter)
+        return _exponential(rng, parameter)
     if kind == 1:
-        length = parameter * np.random.gamma(1.0 + 1.0 / shape, 1.0) ** (1.0 / shape)
+        length = parameter * _gamma(rng, 1.0 + 1.0 / shape, 1.0) ** (1.0 / shape)
     elif kind == 2:
-        length = np.random.lognormal(parameter + shape * shape, shape)
+        length = _lognormal(rng, parameter + shape * shape, shape)
     else:
         length = parameter
-    return length * np.random.random()
+    return length * _uniform(rng)
 
 
-@njit(cache=True)
-def _election_time(serving, low, high, rtt):
+@njit(cache=True, inline="always")
+def _election_time(rng, serving, low, high, rtt):
     """Duration of an election among ``serving`` nodes: rounds until no split vote.
 
     Each round every serving node draws a timeout in [low, high]; the first to
     fire asks for votes and wins after one round trip, unless a second node's
     timeout fires within that round trip (a split vote), which costs the
-    round and starts another.
+    round and starts another. :class:`~.model.RaftModel` refuses timeouts
+    and round trips that let a round end the election less than 1% of the
+    time; the round limit only guards the loop against a model built around
+    that check.
     """
     total = 0.0
-    while True:
+    for _ in range(MAX_ELECTION_ROUNDS):
         first = np.inf
         second = np.inf
         for _ in range(serving):
-            x = low + (high - low) * np.random.random()
+            x = low + (high - low) * _uniform(rng)
             if x < first:
                 second = first
                 first = x
@@ -166,14 +228,15 @@ def _election_time(serving, low, high, rtt):
         total += first + rtt
         if serving == 1 or second - first > rtt:
             return total
+    return total
 
 
-@njit(cache=True)
-def _start_repair(who, t, status, node_next, ttr, replace_mean):
+@njit(cache=True, inline="always")
+def _start_repair(rng, who, t, status, node_next, ttr, replace_mean):
     if status[who] == REPLACE:
-        node_next[who] = t + np.random.exponential(replace_mean)
+        node_next[who] = t + _exponential(rng, replace_mean)
     else:
-        node_next[who] = t + _draw(int(ttr[0]), ttr[1], ttr[2])
+        node_next[who] = t + _draw(rng, int(ttr[0]), ttr[1], ttr[2])
 
 
 @njit(cache=True, inline="always")
@@ -203,17 +266,27 @@ def _nth_serving(status, zone_up, zone_of, pick):
     return -1
 
 
+@njit(cache=True, inline="always")
+def _flush(stats, quorum_down, no_leader, armed_time, dl_armed_time, events):
+    stats[QUORUM_DOWN] += quorum_down
+    stats[NO_LEADER] += no_leader
+    stats[ARMED_TIME] += armed_time
+    stats[DL_ARMED_TIME] += dl_armed_time
+    stats[EVENTS] += events
+
+
 @njit(cache=True)
-def run_chunk(inputs):
-    """Simulate one chunk of :class:`ChunkInputs`; returns (stats vector, outage histogram, trace times, masks, leaders).
+def run_chunk(inputs, generator):
+    """Simulate one chunk of :class:`ChunkInputs` with the generator ``rng``; returns (stats vector, outage histogram, trace times, masks, leaders).
 
     Shocks come every ``shock_mean_hours`` on average (exponential), for the
     whole cluster or each zone; a share ``permanent`` of own failures destroys
     the node's data and needs an exponential replacement. Rolling restarts
     take the nodes out one after another, once a period.
     """
+    rng = _source(generator)  # what the samplers below draw from (the generator's bit generator, if numba allows)
     # short local names for the loop below
-    seed, horizon, year = inputs.seed, inputs.horizon_hours, inputs.year_hours
+    horizon, year = inputs.horizon_hours, inputs.year_hours
     n, quorum, crews = inputs.nodes, inputs.quorum, inputs.crews
     ttf, ttr, zttf, zttr = inputs.own_ttf, inputs.ttr, inputs.zone_ttf, inputs.zone_ttr
     zone_of, zones, zone_fail = inputs.zone_of, inputs.zones, inputs.zone_failures
@@ -222,7 +295,6 @@ def run_chunk(inputs):
     permanent, replace_mean = inputs.permanent, inputs.replace_mean_hours
     restart_every, restart_duration = inputs.restart_every_hours, inputs.restart_duration_hours
     trace_cap, stationary, warm = inputs.trace_cap, inputs.stationary, inputs.warm_up_hours
-    np.random.seed(seed)
     stats = np.zeros(N_STATS)
     hist = np.zeros(HIST_BINS, np.int64)
     trace_t = np.zeros(trace_cap)
@@ -233,7 +305,19 @@ def run_chunk(inputs):
         trace_mask[0] = (1 << n) - 1
         traced = 1
     status = np.zeros(n, np.int64)
-    node_next = np.empty(n)
+    # every pending transition's time in one array, so finding the earliest is one loop: the nodes',
+    # the zones', the rolling restart's and the shocks' (views into it); the loop stops before the
+    # parts that stay infinite in this model (zones that never fail, no restarts, no shocks)
+    when = np.full(n + 2 * zones + 1, np.inf)
+    restart_slot = n + zones
+    pending = n
+    if zone_fail:
+        pending = n + zones
+    if restart_every > 0:
+        pending = restart_slot + 1
+    if shock_mean < np.inf:
+        pending = n + 2 * zones + 1
+    node_next = when[:n]
     remaining = np.zeros(n)  # time to failure left when a restart began
     queue = np.empty(n, np.int64)  # nodes waiting for a crew, a ring buffer
     q_head = 0
@@ -241,24 +325,24 @@ def run_chunk(inputs):
     busy = 0
     destroyed = 0
     zone_up = np.ones(zones, np.bool_)
-    zone_next = np.full(zones, np.inf)
+    zone_next = when[n:n + zones]
     if stationary:
         # each node in a phase with its long-run share of time, the time left drawn from the phase's
         # equilibrium law; the nodes found down take the crews in random order
         share_up = _mean(ttf)
         share_repair = (1.0 - permanent) * _mean(ttr)
         share_all = share_up + share_repair + permanent * replace_mean
-        for i in np.random.permutation(n):
-            x = np.random.random() * share_all
+        for i in generator.permutation(n):
+            x = _uniform(rng) * share_all
             if x < share_up:
-                node_next[i] = _draw_residual(ttf)
+                node_next[i] = _draw_residual(rng, ttf)
                 continue
             status[i] = REPAIR if x < share_up + share_repair else REPLACE
             if status[i] == REPLACE:
                 destroyed += 1
             if crews == 0 or busy < crews:
                 busy += 1
-                node_next[i] = _draw_residual(ttr) if status[i] == REPAIR else np.random.exponential(replace_mean)
+                node_next[i] = _draw_residual(rng, ttr) if status[i] == REPAIR else _exponential(rng, replace_mean)
             else:
                 queue[(q_head + q_len) % n] = i
                 q_len += 1
@@ -266,31 +350,40 @@ def run_chunk(inputs):
         if zone_fail:
             zone_share_up = _mean(zttf)
             for z in range(zones):
-                if np.random.random() * (zone_share_up + _mean(zttr)) < zone_share_up:
-                    zone_next[z] = _draw_residual(zttf)
+                if _uniform(rng) * (zone_share_up + _mean(zttr)) < zone_share_up:
+                    zone_next[z] = _draw_residual(rng, zttf)
                 else:
                     zone_up[z] = False
-                    zone_next[z] = _draw_residual(zttr)
+                    zone_next[z] = _draw_residual(rng, zttr)
     else:
         for i in range(n):
-            node_next[i] = _draw(int(ttf[0]), ttf[1], ttf[2])
+            node_next[i] = _draw(rng, int(ttf[0]), ttf[1], ttf[2])
         if zone_fail:
             for z in range(zones):
-                zone_next[z] = _draw(int(zttf[0]), zttf[1], zttf[2])
-    shock_next = np.full(zones, np.inf)
+                zone_next[z] = _draw(rng, int(zttf[0]), zttf[1], zttf[2])
+    shock_next = when[restart_slot + 1:]
     if shock_mean < np.inf:
         for z in range(zones if shock_per_zone else 1):
-            shock_next[z] = np.random.exponential(shock_mean)
+            shock_next[z] = _exponential(rng, shock_mean)
     restart_next = np.inf
     if restart_every > 0:
-        restart_next = restart_every * np.random.random() if stationary else restart_every
+        restart_next = restart_every * _uniform(rng) if stationary else restart_every
     round_start = restart_next
     restart_node = 0
     serving, all_up = _serving(status, zone_up, zone_of)
+    # kept up to date at each transition below rather than re-counted after every event
+    nodes_down = 0
+    for i in range(n):
+        if status[i] != UP:
+            nodes_down += 1
+    zones_down = 0
+    for z in range(zones):
+        if not zone_up[z]:
+            zones_down += 1
     have_quorum = serving >= quorum
     leader = -1
     if have_quorum:  # a leader among the serving nodes (node 0 when all are new)
-        leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * serving) if stationary else 0)
+        leader = _nth_serving(status, zone_up, zone_of, int(_uniform(rng) * serving) if stationary else 0)
     election_end = np.inf
     data_lost = destroyed >= quorum
     armed = all_up
@@ -310,41 +403,48 @@ def run_chunk(inputs):
     overtime = False
     saved = stats
     t = 0.0
+    # the sums touched at every event live in locals (registers), written to ``stats`` when the window ends
+    quorum_down = no_leader = armed_time = dl_armed_time = 0.0
+    events = 0
     while True:
         # the earliest transition
-        kind = 0
-        who = -1
+        when[restart_slot] = restart_next
+        earliest = -1
         t_next = election_end
-        for i in range(n):
-            if node_next[i] < t_next:
-                t_next = node_next[i]
-                kind = 1
-                who = i
-        for z in range(zones):
-            if zone_next[z] < t_next:
-                t_next = zone_next[z]
-                kind = 2
-                who = z
-            if shock_next[z] < t_next:
-                t_next = shock_next[z]
-                kind = 3
-                who = z
-        if restart_next < t_next:
-            t_next = restart_next
+        for j in range(pending):
+            if when[j] < t_next:
+                t_next = when[j]
+                earliest = j
+        if earliest < 0:
+            kind = 0
+            who = -1
+        elif earliest < n:
+            kind = 1
+            who = earliest
+        elif earliest < restart_slot:
+            kind = 2
+            who = earliest - n
+        elif earliest == restart_slot:
             kind = 4
+            who = -1
+        else:
+            kind = 3
+            who = earliest - restart_slot - 1
         end = min(t_next, stop)
         dt = end - t
         if not have_quorum:
-            stats[QUORUM_DOWN] += dt
+            quorum_down += dt
         elif leader < 0:
-            stats[NO_LEADER] += dt
+            no_leader += dt
         if armed:
-            stats[ARMED_TIME] += dt
+            armed_time += dt
         if dl_armed:
-            stats[DL_ARMED_TIME] += dt
+            dl_armed_time += dt
         if t_next > stop:
             if not recording:  # the window opens: what came before was warm-up
                 stats[:] = 0.0
+                quorum_down = no_leader = armed_time = dl_armed_time = 0.0
+                events = 0
                 hist[:] = 0
                 recording = True
                 t = stop
@@ -358,26 +458,30 @@ def run_chunk(inputs):
             if trial_open:  # its year ended in the window without a loss
                 stats[TRIALS] += 1
                 trial_open = False
+            _flush(stats, quorum_down, no_leader, armed_time, dl_armed_time, events)
             if have_quorum or not outage_counted or trace_cap > 0:
                 break
             # an outage of the window is still open: follow it to its end; the window's totals are kept aside
+            # (the running sums go on, but only the outage's figures are taken from what follows)
             saved = stats.copy()
             overtime = True
             stop = np.inf
             continue
         t = t_next
-        stats[EVENTS] += 1
+        events += 1
         if trial_open and t > trial_end:  # a year from an all-up moment passed without a loss
             stats[TRIALS] += 1
             trial_open = False
 
         if kind == 0:  # an election ends: one of the serving nodes leads
             election_end = np.inf
-            count = _serving(status, zone_up, zone_of)[0]
-            leader = _nth_serving(status, zone_up, zone_of, int(np.random.random() * count))
+            leader = _nth_serving(status, zone_up, zone_of, int(_uniform(rng) * serving))
         elif kind == 1 and status[who] == UP:  # a node fails on its own
             stats[NODE_FAILURES] += 1
-            if permanent > 0 and np.random.random() < permanent:
+            nodes_down += 1
+            if zone_up[zone_of[who]]:
+                serving -= 1
+            if permanent > 0 and _uniform(rng) < permanent:
                 status[who] = REPLACE
                 destroyed += 1
             else:
@@ -386,42 +490,59 @@ def run_chunk(inputs):
             # returning (busy, queue length) cost a quarter of the events per second
             if crews == 0 or busy < crews:
                 busy += 1
-                _start_repair(who, t, status, node_next, ttr, replace_mean)
+                _start_repair(rng, who, t, status, node_next, ttr, replace_mean)
             else:
                 queue[(q_head + q_len) % n] = who
                 q_len += 1
                 node_next[who] = np.inf
         elif kind == 1 and status[who] == RESTART:  # a restart ends
             status[who] = UP
+            nodes_down -= 1
+            if zone_up[zone_of[who]]:
+                serving += 1
             node_next[who] = t + remaining[who]
         elif kind == 1:  # a repair or replacement ends; the crew takes the next in line
             if status[who] == REPLACE:
                 destroyed -= 1
             status[who] = UP
-            node_next[who] = t + _draw(int(ttf[0]), ttf[1], ttf[2])
+            nodes_down -= 1
+            if zone_up[zone_of[who]]:
+                serving += 1
+            node_next[who] = t + _draw(rng, int(ttf[0]), ttf[1], ttf[2])
             busy -= 1
             if q_len > 0:
                 nxt = queue[q_head]
                 q_head = (q_head + 1) % n
                 q_len -= 1
                 busy += 1
-                _start_repair(nxt, t, status, node_next, ttr, replace_mean)
+                _start_repair(rng, nxt, t, status, node_next, ttr, replace_mean)
         elif kind == 2 and zone_up[who]:  # a zone fails
             zone_up[who] = False
+            zones_down += 1
+            for i in range(n):
+                if zone_of[i] == who and status[i] == UP:
+                    serving -= 1
             stats[ZONE_FAILURES] += 1
-            zone_next[who] = t + _draw(int(zttr[0]), zttr[1], zttr[2])
+            zone_next[who] = t + _draw(rng, int(zttr[0]), zttr[1], zttr[2])
         elif kind == 2:  # a zone comes back
             zone_up[who] = True
-            zone_next[who] = t + _draw(int(zttf[0]), zttf[1], zttf[2])
+            zones_down -= 1
+            for i in range(n):
+                if zone_of[i] == who and status[i] == UP:
+                    serving += 1
+            zone_next[who] = t + _draw(rng, int(zttf[0]), zttf[1], zttf[2])
         elif kind == 3:  # a common-cause shock fails every up node (of the zone)
             stats[SHOCKS] += 1
-            shock_next[who] = t + np.random.exponential(shock_mean)
+            shock_next[who] = t + _exponential(rng, shock_mean)
             for i in range(n):
                 if status[i] == UP and (not shock_per_zone or zone_of[i] == who):
                     status[i] = REPAIR
+                    nodes_down += 1
+                    if zone_up[zone_of[i]]:
+                        serving -= 1
                     if crews == 0 or busy < crews:
                         busy += 1
-                        _start_repair(i, t, status, node_next, ttr, replace_mean)
+                        _start_repair(rng, i, t, status, node_next, ttr, replace_mean)
                     else:
                         queue[(q_head + q_len) % n] = i
                         q_len += 1
@@ -430,6 +551,9 @@ def run_chunk(inputs):
             if status[restart_node] == UP:
                 stats[RESTARTS] += 1
                 status[restart_node] = RESTART
+                nodes_down += 1
+                if zone_up[zone_of[restart_node]]:
+                    serving -= 1
                 remaining[restart_node] = node_next[restart_node] - t
                 node_next[restart_node] = t + restart_duration
             restart_node += 1
@@ -440,7 +564,7 @@ def run_chunk(inputs):
             else:
                 restart_next = t + restart_duration
         # re-derive quorum, leader and data loss
-        serving, all_up = _serving(status, zone_up, zone_of)
+        all_up = nodes_down == 0 and zones_down == 0
         quorum_now = serving >= quorum
         if leader >= 0 and not (status[leader] == UP and zone_up[zone_of[leader]]):
             leader = -1
@@ -488,7 +612,7 @@ def run_chunk(inputs):
         data_lost = lost_data_now
         if quorum_now and leader < 0 and election_end == np.inf:
             stats[ELECTIONS] += 1
-            election_end = t + _election_time(serving, low, high, rtt)
+            election_end = t + _election_time(rng, serving, low, high, rtt)
         if all_up:
             armed = True
             dl_armed = True

@@ -93,12 +93,14 @@ def compile_pending(method: str, chain_is_small: bool = True) -> bool:
 
 def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0, seed: int = 0, workers: int = 1,
             target_rel_error: float | None = None, max_seconds: float | None = None, progress=None,
-            calendar: Calendar | None = None, notice=None) -> RaftResult:
+            calendar: Calendar | None = None, notice=None, max_cycles: int | None = None) -> RaftResult:
     """Answer for ``model`` by ``method`` (see the module text).
 
     ``years`` and every per-year figure are years of ``calendar`` (365 days by
     default). ``notice(text)``, if given, hears once that a first run is
-    compiling (:data:`COMPILE_NOTE`), before the wait.
+    compiling (:data:`COMPILE_NOTE`), before the wait. ``max_cycles`` bounds
+    importance sampling's regenerative cycles (a budget in work, for
+    reproducible runs).
 
     A crude run shows the exact figures beside its estimates where they are
     cheap: the steady state, the loss frequency and the MTTF of any chain up
@@ -113,14 +115,18 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
     year = calendar.year_hours
     # the chain only informs a crude run; it is the answer for exact and importance
     answer = method in ("exact", "importance")
-    truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
-                                    transient=True if answer else None)
+    from .transient import time_limit
+
+    with time_limit(max_seconds):  # the chain's outage percentiles and loss-within-a-year honour --max-time too
+        truth, chain = exact_with_chain(model, year, MAX_STATES if answer else SIDE_STATES,
+                                        transient=True if answer else None)
     chosen = choose(model, method, target_rel_error, max_seconds, truth)
     if chosen != "crude" and not answer and chain is not None:
         from .ctmc import cheap_transient
 
         if not cheap_transient(chain):  # auto chose importance: its result shows every exact figure
-            truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
+            with time_limit(max_seconds):
+                truth, chain = exact_with_chain(model, year, SIDE_STATES, transient=True)
     if notice is not None:
         from .dense import DENSE_STATES
 
@@ -151,7 +157,8 @@ def analyze(model: RaftModel, *, method: str = "crude", years: float = 100_000.0
                          "or crude")
     if chosen == "exact":
         return _exact_result(model, truth, seed, calendar)
-    return _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, method, calendar)
+    return _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, method, calendar,
+                              max_cycles)
 
 
 def _solved(value: float | None) -> Interval:
@@ -200,21 +207,23 @@ def _within_a_year(per_year: Interval) -> Interval:
 
 
 def _importance_result(model, chain, truth, seed, target_rel_error, max_seconds, asked,
-                       calendar: Calendar) -> RaftResult:
+                       calendar: Calendar, max_cycles: int | None = None) -> RaftResult:
     from .importance import estimate, warm_up
 
     year = calendar.year_hours
     warm_up()
     rel = target_rel_error or 0.05
     notes = [ELECTION_NOTE]
-    quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds)
+    cycles = {} if max_cycles is None else {"max_cycles": max_cycles}
+    quorum = estimate(chain, chain.lost, seed=seed, target_rel_error=rel, max_seconds=max_seconds, **cycles)
     share = quorum.share
     freq = quorum.entries_per_hour.scaled(year)
     data = mttdl = Interval(None, method="none")
     seconds = quorum.seconds
     stopped = quorum.stopped
     if model.permanent > 0 and chain.data_lost.any():
-        lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds)
+        lost_data = estimate(chain, chain.data_lost, seed=seed + 1, target_rel_error=rel, max_seconds=max_seconds,
+                             **cycles)
         data = lost_data.entries_per_hour.scaled(year)
         mttdl = lost_data.mean_time_to
         seconds += lost_data.seconds

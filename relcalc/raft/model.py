@@ -16,6 +16,28 @@ from ..units import parse_count, parse_duration, parse_number
 
 #: Distribution kinds, in the order the engine numbers them.
 KINDS = ("exponential", "weibull", "lognormal", "fixed")
+#: The largest cluster modelled: far beyond any Raft deployment, and small enough that an event
+#: (the kernel scans every node) stays cheap.
+MAX_NODES = 1001
+#: An election round must end the election at least this often (no split vote), else elections
+#: among n nodes would run for ever (a fixed timeout, or a round trip as long as the timeout spread).
+MIN_ELECTION_SUCCESS = 0.01
+
+
+def election_round_success(nodes: int, low: float, high: float, rtt: float) -> float:
+    """Chance that an election round among ``nodes`` ends it: no second timeout within ``rtt`` of the first.
+
+    For k timeouts uniform on [low, high] the gap between the two earliest is
+    distributed as the earliest of k uniforms on [0, high - low] (spacings are
+    exchangeable), so P(gap > rtt) = (1 - rtt / (high - low))^k; 1 for a
+    single voter (uniform spacings are exchangeable: H. A. David and H. N. Nagaraja, Order Statistics).
+    """
+    if nodes <= 1:
+        return 1.0
+    spread = high - low
+    if spread <= rtt:
+        return 0.0
+    return (1.0 - rtt / spread) ** nodes
 
 
 @dataclass(frozen=True)
@@ -174,6 +196,8 @@ class RaftModel:
                 )
         if self.nodes < 1:
             raise InputError(f"a cluster needs at least one node, got {self.nodes}")
+        if self.nodes > MAX_NODES:
+            raise InputError(f"nodes: at most {MAX_NODES:,} are modelled, got {self.nodes:,}")
         if self.crews < 0:
             raise InputError(f"repair crews must be >= 0 (0 = unlimited), got {self.crews}")
         layout = self.layout or (self.nodes,)
@@ -188,6 +212,16 @@ class RaftModel:
             raise InputError(f"the election timeout range {self.election_timeout} must be 0 <= low <= high")
         if not (self.rtt >= 0) or not math.isfinite(self.rtt):
             raise InputError(f"the round trip must be >= 0, got {self.rtt}")
+        success = election_round_success(self.nodes, low, high, self.rtt)
+        if success < MIN_ELECTION_SUCCESS:
+            ms = 3_600_000
+            raise InputError(
+                f"election timeout {low * ms:g}..{high * ms:g} ms with a round trip of {self.rtt * ms:g} ms: "
+                f"among {self.nodes} nodes a round ends the election only {100 * success:.2g}% of the time (a second "
+                f"timeout fires within the round trip), below the {MIN_ELECTION_SUCCESS:.0%} limit, so elections "
+                "would hardly ever end; widen the timeout range to well over nodes x round trip, or shorten "
+                "the round trip"
+            )
 
     @property
     def quorum(self) -> int:

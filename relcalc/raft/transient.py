@@ -20,7 +20,8 @@ with as many correct digits as a chance of 0.5:
 
 :func:`absorbed_by` and :func:`phase_type_quantiles` take whichever costs
 less, within a work budget of a few seconds: beyond it (a large chain that
-is also stiff) they give None rather than a slow or wrong figure.
+is also stiff) they give None rather than a slow or wrong figure. Within
+:func:`time_limit` (``--max-time``) they also give None once the time is up.
 
 References
 ----------
@@ -33,8 +34,52 @@ revisited", SIAM J. Matrix Anal. Appl. 26 (2005) (the squaring phase).
 from __future__ import annotations
 
 import math
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 
 import numpy as np
+
+#: The wall-clock moment (perf_counter) after which the figures here give up (None), set by
+#: :func:`time_limit` around a computation that --max-time bounds.
+_DEADLINE: ContextVar[float | None] = ContextVar("relcalc_transient_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Within the block, :func:`absorbed_by` and :func:`phase_type_quantiles` give None once ``seconds`` have passed."""
+    token = _DEADLINE.set(None if seconds is None else time.perf_counter() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _check_time() -> None:
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _OutOfTime
+
+
+def _in_time(function):
+    """``function``'s figure, or None when the time limit runs out during it."""
+    import functools
+
+    @functools.wraps(function)
+    def bounded(*args, **kwargs):
+        try:
+            _check_time()
+            return function(*args, **kwargs)
+        except _OutOfTime:
+            return None
+
+    return bounded
+
 
 #: The work budget, in sparse products' stored entries (a dense multiply-add counts 1/30: BLAS).
 WORK = 2e9
@@ -89,9 +134,15 @@ def absorbed_within(rates: np.ndarray, exit_rate: np.ndarray, hours: float) -> n
     top = float(out.max()) if n else 0.0
     if top == 0.0 or hours <= 0:
         return np.zeros(n)
+    if not math.isfinite(top * hours):
+        from ..errors import InputError
+
+        raise InputError("the chain's rates times the time span exceed floating point (an MTTR or MTBF near "
+                         "1e-300 or 1e300 hours?); check the units")
     squarings = max(0, math.ceil(math.log2(top * hours)) + _SHORT)
-    survive, absorbed, _ = _series(rates, exit_rate, hours / 2.0**squarings)
+    survive, absorbed, _ = _series(rates, exit_rate, math.ldexp(hours, -squarings))  # 2.0**1024 would overflow
     for _ in range(squarings):
+        _check_time()
         survive, absorbed = _square(survive, absorbed)
     return absorbed
 
@@ -111,10 +162,12 @@ def quantiles(rates: np.ndarray, exit_rate: np.ndarray, start: np.ndarray, mean:
     finer = max(0, math.ceil(math.log2(top * step)) + _SHORT) if top * step > 0 else 0
     survive, absorbed, _ = _series(rates, exit_rate, step / 2.0**finer)
     for _ in range(finer):
+        _check_time()
         survive, absorbed = _square(survive, absorbed)
     powers = [survive]
     # up to 256 x the mean: beyond _HORIZON, so every quantile below 1 - 1/128 is inside
     while len(powers) < _LATTICE + 8:
+        _check_time()
         survive, absorbed = _square(survive, absorbed)
         powers.append(survive)
     result = {}
@@ -132,12 +185,15 @@ def quantiles(rates: np.ndarray, exit_rate: np.ndarray, start: np.ndarray, mean:
     return result
 
 
+@_in_time
 def absorbed_by(rates, exit_rate: np.ndarray, starts: list[np.ndarray], hours: float) -> list[float] | None:
     """P(absorbed by ``hours``) from each start distribution; ``rates`` sparse (rows: from)."""
     n = exit_rate.size
     p, share, top = _uniformised(rates, exit_rate)
     if top == 0.0:
         return [0.0 for _ in starts]
+    if not top * hours < _STIFFEST:
+        return None  # beyond any budget (and 2^squarings would overflow)
     terms = _terms(top * hours)
     sparse = terms * (p.nnz + n + _PYTHON_STEP) * len(starts)
     dense = (_TERMS + math.ceil(math.log2(top * hours)) + _SHORT) * n**3 / 30.0
@@ -149,13 +205,18 @@ def absorbed_by(rates, exit_rate: np.ndarray, starts: list[np.ndarray], hours: f
     return [_uniformised_absorbed(p, share, top, start, hours) for start in starts]
 
 
+@_in_time
 def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: float,
                          levels: dict[str, float]) -> dict[str, float] | None:
     """Quantiles of the time to absorption from ``start`` (``mean`` its mean); ``rates`` sparse."""
     n = exit_rate.size
     p, share, top = _uniformised(rates, exit_rate)
+    if not 0.0 < top * mean < _STIFFEST:
+        return None  # beyond any budget (and 2^squarings would overflow), or a mean that underflowed
     terms = _terms(top * _HORIZON * mean)
-    sparse = terms * (p.nnz + n + _PYTHON_STEP)
+    # the products, then each level's bisection: about 55 survival sums over all the terms,
+    # each Poisson weight costing some 20 stored entries' worth
+    sparse = terms * (p.nnz + n + _PYTHON_STEP + _BISECTION * len(levels))
     dense = (_TERMS + max(0.0, math.log2(top * mean) - _LATTICE + _SHORT) + _LATTICE + 8) * n**3 / 30.0
     if min(sparse, dense) > WORK:
         return None
@@ -164,6 +225,8 @@ def phase_type_quantiles(rates, exit_rate: np.ndarray, start: np.ndarray, mean: 
     return _uniformised_quantiles(p, top, start, mean, levels, terms)
 
 
+_STIFFEST = 1e250  # rate x time beyond which no method here fits a budget (or a float's exponent)
+_BISECTION = 1100  # a quantile's bisection, per Poisson term, in stored entries
 _HORIZON = 128.0  # a phase-type time exceeds 128 x its mean with chance below 1/128 (Markov)
 _LATTICE = 45
 
@@ -194,6 +257,8 @@ def _uniformised_absorbed(p, exit_share: np.ndarray, top: float, start: np.ndarr
     v = start.astype(float).copy()
     total = 0.0
     for k in range(terms):
+        if k % 256 == 0:
+            _check_time()
         total += beyond[k] * float(v @ exit_share)
         v = pt @ v
     return total
@@ -207,11 +272,14 @@ def _uniformised_quantiles(p, top: float, start: np.ndarray, mean: float, levels
     stay = np.empty(terms)
     v = start.astype(float).copy()
     for k in range(terms):
+        if k % 256 == 0:
+            _check_time()
         stay[k] = v.sum()  # P(not yet absorbed after k uniformised steps)
         v = pt @ v
     k = np.arange(terms)
 
     def survival(t: float) -> float:
+        _check_time()
         return float(np.sum(poisson.pmf(k, top * t) * stay))
 
     result = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from .evaluate import evaluate
-from .model import System
+from .model import System, TooFewInstances, TooManyInstances
 
 MAX_COUNT = 1000
 
@@ -48,9 +48,9 @@ def largest_mttr(system: System, names: list[str] | str, target_unavailability: 
         names = [n for n, c in system.components.items() if c.failure_rate is not None]
     for name in names:
         if name not in system.components:
-            raise InputError(f"--solve-mttr: unknown component {name!r}")
+            raise InputError(f"--solve-mttr: unknown component {excerpt(name)}")
         if system.components[name].failure_rate is None:
-            raise InputError(f"--solve-mttr: {name!r} has only an availability, no MTTR")
+            raise InputError(f"--solve-mttr: {excerpt(name)} has only an availability, no MTTR")
     if not names:
         raise InputError("--solve-mttr: no component has an MTTR")
     low, high = 1e-9, 1e9  # hours
@@ -94,24 +94,34 @@ def smallest_count(system: System, name: str, target_unavailability: float) -> S
     Counts are tried upwards; where ``name`` is shared between branches each
     instance doubles the exact evaluation's work, so the search stops (no
     answer) once one trial would cost more than :data:`MAX_TRIAL_CASES` cases.
+    It also stops (no answer) once one more instance does not lower the
+    unavailability: the name is used in series, so more instances only hurt.
+    Only the errors of a count too small for a block are skipped; any other
+    error in the spec is the user's to see, not an "unreachable" target.
     """
     from dataclasses import replace
 
     if name not in system.components:
-        raise InputError(f"--solve-count: unknown component {name!r}")
+        raise InputError(f"--solve-count: unknown component {excerpt(name)}")
     component = system.components[name]
+    previous = math.inf
     for count in range(1, MAX_COUNT + 1):
         trial = system.with_component(replace(component, count=count))
         try:
             trial.validate()
-        except InputError:
-            continue  # e.g. fewer instances than a k-of-n's k
+        except TooFewInstances:
+            continue  # fewer instances than a k-of-n's k or a standby's active units: try more
+        except TooManyInstances:
+            break  # a limit of the model: no larger count can be evaluated
         if expansion_cases(trial) > MAX_TRIAL_CASES:
             raise InputError(
-                f"--solve-count: {count} instances of {name!r} would need over {MAX_TRIAL_CASES:,} cases of exact "
-                f"evaluation ({name!r} is shared between branches); no count up to {count - 1} meets the target"
+                f"--solve-count: {count} instances of {excerpt(name)} would need over {MAX_TRIAL_CASES:,} cases of exact "
+                f"evaluation ({excerpt(name)} is shared between branches); no count up to {count - 1} meets the target"
             )
         u = _unavailability(trial)
         if u <= target_unavailability:
             return Solution("count", (name,), count, u)
+        if u >= previous:
+            break  # another instance did not help (the name is in series, or the gain is below rounding)
+        previous = u
     return Solution("count", (name,), None, None)

@@ -11,9 +11,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 
 MAX_DEPTH = 200  #: deeper nesting is refused with a clean error
+#: Limits no real diagram meets, so that every spec is evaluated in bounded time and memory:
+#: instances of one component (count, 3x, 2/3), instances in a whole system, and units in
+#: a standby block (its chain is dense: n^2 memory, and a matrix exponential per mission time).
+MAX_INSTANCES = 100_000
+MAX_TOTAL_INSTANCES = 1_000_000
+MAX_STANDBY_UNITS = 50
+#: Weibull shapes outside this range put the mean life where R(t) is below 1e-40 (shape < 0.1)
+#: or make the time to failure a step at eta (shape > 100): refused rather than mis-integrated.
+WEIBULL_SHAPE_RANGE = (0.1, 100.0)
+
+
+class TooFewInstances(InputError):
+    """A k-of-n or standby block with fewer instances than it needs (a search over counts skips these)."""
+
+
+class TooManyInstances(InputError):
+    """More instances than a limit allows (a search over counts stops here)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,7 @@ class Component:
     repair_rate: float | None = None  #: per hour
     count: int = 1
     weibull_shape: float = 1.0  #: shape of the time to failure for mission reliability
+    lognormal_sigma: float | None = None  #: a lognormal time to failure (sigma of its log) instead, for missions
 
     @classmethod
     def from_times(cls, name: str, mtbf_hours: float, mttr_hours: float, **kw) -> "Component":
@@ -60,9 +78,10 @@ class Component:
 
     def with_mttr(self, mttr_hours: float) -> "Component":
         if self.failure_rate is None:
-            raise InputError(f"component {self.name!r} has no MTBF/MTTR, only an availability")
+            raise InputError(f"component {excerpt(self.name)} has no MTBF/MTTR, only an availability")
         return Component.from_times(
-            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape
+            self.name, self.mtbf_hours, mttr_hours, count=self.count, weibull_shape=self.weibull_shape,
+            lognormal_sigma=self.lognormal_sigma,
         )
 
     def instance_names(self) -> list[str]:
@@ -116,13 +135,49 @@ class Standby:
     dormant_factor: float = 0.0
     switch: float = 1.0
     where: str = ""
+    crews: int = 0  #: repair crews for the block's units; 0: one per unit
 
     @property
     def label(self) -> str:
         return f"standby({self.name})"
 
 
-Block = Use | Series | Parallel | KofN | Standby
+@dataclass(frozen=True)
+class Network:
+    """Two-terminal network: up while ``target`` is reached from ``source`` over working edges and nodes.
+
+    ``edges`` are ``(component or None, from, to)`` (None: a perfect link); a
+    component with ``count`` n on an edge is n parallel links. ``nodes`` gives
+    components to nodes, ``(node, component)``. Undirected unless ``directed``.
+    """
+
+    edges: tuple
+    source: object
+    target: object
+    directed: bool = False
+    nodes: tuple = ()
+    where: str = ""
+
+    @property
+    def references(self) -> list[str]:
+        """Component references as written: a name (all its instances) or ``name#i`` (one instance)."""
+        found = [name for name, _, _ in self.edges if name is not None] + [name for _, name in self.nodes]
+        return list(dict.fromkeys(found))
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(split_reference(r)[0] for r in self.references))
+
+
+def split_reference(reference: str) -> tuple[str, int | None]:
+    """``line#3`` -> ("line", 3); ``line`` -> ("line", None)."""
+    name, sep, index = reference.rpartition("#")
+    if sep and name and index.isdigit():
+        return name, int(index)
+    return reference, None
+
+
+Block = Use | Series | Parallel | KofN | Standby | Network
 
 
 @dataclass(frozen=True)
@@ -132,6 +187,7 @@ class System:
     components: dict[str, Component]
     root: Block
     notes: tuple[str, ...] = field(default_factory=tuple)
+    repair: tuple = ()  #: shared repair groups (relcalc.rbd.repair.RepairGroup); components outside have own crews
 
     def with_component(self, component: Component) -> "System":
         components = dict(self.components)
@@ -147,10 +203,17 @@ class System:
             block, depth = stack.pop()
             if depth > MAX_DEPTH:
                 raise InputError(f"{block.where or 'system'}: nesting deeper than {MAX_DEPTH} levels")
+            if isinstance(block, Network):
+                _check_network(block, self.components)
+                for name in block.names:
+                    used_elsewhere.setdefault(name, block.where)
+                continue
             if isinstance(block, (Use, Standby)):
                 if block.name not in self.components:
-                    known = ", ".join(sorted(self.components)) or "none"
-                    raise InputError(f"{block.where}: unknown component {block.name!r} (defined: {known})")
+                    names = sorted(self.components)
+                    known = ", ".join(excerpt(n, 30, quote=False) for n in names[:10]) or "none"
+                    known += f" and {len(names) - 10:,} more" if len(names) > 10 else ""
+                    raise InputError(f"{block.where}: unknown component {excerpt(block.name)} (defined: {known})")
                 target = used_in_standby if isinstance(block, Standby) else used_elsewhere
                 target.setdefault(block.name, block.where)
                 if isinstance(block, Standby):
@@ -161,11 +224,17 @@ class System:
             if isinstance(block, KofN):
                 n = sum(self.member_count(child) for child in block.children)
                 if not 1 <= block.k <= n:
-                    raise InputError(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
+                    error = TooFewInstances if block.k > n else InputError
+                    raise error(f"{block.where}: k must be between 1 and n = {n}, got k = {block.k}")
             stack.extend((child, depth + 1) for child in block.children)
+        total = sum(c.count for c in self.components.values())
+        if total > MAX_TOTAL_INSTANCES:
+            raise InputError(
+                f"components: {total:,} instances in all; at most {MAX_TOTAL_INSTANCES:,} are supported"
+            )
         for name in used_in_standby.keys() & used_elsewhere.keys():
             raise InputError(
-                f"{used_elsewhere[name]}: component {name!r} is in a standby block; it cannot be used elsewhere too"
+                f"{used_elsewhere[name]}: component {excerpt(name)} is in a standby block; it cannot be used elsewhere too"
             )
 
     def member_count(self, block: Block) -> int:
@@ -175,16 +244,49 @@ class System:
         return 1
 
 
+MAX_NETWORK_EDGES = 100_000  #: larger networks are refused before any work
+
+
+def _check_network(block: Network, components: dict) -> None:
+    where = block.where
+    if not block.edges:
+        raise InputError(f"{where}.edges: a network needs at least one edge")
+    if len(block.edges) > MAX_NETWORK_EDGES:
+        raise InputError(f"{where}.edges: {len(block.edges):,} edges; at most {MAX_NETWORK_EDGES:,} are worked out")
+    for reference in block.references:
+        name, index = split_reference(reference)
+        if name not in components:
+            known = ", ".join(sorted(components)) or "none"
+            raise InputError(f"{where}: unknown component {name!r} (defined: {known})")
+        count = components[name].count
+        if index is not None and not 1 <= index <= count:
+            raise InputError(f"{where}: {reference!r} names instance {index} of {name!r}, which has {count} (count: {count})")
+    ends = {x for _, a, b in block.edges for x in (a, b)}
+    for label, node in (("source", block.source), ("target", block.target)):
+        if node not in ends:
+            raise InputError(f"{where}.{label}: node {node!r} is on no edge")
+    if block.source == block.target:
+        raise InputError(f"{where}: source and target are the same node {block.source!r}")
+    for node, _ in block.nodes:
+        if node not in ends:
+            raise InputError(f"{where}.nodes: node {node!r} is on no edge")
+
+
 def _check_standby(block: Standby, component: Component) -> None:
     where = block.where
     if component.failure_rate is None:
-        raise InputError(f"{where}: standby needs MTBF and MTTR for {component.name!r}, not a bare availability")
+        raise InputError(f"{where}: standby needs MTBF and MTTR for {excerpt(component.name)}, not a bare availability")
     if not 1 <= block.active < component.count:
-        raise InputError(
-            f"{where}: standby needs 1 <= active < count; {component.name!r} has count {component.count}, active {block.active}"
+        raise (TooFewInstances if block.active >= 1 else InputError)(
+            f"{where}: standby needs 1 <= active < count; {excerpt(component.name)} has count {component.count}, active {block.active}"
+        )
+    if component.count > MAX_STANDBY_UNITS:
+        raise TooManyInstances(
+            f"{where}: a standby block of at most {MAX_STANDBY_UNITS} units is supported, {excerpt(component.name)} has "
+            f"{component.count:,}; model a large pool as k_of_n"
         )
     if block.mode not in ("cold", "warm", "hot"):
-        raise InputError(f"{where}: standby mode must be cold, warm or hot, got {block.mode!r}")
+        raise InputError(f"{where}: standby mode must be cold, warm or hot, got {excerpt(block.mode)}")
     if not (0.0 <= block.dormant_factor <= 1.0) or not math.isfinite(block.dormant_factor):
         raise InputError(f"{where}: dormant_factor must be in [0, 1], got {block.dormant_factor}")
     if not 0.0 < block.switch <= 1.0:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import InputError
-from ..units import NUMBER, parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
-from .model import MAX_DEPTH, Component, KofN, Parallel, Series, Standby, System, Use
-from ..schemas import COMPONENT_KEYS, K_OF_N_KEYS, SPEC_KEYS, STANDBY_KEYS  # shared with the JSON Schema
+from ..errors import InputError, excerpt
+from ..units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
+from .model import (MAX_DEPTH, MAX_INSTANCES, WEIBULL_SHAPE_RANGE, Component, KofN, Network, Parallel, Series, Standby,
+                    System, Use)
+from ..schemas import COMPONENT_KEYS, K_OF_N_KEYS, NETWORK_KEYS, SPEC_KEYS, STANDBY_KEYS  # shared with the JSON Schema
 
 
 # --- component parameters -------------------------------------------------------
@@ -23,21 +24,29 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {params!r}")
+        raise InputError(f"{where}: expected a mapping such as {{mtbf: 2000h, mttr: 4h}}, got {_short(params)}")
     unknown = set(params) - COMPONENT_KEYS
     if unknown:
-        raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
-    count = parse_count(params.get("count", 1), f"{where}.count")
+        raise InputError(f"{where}: unknown key {excerpt(sorted(unknown)[0])}; use {', '.join(sorted(COMPONENT_KEYS))}")
+    count = parse_count(params.get("count", 1), f"{where}.count", high=MAX_INSTANCES)
     shape = parse_number(params.get("weibull_shape", 1.0), f"{where}.weibull_shape")
-    if not shape > 0:
-        raise InputError(f"{where}.weibull_shape must be a positive number, got {params['weibull_shape']!r}")
+    low, high = WEIBULL_SHAPE_RANGE
+    if not low <= shape <= high:
+        raise InputError(f"{where}.weibull_shape must be between {low:g} and {high:g}, got {_short(params['weibull_shape'])}")
+    sigma = None
+    if params.get("lognormal_sigma") is not None:
+        sigma = parse_number(params["lognormal_sigma"], f"{where}.lognormal_sigma")
+        if not 0 < sigma <= 10:
+            raise InputError(f"{where}.lognormal_sigma must be in (0, 10], got {_short(params['lognormal_sigma'])}")
+        if "weibull_shape" in params and shape != 1.0:
+            raise InputError(f"{where}: give weibull_shape or lognormal_sigma, not both (one law of time to failure)")
     has_up = [k for k in ("mtbf", "failure_rate") if k in params]
     has_down = [k for k in ("mttr", "repair_rate") if k in params]
     if "availability" in params:
         if has_up or has_down:
             raise InputError(f"{where}: give availability or MTBF/MTTR, not both (contradictory parameters)")
         a, u = parse_probability(params["availability"], f"{where}.availability")
-        return Component(name, a, u, count=count, weibull_shape=shape)
+        return Component(name, a, u, count=count, weibull_shape=shape, lognormal_sigma=sigma)
     if len(has_up) > 1 or len(has_down) > 1:
         raise InputError(f"{where}: give mtbf or failure_rate, and mttr or repair_rate, not both (contradictory)")
     if not has_up or not has_down:
@@ -52,51 +61,21 @@ def component_from_mapping(name: str, params: Any, where: str, year_days: float 
         mttr = parse_duration(params["mttr"], f"{where}.mttr", year_days=year_days)
     else:
         mttr = 1.0 / parse_rate_per_hour(params["repair_rate"], f"{where}.repair_rate", year_days=year_days)
-    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape)
+    return Component.from_times(name, mtbf, mttr, count=count, weibull_shape=shape, lognormal_sigma=sigma)
 
 
 # --- YAML / JSON ------------------------------------------------------------------
 
 
 def load_spec_text(text: str, source: str = "spec") -> dict:
-    """Parse YAML (safe loading only) or JSON text into a mapping, refusing duplicate keys."""
-    import yaml
+    """Parse YAML (safe loading only) or JSON text into a mapping, refusing duplicate keys.
 
-    class _Loader(yaml.SafeLoader):
-        pass
+    The loading (bounded aliases, YAML 1.2 numbers, libyaml or json for speed)
+    is :func:`relcalc.loading.load_document`'s.
+    """
+    from ..loading import load_document
 
-    def construct_mapping(loader, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in seen:
-                line = key_node.start_mark.line + 1
-                raise InputError(f"{source}: line {line}: duplicate definition of {key!r}")
-            seen.add(key)
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    # Plain scalars are numbers only in relcalc's grammar (as in YAML 1.2): YAML 1.1 would read 1_000
-    # as 1000, 010 as 8 and 1:30 as 90; they stay text here, and the parsers refuse or read them.
-    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-    _Loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (int_tag, float_tag)]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    _Loader.add_implicit_resolver(int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-    _Loader.add_implicit_resolver(
-        float_tag, re.compile(rf"^(?:{NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")
-    )
-    _Loader.add_constructor(int_tag, lambda loader, node: int(loader.construct_scalar(node)))  # 010 is ten
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise InputError(f"{source}: nesting too deep (more than {MAX_DEPTH} levels)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{source}: {place}not valid YAML or JSON: {problem}") from None
+    data = load_document(text, source)
     if data is None:
         raise InputError(f"{source}: the spec is empty")
     if not isinstance(data, dict):
@@ -108,7 +87,7 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     """Build a :class:`System` from a spec mapping with ``components`` and ``system``."""
     unknown = set(data) - SPEC_KEYS
     if unknown:
-        raise InputError(f"spec: unknown top-level key {sorted(map(str, unknown))[0]!r}; use components and system")
+        raise InputError(f"spec: unknown top-level key {excerpt(sorted(map(str, unknown))[0])}; use components, system and repair")
     if "system" not in data:
         raise InputError("spec: missing 'system' (the block diagram)")
     raw = data.get("components") or {}
@@ -119,7 +98,7 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     for name, params in raw.items():
         where = f"components.{name}"
         if not isinstance(name, str) or not name:
-            raise InputError(f"components: component names must be text, got {name!r}")
+            raise InputError(f"components: component names must be text, got {excerpt(name)}")
         if name in extra:
             if params:
                 raise InputError(f"{where}: defined in the spec and in --components (duplicate definition)")
@@ -129,7 +108,74 @@ def system_from_mapping(data: dict, *, extra_components: dict[str, Component] | 
     root = parse_block(data["system"], "system")
     system = System(components, root)
     system.validate()
+    if data.get("repair") is not None:
+        system = with_repair(system, data["repair"])
     return system
+
+
+def with_repair(system: System, raw: Any) -> System:
+    """``repair: {crews: 1, policy: fifo}`` (every repairable component) or a list of ``{of: [a, b], crews, policy}``."""
+    from dataclasses import replace
+
+    from .repair import RepairGroup
+
+    items = raw if isinstance(raw, list) else [raw]
+    groups = []
+    taken: dict[str, str] = {}
+    standby_names = _standby_names(system.root)
+    root = system.root
+    for i, item in enumerate(items):
+        where = "repair" if not isinstance(raw, list) else f"repair[{i}]"
+        if not isinstance(item, dict) or set(item) - {"of", "crews", "policy"}:
+            raise InputError(f"{where}: expected {{crews: 1, policy: fifo}} or a list of {{of: [a, b], crews: 1}}")
+        crews = parse_count(item.get("crews", 1), f"{where}.crews")
+        policy = item.get("policy", "fifo")
+        if policy != "fifo":
+            raise InputError(f"{where}.policy: only fifo (repairs in order of failure) is offered, got {policy!r}")
+        if "of" in item:
+            members = item["of"] if isinstance(item["of"], list) else [item["of"]]
+            if not members:
+                raise InputError(f"{where}.of: an empty group; list the components its crews repair")
+        elif isinstance(raw, list):
+            raise InputError(f"{where}: a group in a list needs 'of' (the components it repairs)")
+        else:
+            members = [n for n, c in system.components.items() if c.failure_rate is not None]
+        for name in members:
+            if not isinstance(name, str) or name not in system.components:
+                raise InputError(f"{where}.of: unknown component {name!r}")
+            if system.components[name].failure_rate is None:
+                raise InputError(f"{where}.of: {name!r} has only an availability; shared repair needs MTBF and MTTR")
+            if name in taken:
+                raise InputError(f"{where}.of: {name!r} is already in {taken[name]} (one group per component)")
+            taken[name] = where
+        in_standby = [n for n in members if n in standby_names]
+        if in_standby:
+            if len(members) != 1:
+                raise InputError(f"{where}: {in_standby[0]!r} is a standby block's component; give it a group of its own "
+                                 "(its crews then serve the standby chain)")
+            root = _set_standby_crews(root, members[0], crews)
+            continue
+        groups.append(RepairGroup(tuple(members), crews, policy, where))
+    return replace(system, root=root, repair=tuple(groups))
+
+
+def _standby_names(block) -> set[str]:
+    if isinstance(block, Standby):
+        return {block.name}
+    found: set[str] = set()
+    for child in getattr(block, "children", ()):
+        found |= _standby_names(child)
+    return found
+
+
+def _set_standby_crews(block, name: str, crews: int):
+    from dataclasses import replace
+
+    if isinstance(block, Standby):
+        return replace(block, crews=crews) if block.name == name else block
+    if hasattr(block, "children"):
+        return replace(block, children=tuple(_set_standby_crews(c, name, crews) for c in block.children))
+    return block
 
 
 def parse_block(raw: Any, where: str, depth: int = 1):
@@ -141,7 +187,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         return Use(raw, where)
     if not isinstance(raw, dict) or len(raw) != 1:
         raise InputError(
-            f"{where}: expected a component name or one of series, parallel, k_of_n, standby; got {_short(raw)}"
+            f"{where}: expected a component name or one of series, parallel, k_of_n, standby, network; got {_short(raw)}"
         )
     [(kind, body)] = raw.items()
     if kind in ("series", "parallel"):
@@ -157,7 +203,7 @@ def parse_block(raw: Any, where: str, depth: int = 1):
     if kind == "standby":
         place = f"{where}.standby"
         if not isinstance(body, dict) or "of" not in body or set(body) - STANDBY_KEYS:
-            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch}}")
+            raise InputError(f"{place}: expected {{of: app, active: 1, mode: cold|warm|hot, dormant_factor, switch, crews}}")
         if not isinstance(body["of"], str):
             raise InputError(f"{place}.of must name one component (with a count)")
         active = parse_count(body.get("active", 1), f"{place}.active", low=None)
@@ -166,8 +212,57 @@ def parse_block(raw: Any, where: str, depth: int = 1):
         switch = body.get("switch", 1.0)
         factor = parse_number(factor, f"{place}.dormant_factor")
         switch = parse_number(switch, f"{place}.switch")
-        return Standby(body["of"], active, str(mode), factor, switch, place)
-    raise InputError(f"{where}: unknown block {kind!r}; use series, parallel, k_of_n or standby")
+        crews = parse_count(body["crews"], f"{place}.crews") if "crews" in body else 0
+        return Standby(body["of"], active, str(mode), factor, switch, place, crews)
+    if kind == "network":
+        return parse_network(body, f"{where}.network")
+    raise InputError(f"{where}: unknown block {excerpt(kind)}; use series, parallel, k_of_n, standby or network")
+
+
+def parse_network(body: Any, place: str) -> Network:
+    """``{edges: [[component, from, to], ...], source, target, directed: false, nodes: {node: component}}``."""
+    allowed = NETWORK_KEYS
+    example = "{edges: [[link1, a, b], ...], source: a, target: z}"
+    if not isinstance(body, dict) or set(body) - allowed:
+        extra = sorted(map(str, set(body) - allowed))[0] if isinstance(body, dict) else None
+        hint = f"unknown key {extra!r}; " if extra else ""
+        raise InputError(f"{place}: {hint}expected {example}")
+    for key in ("edges", "source", "target"):
+        if key not in body:
+            raise InputError(f"{place}: missing {key!r}; expected {example}")
+    raw = body["edges"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"{place}.edges: expected a non-empty list of [component, from, to]")
+    edges = []
+    for i, edge in enumerate(raw):
+        if not isinstance(edge, list) or len(edge) != 3:
+            raise InputError(f"{place}.edges[{i}]: expected [component, from, to], got {_short(edge)}")
+        name, a, b = edge
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InputError(f"{place}.edges[{i}]: the component must be a name (or null for a perfect link), got {name!r}")
+        for node in (a, b):
+            _check_node(node, f"{place}.edges[{i}]")
+        if a == b:
+            raise InputError(f"{place}.edges[{i}]: an edge from {a!r} to itself")
+        edges.append((name, a, b))
+    for key in ("source", "target"):
+        _check_node(body[key], f"{place}.{key}")
+    directed = body.get("directed", False)
+    if not isinstance(directed, bool):
+        raise InputError(f"{place}.directed must be true or false, got {directed!r}")
+    nodes = body.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        raise InputError(f"{place}.nodes: expected a mapping of node to component, e.g. {{spine1: spine}}")
+    for node, name in nodes.items():
+        _check_node(node, f"{place}.nodes")
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{place}.nodes.{node}: expected a component name, got {name!r}")
+    return Network(tuple(edges), body["source"], body["target"], directed, tuple(nodes.items()), place)
+
+
+def _check_node(node: Any, where: str) -> None:
+    if isinstance(node, bool) or not isinstance(node, (str, int)):
+        raise InputError(f"{where}: a node is a name or a number, got {_short(node)}")
 
 
 def _members(body: Any, where: str, depth: int) -> tuple:
@@ -179,8 +274,7 @@ def _members(body: Any, where: str, depth: int) -> tuple:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return excerpt(value)  # bounded: a repr() of an aliased structure can be huge
 
 
 # --- inline expressions --------------------------------------------------------------
@@ -209,7 +303,7 @@ def parse_expression(text: str) -> Any:
     parser = _ExpressionParser(tokens, text)
     root = parser.series(1)
     if parser.pos != len(tokens):
-        raise InputError(f"expression: unexpected {tokens[parser.pos][1]!r} in {text!r}")
+        raise InputError(f"expression: unexpected {excerpt(tokens[parser.pos][1])} in {excerpt(text)}")
     return root, parser.counts
 
 
@@ -219,7 +313,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(stripped):
         match = _TOKEN.match(stripped, pos)
         if not match or match.end() == pos:
-            raise InputError(f"expression: cannot read {stripped[pos:].strip()[:20]!r} in {text!r}")
+            raise InputError(f"expression: cannot read {excerpt(stripped[pos:].strip()[:20])} in {excerpt(text)}")
         kind = match.lastgroup
         tokens.append((kind, re.sub(r"\s+", "", match.group(kind))))
         pos = match.end()
@@ -240,7 +334,7 @@ class _ExpressionParser:
         token = self.peek()
         if token is None or (value is not None and token[1] != value):
             found = "the end" if token is None else repr(token[1])
-            raise InputError(f"expression: expected {value or 'a block'!r}, found {found} in {self.text!r}")
+            raise InputError(f"expression: expected {excerpt(value or 'a block')}, found {found} in {excerpt(self.text)}")
         self.pos += 1
         return token
 
@@ -266,12 +360,12 @@ class _ExpressionParser:
             self._count(value, 1)
             return Use(value, f"expression: {value}")
         if kind == "times":
-            n = int(value[:-1])
+            n = _whole(value[:-1], value)
             name = self._name()
             self._count(name, n)
             return Parallel((Use(name, f"expression: {value} {name}"),), f"expression: {value} {name}")
         if kind == "kofn":
-            k, n = (int(x) for x in value.split("/"))
+            k, n = (_whole(x, value) for x in value.split("/"))
             if self.peek() and self.peek()[1] == "(":
                 self.take("(")
                 items = [self.series(depth + 1)]
@@ -289,21 +383,30 @@ class _ExpressionParser:
             inner = self.series(depth + 1)
             self.take(")")
             return inner
-        raise InputError(f"expression: unexpected {value!r} in {self.text!r}")
+        raise InputError(f"expression: unexpected {excerpt(value)} in {excerpt(self.text)}")
 
     def _name(self) -> str:
         kind, value = self.take()
         if kind != "name":
-            raise InputError(f"expression: expected a component name, found {value!r} in {self.text!r}")
+            raise InputError(f"expression: expected a component name, found {excerpt(value)} in {excerpt(self.text)}")
         return value
 
     def _count(self, name: str, n: int) -> None:
         if n < 1:
             raise InputError(f"expression: {name} needs at least one instance")
+        if n > MAX_INSTANCES:
+            raise InputError(f"expression: {n:,} instances of {name}; at most {MAX_INSTANCES:,} are supported")
         known = self.counts.get(name)
         if known is not None and known != n and not (n == 1 or known == 1):
             raise InputError(f"expression: {name} is used with {known} and with {n} instances")
         self.counts[name] = max(n, known or 1)
+
+
+def _whole(digits: str, token: str) -> int:
+    """A count written in an expression; a number of more digits than any limit is refused unread."""
+    if len(digits.lstrip("0")) > len(str(MAX_INSTANCES)):
+        raise InputError(f"expression: {excerpt(token, 30, quote=False)}: at most {MAX_INSTANCES:,} instances are supported")
+    return int(digits)
 
 
 def parse_component_option(text: str, year_days: float = 365.0) -> Component:
@@ -311,7 +414,7 @@ def parse_component_option(text: str, year_days: float = 365.0) -> Component:
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name or not value.strip():
-        raise InputError(f"--component: expected NAME=MTBF/MTTR or NAME=AVAILABILITY, got {text!r}")
+        raise InputError(f"--component: expected NAME=MTBF/MTTR or NAME=AVAILABILITY, got {excerpt(text)}")
     where = f"--component {name}"
     if "/" in value:
         up, down = value.split("/", 1)
@@ -324,25 +427,27 @@ def apply_set(system: System, assignment: str, year_days: float = 365.0) -> Syst
     target, sep, value = assignment.partition("=")
     name, dot, param = target.strip().rpartition(".")
     if not sep or not dot or not name:
-        raise InputError(f"--set: expected NAME.PARAM=VALUE such as app.mttr=1h, got {assignment!r}")
+        raise InputError(f"--set: expected NAME.PARAM=VALUE such as app.mttr=1h, got {excerpt(assignment)}")
     if name not in system.components:
-        raise InputError(f"--set {assignment}: unknown component {name!r}")
+        raise InputError(f"--set {assignment}: unknown component {excerpt(name)}")
     if param not in COMPONENT_KEYS:
-        raise InputError(f"--set {assignment}: unknown parameter {param!r}; use {', '.join(sorted(COMPONENT_KEYS))}")
+        raise InputError(f"--set {assignment}: unknown parameter {excerpt(param)}; use {', '.join(sorted(COMPONENT_KEYS))}")
     old = system.components[name]
-    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape}
+    params: dict[str, Any] = {"count": old.count, "weibull_shape": old.weibull_shape,
+                              "lognormal_sigma": old.lognormal_sigma}
     if old.failure_rate is not None:
         params.update(mtbf=old.mtbf_hours, mttr=old.mttr_hours)
     else:
         params["availability"] = repr(old.availability)
     value = value.strip()
-    if param in ("count", "weibull_shape"):
+    if param in ("count", "weibull_shape", "lognormal_sigma"):
         params[param] = value  # read, with the rest, by component_from_mapping
     elif param == "availability":
-        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape}
+        params = {"availability": value, "count": old.count, "weibull_shape": old.weibull_shape,
+                  "lognormal_sigma": old.lognormal_sigma}
     else:
         if old.failure_rate is None:
-            raise InputError(f"--set {assignment}: {name!r} has only an availability; set availability instead")
+            raise InputError(f"--set {assignment}: {excerpt(name)} has only an availability; set availability instead")
         pair = {"mtbf": "failure_rate", "failure_rate": "mtbf", "mttr": "repair_rate", "repair_rate": "mttr"}
         params.pop(pair[param], None)
         params.pop(param, None)

@@ -3,7 +3,8 @@
 Notes
 -----
 ``n`` identical units, ``r`` of them needed (active), the rest spares; each
-unit has failure rate lambda and its own repair crew (rate mu). State ``j`` is
+unit has failure rate lambda and its own repair crew (rate mu), or the block
+has ``crews`` crews for all its units (repairs at ``min(j, crews) mu``). State ``j`` is
 the number of failed units; the block is up while ``n - j >= r``.
 
 From an up state ``j``: an active unit fails at ``r lambda``; if a spare is
@@ -11,7 +12,7 @@ there it takes over with probability ``s`` (state ``j+1``), and a failed
 switch-over leaves that spare unusable too (state ``j+2``). Each spare fails
 while dormant at ``phi lambda`` (cold: phi = 0, hot: phi = 1). From a down
 state the ``n - j`` remaining units keep running and fail at ``lambda`` each.
-Repairs take ``j -> j-1`` at ``j mu``.
+Repairs take ``j -> j-1`` at ``j mu`` (``min(j, crews) mu`` with shared crews).
 
 Because repairs only step down by one, the balance of flow across the cut
 between ``{0..j}`` and ``{j+1..n}`` gives ``pi_{j+1}`` from ``pi_0..pi_j`` as a
@@ -28,7 +29,7 @@ import numpy as np
 from .model import Component, Standby
 
 
-def standby_rates(n: int, active: int, lam: float, mu: float, phi: float, switch: float) -> np.ndarray:
+def standby_rates(n: int, active: int, lam: float, mu: float, phi: float, switch: float, crews: int = 0) -> np.ndarray:
     """The rate matrix ``Q[i, j]`` (off-diagonal) of the standby chain."""
     rates = np.zeros((n + 1, n + 1))
     for j in range(n + 1):
@@ -43,14 +44,15 @@ def standby_rates(n: int, active: int, lam: float, mu: float, phi: float, switch
         elif working:
             rates[j, j + 1] += working * lam
         if j:
-            rates[j, j - 1] += j * mu
+            rates[j, j - 1] += (min(j, crews) if crews else j) * mu  # crews: 0 is one per unit
     return rates
 
 
 def standby_steady_state(component: Component, block: Standby) -> tuple[float, float, float]:
     """(availability, unavailability, failures per hour) of a standby block."""
     n, r = component.count, block.active
-    rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch)
+    rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch,
+                          block.crews)
     pi = np.zeros(n + 1)
     pi[0] = 1.0
     for j in range(n):

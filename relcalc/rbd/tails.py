@@ -16,7 +16,10 @@ as logarithms (the saddle-point change of measure; R. W. Butler,
 *Saddlepoint Approximations with Applications*, Cambridge 2007, ch. 1). Any
 theta gives the same numbers in exact arithmetic; this one keeps them in
 the float range. Where most members would be counted the programme counts
-the other way (members up), which carries fewer states.
+the other way (members up), which carries fewer states. Where the programme
+would take over 4 million steps (k = n/2 at n = 100,000: 5e9) the tilted
+distribution is a product tree of polynomials instead, O(n log^2 n)
+(:mod:`relcalc.rbd.tails_fft`), the tilt keeping its tail to 12 digits.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from .tails_fft import FFT_WORK, TreeProgramme, others_at_threshold, tail_by_products
 
 TINY = 1e-280  #: below this a float unavailability may have lost digits: its logarithm is carried instead
 _LOG_TILT = math.log(1e-250)  #: a k-of-n tail that may be below this is computed on a tilted scale
@@ -91,11 +96,16 @@ def k_of_n_with_logs(a, u, log_u, k: int, want_grad: bool):
     ways = math.lgamma(n + 1) - math.lgamma(m + 1) - math.lgamma(n - m + 1)
     floor = ways + m * float(log_u.min()) + ((n - m) * log_or_inf(float(a.min())) if n > m else 0.0)
     theta = 0.0
-    if floor < _LOG_TILT:
+    large = n * (min(allowed, k - 1) + 1) > FFT_WORK
+    if floor < _LOG_TILT or large:
         with np.errstate(divide="ignore"):
             log_a = np.log(a)
         theta = _tilt(log_u, log_a, allowed)
-    if theta and 2 * allowed > n - 1:
+    if theta and large:
+        # the product tree (relcalc.rbd.tails_fft): O(n log^2 n) where the programme is O(n (n - k + 1))
+        kept, spill, log_kept, log_spill, programme = tail_by_products(u, a, log_u, log_a, allowed, theta)
+        avail, unavail, log_unavail = kept, spill, log_spill
+    elif theta and 2 * allowed > n - 1:
         # count the members up instead: fewer states, and the tilted shares stay below 1/2
         kept, spill, log_kept, log_spill, programme = _tail(a, u, log_a, log_u, k - 1, -theta)
         avail, unavail, log_unavail = spill, kept, log_kept
@@ -111,7 +121,10 @@ def k_of_n_with_logs(a, u, log_u, k: int, want_grad: bool):
         # bound is below the float range the derivative is 0.0 and is not worked out
         members = np.ones(n, dtype=bool) if not theta else log_unavail - log_u >= _LOG_SMALLEST
         grad = np.zeros(n)
-        grad[members] = _others_at_threshold(programme, members)
+        if isinstance(programme, TreeProgramme):
+            grad[members] = others_at_threshold(programme, members)
+        else:
+            grad[members] = _others_at_threshold(programme, members)
     return avail, unavail, log_unavail, grad
 
 

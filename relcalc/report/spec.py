@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from ..rbd.model import System
 from ..rbd.spec import load_spec_text, system_from_mapping
 from ..units import parse_count, parse_number, parse_probability
@@ -29,6 +29,8 @@ from ..units import parse_count, parse_number, parse_probability
 #: Seeds go to numpy's SeedSequence, which takes any whole number >= 0; this
 #: bound keeps them to 64 bits.
 MAX_SEED = 2**64 - 1
+#: The most simulated years a report runs per store analysis (the store, n - 2, n + 2, each improvement).
+MAX_YEARS = 10_000_000.0
 
 # the keys, shared with the JSON Schema and `relcalc validate`
 from ..schemas import CAPACITY_KEYS, RAFT_EXTRA, TARGET_KEYS  # noqa: E402
@@ -79,16 +81,16 @@ def load_service_mapping(data: dict, source: str = "service") -> ServiceSpec:
     _unknown(data, TOP_KEYS, source)
     for key in ("service", "targets", "components", "system"):
         if key not in data:
-            raise InputError(f"{source}: missing section {key!r}")
+            raise InputError(f"{source}: missing section {excerpt(key)}")
     name = data["service"]
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f"service: expected a name, got {name!r}")
+        raise InputError(f"service: expected a name, got {excerpt(name)}")
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise InputError("description: expected text")
     year_days = parse_number(data.get("year_days", 365.0), "year_days")
     if year_days not in (365.0, 365.25):
-        raise InputError(f"year_days must be 365 or 365.25, got {data['year_days']!r}")
+        raise InputError(f"year_days must be 365 or 365.25, got {excerpt(data['year_days'])}")
     targets = _mapping(data["targets"], "targets")
     _unknown(targets, TARGET_KEYS, "targets")
     if "availability" not in targets:
@@ -120,10 +122,13 @@ def _raft(section: dict, year_days: float) -> dict:
     models = model_grid(inputs, lambda key: f"raft.{key}", section="raft", year_days=year_days)
     method = section.get("method", "auto")
     if method not in METHODS:
-        raise InputError(f"raft.method: unknown method {method!r}; use {', '.join(METHODS)}")
+        raise InputError(f"raft.method: unknown method {excerpt(method)}; use {', '.join(METHODS)}")
     out = {"raft": models[0], "raft_method": method, "raft_inputs": inputs}
     if "years" in section:
         out["raft_years"] = parse_number(section["years"], "raft.years", low=1.0)
+        if out["raft_years"] > MAX_YEARS:
+            raise InputError(f"raft.years must be at most {MAX_YEARS:,.0f} (about a minute of simulation per store "
+                             f"analysis), got {section['years']!r}")
     if "seed" in section:
         out["seed"] = parse_count(section["seed"], "raft.seed", low=0, high=MAX_SEED)
     if "target_rel_error" in section:
@@ -146,7 +151,7 @@ def _capacity(section: dict, latency: str | None) -> dict:
     values["rate"] = parse_request_rate(section["rate"], "capacity.rate")
     balancer = section.get("balancer", "round-robin")
     if balancer not in BALANCERS:
-        raise InputError(f"capacity.balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
+        raise InputError(f"capacity.balancer: unknown policy {excerpt(balancer)}; use one of {', '.join(BALANCERS)}")
     cluster = Cluster(balancer=balancer, **values)
     problems = check(cluster)
     if problems:
@@ -158,6 +163,13 @@ def _capacity(section: dict, latency: str | None) -> dict:
         out["growth"] = parse_growth(section["growth"], "capacity.growth")
         out["growth_text"] = str(section["growth"])
         out["horizon_months"] = parse_months(section.get("horizon", "12mo"), "capacity.horizon")
+        try:  # checked here, before the report's simulations, not after them
+            peak = values["rate"] * out["growth"] ** out["horizon_months"]
+        except OverflowError:
+            peak = float("inf")
+        if not peak < float("inf"):
+            raise InputError(f"capacity.growth: {excerpt(section['growth'])} over {out['horizon_months']} months takes "
+                             "the request rate past 1e308 per second; check the growth and the horizon")
     elif section.get("horizon") is not None:
         raise InputError("capacity.horizon: needs capacity.growth")
     return out

@@ -1,0 +1,288 @@
+"""Shared repair crews: the exact Markov chain of a repair group, and the system around it.
+
+Notes
+-----
+A repair group is a set of component instances served by ``crews`` repair
+crews in order of failure (FIFO). Its state is the queue of failed members
+in the order they failed; the first ``crews`` of them are being repaired, at
+their own repair rates, and every working member fails at its own rate.
+With n members and c crews there are ``sum_k n!/(n-k)!`` states; the chain is
+solved exactly (the GTH elimination, which keeps every small probability's
+digits: Grassmann, Taksar & Heyman, Operations Research 33, 1985) up to
+:data:`MAX_GROUP_STATES` states (7 members). Where the members share one
+repair rate the chain has a product form over the failed sets (see
+:func:`_product_form`), and groups of up to 14 members are solved by their
+2^n sets instead.
+
+Groups are independent of each other and of the components outside them.
+The system's availability is then
+
+    A = sum_s pi(s) A(s),      U = sum_s pi(s) U(s)
+
+over the groups' sets of failed members ``s``, where ``A(s)`` and ``U(s)``
+are the exact availability of the diagram with those members failed and the
+other group members working (non-negative terms throughout). The failure
+frequency adds, to the Birnbaum sum of the independent components (each
+averaged over ``s``), the group's own failures that take the system down:
+``sum_s pi(s) sum_i lambda_i (A(s) - A(s + i))``.
+
+With one crew for a pair of identical units the chain is the textbook one
+(Rausand & Hoyland, *System Reliability Theory*, 2nd ed., 2004, ch. 8;
+Trivedi & Bobbio, *Reliability and Availability Engineering*, 2017, ch. 9).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+MAX_GROUP_STATES = 20_000  #: larger groups are refused (the count grows as n!)
+MAX_DENSE = 1_500  #: up to this many states the chain is solved densely by GTH
+
+
+@dataclass(frozen=True)
+class RepairGroup:
+    """Members (component names: every instance of each) shared by ``crews`` crews, repaired in order of failure."""
+
+    members: tuple[str, ...]
+    crews: int = 1
+    policy: str = "fifo"
+    where: str = "repair"
+
+
+def group_states(n: int) -> int:
+    """How many ordered queues of failed members n members have: sum_k n!/(n-k)!."""
+    total, term = 1, 1
+    for k in range(1, n + 1):
+        term *= n - k + 1
+        total += term
+        if total > 10 * MAX_GROUP_STATES:
+            break
+    return total
+
+
+def group_chain(failure_rates, repair_rates, crews: int, where: str = "repair"):
+    """(states, rate matrix as {(i, j): rate}) of a FIFO repair group; state = tuple of failed members in order."""
+    n = len(failure_rates)
+    count = group_states(n)
+    if count > MAX_GROUP_STATES:
+        raise InputError(
+            f"{where}: {n} components sharing {crews} crew(s) make over {MAX_GROUP_STATES:,} queue states "
+            f"(the order of failures matters); give at most {_largest_group()} components per group "
+            f"({MAX_PRODUCT_FORM} where they share one repair rate)"
+        )
+    states = [()]
+    index = {(): 0}
+    rates: dict = {}
+    head = 0
+    while head < len(states):
+        state = states[head]
+        down = set(state)
+        for i in range(n):
+            if i not in down:
+                _add(rates, index, states, head, state + (i,), failure_rates[i])
+        for position in range(min(crews, len(state))):
+            member = state[position]
+            _add(rates, index, states, head, state[:position] + state[position + 1:], repair_rates[member])
+        head += 1
+    return states, rates
+
+
+def _largest_group() -> int:
+    n = 1
+    while group_states(n + 1) <= MAX_GROUP_STATES:
+        n += 1
+    return n
+
+
+def _add(rates, index, states, origin, target, rate):
+    j = index.get(target)
+    if j is None:
+        j = index[target] = len(states)
+        states.append(target)
+    rates[(origin, j)] = rates.get((origin, j), 0.0) + rate
+
+
+def stationary(size: int, rates: dict) -> np.ndarray:
+    """The stationary distribution of a chain given by its off-diagonal rates."""
+    if size <= MAX_DENSE:
+        q = np.zeros((size, size))
+        for (i, j), r in rates.items():
+            q[i, j] += r
+        return _gth(q)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    rows, cols, vals = [], [], []
+    for (i, j), r in rates.items():
+        rows += [j, i]
+        cols += [i, i]
+        vals += [r, -r]
+    matrix = coo_matrix((vals, (rows, cols)), shape=(size, size)).tolil()
+    matrix[0, :] = 1.0  # replace one balance equation by the normalisation
+    rhs = np.zeros(size)
+    rhs[0] = 1.0
+    pi = spsolve(matrix.tocsr(), rhs)
+    return np.maximum(pi, 0.0) / np.maximum(pi, 0.0).sum()
+
+
+def _gth(q: np.ndarray) -> np.ndarray:
+    """Grassmann-Taksar-Heyman: states removed one by one with only additions of non-negative terms."""
+    a = q.copy()
+    np.fill_diagonal(a, 0.0)
+    n = a.shape[0]
+    for k in range(n - 1, 0, -1):
+        out = a[k, :k].sum()
+        if out <= 0.0:
+            raise InputError("repair: a state of the repair chain cannot be left (a member never repaired?)")
+        a[:k, :k] += np.outer(a[:k, k], a[k, :k]) / out
+        a[:k, k] /= out  # kept for the back substitution
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(1, n):
+        pi[k] = pi[:k] @ a[:k, k]
+    return pi / pi.sum()
+
+
+MAX_PRODUCT_FORM = 14  #: members of a group with one repair rate, solved by sets (2^n of them)
+
+
+def _by_chain(comps, members, group):
+    """Failed sets and failure flows of a group from its queue chain (any repair rates)."""
+    states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
+                                group.where)
+    pi = stationary(len(states), rates)
+    by_set: dict[frozenset, float] = {}
+    for state, p in zip(states, pi):
+        key = frozenset(members[i] for i in state)
+        by_set[key] = by_set.get(key, 0.0) + float(p)
+    failures = []  # (probability of the queue state, failed set before, set after, rate)
+    for (i, j), r in rates.items():
+        before, after = frozenset(members[m] for m in states[i]), frozenset(members[m] for m in states[j])
+        if len(after) > len(before):
+            failures.append((float(pi[i]), before, after, r))
+    return by_set, failures
+
+
+def _product_form(failure_rates, mu: float, crews: int, members):
+    """Failed sets and failure flows of a group whose members share one repair rate, in closed form.
+
+    With one repair rate the FIFO queue chain has the product form
+    ``pi(c_1..c_k) = pi_0 prod_j lambda_(c_j) / (mu min(j, c))`` (flow into
+    each queue by the last failure balances the repairs out of it, and the
+    repairs in balance the failures out), the same for every order of the
+    same failed set: ``pi(S) = pi_0 |S|! prod_(i in S) lambda_i / prod_(j <= |S|)
+    mu min(j, c)`` - the machine-repair model with distinct machines (Trivedi
+    & Bobbio 2017, ch. 9). So only the 2^n sets are needed, each a product of
+    non-negative terms, where the ordered chain has n!-many states.
+    """
+    import itertools
+
+    n = len(failure_rates)
+    weights = {}
+    for k in range(n + 1):
+        scale = math.factorial(k) / math.prod(mu * min(j, crews) for j in range(1, k + 1))
+        for chosen in itertools.combinations(range(n), k):
+            weights[chosen] = scale * math.prod(failure_rates[i] for i in chosen)
+    total = math.fsum(weights.values())
+    by_set = {frozenset(members[i] for i in chosen): w / total for chosen, w in weights.items()}
+    failures = []
+    for chosen, w in weights.items():
+        before = frozenset(members[i] for i in chosen)
+        for i in set(range(n)) - set(chosen):
+            failures.append((w / total, before, before | {members[i]}, failure_rates[i]))
+    return by_set, failures
+
+
+def evaluate_with_crews(system, compiled, groups, calendar=None):
+    """Availability, unavailability and frequency of a diagram with repair groups (see the notes)."""
+    from .evaluate import ComposeResult, Importance, _evaluate, _Units
+    from .tails import TINY, complementary
+
+    units = _Units.of(compiled)
+    by_component: dict[str, list[int]] = {}
+    for var, unit in enumerate(compiled.units):
+        by_component.setdefault(unit.component, []).append(var)
+    chains = []
+    grouped = set()
+    for group in groups:
+        members = [v for name in group.members for v in by_component.get(name, [])]
+        if not members:
+            continue
+        comps = [system.components[compiled.units[v].component] for v in members]
+        for comp in comps:
+            if comp.failure_rate is None:
+                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+        repair_rates = {c.repair_rate for c in comps}
+        if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
+            by_set, failures = _product_form([c.failure_rate for c in comps], repair_rates.pop(), group.crews, members)
+        else:
+            by_set, failures = _by_chain(comps, members, group)
+        chains.append((members, by_set, failures))
+        grouped.update(members)
+    combos = 1
+    for _, by_set, _ in chains:
+        combos *= len(by_set)
+    if combos > 100_000:
+        raise InputError(f"repair: the groups together have {combos:,} combinations of failed members; use fewer groups")
+    conditional: dict = {}
+
+    def given(failed: frozenset):
+        if failed not in conditional:
+            fixed = {v: (0 if v in failed else 1) for v in grouped}
+            conditional[failed] = _evaluate(compiled.root, units, fixed, True)
+        return conditional[failed]
+
+    total_a = total_u = 0.0
+    grad: dict[int, float] = {}
+    combos_list = [(frozenset(), 1.0)]
+    for _, by_set, _ in chains:
+        combos_list = [(f | s, p * q) for f, p in combos_list for s, q in by_set.items()]
+    for failed, p in combos_list:
+        a, u, _, g = given(failed)
+        total_a += p * a
+        total_u += p * u
+        for var, d in g.items():
+            grad[var] = grad.get(var, 0.0) + p * d
+    avail, unavail = complementary(total_a, total_u)
+    frequency = 0.0
+    excludes = []
+    for var, unit in enumerate(compiled.units):
+        if var in grouped:
+            continue
+        if unit.frequency_per_hour is None:
+            if grad.get(var, 0.0) > 0:
+                excludes.append(unit.name)
+        else:
+            frequency += grad.get(var, 0.0) * unit.frequency_per_hour
+    for index, (members, by_set, failures) in enumerate(chains):
+        others = [(f, p) for f, p in [(frozenset(), 1.0)]]
+        for j, (_, other_sets, _) in enumerate(chains):
+            if j != index:
+                others = [(f | s, p * q) for f, p in others for s, q in other_sets.items()]
+        for p_state, before, after, rate in failures:
+            for rest, q in others:
+                drop = given(before | rest)[0] - given(after | rest)[0]
+                if drop > 0:
+                    frequency += p_state * q * rate * drop
+    items = []
+    for var, unit in enumerate(compiled.units):
+        birnbaum = grad.get(var, math.nan) if var not in grouped else math.nan
+        ui = unit.unavailability
+        if var in grouped or unavail < 1e-300:
+            items.append(Importance(unit.name, float(ui), birnbaum, math.nan, math.nan, math.nan, math.nan))
+            continue
+        failed_u = unavail + unit.availability * birnbaum
+        items.append(Importance(unit.name, float(ui), birnbaum, ui * birnbaum / unavail, ui * failed_u / unavail,
+                                failed_u / unavail, ui * birnbaum))
+    items.sort(key=lambda m: (-(0.0 if m.improvement_potential != m.improvement_potential else m.improvement_potential),
+                              m.name))
+    log10 = math.log10(unavail) if unavail >= TINY else -math.inf
+    from ..availability import Calendar
+
+    return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
+                         calendar or Calendar())

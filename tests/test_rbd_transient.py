@@ -1,0 +1,147 @@
+"""A(t), mean availability over a window, and lognormal mission laws, against independent solutions."""
+
+import json
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+from relcalc.errors import InputError
+from relcalc.rbd import evaluate, load_spec_text, mission, system_from_mapping
+from relcalc.rbd.transient import availability_at, availability_over, component_at, component_window, parse_window
+
+from conftest import SAMPLES
+
+LAM, MU = 1 / 1000, 1 / 10
+
+
+def chain_at(lam, mu, t, down):
+    """P(down at t) of the two-state chain, by the matrix exponential (independent of the closed form)."""
+    q = np.array([[-lam, lam], [mu, -mu]])
+    return expm(q * t)[1 if down else 0][1]
+
+
+@pytest.mark.parametrize("t", [0.0, 0.5, 10.0, 100.0, 5000.0])
+@pytest.mark.parametrize("down", [False, True])
+def test_one_component_follows_its_chain(t, down):
+    a, u = component_at(LAM, MU, t, down)
+    assert u == pytest.approx(chain_at(LAM, MU, t, down), rel=1e-12, abs=1e-300)
+    assert a + u == pytest.approx(1.0, abs=1e-15)
+
+
+def test_just_after_a_repair_u_keeps_its_digits():
+    # U(t) = lambda/s (1 - e^(-s t)) ~ lambda t for tiny t: 1e-12 h gives 1e-15, at 50 digits in mpmath
+    t = 1e-12
+    with mpmath.workdps(50):
+        lam, mu = mpmath.mpf(LAM), mpmath.mpf(MU)
+        expected = lam / (lam + mu) * (1 - mpmath.exp(-(lam + mu) * t))
+    assert component_at(LAM, MU, t, False)[1] == pytest.approx(float(expected), rel=1e-14)
+
+
+@pytest.mark.parametrize("t1, t2", [(0.0, 24.0), (0.0, 1e-6), (100.0, 100.001), (10.0, 1e5)])
+@pytest.mark.parametrize("down", [False, True])
+def test_window_mean_of_one_component_is_the_integral_of_its_chain(t1, t2, down):
+    # the mean of P(down at t) over [t1, t2], integrated in mpmath from the chain's solution at 40 digits
+    with mpmath.workdps(40):
+        lam, mu = mpmath.mpf(LAM), mpmath.mpf(MU)
+        s = lam + mu
+        start = 1 if down else 0
+
+        def u(t):
+            return (lam + (mu if start else -lam) * mpmath.exp(-s * t)) / s if start else lam / s * (1 - mpmath.exp(-s * t))
+
+        expected = mpmath.quad(u, [t1, t2]) / (t2 - t1)
+    a, mean_u = component_window(LAM, MU, t1, t2, down)
+    assert mean_u == pytest.approx(float(expected), rel=1e-11)
+    assert a + mean_u == pytest.approx(1.0, abs=1e-15)
+
+
+def spec(text):
+    return system_from_mapping(load_spec_text(text))
+
+
+PAIR = "components: {a: {mtbf: 1000h, mttr: 10h}, b: {mtbf: 500h, mttr: 4h}}\n"
+
+
+def test_series_pair_at_a_time_is_the_product_of_its_components():
+    system = spec(PAIR + "system: {series: [a, b]}\n")
+    result = availability_at(system, 7.0)
+    a1 = component_at(1 / 1000, 1 / 10, 7.0, False)[0]
+    a2 = component_at(1 / 500, 1 / 4, 7.0, False)[0]
+    assert result.availability == pytest.approx(a1 * a2, rel=1e-14)
+    assert [c.name for c in result.components] == ["a", "b"]
+
+
+def test_parallel_pair_over_a_window_is_the_integral_of_the_product():
+    # U(t) = U_a(t) U_b(t) for a parallel pair from all up; its mean over [0, 48] h in closed form:
+    # c_a c_b [D - (1 - e^{-s_a D})/s_a - (1 - e^{-s_b D})/s_b + (1 - e^{-(s_a+s_b) D})/(s_a+s_b)] / D
+    system = spec(PAIR + "system: {parallel: [a, b]}\n")
+    result = availability_over(system, 0.0, 48.0)
+    with mpmath.workdps(40):
+        la, ma, lb, mb = (mpmath.mpf(x) for x in (1 / 1000, 1 / 10, 1 / 500, 1 / 4))
+        sa, sb, d = la + ma, lb + mb, mpmath.mpf(48)
+        ca, cb = la / sa, lb / sb
+        integral = ca * cb * (d - (1 - mpmath.exp(-sa * d)) / sa - (1 - mpmath.exp(-sb * d)) / sb
+                              + (1 - mpmath.exp(-(sa + sb) * d)) / (sa + sb))
+    assert result.unavailability == pytest.approx(float(integral / d), rel=1e-9)
+
+
+def test_long_after_the_start_the_system_is_in_its_steady_state():
+    system = spec((SAMPLES / "web-service.yaml").read_text())
+    assert availability_at(system, 1e7).unavailability == pytest.approx(evaluate(system).unavailability, rel=1e-12)
+
+
+def test_a_component_down_at_the_start_raises_the_early_unavailability():
+    system = spec(PAIR + "system: {parallel: [a, b]}\n")
+    result = availability_at(system, 3.0, ["a"])
+    ua = component_at(1 / 1000, 1 / 10, 3.0, True)[1]
+    ub = component_at(1 / 500, 1 / 4, 3.0, False)[1]
+    assert result.unavailability == pytest.approx(ua * ub, rel=1e-13)
+
+
+def test_lognormal_mission_reliability_matches_scipy_and_keeps_the_mean():
+    # R(t) of a lognormal time to failure with mean 1000 h and sigma 0.8 (scipy.stats.lognorm), MTTF = mean
+    from scipy import stats
+
+    system = spec("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: 0.8}}\nsystem: {series: [a]}\n")
+    result = mission(system, 500.0)
+    law = stats.lognorm(s=0.8, scale=math.exp(math.log(1000.0) - 0.32))
+    assert result.reliability == pytest.approx(law.sf(500.0), rel=1e-12)
+    assert result.unreliability == pytest.approx(law.cdf(500.0), rel=1e-12)
+    assert result.mttf_hours == pytest.approx(1000.0, rel=1e-8)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: 0}}\nsystem: a\n", "lognormal_sigma"),
+    ("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: nan}}\nsystem: a\n", "lognormal_sigma"),
+    ("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: 1, weibull_shape: 2}}\nsystem: a\n", "not both"),
+])
+def test_bad_lognormal_laws_are_refused(text, message):
+    with pytest.raises(InputError, match=message):
+        spec(text)
+
+
+@pytest.mark.parametrize("text", ["24h", "0..", "..5h", "5h..1h", "3h..3h", "-1h..2h", "0h..nan", "x..y"])
+def test_bad_windows_are_refused(text):
+    with pytest.raises(InputError, match="--window"):
+        parse_window(text)
+
+
+def test_cli_at_and_window(run):
+    path = SAMPLES / "web-service.yaml"
+    result = run("compose", path, "--at", "2h", "--window", "0h..24h", "--initially-down", "db#1", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    system = spec(path.read_text())
+    assert data["at"]["unavailability"] == availability_at(system, 2.0, ["db#1"]).unavailability
+    assert data["window"]["start_hours"] == 0 and data["window"]["end_hours"] == 24
+
+
+@pytest.mark.parametrize("args", [["--at", "-1h"], ["--at", "soon"], ["--window", "1h"], ["--initially-down", "db"],
+                                  ["--at", "1h", "--initially-down", "nope"], ["--at", "1h", "--initially-down", ","]])
+def test_cli_refuses_bad_times_in_one_line(run, args):
+    result = run("compose", SAMPLES / "web-service.yaml", *args)
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.startswith("relcalc: error:")

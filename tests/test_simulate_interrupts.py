@@ -1,0 +1,60 @@
+"""Ctrl-C during ``simulate raft``: exit 130, one line on stderr, no worker process left behind.
+
+Each case starts the CLI in its own session (as a terminal would: a Ctrl-C goes to the whole process
+group, workers included), sends SIGINT at a moment drawn from a seeded generator, and checks the exit
+code, the whole of stderr and that nothing of the session survives. The cases run side by side, so
+the module takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+
+
+def _session_processes(session: int) -> list[str]:
+    listing = subprocess.run(["ps", "-e", "-o", "pid=,sid="], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in listing.splitlines() if line.split()[1:] == [str(session)]]
+
+
+def _start(workers: int) -> subprocess.Popen:
+    # long enough that no case finishes before its interrupt
+    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "1e7", "--seed", "1",
+            "--workers", str(workers), "-f", "json"]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def test_ctrl_c_at_random_moments_exits_130_with_one_line_and_no_orphans():
+    draw = random.Random(13)
+    # one early moment (numba's import, the exact chain) and one inside the chunk loop, for 1 and 2 workers;
+    # not the first ~0.5 s, while Python imports relcalc before its main() runs (Python's own handling then)
+    cases = [(workers, moment) for workers in (1, 2) for moment in (draw.uniform(0.8, 1.6), draw.uniform(2.5, 3.5))]
+    started = time.monotonic()
+    running = [(workers, moment, _start(workers)) for workers, moment in cases]
+    for workers, moment, process in sorted(running, key=lambda case: case[1]):
+        time.sleep(max(0.0, started + moment - time.monotonic()))
+        assert process.poll() is None, f"the run ({workers} workers) ended before its interrupt"
+        os.killpg(process.pid, signal.SIGINT)
+    for workers, moment, process in running:
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:  # a hang is the failure this guards against
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"{workers} workers, interrupted at {moment:.2f} s: still running 20 s later")
+        where = f"{workers} workers, interrupted at {moment:.2f} s"
+        assert process.returncode == 130, (where, err.decode())
+        assert err.decode() == "relcalc: interrupted\n", where
+        assert out == b"", where  # nothing half-written on stdout
+        for _ in range(50):  # the killed workers may take a moment to be reaped
+            if not _session_processes(process.pid):
+                break
+            time.sleep(0.05)
+        assert _session_processes(process.pid) == [], where

@@ -21,7 +21,8 @@ this linear pass: ``W`` (the probability that the target is never reached
 from a state) is carried backwards, and for vertex ``x``
 ``dA/da = sum P[s=1] (W(x down) - W(x up))``. The forward arrays are kept
 for the backward pass up to a memory budget; above it only some are kept
-(checkpoints) and each stretch between them is worked out again.
+(checkpoints, one per 64 MB of arrays passed) and each stretch between them is worked out
+again.
 
 Each step is a few whole-array operations, so the cost is the sum of
 ``2^width`` over the steps rather than one Python object per state: the
@@ -40,8 +41,10 @@ from dataclasses import dataclass
 
 #: Widest frontier swept (axes); 2^23 float64 states are 64 MB per array
 MAX_WIDTH = 23
-#: Bytes of forward arrays kept for the backward pass before checkpoints are used instead
-KEEP_BYTES = 96 * 2**20
+#: Bytes of forward states kept for the backward pass before checkpoints are used instead (the 20x20 grid
+#: would keep 292 MB: fresh memory's page faults made that slower, 5 s against 1.3-1.9 s, than working
+#: each stretch out twice)
+KEEP_BYTES = 32 * 2**20
 #: Bytes of forward arrays between two checkpoints (the stretch worked out again backwards)
 STRETCH_BYTES = 64 * 2**20
 
@@ -107,7 +110,9 @@ def _step_forward(p, step: Step, a: float, u: float):
         if step.entering == 0:
             stay += moved
             out = stay
-        else:  # the entering successors: 0 where the vertex failed, 1 where it worked
+        elif step.entering == 1:  # the entering successor: 0 where the vertex failed, 1 where it worked
+            out = np.stack([stay, moved], axis=-1)
+        else:
             out = np.zeros(stay.shape + (2,) * step.entering)
             out[(...,) + (0,) * step.entering] = stay
             out[(...,) + (1,) * step.entering] = moved
@@ -177,47 +182,42 @@ def sweep(program: Program, a: dict, u: dict, want_grad: bool):
 
     p = np.array([0.0, 1.0])  # the source alone is enabled
     avail = unavail = 0.0
-    kept = {0: p}  # forward arrays by step: all while they fit, then only the checkpoints
-    keep_all = True
-    total = since = 0
-    checkpoints = [0]
+    enabled: dict = {}  # step -> forward states where its vertex is enabled (copies), while they fit
+    checkpoints = {0: p}  # step -> forward array before it, every STRETCH_BYTES
+    held = since = 0
     for i, step in enumerate(steps):
+        if want_grad and enabled is not None:
+            on = np.ascontiguousarray(_take(p, step.axis, 1))
+            held += on.nbytes
+            enabled[i] = on
+            if held > KEEP_BYTES:  # from here on the stretches between checkpoints are redone backwards
+                enabled = None
         p, reached, dead = _step_forward(p, step, *rates(step))
         avail += reached
         unavail += dead
-        if not want_grad:
-            continue
-        total += p.nbytes
         since += p.nbytes
-        if since > STRETCH_BYTES:
-            checkpoints.append(i + 1)
+        if want_grad and since > STRETCH_BYTES:
+            checkpoints[i + 1] = p
             since = 0
-        if keep_all or checkpoints[-1] == i + 1:
-            kept[i + 1] = p
-        if keep_all and total > KEEP_BYTES:
-            keep_all = False
-            kept = {k: kept[k] for k in checkpoints}
     unavail += float(p.sum())  # still enabled somewhere once the target is decided: not reached
     grad: dict = {}
     if not want_grad:
         return avail, unavail, grad
     w = np.ones(p.shape)
-    bounds = checkpoints + [len(steps)]
+    bounds = sorted(checkpoints) + [len(steps)]
     for c in range(len(bounds) - 2, -1, -1):
         first, last = bounds[c], bounds[c + 1]
-        if keep_all:
-            forward = kept
-        else:  # this stretch again from its checkpoint
-            forward = {first: kept[first]}
-            q = kept[first]
+        if enabled is None:  # this stretch again from its checkpoint
+            stretch = {}
+            q = checkpoints[first]
             for i in range(first, last):
+                stretch[i] = _take(q, steps[i].axis, 1)
                 q, _, _ = _step_forward(q, steps[i], *rates(steps[i]))
-                forward[i + 1] = q
+        else:
+            stretch = enabled
         for i in range(last - 1, first - 1, -1):
             step = steps[i]
-            w, gain = _step_backward(w, step, *rates(step), _take(forward[i], step.axis, 1))
+            w, gain = _step_backward(w, step, *rates(step), stretch[i])
             if step.var is not None:
                 grad[step.var] = grad.get(step.var, 0.0) + gain
-        if not keep_all:
-            forward.clear()
     return avail, unavail, grad

@@ -270,9 +270,16 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
                 if drop > 0:
                     frequency += p_state * q * rate * drop
     items = []
+    member_measures = _member_measures(grouped, combos_list, given)
     for var, unit in enumerate(compiled.units):
         birnbaum = grad.get(var, math.nan) if var not in grouped else math.nan
         ui = unit.unavailability
+        if var in grouped and unavail >= 1e-300:
+            ui, birnbaum, u_down = member_measures[var]
+            failed_u = u_down  # P(system down | member down), within the group's shared-crew chain
+            items.append(Importance(unit.name, float(ui), birnbaum, ui * birnbaum / unavail, ui * failed_u / unavail,
+                                    failed_u / unavail, ui * birnbaum))
+            continue
         if var in grouped or unavail < 1e-300:
             items.append(Importance(unit.name, float(ui), birnbaum, math.nan, math.nan, math.nan, math.nan))
             continue
@@ -286,3 +293,35 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
 
     return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
                          calendar or Calendar())
+
+
+def _member_measures(grouped, combos, given) -> dict:
+    """{member: (P(down), U(member down) - U(member up), U(member down))} under the groups' joint distribution.
+
+    A member of a repair group is not independent of the others, so its
+    Birnbaum importance is taken conditionally: the system's unavailability
+    given the member down less that given it up, each averaged over the
+    groups' failed sets with the member in that state (the shared crews'
+    dependence kept); with one member per crew it is the ordinary Birnbaum
+    importance. Its unavailability is the chain's P(member down), not the
+    member's own lambda / (lambda + mu).
+    """
+    down_p = dict.fromkeys(grouped, 0.0)
+    down_u = dict.fromkeys(grouped, 0.0)
+    up_u = dict.fromkeys(grouped, 0.0)
+    for failed, p in combos:
+        u = given(failed)[1]
+        for v in grouped:
+            if v in failed:
+                down_p[v] += p
+                down_u[v] += p * u
+            else:
+                up_u[v] += p * u
+    out = {}
+    for v in grouped:
+        pd = down_p[v]
+        pu = sum(p for f, p in combos if v not in f)
+        u_down = down_u[v] / pd if pd > 0 else math.nan
+        u_up = up_u[v] / pu if pu > 0 else math.nan
+        out[v] = (pd, u_down - u_up, u_down)
+    return out

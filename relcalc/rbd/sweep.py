@@ -94,28 +94,28 @@ def _step_forward(p, step: Step, a: float, u: float):
     """(array after the step, mass reaching the target, mass left dead)."""
     import numpy as np
 
-    s = step.axis
+    s, k = step.axis, step.entering
     off, on = _take(p, s, 0), _take(p, s, 1)
-    stay = off + u * on
     reached = 0.0
     if step.is_target:
         reached = a * float(on.sum())
-        out = stay
+        out = off + u * on
     else:
-        moved = a * on
+        if k == 0:
+            out = moved = None
+        else:  # the entering successors: 0 where the vertex failed, 1 where it worked (written in place)
+            out = (np.empty if k == 1 else np.zeros)(off.shape + (2,) * k)
+            moved = out[(...,) + (1,) * k]
+        stay = np.multiply(on, u, out=None if out is None else out[(...,) + (0,) * k])
+        stay += off
+        moved = np.multiply(on, a, out=moved)
         old = p.ndim - 1  # axes left after this vertex's own
         for t in step.successors:
             if t < old + 1 and t != s:
                 _enable(moved, t - 1 if t > s else t)
-        if step.entering == 0:
+        if k == 0:
             stay += moved
             out = stay
-        elif step.entering == 1:  # the entering successor: 0 where the vertex failed, 1 where it worked
-            out = np.stack([stay, moved], axis=-1)
-        else:
-            out = np.zeros(stay.shape + (2,) * step.entering)
-            out[(...,) + (0,) * step.entering] = stay
-            out[(...,) + (1,) * step.entering] = moved
     out = np.asarray(out)
     if out.ndim == 0:  # nothing left on the frontier
         return np.zeros(()), reached, float(out)
@@ -128,7 +128,7 @@ def _step_forward(p, step: Step, a: float, u: float):
 def _take(p, axis: int, value: int):
     index = [slice(None)] * p.ndim
     index[axis] = value
-    return p[tuple(index)]
+    return p[tuple(index) + (Ellipsis,)]  # a view even where no axis is left
 
 
 def _enable(t, axis: int) -> None:
@@ -167,8 +167,12 @@ def _step_backward(w_next, step: Step, a: float, u: float, on):
         w_down = np.ascontiguousarray(w_down)
     diff = w_down - w_up  # >= 0: a working vertex never makes the target harder to reach
     gain = float(np.multiply(on, diff).sum())  # not BLAS: its threads crowd a shared machine
-    w_on = w_down - a * diff  # = u W(down) + a W(up)
-    return np.stack([w_down, w_on], axis=s), gain
+    w = np.empty(diff.shape[:s] + (2,) + diff.shape[s:])
+    np.copyto(_take(w, s, 0), w_down)
+    w_on = _take(w, s, 1)
+    np.multiply(diff, -a, out=w_on)
+    w_on += w_down  # = u W(down) + a W(up)
+    return w, gain
 
 
 def sweep(program: Program, a: dict, u: dict, want_grad: bool):

@@ -282,3 +282,23 @@ system: {k_of_n: {k: 2, of: [a, b, c]}}
         for field in ("unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth",
                       "improvement_potential"):
             assert getattr(shared[name], field) == pytest.approx(getattr(own[name], field), rel=1e-9)
+
+
+@pytest.mark.parametrize("t, down", [(5.0, []), (30.0, ["unit#1"]), (0.0, ["unit#1"])])
+def test_availability_at_a_time_with_one_crew_is_the_chains_transient(t, down):
+    # parallel pair, one crew: the textbook 3-state birth-death chain on the number down (both identical),
+    # 0 -> 1 at 2 lambda, 1 -> 2 at lambda, repairs at mu (one crew); P(2 down at t) by scipy's expm
+    from scipy.linalg import expm
+
+    from relcalc.rbd.transient import availability_at
+
+    q = np.array([[-2 * LAM, 2 * LAM, 0], [MU, -(LAM + MU), LAM], [0, MU, -MU]])
+    start = np.eye(3)[len(down)]
+    p = start @ expm(q * t)
+    result = availability_at(system(PAIR + "system: {parallel: [unit]}\nrepair: {crews: 1}\n"), t, down)
+    assert result.unavailability == pytest.approx(p[2], rel=1e-9, abs=1e-300)
+    assert result.availability == pytest.approx(p[0] + p[1], rel=1e-12)
+    # each unit: down with probability p1 / 2 + p2 by symmetry (the first of the pair from its own start)
+    if not down:
+        for row in result.components:
+            assert row.unavailability == pytest.approx(p[1] / 2 + p[2], rel=1e-9)

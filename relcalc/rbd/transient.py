@@ -175,13 +175,18 @@ def availability_at(system, t_hours: float, initially_down=()) -> PointAvailabil
     """A(t) of every component instance and of the system, from all up (but ``initially_down``) at 0."""
     from .evaluate import compile_system, evaluate_compiled
 
-    _check(system, "--at")
     if not (math.isfinite(t_hours) and t_hours >= 0):
         raise InputError(f"--at must be a time from 0 on, got {t_hours}")
     down = _chosen_down(system, initially_down)
     compiled = compile_system(system, unit_values=_values(system, t_hours, down))
-    avail, unavail, _ = evaluate_compiled(compiled)
-    parts = tuple(ComponentAvailability(u.name, u.availability, u.unavailability) for u in compiled.units)
+    if system.repair:  # the groups' queue chains from their start to t, the diagram on their failed sets
+        from .repair import availability_with_crews_at
+
+        avail, unavail, members = availability_with_crews_at(system, compiled, system.repair, t_hours, down)
+    else:
+        (avail, unavail, _), members = evaluate_compiled(compiled), {}
+    parts = tuple(ComponentAvailability(u.name, *members.get(v, (u.availability, u.unavailability)))
+                  for v, u in enumerate(compiled.units))
     return PointAvailability(t_hours, avail, unavail, parts, tuple(initially_down))
 
 

@@ -15,7 +15,8 @@ RePyability RBD is made), and prints the time ratio and the number of
 digits on which the two unavailabilities agree:
 
 - a 10x10 and a 20x20 grid of components, corner to corner, links right and
-  down (the 10x10 has 48,620 minimal path sets);
+  down (the 10x10 has 48,620 minimal path sets); relcalc sweeps these in
+  arrays (relcalc.rbd.sweep), RePyability builds a decision diagram;
 - a k = 8 fat tree (Al-Fares et al., SIGCOMM 2008) from a host in the first
   pod to a host in the last, with up-down routing: up from the host to a
   core switch, then down; every switch and every link can fail;
@@ -86,7 +87,7 @@ def identical_k_of_n(k: int, n: int, target: float):
         def baseline():  # the general tail (product tree) on bare arrays
             return k_of_n(a, u, k)
 
-        return f"{k:,}-of-{n:,} identical (count)", System({"x": comp}, root), baseline, target
+        return f"{k:,}-of-{n:,} one component", System({"x": comp}, root), baseline, target
 
     return make
 
@@ -122,7 +123,7 @@ def part_one(rng) -> None:
         full = best_of(lambda: evaluate(system))
         base = best_of(baseline)
         verdict = "met" if plain <= target else "MISSED"
-        print(f"{label:<32} {target:>6.1f}s {plain:>8.3f}s {full:>11.3f}s {base:>11.4f}s {plain / base:>7.0f}x  {verdict}")
+        print(f"{label:<32} {target:>6.1f}s {plain:>8.3f}s {full:>11.3f}s {base:>11.4f}s {plain / base:>7.3g}x  {verdict}")
 
 
 # --- part 2: the same structures in relcalc and RePyability --------------------------------

@@ -370,7 +370,20 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
         generator = csr_matrix((list(rates.values()) + list(-out), (rows, cols)), shape=(size, size))
         start = np.zeros(size)
         start[states.index(tuple(i for i, v in enumerate(members) if v in start_down))] = 1.0
-        p = np.clip(expm_multiply(generator.T * t, start), 0.0, None) if t > 0 else start
+        if t <= 0:
+            p = start
+        elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
+            from scipy.linalg import expm
+
+            p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
+        elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
+            raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
+                             "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
+        else:
+            p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
+        if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
+            raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
+                             "the steady state is the plain figure (without --at)")
         p = p / p.sum()
         by_set: dict[frozenset, float] = {}
         for state, prob in zip(states, p):

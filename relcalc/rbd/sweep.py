@@ -21,8 +21,8 @@ this linear pass: ``W`` (the probability that the target is never reached
 from a state) is carried backwards, and for vertex ``x``
 ``dA/da = sum P[s=1] (W(x down) - W(x up))``. The forward arrays are kept
 for the backward pass up to a memory budget; above it only some are kept
-(checkpoints, one per 64 MB of arrays passed) and each stretch between them is worked out
-again.
+(checkpoints, one per stretch of at least 64 MB of arrays passed) and each
+stretch between them is worked out again.
 
 Each step is a few whole-array operations, so the cost is the sum of
 ``2^width`` over the steps rather than one Python object per state: the
@@ -37,6 +37,7 @@ directed grids, e.g. Colbourn, *The Combinatorics of Network Reliability*
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: Widest frontier swept (axes); 2^23 float64 states are 64 MB per array
@@ -45,8 +46,12 @@ MAX_WIDTH = 23
 #: would keep 292 MB: fresh memory's page faults made that slower, 5 s against 1.3-1.9 s, than working
 #: each stretch out twice)
 KEEP_BYTES = 32 * 2**20
-#: Bytes of forward arrays between two checkpoints (the stretch worked out again backwards)
+#: Bytes of forward arrays between two checkpoints (the stretch worked out again backwards), at least; for
+#: larger sweeps the square root of total times largest, so checkpoints and one stretch take alike
 STRETCH_BYTES = 64 * 2**20
+#: Bytes of forward arrays over a whole sweep (its work) beyond which a network is not swept (the 20x20 grid:
+#: 584 MB); the memory held is then at most about twice the root of this times the largest array
+MAX_TOTAL_BYTES = 4 * 2**30
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Step:
 class Program:
     steps: tuple
     width: int  #: most axes at once
+    total_bytes: int = 0  #: of the forward arrays over all steps
+    largest_bytes: int = 0
 
 
 def sweep_program(sequence, variables, successors, source, target):
@@ -72,6 +79,7 @@ def sweep_program(sequence, variables, successors, source, target):
     axes = [source]
     steps = []
     width = 1
+    total = largest = 0
     for x in sequence[start:]:
         onward = [] if x == target else list(dict.fromkeys(successors.get(x, ())))
         entering = [y for y in onward if y not in axes]
@@ -85,9 +93,14 @@ def sweep_program(sequence, variables, successors, source, target):
         s = axes.index(x)
         steps.append(Step(variables.get(x), s, len(entering), tuple(axes.index(y) for y in onward), x == target))
         axes.pop(s)
+        size = 8 << len(axes)
+        total += size
+        largest = max(largest, size)
+        if total > MAX_TOTAL_BYTES:
+            return None
         if x == target:
             break
-    return Program(tuple(steps), width)
+    return Program(tuple(steps), width, total, largest)
 
 
 def _step_forward(p, step: Step, a: float, u: float):
@@ -187,7 +200,8 @@ def sweep(program: Program, a: dict, u: dict, want_grad: bool):
     p = np.array([0.0, 1.0])  # the source alone is enabled
     avail = unavail = 0.0
     enabled: dict = {}  # step -> forward states where its vertex is enabled (copies), while they fit
-    checkpoints = {0: p}  # step -> forward array before it, every STRETCH_BYTES
+    checkpoints = {0: p}  # step -> forward array before it, one per stretch
+    stretch_bytes = max(STRETCH_BYTES, int(math.sqrt(program.total_bytes * program.largest_bytes)))
     held = since = 0
     for i, step in enumerate(steps):
         if want_grad and enabled is not None:
@@ -200,7 +214,7 @@ def sweep(program: Program, a: dict, u: dict, want_grad: bool):
         avail += reached
         unavail += dead
         since += p.nbytes
-        if want_grad and since > STRETCH_BYTES:
+        if want_grad and since > stretch_bytes:
             checkpoints[i + 1] = p
             since = 0
     unavail += float(p.sum())  # still enabled somewhere once the target is decided: not reached

@@ -337,21 +337,14 @@ class _BlockResult:
 
 def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
     """(header line, rows) of result columns as CSV, by pyarrow's writer as ``write_frame_csv`` writes them."""
-    import io
-
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
+    from .csv_quoting import header_line, rows_csv  # quoted only where needed, as every relcalc CSV
     from .files import formula_safe_table
 
     # names a spreadsheet would run as formulas are written as text (issue 13, OWASP)
     table = formula_safe_table(pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()}))
-    head, body = io.BytesIO(), io.BytesIO()
-    pa_csv.write_csv(table.slice(0, 0), head, write_options=pa_csv.WriteOptions(quoting_style="needed"))
-    if rows:
-        options = pa_csv.WriteOptions(quoting_style="needed", include_header=False)
-        pa_csv.write_csv(table, body, write_options=options)
-    return head.getvalue(), body.getvalue()
+    return header_line(table.column_names), (rows_csv(table) if rows else b"")
 
 
 def _block(header: bytes, block: bytes, columns: list[str], text_columns: dict[str, Any], layout: _Layout,

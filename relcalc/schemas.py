@@ -76,8 +76,11 @@ CAPACITY_KEYS = frozenset(CAPACITY)
 
 # --- JSON Schema ----------------------------------------------------------------------------------
 #: A number as text, and a quantity as text: ECMA-262 patterns of relcalc.units' grammar.
-_PLAIN = rf"^\s*{NUMBER}\s*$"
-_QUANTITY = rf"^\s*{NUMBER}\s*(?:{UNIT})?\s*$"
+#: Every number these files hold is a size, a time, a rate or a share: none is negative (an editor
+#: marks "-5h" at once; the loader, which also refuses zero where it must, says why).
+_UNSIGNED = NUMBER.replace("[+-]?", "[+]?", 1)
+_PLAIN = rf"^\s*{_UNSIGNED}\s*$"
+_QUANTITY = rf"^\s*{_UNSIGNED}\s*(?:{UNIT})?\s*$"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -91,9 +94,9 @@ def _value(kind: Any) -> dict:
     if kind == "layout":
         return {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer", "minimum": 1}}]}
     pattern = _PLAIN if kind in ("number", "count") else _QUANTITY
-    number = {"type": "integer" if kind == "count" else "number"}
+    number = {"type": "number", "minimum": 0}
     if kind == "count":
-        number = {"type": "number", "multipleOf": 1}  # 3.0 is 3, as a CSV cell may give it
+        number = {"type": "number", "multipleOf": 1, "minimum": 0}  # 3.0 is 3, as a CSV cell may give it
     return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
 
 
@@ -178,8 +181,11 @@ def problems(data: Any, kind: str) -> list[str]:
     """Every problem of a loaded spec, each message naming its place; [] for a file the loader takes.
 
     Problems of shape are collected throughout (every unknown key, every bad
-    component, every bad block); the loader's checks of meaning then run on
-    what is left, and add the first problem each section has.
+    value of every component, every bad block); the loader's checks of the
+    raft and capacity sections name the key at fault, so each section is
+    checked again without it until it passes or fails for a reason no
+    single key explains (:func:`_every_problem`). The loader's checks of
+    meaning then run on what is left.
     """
     found: list[str] = []
 
@@ -239,9 +245,60 @@ def _component_problems(raw: Any, year_days: float, attempt) -> set[str]:
         attempt(_fail, "components: expected a mapping of name to parameters")
         return set()
     for name, params in raw.items():
+        where = f"components.{name}"
+        if isinstance(params, dict) and not _component_values(params, where, year_days, attempt):
+            continue  # its values are refused one by one; what they mean together waits for them
         if params is not None:
-            attempt(component_from_mapping, str(name), params, f"components.{name}", year_days)
+            attempt(component_from_mapping, str(name), params, where, year_days)
     return {str(name) for name in raw}
+
+
+def _component_values(params: dict, where: str, year_days: float, attempt) -> bool:
+    """Read each value of a component with the loader's own parser; False if any is refused."""
+    from .units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
+
+    parsers = {
+        "availability": lambda v, n: parse_probability(v, n),
+        "mtbf": lambda v, n: parse_duration(v, n, year_days=year_days),
+        "mttr": lambda v, n: parse_duration(v, n, year_days=year_days),
+        "failure_rate": lambda v, n: parse_rate_per_hour(v, n, year_days=year_days),
+        "repair_rate": lambda v, n: parse_rate_per_hour(v, n, year_days=year_days),
+        "count": lambda v, n: parse_count(v, n),
+        "weibull_shape": lambda v, n: parse_number(v, n),
+    }
+    good = True
+    for key, value in params.items():
+        if key in parsers and attempt(lambda: parsers[key](value, f"{where}.{key}") or True) is None:
+            good = False
+    return good
+
+
+def _every_problem(check, body: dict, section: str, attempt) -> None:
+    """Run a section's loader check, and again without each key it refuses, so every bad key is named.
+
+    The loader stops at its first problem. A message naming ``section.key``
+    blames that key: it is set aside and the check runs again. It stops when
+    the section passes, or fails over a key already set aside (``missing
+    rate`` once ``rate`` was refused: not a new problem), or over no key.
+    """
+    import re
+
+    remaining, set_aside = dict(body), []
+    for _ in range(len(body) + 1):
+        try:
+            check(remaining)
+            return
+        except InputError as exc:
+            message = str(exc)
+        if any(re.search(rf"\b{re.escape(key)}\b", message) for key in set_aside):
+            return
+        attempt(_fail, message)
+        blamed = [key for key in remaining if re.search(rf"\b{re.escape(section)}\.{re.escape(key)}\b", message)]
+        if not blamed:
+            return
+        for key in blamed:
+            del remaining[key]
+        set_aside.extend(blamed)
 
 
 def _fail(message: str) -> None:
@@ -293,7 +350,9 @@ def _block_problems(raw: Any, where: str, names: set[str], found: list[str], dep
                      for key in body if key not in STANDBY_KEYS)
         if "of" not in body:
             found.append(f"{place}: missing 'of'")
-        elif not isinstance(body["of"], str) or body["of"] not in names:
+        elif not isinstance(body["of"], str):
+            found.append(f"{place}.of must name one component (its count gives the units), got {body['of']!r}")
+        elif body["of"] not in names:
             found.append(f"{place}.of: unknown component {body['of']!r}")
         if body.get("mode", "cold") not in STANDBY_MODES:
             found.append(f"{place}.mode: {body['mode']!r}; use {', '.join(STANDBY_MODES)}")
@@ -338,7 +397,7 @@ def _service_problems(data: dict, year_days: float, found: list[str], attempt) -
         unknown = [f"{section}.{key}: unknown key; use {', '.join(sorted(keys))}" for key in body if key not in keys]
         found.extend(unknown)
         if not unknown:
-            attempt(check, body)
+            _every_problem(check, body, section, attempt)
 
 
 def main() -> None:  # pragma: no cover - run by hand after changing the tables

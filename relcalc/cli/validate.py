@@ -47,4 +47,20 @@ def validate_command(
     if found:
         problem(f"error: {source}: {len(found)} problem{'s' if len(found) > 1 else ''} in this {what}")
         raise typer.Exit(ExitCode.BAD_INPUT)
+    _notes(data, kind)
     print(f"{source}: a valid {what}")
+
+
+def _notes(data: dict, kind: str) -> None:
+    """What relcalc compose and report would say on stderr about a valid file: a name repeated in one block."""
+    from .compose import _warn_repeated_names
+
+    if kind == "service":
+        from ..report.spec import load_service_mapping
+
+        system = load_service_mapping(data).system
+    else:
+        from ..rbd.spec import system_from_mapping
+
+        system = system_from_mapping(data)
+    _warn_repeated_names(system)

@@ -112,7 +112,7 @@ def load_service_mapping(data: dict, source: str = "service") -> ServiceSpec:
 
 def _raft(section: dict, year_days: float) -> dict:
     from ..raft.inputs import KEYS, model_grid
-    from ..raft.methods import METHODS
+    from ..schemas import RAFT_METHODS as METHODS  # not raft.methods: it loads numba and scipy (validate needs neither)
 
     _unknown(section, set(KEYS) | RAFT_EXTRA, "raft")
     inputs = {k: v for k, v in section.items() if k in KEYS}

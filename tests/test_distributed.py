@@ -99,3 +99,60 @@ def test_without_dask_installed_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
     with pytest.raises(InputError, match=r"pip install 'relcalc\[distributed\]'"):
         open_execution("dask-local:2")
+
+
+# --- the capacity queue simulation and the report on the same cluster (issue 19) ---
+# The references are this process and local threads, whose figures tests/test_queue_sim.py checks against
+# Erlang C, Pollaczek-Khinchine and Mitzenmacher's two-choices figure.
+
+def test_the_queue_simulation_gives_the_local_numbers_on_a_cluster(cluster):
+    from relcalc.capacity.service import service_time
+    from relcalc.capacity.simulation import Scenario, simulate
+    from relcalc.execution import use
+
+    lognormal = service_time("lognormal", 0.04, 0.25, None, None)
+    args = (Scenario(6, "node_failures", 1), 900.0, 8, "two-choices", lognormal)
+    kwargs = dict(seed=4, replications=4, customers=2_000, extra_quantiles=(0.9,))
+    alone = simulate(*args, **kwargs)
+    threads = simulate(*args, workers=3, **kwargs)
+    with use(DaskExecution(cluster.scheduler_address)):
+        remote = simulate(*args, **kwargs)
+    assert not alone.unstable and alone.probability_of_wait.value > 0  # a queue that waits, not a trivial zero
+    assert remote == alone and threads == alone
+    assert remote.other_quantiles == alone.other_quantiles  # (not compared by ==)
+
+
+def test_capacity_simulate_takes_a_scheduler(cluster, run):
+    args = ("capacity", "-r", "400", "--service-time", "40ms", "--service-time-cv", "2", "--concurrency", "4",
+            "--latency", "p99<=400ms", "--method", "simulate", "--seed", "3", "-f", "json")
+    local = run(*args, "--workers", "2")
+    assert local.exit_code == 0, local.stderr
+    remote = run(*args, "--scheduler", cluster.scheduler_address)
+    assert remote.exit_code == 0, remote.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    bad = run(*args, "--scheduler", "tcp://127.0.0.1:1")
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1, bad.stderr
+
+
+SMALL_SERVICE = """\
+service: small
+targets: {availability: 99.9%}
+components:
+  app: {mtbf: 2000h, mttr: 4h, count: 2}
+system:
+  parallel: [app]
+raft: {nodes: 3, mtbf: 1000h, mttr: 100h, method: crude, years: 3000, seed: 11}
+"""
+
+
+def test_a_reports_store_figures_are_the_same_on_a_cluster(cluster, run, tmp_path, monkeypatch):
+    spec = tmp_path / "small.yaml"
+    spec.write_text(SMALL_SERVICE)
+    local = run("report", spec, "-o", tmp_path / "local")
+    assert local.exit_code in (0, 3), local.stderr
+    monkeypatch.setenv("RELCALC_SCHEDULER", cluster.scheduler_address)
+    remote = run("report", spec, "-o", tmp_path / "remote")
+    assert remote.exit_code == local.exit_code, remote.stderr
+    for table in ("raft.csv", "raft-sizes.csv"):
+        ours, theirs = (tmp_path / where / "tables" / table for where in ("local", "remote"))
+        assert theirs.read_text() == ours.read_text(), table

@@ -11,7 +11,9 @@ per node, each session served by the next node clockwise.
 A run is ``replications`` independent replications of ``customers``
 requests each after a warm-up of a tenth as many; each replication gets its
 own stream from ``SeedSequence(seed).spawn``, so the figures are the same
-for any number of workers (threads, the kernel releases the GIL). The
+for any number of workers (threads, the kernel releases the GIL) and on a
+Dask cluster (``--scheduler``: the execution made current by
+:func:`relcalc.execution.use`; rows are read back in replication order). The
 figures are over all requests the cluster serves; each comes with a 95%
 interval from the spread of the replications (Student's t).
 
@@ -24,11 +26,12 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import InputError
+from ..execution import InlineExecution, current
 from ..results import Interval
 from .service import ServiceTime
 
@@ -109,44 +112,22 @@ def simulate(scenario: Scenario, rate: float, slots: int, balancer: str, service
         raise InputError(f"{scenario.nodes:,} nodes of {slots:,.0f} slots are too many to simulate "
                          f"(at most {MAX_SLOTS_HELD:,} slots and backlog in all): use --method analytic")
     customers = max(customers, REQUESTS_PER_NODE * scenario.nodes)
-    from . import queue_kernel as kernel
-
     children = np.random.SeedSequence(seed).spawn(replications)
     slots_i = int(slots)
     shape = math.inf if arrival_scv == 0 else 1.0 / arrival_scv
     quantiles = (0.5, 0.95, 0.99, *extra_quantiles)
 
-    def one(child: np.random.SeedSequence):
-        layout_seed, run_seed = child.spawn(2)
-        alive, owner = _layout(scenario, balancer, sessions, np.random.default_rng(layout_seed))
-        if alive.size == 0:
-            return None
-        # a node whose own share is at or above its slots never drains: refuse before running
-        share = (np.bincount(owner, minlength=scenario.nodes).max() / owner.size if balancer == "ring"
-                 else 1.0 / alive.size)
-        if share * rate * service.mean_seconds / slots_i >= 1.0 - 1e-9:
-            return None
-        wait = np.empty(customers)
-        response = np.empty(customers)
-        node = np.empty(customers, np.int64)
-        done = kernel.run_queue(int(run_seed.generate_state(1)[0]), alive, slots_i, BALANCER_CODES[balancer],
-                                owner, float(rate), float(shape), LAW_CODES[service.law], float(service.p1),
-                                float(service.p2), service.samples, customers, customers // 10,
-                                max(depth, 1) + slots_i, wait, response, node)
-        if done < customers:
-            return None
-        row = [float(np.mean(wait > 0)), float(wait.mean())]
-        row += [float(v) for v in np.quantile(wait, (0.5, 0.95, 0.99))]
-        row.append(float(response.mean()))
-        row += [float(v) for v in np.quantile(response, (0.5, 0.95, 0.99))]
-        row += [float(v) for q in quantiles[3:] for v in (np.quantile(wait, q), np.quantile(response, q))]
-        return row
-
-    if workers > 1:
+    task = _Replication(scenario, float(rate), slots_i, balancer, service, float(shape), float(sessions), customers,
+                        depth, quantiles, None)
+    tasks = [replace(task, child=child) for child in children]
+    execution = current()
+    if execution is not None and not isinstance(execution, InlineExecution):
+        rows = execution.map(_replicate, tasks)  # --scheduler: read back in replication order
+    elif workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(one, children))
+            rows = list(pool.map(_replicate, tasks))
     else:
-        rows = [one(child) for child in children]
+        rows = [_replicate(t) for t in tasks]
     serving = scenario.nodes - _lost_count(scenario)
     if any(r is None for r in rows):
         none = Interval(None)
@@ -159,6 +140,54 @@ def simulate(scenario: Scenario, rate: float, slots: int, balancer: str, service
         extra[f"{_pname(q)}_response_seconds"] = intervals[10 + 2 * i]
     return SimulatedQueue(serving, False, *intervals[:9], requests_simulated=customers * replications,
                           other_quantiles=extra)
+
+
+@dataclass(frozen=True)
+class _Replication:
+    """One replication as a small picklable task (a Dask worker runs it as well as a thread here)."""
+
+    scenario: Scenario
+    rate: float
+    slots: int
+    balancer: str
+    service: ServiceTime
+    arrival_shape: float
+    sessions: float
+    customers: int
+    depth: int
+    quantiles: tuple
+    child: np.random.SeedSequence | None  #: this replication's stream, from SeedSequence(seed).spawn
+
+
+def _replicate(task: _Replication) -> list[float] | None:
+    """One replication's figures (None when some node never drains): a pure function of ``task``."""
+    from . import queue_kernel as kernel
+
+    scenario, service, slots_i, customers = task.scenario, task.service, task.slots, task.customers
+    layout_seed, run_seed = task.child.spawn(2)
+    alive, owner = _layout(scenario, task.balancer, task.sessions, np.random.default_rng(layout_seed))
+    if alive.size == 0:
+        return None
+    # a node whose own share is at or above its slots never drains: refuse before running
+    share = (np.bincount(owner, minlength=scenario.nodes).max() / owner.size if task.balancer == "ring"
+             else 1.0 / alive.size)
+    if share * task.rate * service.mean_seconds / slots_i >= 1.0 - 1e-9:
+        return None
+    wait = np.empty(customers)
+    response = np.empty(customers)
+    node = np.empty(customers, np.int64)
+    done = kernel.run_queue(int(run_seed.generate_state(1)[0]), alive, slots_i, BALANCER_CODES[task.balancer],
+                            owner, task.rate, task.arrival_shape, LAW_CODES[service.law], float(service.p1),
+                            float(service.p2), service.samples, customers, customers // 10,
+                            max(task.depth, 1) + slots_i, wait, response, node)
+    if done < customers:
+        return None
+    row = [float(np.mean(wait > 0)), float(wait.mean())]
+    row += [float(v) for v in np.quantile(wait, (0.5, 0.95, 0.99))]
+    row.append(float(response.mean()))
+    row += [float(v) for v in np.quantile(response, (0.5, 0.95, 0.99))]
+    row += [float(v) for q in task.quantiles[3:] for v in (np.quantile(wait, q), np.quantile(response, q))]
+    return row
 
 
 def _t_interval(values: np.ndarray, top: float = math.inf) -> Interval:

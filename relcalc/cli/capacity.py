@@ -76,6 +76,7 @@ def capacity_command(
     method: Annotated[str, typer.Option(help="analytic (M/M/c exact, else Allen-Cunneen), simulate (a compiled queue simulation behind the balancer), or auto: exact where it applies, simulation otherwise.")] = "auto",
     seed: Annotated[Optional[int], typer.Option(help="Simulation seed; the same seed gives the same numbers for any --workers (default 0).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Simulation threads.")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Where --method simulate runs its replications: local (default; --workers threads), dask-local:N (a Dask LocalCluster of N workers) or a Dask scheduler such as tcp://host:8786; default $RELCALC_SCHEDULER.")] = None,
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -126,7 +127,7 @@ def capacity_command(
         from .capacity_sim import run_simulated
 
         raise typer.Exit(run_simulated(cluster, service, seed or 0, workers, fmt, output,
-                                       assumptions(cluster, simulated=True)))
+                                       assumptions(cluster, simulated=True), scheduler))
     raise typer.Exit(_run_single(cluster, nodes, growth, horizon, fmt, output, chart))
 
 

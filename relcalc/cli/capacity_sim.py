@@ -92,14 +92,23 @@ def resolve_method(method: str, cluster, service) -> str:
     return "analytic"
 
 
-def run_simulated(cluster, service, seed: int, workers: int, fmt, output, notes: list[str]) -> int:
+def run_simulated(cluster, service, seed: int, workers: int, fmt, output, notes: list[str],
+                  scheduler: str | None = None) -> int:
+    import contextlib
+
     from ..capacity import figures_at
     from ..capacity.simsizing import size_by_simulation
+    from ..execution import open_execution, scheduler_address, use
     from ..results import record
 
     quiet = not sys.stderr.isatty()
-    answer = size_by_simulation(cluster, service, seed=seed, workers=workers,
-                                progress=None if quiet else (lambda m: print(f"relcalc: {m}", file=sys.stderr)))
+    # local keeps the threads (the kernel releases the GIL); a Dask scheduler gets the replications as tasks,
+    # read back in order, so the figures are the same bit for bit
+    where = (contextlib.nullcontext() if scheduler_address(scheduler) == "local"
+             else use(open_execution(scheduler, workers)))
+    with where:
+        answer = size_by_simulation(cluster, service, seed=seed, workers=workers,
+                                    progress=None if quiet else (lambda m: print(f"relcalc: {m}", file=sys.stderr)))
     analytic = figures_at(cluster, answer.nodes).at(0)
     notes = [*notes, f"method simulate: {service.label}; arrivals "
              + ("Poisson" if float(cluster.arrival_scv) == 1 else f"gamma, CV {math.sqrt(float(cluster.arrival_scv)):.3g}")

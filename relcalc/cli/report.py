@@ -17,6 +17,7 @@ def report_command(
     method: Annotated[Optional[str], typer.Option("--method", metavar="METHOD", help="auto, crude, importance or exact for the Raft store (overrides raft.method).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print report.pdf with a headless Chromium (an error if none is installed).")] = False,
     png: Annotated[bool, typer.Option("--png", help="Also write every chart as PNG (200 dpi), beside the SVG.")] = False,
+    scheduler: Annotated[Optional[str], typer.Option(help="Where the store's simulations run: local (default; this process), dask-local:N (a Dask LocalCluster of N workers) or a Dask scheduler such as tcp://host:8786; default $RELCALC_SCHEDULER.")] = None,
 ) -> None:
     """A capacity-review report: summary and verdicts, block diagram, Raft store, capacity, charts and tables.
 
@@ -27,6 +28,7 @@ def report_command(
     half-written. Exit 3 when a target is missed or the cluster is short.
     """
     from ..errors import ExitCode
+    from ..execution import open_execution, use
     from ..report import write_report
     from ..units import format_percent, parse_number
 
@@ -39,8 +41,15 @@ def report_command(
             sys.stderr.flush()
 
     try:
-        run = write_report(spec, output, seed=seed, years=years_value, method=method, png=png, pdf=pdf,
-                           progress=progress)
+        # every simulation inside picks up this execution; chunks are read back in order, so the figures do
+        # not depend on where they ran
+        with use(open_execution(scheduler)):
+            run = write_report(spec, output, seed=seed, years=years_value, method=method, png=png, pdf=pdf,
+                               progress=progress)
+    except SystemError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # a Ctrl-C as a compiled function returned
+            raise KeyboardInterrupt from None
+        raise
     finally:
         if progress is not None:
             sys.stderr.write("\r\x1b[K")

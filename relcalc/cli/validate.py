@@ -19,26 +19,15 @@ def validate_command(
     system.series[2].k_of_n.k).
     """
     from ..errors import ExitCode, InputError
+    from ..loading import read_text
     from ..rbd.spec import load_spec_text
     from ..schemas import kind_of, problems
     from .output import problem
 
     if kind is not None and kind not in ("compose", "service"):
         raise InputError(f"--kind: unknown kind {kind!r}; use compose or service")
-    if spec == "-":
-        from ..loading import read_text
-
-        text, source = read_text(spec, "FILE")  # decoded strictly (a C locale's stdin lets bad bytes through)
-    else:
-        try:
-            with open(spec, encoding="utf-8") as handle:
-                text, source = handle.read(), spec
-        except FileNotFoundError:
-            raise InputError(f"FILE: file not found: {spec}") from None
-        except IsADirectoryError:
-            raise InputError(f"FILE: {spec} is a directory, not a spec") from None
-        except UnicodeDecodeError:
-            raise InputError(f"FILE: {spec} is not UTF-8 text") from None
+    # stdin decoded strictly (a C locale's stdin lets bad bytes through); a file bounded in size, each failure named
+    text, source = read_text(spec, "FILE")
     data = load_spec_text(text, source)  # YAML that cannot be read at all: one error, its line
     kind = kind or kind_of(data)
     base_dir = "." if spec == "-" else os.path.dirname(os.path.abspath(spec))

@@ -57,9 +57,13 @@ def _defer_blas_check() -> None:
     raft``) only to set a flag that numba reads when it compiles a dot product
     of 1-d arrays, which nothing here does. The import runs with scipy
     hidden and the flag becomes a check made when it is first read, so numba
-    behaves as before for any later compile in the process.
+    behaves as before for any later compile in the process. Only a process
+    with one thread does this: another thread importing scipy meanwhile would
+    find it hidden.
     """
-    if "numba.np.arraymath" in sys.modules:
+    import threading
+
+    if "numba.np.arraymath" in sys.modules or threading.active_count() > 1:
         return
     hidden = next((name for name in ("scipy", "scipy.linalg", "scipy.linalg.cython_blas")
                    if name not in sys.modules), None)

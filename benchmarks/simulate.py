@@ -3,6 +3,7 @@
 Run by hand (SimPy is a benchmark-only dependency: pip install '.[bench]'):
 
     python benchmarks/simulate.py [--years 20000]
+    python benchmarks/simulate.py --default-command   # only `relcalc simulate raft`'s own time, warm
 
 Both simulate the same full model: 5 nodes in 3 zones (2/2/1) with zone
 failures, one repair crew, lognormal repairs, and Raft elections with split
@@ -19,6 +20,9 @@ import argparse
 import math
 import os
 import random
+import resource
+import subprocess
+import sys
 import time
 
 import simpy
@@ -113,11 +117,32 @@ def simpy_run(model: RaftModel, years: float, seed: int) -> tuple[int, float, fl
     return state["events"], state["down"] / env.now, wall
 
 
+def default_command(rounds: int) -> None:
+    """CPU and wall time of the whole default command, start-up and numba's cache load included (target:
+    under 1 s warm). CPU is the figure to compare on a shared machine: wall time grows with the load."""
+    command = [sys.executable, "-m", "relcalc", "simulate", "raft", "--seed", "1"]
+    subprocess.run(command, capture_output=True, check=True)  # compile or load the cache once
+    for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        print(f"relcalc simulate raft (n = 5, 100,000 years), warm: {cpu:.2f} s CPU, {wall:.2f} s wall")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; target: under 1 s warm")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=float, default=4_000, help="SimPy's years per round (relcalc runs 50 times that)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--default-command", action="store_true",
+                        help="time only the default `relcalc simulate raft` command (CPU and wall, --rounds times)")
     args = parser.parse_args()
+    if args.default_command:
+        default_command(args.rounds)
+        return
     model = RaftModel(
         nodes=5, ttf=Distribution("exponential", 500.0), ttr=Distribution("lognormal", 8.0, 1.0), crews=1,
         layout=(2, 2, 1), zone_ttf=Distribution("exponential", 4380.0), zone_ttr=Distribution("exponential", 2.0),

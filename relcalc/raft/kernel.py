@@ -32,10 +32,52 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import sys
+
 import numpy as np
 from numba import njit
 
 from .histogram import HIST_BINS, HIST_LO, HIST_STEP
+
+
+class _BlasCheck:
+    """numba's ``_HAVE_BLAS`` flag, worked out when first read rather than when numba loads its array maths."""
+
+    def __bool__(self) -> bool:
+        from numba.np.arraymath import _check_blas
+
+        return _check_blas()
+
+
+def _defer_blas_check() -> None:
+    """Load numba's array maths without the scipy.linalg import its BLAS check makes there.
+
+    Loading any cached kernel loads numba.np.arraymath, whose import imports
+    scipy.linalg (about 0.15-0.25 s CPU, a fifth of a default ``simulate
+    raft``) only to set a flag that numba reads when it compiles a dot product
+    of 1-d arrays, which nothing here does. The import runs with scipy
+    hidden and the flag becomes a check made when it is first read, so numba
+    behaves as before for any later compile in the process. Only a process
+    with one thread does this: another thread importing scipy meanwhile would
+    find it hidden.
+    """
+    import threading
+
+    if "numba.np.arraymath" in sys.modules or threading.active_count() > 1:
+        return
+    hidden = next((name for name in ("scipy", "scipy.linalg", "scipy.linalg.cython_blas")
+                   if name not in sys.modules), None)
+    if hidden is not None:
+        sys.modules[hidden] = None  # an import of it raises ImportError at once
+    try:
+        import numba.np.arraymath as arraymath
+    finally:
+        if hidden is not None and sys.modules.get(hidden, 0) is None:
+            del sys.modules[hidden]
+    arraymath._HAVE_BLAS = _BlasCheck()
+
+
+_defer_blas_check()
 
 QUORUM_DOWN = 0  # hours without a quorum
 NO_LEADER = 1  # hours with a quorum but no leader (elections)

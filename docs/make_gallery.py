@@ -54,7 +54,7 @@ def main() -> None:
     cluster = Cluster(rate=12000.0, service_time=0.04, concurrency=32, target_utilization=0.7, zones=3,
                       latency_quantile=0.99, latency_seconds=0.2, balancer="two-choices", sessions=2000)
     write(capacity.utilization_latency(cluster, size(cluster)), "capacity")
-    write(capacity.growth(project_growth(cluster, 1.04, 18, 24)), "capacity-growth")
+    write(capacity.growth(project_growth(cluster, 1.04, 18, 28)), "capacity-growth")  # the sample: 28 today
     data = pd.read_csv("samples/usl-measurements.csv")
     write(capacity.usl(fit_usl(data.nodes, data.throughput), data.nodes, data.throughput), "capacity-usl")
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from .availability import Calendar, analyze, budget
 from .batch import (
@@ -29,12 +28,17 @@ from .batch import (
     normalise_header,
     parse_block,
     parse_plain_block,
+    plain_header,
+    read_plain_table,
     record_blocks,
     split_header,
 )
 from .errors import InputError
 from .results import record
 from .units import DURATION_UNITS, QUANTITY, parse_duration, parse_probability, parse_rate_per_hour, unit_hours
+
+if TYPE_CHECKING:  # pandas is imported where a frame is read or built: a plain streamed block needs none
+    import pandas as pd
 
 _PLAIN = r"^[0-9]+(?:\.[0-9]+)?$"  # a cell that is a plain decimal, read by a cast (the grammar agrees)
 _DURATION_HEADER = re.compile(r"^(mtbf|mttr)(?:_(?:in_)?([a-z]+))?$")
@@ -73,30 +77,16 @@ def _parse_cells(
     fail it go through ``parse_one``: rates with units (``2/y``, ``500 FIT``)
     are parsed there, and anything malformed gets its precise message.
     """
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         values = column.to_numpy(dtype=float, na_value=np.nan) * scale
     else:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         textual = pd.api.types.is_string_dtype(column.dtype) or column.dtype == object
         text = pa.array(column if textual else column.astype("str"), type=pa.string(), from_pandas=True)
-        # plain decimals (most cells) by a cheap match and a cast; the full grammar only for the rest
-        plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN), False)
-        values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
-        values = values.to_numpy(zero_copy_only=False).astype(float) * scale
-        rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
-        if len(rest):
-            # one pass of pyarrow's regex over the other cells: number and unit per cell
-            parts = pc.extract_regex(text.take(pa.array(rest)), QUANTITY)
-            number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
-            unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
-            names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []
-            factor = np.array([unit_hours(n, year_days=year_days) for n in names] + [scale, np.nan])
-            which = pc.index_in(unit, value_set=pa.array(names, pa.string())).cast(pa.int64())
-            which = pc.if_else(pc.equal(unit, ""), len(names), which)  # plain number: the header's unit
-            which = pc.fill_null(which, len(names) + 1).to_numpy(zero_copy_only=False)  # no match: NaN
-            values[rest] = np.asarray(number, dtype=float) * factor[which]
+        values = _quantities(text, scale, label, year_days)
     todo = np.flatnonzero(np.isnan(values))
     if len(todo):
         raw = column.to_numpy(dtype=object)
@@ -114,6 +104,30 @@ def _parse_cells(
         raw = column.to_numpy(dtype=object)
         for i in np.flatnonzero(bad):
             errors.setdefault(int(i), []).append(f"{label} must be positive and finite, got {_as_written(raw[i])}")
+    return values
+
+
+def _quantities(text, scale: float, label: str, year_days: float) -> np.ndarray:
+    """Quantity cells (a pyarrow string array) in hours or per-hour rates, vectorised; NaN where the grammar fails."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # plain decimals (most cells) by a cheap match and a cast; the full grammar only for the rest
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN), False)
+    values = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    values = values.to_numpy(zero_copy_only=False).astype(float) * scale
+    rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if len(rest):
+        # one pass of pyarrow's regex over the other cells: number and unit per cell
+        parts = pc.extract_regex(text.take(pa.array(rest)), QUANTITY)
+        number = pc.cast(pc.struct_field(parts, "number"), pa.float64()).to_numpy(zero_copy_only=False)
+        unit = pc.utf8_lower(pc.struct_field(parts, "unit"))
+        names = sorted(DURATION_UNITS) if label in ("mtbf", "mttr") else []
+        factor = np.array([unit_hours(n, year_days=year_days) for n in names] + [scale, np.nan])
+        which = pc.index_in(unit, value_set=pa.array(names, pa.string())).cast(pa.int64())
+        which = pc.if_else(pc.equal(unit, ""), len(names), which)  # plain number: the header's unit
+        which = pc.fill_null(which, len(names) + 1).to_numpy(zero_copy_only=False)  # no match: NaN
+        values[rest] = np.asarray(number, dtype=float) * factor[which]
     return values
 
 
@@ -279,6 +293,8 @@ def _evaluate(frame: pd.DataFrame, layout: _Layout, calendar: Calendar, target: 
             if key != "year_days":
                 out[key] = value
         if targets is not None:
+            import pandas as pd
+
             goal = targets[rows]
             out["meets_target"] = pd.array(np.where(np.isnan(goal), None, result.meets(goal)), dtype="boolean")
     return out, errors
@@ -302,6 +318,8 @@ def evaluate_availability_csv(
     other column passes through unchanged. A row the closed forms refuse (an
     availability below 1e-308) is a bad row like any other.
     """
+    import pandas as pd
+
     calendar = calendar or Calendar()
     layout = layout_of(list(frame.columns), calendar.year_days)
     out, errors = _evaluate(frame, layout, calendar, target)
@@ -327,7 +345,7 @@ class StreamSummary:
 @dataclass(frozen=True)
 class _BlockResult:
     header: bytes  # the output's header line for this block's columns
-    body: bytes  # the block's good rows as CSV, without a header
+    body: list  # the block's good rows as CSV, without a header (bytes-like pieces, in order)
     rows_read: int
     rows_written: int
     missed: int
@@ -335,28 +353,115 @@ class _BlockResult:
     failure: InputError | None = None  # the block could not be read as CSV (renamed by its place in the file)
 
 
-def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, bytes]:
-    """(header line, rows) of result columns as CSV, by pyarrow's writer as ``write_frame_csv`` writes them."""
-    import io
-
+def _encode(out: dict[str, Any], rows: int) -> tuple[bytes, list]:
+    """(header line, rows) of result columns as CSV, as ``write_frame_csv`` writes them (see :mod:`relcalc.csv_rows`)."""
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
+    from .csv_quoting import header_line, rows_csv  # quoted only where needed, as every relcalc CSV
     from .files import formula_safe_table
 
     # names a spreadsheet would run as formulas are written as text (issue 13, OWASP)
     table = formula_safe_table(pa.table({key: pa.array(value, from_pandas=True) for key, value in out.items()}))
-    head, body = io.BytesIO(), io.BytesIO()
-    pa_csv.write_csv(table.slice(0, 0), head, write_options=pa_csv.WriteOptions(quoting_style="needed"))
-    if rows:
-        options = pa_csv.WriteOptions(quoting_style="needed", include_header=False)
-        pa_csv.write_csv(table, body, write_options=options)
-    return head.getvalue(), body.getvalue()
+    head = header_line(table.column_names)
+    fast = _fast_body(out, table) if rows else None
+    if fast is not None:
+        return head, fast
+    return head, [rows_csv(table) if rows else b""]
+
+
+def _header_line(names: list[str]) -> bytes:
+    """The header as the whole-file writer writes it: the csv module's quoting."""
+    from .csv_quoting import header_line
+
+    return header_line(names)
+
+
+#: Rows formatted at a time: their temporaries (some 1.5 KiB a row) stay small and are reused from one slice to the next.
+ENCODE_ROWS = 16384
+
+
+def _fast_body(out: dict[str, Any], table) -> list | None:
+    """The rows as :func:`relcalc.csv_rows.encode_rows` writes them (the floats several times faster), or None."""
+    from .csv_rows import encode_rows
+
+    keys = list(out)
+    floats = [k for k in keys if isinstance(out[k], np.ndarray) and out[k].dtype == np.float64]
+    meets = "meets_target" if "meets_target" in out else None
+    text = [k for k in keys if k not in floats and k != meets]
+    if not floats or keys != text + floats + ([meets] if meets else []):
+        return None
+    numbers = np.column_stack([out[k] for k in floats])
+    pieces = []
+    for start in range(0, len(numbers), ENCODE_ROWS):
+        part = table.slice(start, ENCODE_ROWS)
+        piece = encode_rows([part.column(k).combine_chunks() for k in text], numbers[start:start + ENCODE_ROWS],
+                            part.column(meets).combine_chunks() if meets else None)
+        if piece is None:
+            return None
+        pieces.append(piece)
+    return pieces
+
+
+def _plain_block(block: bytes, columns: list[str], layout: _Layout, calendar: Calendar,
+                 target: tuple[float, float] | None) -> _BlockResult | None:
+    """A plain block of good rows of MTBF and MTTR (or rates), read, evaluated and written without pandas; else None.
+
+    The usual block of a large batch. Anything else (a bad cell, a ``target``
+    column, budgets, quotes) returns None and the block goes the general way,
+    which gives the same figures and also names what is wrong.
+    """
+    if layout.mode != "components" or "target" in layout.found:
+        return None
+    table = read_plain_table(block, columns)
+    if table is None or table.num_rows == 0:
+        return None
+    values = {}
+    for role in (layout.up, layout.down):
+        column, scale = layout.found[role]
+        values[role] = _quantities(table.column(column).combine_chunks(), scale, role, calendar.year_days)
+        if not np.all(np.isfinite(values[role]) & (values[role] > 0)):  # NaN too: a cell for the general way
+            return None
+    up, down = values[layout.up], values[layout.down]
+    try:
+        result = analyze(up if layout.up == "mtbf" else 1.0 / up, down if layout.down == "mttr" else 1.0 / down,
+                         calendar=calendar)
+    except InputError:
+        return None
+    rows = table.num_rows
+    figures = {key: value for key, value in record(result, json_ready=False).items() if key != "year_days"}
+    if not all(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (rows,) for v in figures.values()):
+        return None
+    names = layout.passthrough(columns) + list(figures)
+    meets = None
+    if target is not None:
+        import pyarrow as pa
+
+        meets = pa.array(np.asarray(result.meets(np.full(rows, target[1])), dtype=bool))
+        names.append("meets_target")
+    from .csv_rows import encode_rows
+
+    from .files import formula_safe_table
+
+    numbers = np.column_stack(list(figures.values()))
+    passed = formula_safe_table(table.select(layout.passthrough(columns)))  # no formulas in spreadsheets (OWASP)
+    text = [column.combine_chunks() for column in passed.columns]
+    body = []
+    for start in range(0, rows, ENCODE_ROWS):
+        piece = encode_rows([t.slice(start, ENCODE_ROWS) for t in text], numbers[start:start + ENCODE_ROWS],
+                            None if meets is None else meets.slice(start, ENCODE_ROWS), plain=True)
+        if piece is None:
+            return None
+        body.append(piece)
+    missed = 0 if meets is None else rows - int(np.count_nonzero(meets.to_numpy(zero_copy_only=False)))
+    return _BlockResult(_header_line(names), body, rows, rows, missed, [])
 
 
 def _block(header: bytes, block: bytes, columns: list[str], text_columns: dict[str, Any], layout: _Layout,
            calendar: Calendar, target: tuple[float, float] | None) -> _BlockResult:
     """One block parsed, evaluated and written to CSV bytes (in a worker thread)."""
+    plain = _plain_block(block, columns, layout, calendar, target)
+    if plain is not None:
+        return plain
     try:
         frame = parse_plain_block(block, columns)
         if frame is None:
@@ -423,7 +528,7 @@ def stream_availability_csv(
     if not header.strip():
         raise InputError("--csv: the CSV is empty (no header row)")
     check_unique_header(header_cells(io.StringIO(header.decode("utf-8-sig", errors="replace"))))
-    cells = list(parse_block(header, b"", 1).columns)
+    cells = plain_header(header) or list(parse_block(header, b"", 1).columns)
     layout = layout_of(cells, calendar.year_days)
     text_columns = {c: str for c in layout.passthrough(cells)}
     written = bad = missed = 0
@@ -443,7 +548,8 @@ def stream_availability_csv(
                 if out_header is None:
                     out_header = result.header
                     sink.write(out_header)
-                sink.write(result.body)
+                for piece in result.body:
+                    sink.write(piece)
             if result.errors:
                 bad += len(result.errors)
                 if on_errors is not None:
@@ -469,5 +575,5 @@ def stream_availability_csv(
     if rows_read == 0:
         raise InputError("--csv: the CSV has a header but no data rows")
     if out_header is None:  # no good row anywhere: the header of what is left, as the whole-file evaluation
-        sink.write(_encode({c: pd.Series([], dtype=object) for c in layout.passthrough(cells)}, 0)[0])
+        sink.write(_header_line(layout.passthrough(cells)))
     return StreamSummary(rows_read, written, bad, missed, layout.mode, calendar)

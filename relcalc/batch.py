@@ -14,11 +14,12 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported by the functions that read with it (a plain streamed block needs none)
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ def read_csv(source: str | IO[str], name: str = "--csv") -> pd.DataFrame:
     rows is refused with the number of the row at fault (see
     :func:`malformed_row`).
     """
+    import pandas as pd
+
     try:
         if not isinstance(source, str):
             source = io.StringIO(source.read())  # a stream is read once; keep its text to explain a failure
@@ -195,6 +198,8 @@ def parse_block(header: bytes, block: bytes, first_row: int, name: str = "--csv"
     ``first_row`` is the number of the block's first data row, so a
     malformed record is named by its row in the whole file.
     """
+    import pandas as pd
+
     text = header + block
     try:
         with warnings.catch_warnings():
@@ -227,13 +232,23 @@ def parse_plain_block(block: bytes, columns: list[str]) -> pd.DataFrame | None:
     Anything else (a malformed record too) goes to pandas, which also names
     what is wrong.
     """
+    table = read_plain_table(block, columns)
+    if table is None:
+        return None
+    import pandas as pd
+
+    return pd.DataFrame({c: table.column(c).to_pandas() for c in columns})
+
+
+def read_plain_table(block: bytes, columns: list[str]):
+    """A plain block (see :func:`parse_plain_block`) as a pyarrow table of text columns, or None."""
     if block[:1] in (b" ", b"\n") or any(mark in block for mark in _NOT_PLAIN):
         return None
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     try:
-        table = pa_csv.read_csv(
+        return pa_csv.read_csv(
             io.BytesIO(block),
             read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False),
             convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in columns},
@@ -241,7 +256,22 @@ def parse_plain_block(block: bytes, columns: list[str]) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
         return None
-    return pd.DataFrame({c: table.column(c).to_pandas() for c in columns})
+
+
+def plain_header(header: bytes) -> list[str] | None:
+    """The column names of a plain header record as :func:`parse_block` names them, or None if it is not plain.
+
+    Plain: UTF-8 without a byte-order mark, no quotes, no empty name; such a
+    record splits at its commas, and each name is stripped as pandas' are.
+    """
+    try:
+        text = header.decode("utf-8")
+    except UnicodeError:
+        return None
+    if '"' in text or "\ufeff" in text or "\r" in text:
+        return None
+    cells = [cell.strip() for cell in text.strip().split(",")]
+    return cells if all(cells) else None
 
 
 def malformed_row(text: str, rows_before: int = 0) -> str | None:

@@ -51,7 +51,9 @@ REPAIR = {"crews": "count", "policy": ("fifo",)}
 
 #: The top level of a service file (relcalc report) and its sections.
 SERVICE_KEYS = frozenset(("service", "description", "targets", "components", "system", "raft", "capacity",
-                          "year_days"))
+                          "year_days", "from_incidents"))
+#: ``from_incidents:`` as a mapping (relcalc.estimate.hooks): the history, its window and zone, the store's name.
+FROM_INCIDENTS = {"file": "text", "window": "text", "tz": "text", "raft": "text"}
 SERVICE_REQUIRED = ("service", "targets", "components", "system")
 TARGET_KEYS = frozenset(("availability", "latency"))
 #: The Raft model's inputs (relcalc.raft.inputs.KEYS; a test keeps them equal) and the report's extras.
@@ -78,8 +80,11 @@ CAPACITY_KEYS = frozenset(CAPACITY)
 
 # --- JSON Schema ----------------------------------------------------------------------------------
 #: A number as text, and a quantity as text: ECMA-262 patterns of relcalc.units' grammar.
-_PLAIN = rf"^\s*{NUMBER}\s*$"
-_QUANTITY = rf"^\s*{NUMBER}\s*(?:{UNIT})?\s*$"
+#: Every number these files hold is a size, a time, a rate or a share: none is negative (an editor
+#: marks "-5h" at once; the loader, which also refuses zero where it must, says why).
+_UNSIGNED = NUMBER.replace("[+-]?", "[+]?", 1)
+_PLAIN = rf"^\s*{_UNSIGNED}\s*$"
+_QUANTITY = rf"^\s*{_UNSIGNED}\s*(?:{UNIT})?\s*$"
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -93,9 +98,9 @@ def _value(kind: Any) -> dict:
     if kind == "layout":
         return {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer", "minimum": 1}}]}
     pattern = _PLAIN if kind in ("number", "count") else _QUANTITY
-    number = {"type": "integer" if kind == "count" else "number"}
+    number = {"type": "number", "minimum": 0}
     if kind == "count":
-        number = {"type": "number", "multipleOf": 1}  # 3.0 is 3, as a CSV cell may give it
+        number = {"type": "number", "multipleOf": 1, "minimum": 0}  # 3.0 is 3, as a CSV cell may give it
     return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
 
 
@@ -154,6 +159,8 @@ def json_schema(kind: str) -> dict:
             "raft": {"anyOf": [raft, {"type": "null"}]},
             "capacity": {"anyOf": [_section(CAPACITY, required=("rate",)), {"type": "null"}]},
             "year_days": {"enum": [365, 365.25, "365", "365.25"]},
+            "from_incidents": {"anyOf": [{"type": "string", "minLength": 1},
+                                         _section(FROM_INCIDENTS, required=("file",))]},
         }
         title, required = "relcalc report service file", list(SERVICE_REQUIRED)
     else:
@@ -176,12 +183,15 @@ def kind_of(data: Any) -> str:
     return "service" if isinstance(data, dict) and ("service" in data or "targets" in data) else "compose"
 
 
-def problems(data: Any, kind: str) -> list[str]:
+def problems(data: Any, kind: str, base_dir: str | None = None) -> list[str]:
     """Every problem of a loaded spec, each message naming its place; [] for a file the loader takes.
 
     Problems of shape are collected throughout (every unknown key, every bad
-    component, every bad block); the loader's checks of meaning then run on
-    what is left, and add the first problem each section has.
+    value of every component, every bad block); the loader's checks of the
+    raft and capacity sections name the key at fault, so each section is
+    checked again without it until it passes or fails for a reason no
+    single key explains (:func:`_every_problem`). The loader's checks of
+    meaning then run on what is left.
     """
     found: list[str] = []
 
@@ -206,7 +216,8 @@ def problems(data: Any, kind: str) -> list[str]:
     year_days = 365.0
     if kind == "service" and "year_days" in data:
         year_days = attempt(_year_days, data["year_days"]) or 365.0
-    names = _component_problems(data.get("components"), year_days, attempt)
+    history = kind == "service" and data.get("from_incidents") is not None
+    names = _component_problems(data.get("components"), year_days, attempt, history)
     if "system" in data:
         _block_problems(data["system"], "system", names, found, 1)
     if kind == "service":
@@ -215,7 +226,7 @@ def problems(data: Any, kind: str) -> list[str]:
         if kind == "service":
             from .report.spec import load_service_mapping
 
-            attempt(load_service_mapping, data)
+            attempt(load_service_mapping, data, base_dir=base_dir)
         else:
             from .rbd.spec import system_from_mapping
 
@@ -232,7 +243,8 @@ def _year_days(value: Any) -> float:
     return days
 
 
-def _component_problems(raw: Any, year_days: float, attempt) -> set[str]:
+def _component_problems(raw: Any, year_days: float, attempt, history: bool = False) -> set[str]:
+    from .estimate.hooks import RATE_KEYS
     from .rbd.spec import component_from_mapping
 
     if raw is None:
@@ -241,9 +253,62 @@ def _component_problems(raw: Any, year_days: float, attempt) -> set[str]:
         attempt(_fail, "components: expected a mapping of name to parameters")
         return set()
     for name, params in raw.items():
+        if history and (params is None or (isinstance(params, dict) and not set(params) & RATE_KEYS)):
+            continue  # its figures come from the incident history, checked when the service is loaded
+        where = f"components.{name}"
+        if isinstance(params, dict) and not _component_values(params, where, year_days, attempt):
+            continue  # its values are refused one by one; what they mean together waits for them
         if params is not None:
-            attempt(component_from_mapping, str(name), params, f"components.{name}", year_days)
+            attempt(component_from_mapping, str(name), params, where, year_days)
     return {str(name) for name in raw}
+
+
+def _component_values(params: dict, where: str, year_days: float, attempt) -> bool:
+    """Read each value of a component with the loader's own parser; False if any is refused."""
+    from .units import parse_count, parse_duration, parse_number, parse_probability, parse_rate_per_hour
+
+    parsers = {
+        "availability": lambda v, n: parse_probability(v, n),
+        "mtbf": lambda v, n: parse_duration(v, n, year_days=year_days),
+        "mttr": lambda v, n: parse_duration(v, n, year_days=year_days),
+        "failure_rate": lambda v, n: parse_rate_per_hour(v, n, year_days=year_days),
+        "repair_rate": lambda v, n: parse_rate_per_hour(v, n, year_days=year_days),
+        "count": lambda v, n: parse_count(v, n),
+        "weibull_shape": lambda v, n: parse_number(v, n),
+    }
+    good = True
+    for key, value in params.items():
+        if key in parsers and attempt(lambda: parsers[key](value, f"{where}.{key}") or True) is None:
+            good = False
+    return good
+
+
+def _every_problem(check, body: dict, section: str, attempt) -> None:
+    """Run a section's loader check, and again without each key it refuses, so every bad key is named.
+
+    The loader stops at its first problem. A message naming ``section.key``
+    blames that key: it is set aside and the check runs again. It stops when
+    the section passes, or fails over a key already set aside (``missing
+    rate`` once ``rate`` was refused: not a new problem), or over no key.
+    """
+    import re
+
+    remaining, set_aside = dict(body), []
+    for _ in range(len(body) + 1):
+        try:
+            check(remaining)
+            return
+        except InputError as exc:
+            message = str(exc)
+        if any(re.search(rf"\b{re.escape(key)}\b", message) for key in set_aside):
+            return
+        attempt(_fail, message)
+        blamed = [key for key in remaining if re.search(rf"\b{re.escape(section)}\.{re.escape(key)}\b", message)]
+        if not blamed:
+            return
+        for key in blamed:
+            del remaining[key]
+        set_aside.extend(blamed)
 
 
 def _fail(message: str) -> None:
@@ -295,7 +360,9 @@ def _block_problems(raw: Any, where: str, names: set[str], found: list[str], dep
                      for key in body if key not in STANDBY_KEYS)
         if "of" not in body:
             found.append(f"{place}: missing 'of'")
-        elif not isinstance(body["of"], str) or body["of"] not in names:
+        elif not isinstance(body["of"], str):
+            found.append(f"{place}.of must name one component (its count gives the units), got {body['of']!r}")
+        elif body["of"] not in names:
             found.append(f"{place}.of: unknown component {body['of']!r}")
         if body.get("mode", "cold") not in STANDBY_MODES:
             found.append(f"{place}.mode: {body['mode']!r}; use {', '.join(STANDBY_MODES)}")
@@ -340,7 +407,7 @@ def _service_problems(data: dict, year_days: float, found: list[str], attempt) -
         unknown = [f"{section}.{key}: unknown key; use {', '.join(sorted(keys))}" for key in body if key not in keys]
         found.extend(unknown)
         if not unknown:
-            attempt(check, body)
+            _every_problem(check, body, section, attempt)
 
 
 def main() -> None:  # pragma: no cover - run by hand after changing the tables

@@ -121,7 +121,7 @@ def test_a_malformed_record_late_in_the_file_is_named_by_its_row(tail, expected)
 def test_no_good_row_writes_the_header_of_what_is_left():
     text = "name,mtbf,mttr\nx,-1,4\n"
     out, errors, _ = streamed(text, 1 << 20)
-    assert out == '"name"\n' and len(errors) == 1
+    assert out == 'name\n' and len(errors) == 1  # quoted only where needed (issue 18)
     assert out == _whole_csv(text)
 
 
@@ -227,3 +227,90 @@ def test_messages_quote_only_an_excerpt_of_a_huge_header():
     with pytest.raises(InputError) as refused:
         streamed(text, 1 << 20)
     assert len(str(refused.value)) < 300
+
+
+# ---- the row encoder: numbers as pyarrow's CSV writer spells them, text as the csv module quotes it ----
+
+def _edge_floats(rows: int = 4000) -> np.ndarray:
+    """Floats across every magnitude, near each layout switch (1e-6, 1e-5, 1e10, 1e16), integral, tiny and huge."""
+    rng = np.random.default_rng(11)
+    edges = np.array([1e-6, 1e-5, 1e10, 1e15, 1e16, 1e21, 1.0, 100.0, 5e-324, 2.2250738585072014e-308,
+                      1.7976931348623157e308, 0.0])
+    with np.errstate(over="ignore"):
+        near = np.concatenate([np.nextafter(edges, 0), edges, np.nextafter(edges, np.inf), [np.inf, np.nan]])
+    values = np.concatenate([near, 10.0 ** rng.uniform(-320, 308, rows * 4), np.round(rng.lognormal(5, 6, rows * 2))])
+    return rng.permutation(values[: rows * 6]).reshape(rows, 6)
+
+
+def test_encoded_numbers_are_spelt_as_pyarrows_writer_spells_them():
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    from relcalc.csv_rows import encode_rows
+
+    floats = _edge_floats()
+    meets = pa.array([[True, False, None][i % 3] for i in range(len(floats))])
+    names = [["a", "b,c", 'say "hi"', None, "two\nlines", "7"][i % 6] for i in range(len(floats))]
+    body = bytes(encode_rows([pa.array(names)], floats, meets)).decode()
+    # the references: pyarrow's own writer for numbers and booleans, the csv module for text cells
+    sink = io.BytesIO()
+    table = pa.table({**{str(i): floats[:, i] for i in range(floats.shape[1])}, "m": meets})
+    pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+    expected = "".join(f"{_csv_cell(n)},{line}\n" for n, line in zip(names, sink.getvalue().decode().splitlines()))
+    assert body == expected
+
+
+def _csv_cell(cell) -> str:
+    """One text cell as the csv module writes it (a missing cell empty)."""
+    if cell is None:
+        return ""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow([cell, "end"])
+    return text.getvalue()[: -len(",end\n")]
+
+
+def test_streamed_csv_is_the_whole_file_csv_byte_for_byte():
+    text, _ = generated(2000, seed=9, plain=True)
+    text = text.replace(",007,", ",x7,")  # the whole-file reader would read 007 as the number 7
+    out, _, _ = streamed(text, 4096, workers=2)
+    assert out == _whole_csv(text)
+
+
+@pytest.mark.parametrize("target", [None, (0.9999, 1e-4)])
+def test_plain_blocks_read_without_pandas_give_the_whole_file_csv(monkeypatch, target):
+    import relcalc.availability_csv as module
+
+    rng = np.random.default_rng(13)
+    lines = ["name,tier,mtbf,mttr"]
+    for i in range(3000):
+        mtbf = f"{rng.lognormal(8, 3):.6g}" if i % 7 else f"{rng.integers(1, 10**6)}"  # integral hours too
+        mttr = f"{rng.lognormal(0, 2) * 60:.4g}min" if i % 5 == 0 else f"{rng.lognormal(1, 2):.5g}"
+        lines.append(f"svc-{i},{['edge', 'app', ''][i % 3]},{mtbf},{mttr}")
+    text = "\n".join(lines) + "\n"
+    fast = []
+    plain_block = module._plain_block
+    monkeypatch.setattr(module, "_plain_block", lambda *a: fast.append(plain_block(*a)) or fast[-1])
+    out, errors, summary = streamed(text, 4096, workers=2, target=target)
+    assert len(fast) >= 10 and all(f is not None for f in fast) and not errors  # every block the plain way
+    whole = evaluate_availability_csv(read_csv(io.StringIO(text)), target=target)
+    handle = io.StringIO()
+    from relcalc.cli.output import write_frame_csv
+
+    write_frame_csv(whole.table, handle)
+    assert out == handle.getvalue()
+    if target is not None:
+        assert summary.missed == int((~whole.table["meets_target"]).sum()) > 0
+
+
+def test_plain_blocks_neutralise_formula_like_cells(monkeypatch):
+    import relcalc.availability_csv as module
+
+    fast = []
+    plain_block = module._plain_block
+    monkeypatch.setattr(module, "_plain_block", lambda *a: fast.append(plain_block(*a)) or fast[-1])
+    text = "name,tier,mtbf,mttr\n=1+1,@x,1000,4\n-5,+y,2000,3\ndb-1,ok,3000,2\n"
+    out, _, _ = streamed(text, 1 << 20)
+    assert fast and fast[0] is not None  # read the plain way
+    # OWASP's rule (a leading = + - @ is prefixed with ' unless the cell is a number), as the whole-file writer
+    assert [r[:2] for r in csv.reader(io.StringIO(out))][1:] == [["'=1+1", "'@x"], ["-5", "'+y"], ["db-1", "ok"]]
+    assert out == _whole_csv(text)

@@ -82,3 +82,56 @@ def test_a_bad_value_in_a_file_is_named_with_the_file(run, place):
     (work / "relcalc.toml").write_text("year_days = 360\n")
     result = run("config")
     assert result.exit_code == 2 and "year_days (from relcalc.toml) must be 365 or 365.25" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["work", "user"])
+def test_a_file_that_cannot_be_read_is_refused_not_skipped(run, place, where):
+    work, user = place
+    path = work / "relcalc.toml" if where == "work" else user
+    path.mkdir()  # a directory where the file should be
+    result = run("availability", "--target", "99.9%")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "a directory" in result.stderr
+    path.rmdir()
+    path.write_bytes(b"\xff\xfe year_days = 365\n")  # not UTF-8: TOML is UTF-8 by definition
+    result = run("config")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "not UTF-8" in result.stderr
+
+
+def test_an_unreadable_file_is_a_one_line_error(run, place, monkeypatch):
+    import builtins
+
+    work, _ = place
+    (work / "relcalc.toml").write_text("year_days = 365\n")
+    real_open = builtins.open
+
+    def refuse(file, *args, **kwargs):  # chmod 000 does not stop root, so refuse as the OS would
+        if str(file).endswith("relcalc.toml"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    result = run("config")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "relcalc.toml: cannot read: Permission denied" in result.stderr
+
+
+def test_a_word_in_any_case_reaches_the_command_as_the_command_takes_it(run, place, monkeypatch):
+    work, _ = place
+    (work / "relcalc.toml").write_text('method = " Exact"\n')
+    monkeypatch.setenv("RELCALC_FORMAT", "JSON")
+    found = _settings(run)
+    assert found["method"] == ("exact", "relcalc.toml") and found["format"] == ("json", "env RELCALC_FORMAT")
+    # exact method on a 3-node cluster: the birth-death chain, no sampling, so no --years budget matters
+    result = run("simulate", "raft", "--nodes", "3", "--years", "1", "--seed", "1")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["method"] == "exact"
+
+
+def test_every_bad_value_is_named_at_once_on_one_line(run, place, monkeypatch):
+    work, _ = place
+    (work / "relcalc.toml").write_text('year_days = "abc"\nmethod = "magic"\n')
+    monkeypatch.setenv("RELCALC_WORKERS", "0")
+    result = run("config")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    for part in ("year_days (from relcalc.toml)", "method (from relcalc.toml)", "workers (from env RELCALC_WORKERS)"):
+        assert part in result.stderr, part

@@ -40,17 +40,30 @@ PATHS = [path for path, _ in _paths()]
 def _help(run_env, path):
     result = run_env(*(path.split() if path else []), "--help")
     assert result.exit_code == 0, result.output
-    return result.stdout
+    if result.mode == "piped":  # plain ASCII, no colour, no line padded with spaces
+        assert result.stdout.isascii() and "\x1b" not in result.stdout, path
+        assert not [line for line in result.stdout.splitlines() if line != line.rstrip()], path
+    else:
+        assert "╭" in result.stdout, "the terminal gets rich's panels"
+    return ANSI.sub("", result.stdout)
 
 
-@pytest.fixture
-def run_env():
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: The help as a terminal shows it (rich panels; FORCE_COLOR stands in for the terminal, and the colour
+#: codes are taken out before measuring) and as a pipe or a file gets it (click's plain text).
+MODES = {"terminal": {"FORCE_COLOR": "1", "NO_COLOR": None}, "piped": {"FORCE_COLOR": None, "NO_COLOR": None}}
+
+
+@pytest.fixture(params=sorted(MODES))
+def run_env(request):
     from typer.testing import CliRunner
 
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(app, list(args), env={"COLUMNS": "80", "TERM": "xterm", "NO_COLOR": "1"})
+        result = runner.invoke(app, list(args), env={"COLUMNS": "80", "TERM": "xterm", **MODES[request.param]})
+        result.mode = request.param
+        return result
 
     return invoke
 
@@ -119,9 +132,13 @@ def test_the_shell_completes_the_words_of_an_option():
     assert done.stdout.split() == ["importance"], done.stderr
 
 
-def test_bare_relcalc_lists_the_commands_and_exits_0(run):
-    done = run_subprocess()
-    assert done.returncode == 0
+@pytest.mark.parametrize("group", ["", "simulate"])
+def test_bare_relcalc_lists_the_commands_and_exits_0(run, group):
+    done = run_subprocess(*group.split())  # piped: the plain help, on stdout
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith(f"Usage: relcalc {group}".rstrip())
+    if group:
+        assert "raft" in done.stdout
+        return
     for path, command in _paths():
         if path and " " not in path:
             assert re.search(rf"\b{path}\b", done.stdout), path
@@ -143,8 +160,51 @@ def test_a_usage_error_names_the_full_command(run):
 @pytest.mark.parametrize("path", [p for p, c in _paths() if isinstance(c, TyperGroup)])
 def test_command_lists_keep_one_line_a_command(run_env, path):
     text = _help(run_env, path)
-    panel = [line for part in text.split("─ Commands")[1:] + text.split("─ Specs and settings")[1:]
-             for line in part.split("╰")[0].splitlines()[1:]]
-    rows = [line.strip("│ ") for line in panel]
-    continued = [row for row, line in zip(rows, panel) if line.startswith("│" + " " * 4)]
+    if "╭" in text:
+        panel = [line for part in text.split("─ Commands")[1:] + text.split("─ Specs and settings")[1:]
+                 for line in part.split("╰")[0].splitlines()[1:]]
+        rows = [line.strip("│ ") for line in panel]
+        continued = [row for row, line in zip(rows, panel) if line.startswith("│" + " " * 4)]
+    else:  # click's list: "  name  text", a wrapped line starts deeper
+        panel = text.split("\nCommands:\n")[1].split("\n\n")[0].splitlines()
+        rows = [line.strip() for line in panel]
+        continued = [row for row, line in zip(rows, panel) if line.startswith(" " * 4)]
     assert rows and not continued, f"{path}: a command's line wraps: {continued}"
+
+
+@pytest.mark.parametrize("shell, mark", [("zsh", "#compdef relcalc"), ("fish", "complete --command relcalc"),
+                                         ("bash", "complete -o default -F _relcalc_completion relcalc")])
+def test_show_completion_prints_the_named_shells_script_not_the_detected_one(run, monkeypatch, shell, mark):
+    import typer._completion_shared as shared
+
+    monkeypatch.setattr(shared, "_get_shell_name", lambda: "bash" if shell != "bash" else "zsh")
+    result = run("--show-completion", shell)
+    assert result.exit_code == 0 and mark in result.stdout, result.output
+
+
+def test_completion_for_an_unknown_or_undetectable_shell_is_a_one_line_error(run, monkeypatch):
+    import typer._completion_shared as shared
+
+    result = run("--show-completion", "tcsh")
+    assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --show-completion: unknown shell")
+    monkeypatch.setattr(shared, "_get_shell_name", lambda: None)  # as in a CI job or an IDE
+    for option in ("--show-completion", "--install-completion"):
+        result = run(option)
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "name it" in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["simulate"], ["--help"], ["--show-completion", "zsh"], ["schema", "compose"]])
+def test_help_into_a_closed_pipe_is_quiet(args):
+    """`relcalc | head -1`: the reader is gone before the help is written; no traceback, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # every write now fails with EPIPE, as after head has read its line
+    try:
+        done = subprocess.run([sys.executable, "-m", "relcalc", *args], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 import pandas as pd
 
 from relcalc.cli import output
@@ -66,3 +68,22 @@ def test_batch_csv_quotes_only_cells_that_need_it_and_reads_back_whole(monkeypat
     back = list(csv.reader(io.StringIO(text)))
     assert [row[0] for row in back[1:]] == names
     assert [float(row[1]) for row in back[1:]] == frame["value"].tolist()
+
+
+@pytest.mark.parametrize("names", [["a", "b"], ["api, eu", "b"], ['say "hi"', "c"], ["two\nlines", "d"]])
+def test_batch_csv_rows_read_back_as_written_and_quote_like_the_csv_module(names):
+    """relcalc.csv_quoting against Python's csv module, the reference for 'quote only where needed'."""
+    import csv
+    import io
+
+    import pyarrow as pa
+
+    from relcalc.csv_quoting import header_line, rows_csv
+
+    table = pa.table({"name": names, "x": [1.5, 2.0]})
+    text = (header_line(table.column_names) + rows_csv(table)).decode()
+    assert list(csv.reader(io.StringIO(text))) == [["name", "x"], [names[0], "1.5"], [names[1], "2"]]
+    if not any("\n" in n for n in names):  # with a line break the slice keeps pyarrow's quotes (valid CSV)
+        reference = io.StringIO()
+        csv.writer(reference, lineterminator="\n").writerows([["name", "x"], [names[0], "1.5"], [names[1], "2"]])
+        assert text == reference.getvalue()

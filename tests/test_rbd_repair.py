@@ -220,3 +220,85 @@ def test_cli_reports_mttf_with_repair(run, tmp_path):
     assert data["mttf_with_repair"]["mttf_hours"] == pytest.approx(51_500, rel=1e-12)
     table = run("compose", spec, "--mttf-with-repair")
     assert "MTTF (with repair)" in table.stdout and "51,500 h" in table.stdout
+
+
+def reference_member_measures(lam, mu, up, member):
+    """P(member down), P(system down | member down) and | member up, from the separately built chain."""
+    n = len(lam)
+    states = [()]
+    for k in range(1, n + 1):
+        states += list(itertools.permutations(range(n), k))
+    where = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    for s in states:
+        for i in set(range(n)) - set(s):
+            q[where[s], where[s + (i,)]] += lam[i]
+        if s:
+            q[where[s], where[s[1:]]] += mu[s[0]]
+    np.fill_diagonal(q, -q.sum(axis=1))
+    a = np.vstack([q.T, np.ones(len(states))])
+    b = np.zeros(len(states) + 1)
+    b[-1] = 1.0
+    pi = np.linalg.lstsq(a, b, rcond=None)[0]
+    p_down = sum(p for p, s in zip(pi, states) if member in s)
+    u_down = sum(p for p, s in zip(pi, states) if member in s and not up(set(s))) / p_down
+    u_up = sum(p for p, s in zip(pi, states) if member not in s and not up(set(s))) / (1 - p_down)
+    return p_down, u_down, u_up
+
+
+def test_group_members_get_conditional_importance_from_the_joint_chain():
+    # the members are dependent through the crew: P(down) and the conditional Birnbaum
+    # U(system | a down) - U(system | a up) are read off a separately built FIFO chain
+    lam, mu = [1 / 900, 1 / 1500, 1 / 400], [1 / 7, 1 / 20, 1 / 3]
+    text = """
+components:
+  a: {mtbf: 900h, mttr: 7h}
+  b: {mtbf: 1500h, mttr: 20h}
+  c: {mtbf: 400h, mttr: 3h}
+system: {k_of_n: {k: 2, of: [a, b, c]}}
+repair: [{of: [a, b, c], crews: 1}]
+"""
+    result = evaluate(system(text))
+    rows = {m.name: m for m in result.importance}
+    for index, name in enumerate("abc"):
+        p_down, u_down, u_up = reference_member_measures(lam, mu, lambda failed: len(failed) <= 1, index)
+        assert rows[name].unavailability == pytest.approx(p_down, rel=1e-9)
+        assert rows[name].birnbaum == pytest.approx(u_down - u_up, rel=1e-8)
+        assert rows[name].risk_achievement_worth == pytest.approx(u_down / result.unavailability, rel=1e-8)
+        assert rows[name].fussell_vesely == pytest.approx(p_down * u_down / result.unavailability, rel=1e-8)
+
+
+def test_with_a_crew_each_member_importance_is_the_independent_one():
+    text = """
+components:
+  a: {mtbf: 900h, mttr: 7h}
+  b: {mtbf: 1500h, mttr: 20h}
+  c: {mtbf: 400h, mttr: 3h}
+system: {k_of_n: {k: 2, of: [a, b, c]}}
+"""
+    own = {m.name: m for m in evaluate(system(text)).importance}
+    shared = {m.name: m for m in evaluate(system(text + "repair: [{of: [a, b, c], crews: 3}]\n")).importance}
+    for name in "abc":
+        for field in ("unavailability", "birnbaum", "criticality", "fussell_vesely", "risk_achievement_worth",
+                      "improvement_potential"):
+            assert getattr(shared[name], field) == pytest.approx(getattr(own[name], field), rel=1e-9)
+
+
+@pytest.mark.parametrize("t, down", [(5.0, []), (30.0, ["unit#1"]), (0.0, ["unit#1"])])
+def test_availability_at_a_time_with_one_crew_is_the_chains_transient(t, down):
+    # parallel pair, one crew: the textbook 3-state birth-death chain on the number down (both identical),
+    # 0 -> 1 at 2 lambda, 1 -> 2 at lambda, repairs at mu (one crew); P(2 down at t) by scipy's expm
+    from scipy.linalg import expm
+
+    from relcalc.rbd.transient import availability_at
+
+    q = np.array([[-2 * LAM, 2 * LAM, 0], [MU, -(LAM + MU), LAM], [0, MU, -MU]])
+    start = np.eye(3)[len(down)]
+    p = start @ expm(q * t)
+    result = availability_at(system(PAIR + "system: {parallel: [unit]}\nrepair: {crews: 1}\n"), t, down)
+    assert result.unavailability == pytest.approx(p[2], rel=1e-9, abs=1e-300)
+    assert result.availability == pytest.approx(p[0] + p[1], rel=1e-12)
+    # each unit: down with probability p1 / 2 + p2 by symmetry (the first of the pair from its own start)
+    if not down:
+        for row in result.components:
+            assert row.unavailability == pytest.approx(p[1] / 2 + p[2], rel=1e-9)

@@ -145,3 +145,25 @@ def test_cli_refuses_bad_times_in_one_line(run, args):
     result = run("compose", SAMPLES / "web-service.yaml", *args)
     assert result.exit_code == 2, result.stdout
     assert result.stderr.startswith("relcalc: error:")
+
+
+@pytest.mark.parametrize("t1, t2", [(0.0, 48.0), (5.0, 30.0)])
+def test_hot_standby_over_a_window_is_the_parallel_pairs_integral(t1, t2):
+    # hot standby of 2 (1 needed, one crew per unit) is a parallel pair of independent units; its mean U
+    # over [t1, t2] is the integral of c^2 (1 - e^{-s t})^2, in closed form at 40 digits (mpmath)
+    from relcalc.rbd import Component, Standby, System
+
+    system = System({"x": Component.from_times("x", 1000.0, 10.0, count=2)}, Standby("x", 1, "hot", 1.0))
+    result = availability_over(system, t1, t2)
+    with mpmath.workdps(40):
+        lam, mu = mpmath.mpf(1) / 1000, mpmath.mpf(1) / 10
+        s, c = lam + mu, lam / (lam + mu)
+
+        def primitive(t):  # of (1 - e^{-s t})^2
+            return t + 2 * mpmath.exp(-s * t) / s - mpmath.exp(-2 * s * t) / (2 * s)
+
+        expected = c**2 * (primitive(t2) - primitive(t1)) / (t2 - t1)
+    assert result.unavailability == pytest.approx(float(expected), rel=1e-9)
+    block = result.components[0]
+    assert block.unavailability == pytest.approx(float(expected), rel=1e-10)
+    assert block.availability + block.unavailability == pytest.approx(1.0, abs=1e-14)

@@ -64,6 +64,9 @@ BAD_COMPOSE = [
     {**GOOD, "system": {"standby": {"of": "a", "mode": "lukewarm"}}},
     {**GOOD, "system": {"standby": {"of": "a", "spares": 1}}},
     {**GOOD, "system": 42},
+    {**GOOD, "components": {"a": {"mtbf": "-5h", "mttr": "4h"}, "b": {"availability": 0.9}}},  # negative
+    {**GOOD, "components": {"a": {"mtbf": -5, "mttr": "4h"}, "b": {"availability": 0.9}}},
+    {**GOOD, "components": {"a": {"mtbf": 5, "mttr": "4h", "count": -1}, "b": {"availability": 0.9}}},
 ]
 BAD_SERVICE = [
     {k: v for k, v in SERVICE.items() if k != "targets"},
@@ -76,6 +79,7 @@ BAD_SERVICE = [
     {**SERVICE, "capacity": {"node_throughput": 800}},
     {**SERVICE, "year_days": 360},
     {**SERVICE, "owner": "me"},
+    {**SERVICE, "raft": {"nodes": 5, "mttr": "-4h"}},
 ]
 
 
@@ -139,3 +143,49 @@ def test_the_tables_agree_with_the_modules_that_use_the_words():
     assert set(schemas.RAFT) == set(KEYS)
     assert set(schemas.RAFT_METHODS) == set(METHODS)
     assert set(schemas.BALANCERS) == set(BALANCERS)
+
+
+def test_validate_names_every_bad_value_not_only_each_sections_first(run, tmp_path):
+    spec = tmp_path / "service.yaml"
+    spec.write_text(
+        "service: x\n"
+        "targets: {availability: 99.9%}\n"
+        "components:\n"
+        "  a: {mtbf: nan, mttr: inf}\n"
+        "system:\n"
+        "  standby: {of: [a, a]}\n"
+        "raft: {nodes: -3, mtbf: 10q, method: magic}\n"
+        "capacity: {rate: abc, zones: 0}\n"
+    )
+    result = run("validate", spec)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    places = ["components.a.mtbf", "components.a.mttr", "system.standby.of", "raft.nodes", "raft.mtbf",
+              "raft.method", "capacity.zones", "capacity.rate"]
+    for place in places:
+        assert sum(f": {place}" in line for line in lines) == 1, (place, lines)
+    # a key refused once is not blamed again as missing ("capacity: missing 'rate'")
+    assert "missing" not in result.stderr
+    assert lines[-1].endswith(f"{len(places)} problems in this service file")
+
+
+def test_validating_a_service_file_loads_neither_numba_nor_scipy():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom relcalc.cli import app\n"
+             "r = CliRunner().invoke(app, ['validate', sys.argv[1]])\nassert r.exit_code == 0, r.output\n"
+             "print(sorted(m for m in ('numba', 'scipy', 'pandas', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, str(SAMPLES / "checkout-service.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_validate_notes_a_name_repeated_in_one_block_as_compose_does(run, tmp_path):
+    spec = tmp_path / "repeated.yaml"
+    spec.write_text("components:\n  db: {mtbf: 8000h, mttr: 8h}\nsystem:\n  parallel: [db, db]\n")
+    result = run("validate", spec)
+    assert result.exit_code == 0 and "a valid compose spec" in result.stdout  # a note, not a problem
+    assert "db appears 2 times in one block" in result.stderr and "'2x db' with count 2" in result.stderr
+    assert run("validate", "-q", spec).stderr == ""

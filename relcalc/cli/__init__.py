@@ -21,9 +21,9 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer >= 0.24 carries its own copy of click
-    from typer._click.exceptions import ClickException, UsageError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, UsageError
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from ..errors import ExitCode, RelcalcError, excerpt
 
@@ -116,9 +116,12 @@ class RelcalcGroup(TyperGroup):
             raise typer.Abort() from None
 
     def _run(self, args: list[str], prog_name: str | None, debug: bool, extra: dict) -> int:
-        from .help import prepare
+        from .help import completion_request, prepare
 
         try:
+            served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
+            if served is not None:
+                return served
             # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
             extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)
@@ -129,7 +132,9 @@ class RelcalcGroup(TyperGroup):
         except typer.Exit as exc:
             code = exc.exit_code
         except UsageError as exc:
-            if not exc.format_message():  # no arguments: the help was shown, as asked
+            if isinstance(exc, NoArgsIsHelpError) or not exc.format_message():  # no arguments: help, as asked
+                if exc.format_message():  # plain help (piped) comes as the message; rich help was printed
+                    _print_to_pipe(exc.format_message())
                 return ExitCode.OK
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx and exc.ctx.parent else ""
             print(f"relcalc: error: {exc.format_message()}{hint}", file=sys.stderr)
@@ -149,12 +154,14 @@ class RelcalcGroup(TyperGroup):
             print(f"relcalc: error: {exc}", file=sys.stderr)
             code = exc.exit_code
         except (BrokenPipeError, _PipeClosed):
-            # the reader went away (e.g. `| head`): not an error worth a message
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-            except (OSError, ValueError):  # no real file descriptor (in-process tests)
-                pass
+            _reader_gone()
+            code = ExitCode.OK
+        except SystemExit as exc:
+            # typer turns EPIPE met outside invoke (a help page) into exit 1 after wrapping stdout;
+            # for us 1 means a bug, and a reader gone is none
+            if exc.code != 1 or type(sys.stdout).__name__ != "PacifyFlushWrapper":
+                raise
+            _reader_gone()
             code = ExitCode.OK
         except OSError as exc:
             # the environment, not relcalc: a file that cannot be read or written, a full disk
@@ -190,6 +197,23 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def _reader_gone() -> None:
+    """The reader went away (e.g. ``| head``): not an error worth a message; drop what is left to write."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (in-process tests)
+        pass
+
+
+def _print_to_pipe(text: str) -> None:
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
 
 
 @contextmanager

@@ -69,10 +69,38 @@ def _workers(source: str) -> int:
     return max(1, min(os.cpu_count() or 1, 4)) if large else 1
 
 
+def _reuse_freed_memory() -> None:
+    """Keep large freed buffers in the heap for the next block (glibc), rather than unmapped and faulted in again.
+
+    Each block allocates some 100 MiB of short-lived buffers of a few MiB;
+    by default glibc (and pyarrow's own allocator) return them to the
+    system when freed and the next ones are faulted in page by page: 0.5 us
+    of system time a row, half the formatting. Kept, they are reused (in
+    process, 1M rows: 0.82 s of system time -> 0.17 s, peak 294 -> 275 MiB).
+    Elsewhere than glibc only pyarrow's allocator changes.
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())  # pyarrow's buffers from the same reused heap
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = libc.mallopt if libc is not None else None
+    except (OSError, AttributeError):
+        return
+    if mallopt is not None and hasattr(mallopt, "argtypes"):
+        mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD: buffers under 256 MiB come from the heap
+        mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD: the heap's free top is kept up to 512 MiB
+
+
 def stream_batch(source: str, output: str | None, calendar, goal, on_error: OnError, errors: str | None) -> int:
     """Run the streamed batch; the exit code (0, or 3 for skipped rows or missed targets)."""
     from ..availability_csv import stream_availability_csv
 
+    _reuse_freed_memory()
     with _input(source) as handle, _output(output, hold=on_error is OnError.fail) as sink:
         with BadRows(on_error, errors) as bad:
             summary = stream_availability_csv(handle, sink, calendar=calendar, target=goal, on_errors=bad.add,

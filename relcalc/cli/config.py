@@ -34,6 +34,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "format": ("--format of every command, when -o names no .json or .csv: table, json or csv", "table"),
 }
 ENV_PREFIX = "RELCALC_"
+#: The keys that take one of a few words (any case in a file or a variable).
+WORDS = {"method": ("crude", "importance", "exact", "auto"), "format": ("table", "json", "csv")}
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:  # tomllib decodes the bytes itself and lets this through
+        raise InputError(f"{path}: not valid TOML: not UTF-8 text") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a directory, not a config file; remove or rename it") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     for key, value in data.items():
@@ -73,16 +79,26 @@ def settings() -> dict[str, Setting]:
     """The effective default of every key, and where it came from."""
     found = {key: Setting(key, default, "default") for key, (_, default) in KEYS.items()}
     for path in config_files():
-        if path.is_file():
+        if path.exists():  # a directory or an unreadable file is refused, not skipped in silence
             for key, value in _read_toml(path).items():
                 found[key] = Setting(key, str(value), str(path))
     for key in KEYS:
         name = ENV_PREFIX + key.upper()
         if os.environ.get(name, "") != "":
             found[key] = Setting(key, os.environ[name], f"env {name}")
-    for setting in found.values():
+    refused = []
+    for key, setting in found.items():
         if setting.source != "default":
-            _check(setting)
+            try:
+                _check(setting)
+            except InputError as exc:  # every bad value at once, still on one line
+                refused.append(str(exc))
+                continue
+            # as the commands take it: "Exact" from a file would be refused later, blamed on --method
+            value = setting.value.strip()
+            found[key] = Setting(key, value.lower() if key in WORDS else value, setting.source)
+    if refused:
+        raise InputError("; ".join(refused))
     return found
 
 
@@ -98,8 +114,8 @@ def _check(setting: Setting) -> None:
         raise InputError(f"{name} must be from 28 to 31 (30 for 30-day months), got {value!r}")
     if setting.key == "workers":
         parse_count(value, name)
-    words = {"method": ("crude", "importance", "exact", "auto"), "format": ("table", "json", "csv")}.get(setting.key)
-    if words and value.lower() not in words:
+    words = WORDS.get(setting.key)
+    if words and value.strip().lower() not in words:
         raise InputError(f"{name}: {value!r}; use {', '.join(words)}")
 
 

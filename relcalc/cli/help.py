@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -295,7 +296,29 @@ def prepare(group: Any) -> dict:
 
     output.set_verbosity(0)
     polish(group)
+    _plain_unless_styled(group, output.styled(sys.stdout))
     return default_map(group)
+
+
+def _plain_unless_styled(group: Any, styled: bool) -> None:
+    """Help drawn by rich (panels, colour) on a terminal; click's plain text otherwise.
+
+    Piped, redirected, or with NO_COLOR or TERM=dumb, the help follows the
+    tables' rule (:func:`relcalc.cli.output.styled`): plain ASCII with no
+    box drawing and no lines padded with spaces, so ``relcalc --help | less``
+    and ``> help.txt`` hold what a reader or grep expects. click rewraps
+    paragraphs; the ``\\b`` line keeps the examples one to a line.
+    """
+    stack = [group]
+    while stack:
+        command = stack.pop()
+        if not hasattr(command, "_relcalc_markup"):
+            command._relcalc_markup = command.rich_markup_mode
+        command.rich_markup_mode = command._relcalc_markup if styled else None
+        examples = getattr(command, "_relcalc_examples", None)
+        if examples:
+            command.epilog = examples[0] if styled else examples[1]
+        stack.extend(getattr(command, "commands", {}).values())
 
 
 def polish(group: Any, path: str = "") -> None:
@@ -330,8 +353,55 @@ def polish(group: Any, path: str = "") -> None:
         examples = EXAMPLES.get(where)
         if examples and not (command.epilog or "").startswith("Examples"):
             command.epilog = "Examples:\n" + "\n".join(f"  {line}" for line in examples)
+            # plain (_plain_unless_styled): "\b" keeps click from rewrapping, and no indent of our own, as
+            # click indents by 2 already and an example of 76 characters must fit 80 columns
+            command._relcalc_examples = (command.epilog, "\b\nExamples:\n" + "\n".join(examples))
         if isinstance(command, TyperGroup):
             if command.invoke_without_command:  # runs on its own: the subcommand is optional
                 command.subcommand_metavar = "[COMMAND [ARGS]...]"
             for name, sub in command.commands.items():
                 stack.append((f"{where} {name}".strip(), sub))
+
+
+#: The shells typer writes completion for.
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def completion_request(args: list[str]) -> int | None:
+    """Serve ``--show-completion [SHELL]`` and ``--install-completion [SHELL]``; None if not asked.
+
+    With shellingham installed, typer's two options take no value: the shell
+    is detected from the parent processes and a shell named after the option
+    is ignored, so ``--show-completion zsh`` run from bash printed bash's
+    script, and an undetectable shell (a CI job, an IDE) gave "Shell  not
+    supported." with exit 1. Here a named shell is honoured, an unknown one
+    refused, and a shell that cannot be detected is a one-line error asking
+    for its name (exit 2). Only before any command, where typer reads them.
+    """
+    for i, arg in enumerate(args):
+        if not arg.startswith("-"):
+            return None  # a command comes first: not a request for completion
+        if arg in ("--show-completion", "--install-completion"):
+            break
+    else:
+        return None
+    try:
+        from typer._completion_shared import _get_shell_name, get_completion_script, install
+    except ImportError:  # pragma: no cover - a typer that moved them: its own options still work
+        return None
+
+    from ..errors import InputError
+
+    named = args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("-") else None
+    if named is not None and named not in SHELLS:
+        raise InputError(f"{arg}: unknown shell {named!r}; use {', '.join(SHELLS)}")
+    shell = named or _get_shell_name()
+    if shell not in SHELLS:
+        raise InputError(f"{arg}: cannot tell which shell this is; name it, e.g. relcalc {arg} bash "
+                         f"(or {', '.join(SHELLS[1:])})")
+    if arg == "--show-completion":
+        print(get_completion_script(prog_name="relcalc", complete_var="_RELCALC_COMPLETE", shell=shell))
+    else:
+        shell, path = install(shell=shell, prog_name="relcalc")
+        print(f"{shell} completion installed in {path}\nCompletion will take effect once you restart the terminal")
+    return 0

@@ -175,33 +175,20 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
     the cost, and pyarrow's writer uses one core, so large tables are encoded
     in row slices on a small thread pool and written in order.
     """
-    import io
     import os
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
+    from ..csv_quoting import header_line, rows_csv
     from ..files import formula_safe_table
 
     table = formula_safe_table(pa.Table.from_pandas(frame, preserve_index=False))  # no formulas in spreadsheets
 
     def encode(start: int) -> bytes:
         part = table.slice(start, _CSV_SLICE_ROWS)
-        special = _special_cells(part)
-        # quote only where needed, as Python's csv module does for single results: pyarrow's "needed"
-        # quotes every text cell, so write unquoted when no cell needs quotes, else unquote the rest after
-        options = pa_csv.WriteOptions(quoting_style="needed" if special else "none", include_header=False)
-        sink = io.BytesIO()
-        if start == 0:  # the header as the csv module writes it (pyarrow quotes every name)
-            header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow(table.column_names)
-            sink.write(header.getvalue().encode("utf-8"))
-        pa_csv.write_csv(part, sink, write_options=options)
-        data = sink.getvalue()
-        if special == "quotes":  # no line breaks in cells: each quoted cell lies within one line
-            data = _NEEDLESS_QUOTES.sub(rb"\1", data)
-        return data
+        head = header_line(table.column_names) if start == 0 else b""
+        return head + rows_csv(part)  # quoted only where needed, as single results are
 
     starts = range(0, max(table.num_rows, 1), _CSV_SLICE_ROWS)
     handle.flush()
@@ -218,31 +205,6 @@ def write_frame_csv(frame, handle: IO[str]) -> None:
 
 
 _CSV_SLICE_ROWS = 100_000
-#: A quoted cell with nothing in it that needs quotes (no comma, quote or line break), between separators.
-_NEEDLESS_QUOTES = re.compile(rb'(?<![^,\n])"([^",\r\n]*)"(?=,|\r?\n|$)')
-
-
-def _special_cells(table) -> str | None:
-    """None if no text cell needs quotes; "quotes" if some do; "lines" if one holds a line break.
-
-    With a line break in a cell, the unquoting pass could not tell cells
-    from lines, so the whole slice keeps pyarrow's quotes (still valid CSV).
-    One vectorised scan per text column in the usual case (nothing to quote).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    found = None
-    for column in table.columns:
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            continue
-        if not pc.any(pc.match_substring_regex(column, '[,"\r\n]')).as_py():
-            continue
-        if pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
-            return "lines"
-        found = "quotes"
-    return found
-
 
 def facts_table():
     """A two-column rich table of labelled figures (label in bold), as every command's summary uses."""

@@ -47,7 +47,11 @@ def report_command(
             sys.stderr.flush()
     a = run.analysis
     states = ", ".join(f"{v.name} {v.state}" for v in a.verdicts)
-    print(f"{a.spec.name}: availability {format_percent(a.availability, a.unavailability)} against "
+    interval = ""
+    if a.interval is not None:  # beside every availability figure, here too
+        (a_low, u_high), (a_high, u_low) = a.interval
+        interval = f" (90%: {format_percent(a_low, u_high)} to {format_percent(a_high, u_low)})"
+    print(f"{a.spec.name}: availability {format_percent(a.availability, a.unavailability)}{interval} against "
           f"{a.spec.target_text}; {states}; report in {os.path.join(output, 'report.html')}")
     if not a.meets:
         raise typer.Exit(ExitCode.PARTIAL)

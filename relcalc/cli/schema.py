@@ -16,8 +16,9 @@ def schema_command(
     """Print the JSON Schema of a compose spec or a report's service file.
 
     The schema is made from the key lists the loaders use (relcalc/schemas.py)
-    and shipped in the package (relcalc/jsonschema/). Point an editor at it
-    with a first line such as
+    and shipped in the package (relcalc/jsonschema/). Point an editor with
+    the YAML language server at it with a first line such as:
+
     # yaml-language-server: $schema=relcalc/jsonschema/compose.schema.json
     """
     from importlib import resources

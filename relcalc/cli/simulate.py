@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import IO, Annotated, Any, Optional
 
 import typer
@@ -102,8 +101,6 @@ def raft_command(
         import numpy as np
 
         seed = int(np.random.SeedSequence().entropy % (2**63))
-    elif seed < 0:
-        raise InputError(f"--seed must be >= 0, got {seed}")
 
     from ..execution import check_workers, open_execution, use
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -40,11 +41,28 @@ def validate_command(
             raise InputError(f"FILE: {spec} is not UTF-8 text") from None
     data = load_spec_text(text, source)  # YAML that cannot be read at all: one error, its line
     kind = kind or kind_of(data)
-    found = problems(data, kind)
+    base_dir = "." if spec == "-" else os.path.dirname(os.path.abspath(spec))
+    found = problems(data, kind, base_dir=base_dir)
     what = "compose spec" if kind == "compose" else "service file"
     for line in found:
         problem(f"error: {source}: {line}")
     if found:
         problem(f"error: {source}: {len(found)} problem{'s' if len(found) > 1 else ''} in this {what}")
         raise typer.Exit(ExitCode.BAD_INPUT)
+    _notes(data, kind, base_dir)
     print(f"{source}: a valid {what}")
+
+
+def _notes(data: dict, kind: str, base_dir: str) -> None:
+    """What relcalc compose and report would say on stderr about a valid file: a name repeated in one block."""
+    from .compose import _warn_repeated_names
+
+    if kind == "service":
+        from ..report.spec import load_service_mapping
+
+        system = load_service_mapping(data, base_dir=base_dir).system
+    else:
+        from ..rbd.spec import system_from_mapping
+
+        system = system_from_mapping(data)
+    _warn_repeated_names(system)

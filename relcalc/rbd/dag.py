@@ -41,51 +41,10 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
     one state. (RePyability's decision diagram counts reached predecessors
     the same way; this is the k = 1 case, written for relcalc.)
     """
-    variables: dict = {}  # vertex -> variable or None
-    successors: dict = defaultdict(list)
-    vertices = {source, target}
-    for n, (var, a, b) in enumerate(arcs):
-        vertices.update((a, b))
-        if var is None:
-            successors[a].append(b)
-        else:
-            middle = ("arc", n)
-            variables[middle] = var
-            successors[a].append(middle)
-            successors[middle].append(b)
-    for x, instances in node_variables.items():
-        vertices.add(x)
-        if len(instances) == 1:
-            variables[x] = instances[0]
-            continue
-        # several instances: parallel copies of the node, each with one instance
-        inbound = [a for a in list(successors) if x in successors[a]]
-        copies = [("copy", x, i) for i in range(len(instances))]
-        for c, var in zip(copies, instances):
-            variables[c] = var
-            successors[c] = list(successors.get(x, []))
-        for a in inbound:
-            successors[a] = [y for y in successors[a] if y != x] + copies
-        if x == source:
-            successors[("start", x)] = copies
-            source = ("start", x)
-        if x == target:
-            for c in copies:
-                successors[c] = [("end", x)]
-            target = ("end", x)
-        successors.pop(x, None)
-        vertices.discard(x)
-    for ys in successors.values():
-        vertices.update(ys)
-    vertices.update(successors)
-    order = _topological([(None, a, b) for a, ys in successors.items() for b in ys] or [(None, source, target)],
-                         _breadth_first(successors, source))
-    if order is None:
+    found = vertex_order(arcs, node_variables, source, target)
+    if found is None:
         return None
-    sequence = sorted(order, key=order.get)
-    greedy = _narrow_order(sequence, successors, order)
-    if greedy is not None and _width(greedy, successors) < _width(sequence, successors):
-        sequence = greedy
+    sequence, variables, successors, order, source, target = found
     if source not in order or target not in order:
         return Diagram([v for v in dict.fromkeys(variables[x] for x in sequence if x in variables)], where), FALSE
     index = {x: i for i, x in enumerate(sequence)}
@@ -165,6 +124,61 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
             here[state] = diagram.node(diagram.level_of[var], ids[0], ids[1]) if branched else ids[0]
         made = here
     return diagram, made.get((1 << start, ()), FALSE)
+
+
+def vertex_order(arcs, node_variables: dict, source, target):
+    """(vertices in the order decided, {vertex: variable}, successors, topological ranks, source, target); None if cyclic.
+
+    Components on arcs become vertices in the middle of their arc; a node with
+    several instances becomes that many parallel vertices; of the
+    breadth-first and the greedy topological order the narrower is kept.
+    """
+    variables: dict = {}  # vertex -> variable or None
+    successors: dict = defaultdict(list)
+    vertices = {source, target}
+    for n, (var, a, b) in enumerate(arcs):
+        vertices.update((a, b))
+        if var is None:
+            successors[a].append(b)
+        else:
+            middle = ("arc", n)
+            variables[middle] = var
+            successors[a].append(middle)
+            successors[middle].append(b)
+    for x, instances in node_variables.items():
+        vertices.add(x)
+        if len(instances) == 1:
+            variables[x] = instances[0]
+            continue
+        # several instances: parallel copies of the node, each with one instance
+        inbound = [a for a in list(successors) if x in successors[a]]
+        copies = [("copy", x, i) for i in range(len(instances))]
+        for c, var in zip(copies, instances):
+            variables[c] = var
+            successors[c] = list(successors.get(x, []))
+        for a in inbound:
+            successors[a] = [y for y in successors[a] if y != x] + copies
+        if x == source:
+            successors[("start", x)] = copies
+            source = ("start", x)
+        if x == target:
+            for c in copies:
+                successors[c] = [("end", x)]
+            target = ("end", x)
+        successors.pop(x, None)
+        vertices.discard(x)
+    for ys in successors.values():
+        vertices.update(ys)
+    vertices.update(successors)
+    order = _topological([(None, a, b) for a, ys in successors.items() for b in ys] or [(None, source, target)],
+                         _breadth_first(successors, source))
+    if order is None:
+        return None
+    sequence = sorted(order, key=order.get)
+    greedy = _narrow_order(sequence, successors, order)
+    if greedy is not None and _width(greedy, successors) < _width(sequence, successors):
+        sequence = greedy
+    return sequence, variables, successors, order, source, target
 
 
 _FALSE, _TRUE = -1, -2  #: terminals in the plain search, apart from every mask (masks are >= 0)

@@ -61,7 +61,7 @@ import numpy as np
 
 from ..availability import Calendar
 from ..errors import InputError
-from .model import Network, Parallel, Series, Standby, System, Use, split_reference
+from .model import KofN, Network, Parallel, Series, Standby, System, Use, split_reference
 from .standby import standby_steady_state
 from .tails import TINY, complementary, k_of_n, k_of_n_with_logs, log_or_inf, logsumexp
 
@@ -480,6 +480,9 @@ def evaluate(system: System, *, calendar: Calendar | None = None, importance: bo
 
 
 def _evaluate_system(system: System, calendar: Calendar | None, importance: bool) -> ComposeResult:
+    identical = _identical_members(system)
+    if identical is not None:
+        return _identical_k_of_n(system, identical, calendar, importance)
     compiled = compile_system(system)
     if system.repair:  # shared crews: the groups' exact chains around the diagram
         from .repair import evaluate_with_crews
@@ -510,6 +513,71 @@ def _evaluate_system(system: System, calendar: Calendar | None, importance: bool
     )
 
 
+#: Members from which a k-of-n of one component's instances is worked out by its closed forms
+IDENTICAL_FROM = 64
+#: Instances up to which each gets its own (identical) importance row
+IDENTICAL_ROWS = 1_000_000
+
+
+def _identical_members(system: System):
+    """The component of a system that is one k-of-n over all instances of one component (count), else None."""
+    root = system.root
+    if system.repair:
+        return None
+    if isinstance(root, Use):  # every instance needed: n-of-n
+        use, k = root, None
+    elif isinstance(root, KofN) and len(root.children) == 1 and isinstance(root.children[0], Use):
+        use, k = root.children[0], root.k
+    else:
+        return None
+    name, index = split_reference(use.name)
+    comp = system.components.get(name)
+    if index is not None or comp is None or comp.count < IDENTICAL_FROM:
+        return None
+    k = comp.count if k is None else k
+    return (comp, k) if 1 <= k <= comp.count else None
+
+
+def _identical_k_of_n(system: System, comp, calendar: Calendar | None, importance: bool) -> ComposeResult:
+    """A k-of-n over the instances of one component: binomial closed forms, no object per instance."""
+    from .binomial import identical_k_of_n
+
+    comp, k = comp
+    n = comp.count
+    log_avail, log_unavail, log_birnbaum = identical_k_of_n(n, k, float(comp.availability),
+                                                           float(comp.unavailability))
+    avail, unavail = complementary(math.exp(log_avail), math.exp(log_unavail))
+    birnbaum = math.exp(log_birnbaum)
+    # one row per instance, as elsewhere, up to a million; above, one row stands for every instance
+    names = comp.instance_names() if n <= IDENTICAL_ROWS else [f"{comp.name}#1..#{n} (each)"]
+    frequency = None
+    excludes: tuple = ()
+    if comp.failure_frequency_per_hour is None:
+        excludes = tuple(names) if birnbaum > 0 else ()
+    elif birnbaum > 0:  # each member's failures that fail the block (Birnbaum times its frequency), n of them
+        frequency = n * birnbaum * comp.failure_frequency_per_hour
+    items: tuple = ()
+    if importance:  # the same measures for every member
+        unit = Variable(names[0], comp.name, comp.availability, comp.unavailability, comp.failure_frequency_per_hour)
+        m = _measures(unit, birnbaum, unavail)
+        items = tuple(Importance(label, *astuple_rest(m)) for label in sorted(names))
+    return ComposeResult(
+        availability=avail,
+        unavailability=unavail,
+        unavailability_log10=math.log10(unavail) if unavail >= TINY else log_unavail / math.log(10),
+        failure_frequency_per_hour=frequency,
+        importance=items,
+        frequency_excludes=excludes,
+        calendar=calendar or Calendar(),
+    )
+
+
+def astuple_rest(m: "Importance") -> tuple:
+    """An importance row's figures after its name."""
+    return (m.unavailability, m.birnbaum, m.criticality, m.fussell_vesely, m.risk_achievement_worth,
+            m.improvement_potential)
+
+
 def _zero_if_nan(x: float) -> float:
     return 0.0 if x != x else x
 
@@ -535,7 +603,13 @@ def block_availabilities(system: System) -> dict[int, tuple[float, float, float]
     stack = [system.root]
     while stack:
         block = stack.pop()
-        av, un, log_un, _ = _evaluate_root(compile_system(_replace(system, root=block)), want_grad=False)
-        out[id(block)] = (av, un, log_un / math.log(10))
+        alone = _replace(system, root=block)
+        identical = _identical_members(alone)
+        if identical is not None:  # no object per instance (a million instances of one component)
+            found = _identical_k_of_n(alone, identical, None, importance=False)
+            out[id(block)] = (found.availability, found.unavailability, found.unavailability_log10)
+        else:
+            av, un, log_un, _ = _evaluate_root(compile_system(alone), want_grad=False)
+            out[id(block)] = (av, un, log_un / math.log(10))
         stack.extend(getattr(block, "children", ()))
     return out

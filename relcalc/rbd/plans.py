@@ -24,26 +24,51 @@ structure functions and modules.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 from .bdd import FALSE, TRUE, Diagram, TooLarge, probability
 from .tails import log_or_inf
 
+#: Below this the swept U has lost digits to underflow: the diagram's logarithmic pass is used
+TINY = 1e-280
 #: Nodes a shared block's diagram may take before the block is expanded case by case instead
 SHARED_LIMIT = 200_000
 #: A k-of-n inside a shared block is built by counting (n k operations) only up to this
 KOFN_WORK = 200_000
 
 
-@dataclass
 class Template:
-    """A diagram over local variables ``0..m-1`` (first appearance) and modules (by their path in the block)."""
+    """A diagram over local variables ``0..m-1`` (first appearance) and modules (by their path in the block).
 
-    diagram: Diagram
-    root: int
-    direct: list  #: local variables that are levels of the diagram
-    module_paths: list  #: (key, path of child indices from the block to the module)
+    A network that can be swept (:mod:`relcalc.rbd.sweep`) keeps its sweep
+    program and builds the diagram only when something needs it (cut sets,
+    logarithms of an unavailability below the floating-point range).
+    """
+
+    def __init__(self, diagram, root, direct, module_paths, sweep=None, build=None):
+        self._diagram, self._root = diagram, root
+        self.direct = direct  #: local variables that are levels of the diagram
+        self.module_paths = module_paths  #: (key, path of child indices from the block to the module)
+        self.sweep = sweep
+        self._build = build
+
+    @property
+    def diagram(self) -> Diagram:
+        if self._diagram is None:
+            self._diagram, self._root = self._build()
+        return self._diagram
+
+    @property
+    def root(self) -> int:
+        self.diagram
+        return self._root
+
+    @property
+    def size(self) -> int:
+        """Nodes held (a sweep program counts its steps)."""
+        return len(self._diagram) if self._diagram is not None else len(self.sweep.steps)
 
 
 @dataclass
@@ -70,7 +95,7 @@ def plan_of(node):
                 template = _network_template(shape, node.label) if node.kind == "net" else _shared_template(shape, node.label)
             except TooLarge:
                 template = False
-            kept_nodes = sum(len(t.diagram) for t in _TEMPLATES.values() if t)
+            kept_nodes = sum(t.size for t in _TEMPLATES.values() if t)
             if len(_TEMPLATES) >= _TEMPLATES_KEPT or kept_nodes > _NODES_KEPT:  # bounded memory
                 _TEMPLATES.clear()
             _TEMPLATES[shape] = template
@@ -124,8 +149,39 @@ def network_diagram(network, where: str):
 
 
 def _network_template(shape, where: str) -> Template:
+    program = network_sweep(shape[1:])
+    if program is not None:
+        def build():
+            return network_diagram(shape[1:], where)
+
+        direct = sorted({step.var for step in program.steps if step.var is not None})
+        return Template(None, None, direct, [], sweep=program, build=build)
     diagram, root = network_diagram(shape[1:], where)
     return Template(diagram, root, list(diagram.variables), [])
+
+
+def network_sweep(network):
+    """The array sweep of an acyclic directed network where no component appears twice; else None."""
+    from .dag import vertex_order
+    from .network import prune
+    from .sweep import sweep_program
+
+    edges, node_variables, source, target, directed = network
+    if not directed:
+        return None
+    edges = prune(list(edges), source, target, directed)
+    on_paths = {x for _, a, b in edges for x in (a, b)}
+    node_variables = {x: vs for x, vs in node_variables if x in on_paths}
+    if source not in on_paths or target not in on_paths:
+        return None
+    found = vertex_order(edges, node_variables, source, target)
+    if found is None:
+        return None
+    sequence, variables, successors, _, source, target = found
+    used = [variables[x] for x in sequence if x in variables]
+    if len(set(used)) != len(used):  # a component twice: the diagram carries its value instead
+        return None
+    return sweep_program(sequence, variables, successors, source, target)
 
 
 def _shared_template(shape, where: str) -> Template:
@@ -203,7 +259,16 @@ def evaluate_plan(plan: Plan, units, fixed: dict, want_grad: bool, evaluate_node
         ca, cu, clu, cg = evaluate_node(child, units, fixed, want_grad)
         a[key], u[key], log_a[key], log_u[key] = ca, cu, log_or_inf(ca), clu
         inner[key] = cg
-    avail, unavail, log_unavail, g = probability(template.diagram, template.root, a, u, log_a, log_u, want_grad)
+    swept = None
+    if template.sweep is not None:
+        from .sweep import sweep
+
+        swept = sweep(template.sweep, a, u, want_grad)
+    if swept is not None and swept[1] >= TINY:
+        avail, unavail, g = swept
+        log_unavail = math.log(unavail)
+    else:  # U beyond the floating-point range: its logarithm from the diagram
+        avail, unavail, log_unavail, g = probability(template.diagram, template.root, a, u, log_a, log_u, want_grad)
     grad: dict = {}
     if want_grad:
         for local, d in g.items():

@@ -270,9 +270,16 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
                 if drop > 0:
                     frequency += p_state * q * rate * drop
     items = []
+    member_measures = _member_measures(grouped, combos_list, given)
     for var, unit in enumerate(compiled.units):
         birnbaum = grad.get(var, math.nan) if var not in grouped else math.nan
         ui = unit.unavailability
+        if var in grouped and unavail >= 1e-300:
+            ui, birnbaum, u_down = member_measures[var]
+            failed_u = u_down  # P(system down | member down), within the group's shared-crew chain
+            items.append(Importance(unit.name, float(ui), birnbaum, ui * birnbaum / unavail, ui * failed_u / unavail,
+                                    failed_u / unavail, ui * birnbaum))
+            continue
         if var in grouped or unavail < 1e-300:
             items.append(Importance(unit.name, float(ui), birnbaum, math.nan, math.nan, math.nan, math.nan))
             continue
@@ -286,3 +293,115 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
 
     return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
                          calendar or Calendar())
+
+
+def _member_measures(grouped, combos, given) -> dict:
+    """{member: (P(down), U(member down) - U(member up), U(member down))} under the groups' joint distribution.
+
+    A member of a repair group is not independent of the others, so its
+    Birnbaum importance is taken conditionally: the system's unavailability
+    given the member down less that given it up, each averaged over the
+    groups' failed sets with the member in that state (the shared crews'
+    dependence kept); with one member per crew it is the ordinary Birnbaum
+    importance. Its unavailability is the chain's P(member down), not the
+    member's own lambda / (lambda + mu).
+    """
+    down_p = dict.fromkeys(grouped, 0.0)
+    down_u = dict.fromkeys(grouped, 0.0)
+    up_u = dict.fromkeys(grouped, 0.0)
+    for failed, p in combos:
+        u = given(failed)[1]
+        for v in grouped:
+            if v in failed:
+                down_p[v] += p
+                down_u[v] += p * u
+            else:
+                up_u[v] += p * u
+    out = {}
+    for v in grouped:
+        pd = down_p[v]
+        pu = sum(p for f, p in combos if v not in f)
+        u_down = down_u[v] / pd if pd > 0 else math.nan
+        u_up = up_u[v] / pu if pu > 0 else math.nan
+        out[v] = (pd, u_down - u_up, u_down)
+    return out
+
+
+def availability_with_crews_at(system, compiled, groups, t: float, down: set):
+    """(A(t), U(t), {member: (A(t), U(t))}) of a diagram with repair groups, from all up but ``down`` at 0.
+
+    ``compiled`` carries the independent components' values at t. Each
+    group's queue chain is taken from its start (the members down at 0,
+    queued in the order of the instances) to t by the action of the matrix
+    exponential on that state (scipy ``expm_multiply``); the diagram is then
+    evaluated on each combination of failed sets as in the steady state.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import expm_multiply
+
+    from .evaluate import _evaluate, _Units
+    from .tails import complementary
+
+    units = _Units.of(compiled)
+    by_component: dict[str, list[int]] = {}
+    for var, unit in enumerate(compiled.units):
+        by_component.setdefault(unit.component, []).append(var)
+    start_down = {v for name, index in down for i, v in enumerate(by_component.get(name, []))
+                  if index is None or index == i + 1}
+    sets = []
+    grouped = set()
+    members_at: dict[int, tuple[float, float]] = {}
+    for group in groups:
+        members = [v for name in group.members for v in by_component.get(name, [])]
+        if not members:
+            continue
+        comps = [system.components[compiled.units[v].component] for v in members]
+        for comp in comps:
+            if comp.failure_rate is None:
+                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+        states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
+                                    group.where)
+        size = len(states)
+        rows = [i for i, _ in rates] + list(range(size))
+        cols = [j for _, j in rates] + list(range(size))
+        out = np.zeros(size)
+        for (i, _), r in rates.items():
+            out[i] += r
+        generator = csr_matrix((list(rates.values()) + list(-out), (rows, cols)), shape=(size, size))
+        start = np.zeros(size)
+        start[states.index(tuple(i for i, v in enumerate(members) if v in start_down))] = 1.0
+        if t <= 0:
+            p = start
+        elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
+            from scipy.linalg import expm
+
+            p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
+        elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
+            raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
+                             "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
+        else:
+            p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
+        if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
+            raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
+                             "the steady state is the plain figure (without --at)")
+        p = p / p.sum()
+        by_set: dict[frozenset, float] = {}
+        for state, prob in zip(states, p):
+            key = frozenset(members[i] for i in state)
+            by_set[key] = by_set.get(key, 0.0) + float(prob)
+        sets.append(by_set)
+        grouped.update(members)
+        for v in members:  # each member's own (A(t), U(t)) in the group, both summed directly
+            members_at[v] = (sum(q for f, q in by_set.items() if v not in f), sum(q for f, q in by_set.items() if v in f))
+    combos = [(frozenset(), 1.0)]
+    for by_set in sets:
+        combos = [(f | s, p * q) for f, p in combos for s, q in by_set.items()]
+        if len(combos) > 100_000:
+            raise InputError(f"repair: the groups together have over 100,000 combinations of failed members; "
+                             "use fewer groups")
+    total_a = total_u = 0.0
+    for failed, p in combos:
+        a, u, _, _ = _evaluate(compiled.root, units, {v: (0 if v in failed else 1) for v in grouped}, False)
+        total_a += p * a
+        total_u += p * u
+    return (*complementary(total_a, total_u), members_at)

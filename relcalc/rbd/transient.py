@@ -19,7 +19,8 @@ availability follows with M in place of ``e^(-s t)``; ``1 - M`` is summed as
 ``(1 - e^(-s t1)) + e^(-s t1) (1 - (1 - e^(-b))/b)``, the last factor by its
 series where ``b = s D`` is small. A component given only an availability
 has no dynamics and keeps it. A standby block follows its chain's transient
-(``expm``) from all units up.
+(``expm``) from all units up; over a window, its integral (Van Loan's
+augmented exponential).
 
 Components are independent, so the system's A(t) is the structure function
 at the components' A_i(t), exactly. The window's mean of the system is the
@@ -113,7 +114,7 @@ def _values(system, t: float, down: set, window: tuple[float, float] | None = No
     def values(component, which):
         if isinstance(which, Standby):
             if window is not None:
-                raise InputError("--window: standby blocks are offered with --at only")
+                return _standby_window(component, which, *window, standby_rates)
             return _standby_at(component, which, t, standby_rates)
         if component.failure_rate is None:
             return component.availability, component.unavailability
@@ -137,6 +138,34 @@ def _standby_at(component, block, t, standby_rates):
     return float(p[: last_up + 1].sum()), float(p[last_up + 1:].sum())
 
 
+def _standby_window(component, block, t1, t2, standby_rates):
+    """(mean A, mean U) of a standby block over [t1, t2] from all units up.
+
+    The chain's distribution at t1 times the integral of its transient over
+    the window's length D, ``int_0^D e^(Qs) ds``, read from the upper-right
+    block of ``expm([[Q, I], [0, 0]] D)`` (Van Loan, "Computing integrals
+    involving the matrix exponential", IEEE Trans. Automatic Control 23,
+    1978); the down states' share is summed directly, not taken as 1 - A.
+    """
+    import numpy as np
+    from scipy.linalg import expm
+
+    n, r = component.count, block.active
+    rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch,
+                          block.crews)
+    q = rates - np.diag(rates.sum(axis=1))
+    m = len(q)
+    width = t2 - t1
+    augmented = np.zeros((2 * m, 2 * m))
+    augmented[:m, :m] = q
+    augmented[:m, m:] = np.eye(m)
+    integral = expm(augmented * width)[:m, m:]
+    start = expm(q * t1)[0] if t1 > 0 else np.eye(m)[0]
+    mean = np.clip(start, 0.0, None) @ np.clip(integral, 0.0, None) / width
+    last_up = n - r
+    return float(mean[: last_up + 1].sum()), float(mean[last_up + 1:].sum())
+
+
 def _check(system, what: str) -> None:
     if system.repair:
         raise InputError(f"{what}: not offered with shared repair groups yet (each component's own crew is assumed)")
@@ -146,13 +175,18 @@ def availability_at(system, t_hours: float, initially_down=()) -> PointAvailabil
     """A(t) of every component instance and of the system, from all up (but ``initially_down``) at 0."""
     from .evaluate import compile_system, evaluate_compiled
 
-    _check(system, "--at")
     if not (math.isfinite(t_hours) and t_hours >= 0):
         raise InputError(f"--at must be a time from 0 on, got {t_hours}")
     down = _chosen_down(system, initially_down)
     compiled = compile_system(system, unit_values=_values(system, t_hours, down))
-    avail, unavail, _ = evaluate_compiled(compiled)
-    parts = tuple(ComponentAvailability(u.name, u.availability, u.unavailability) for u in compiled.units)
+    if system.repair:  # the groups' queue chains from their start to t, the diagram on their failed sets
+        from .repair import availability_with_crews_at
+
+        avail, unavail, members = availability_with_crews_at(system, compiled, system.repair, t_hours, down)
+    else:
+        (avail, unavail, _), members = evaluate_compiled(compiled), {}
+    parts = tuple(ComponentAvailability(u.name, *members.get(v, (u.availability, u.unavailability)))
+                  for v, u in enumerate(compiled.units))
     return PointAvailability(t_hours, avail, unavail, parts, tuple(initially_down))
 
 

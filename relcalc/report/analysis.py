@@ -30,6 +30,7 @@ import numpy as np
 from ..availability import Calendar
 from ..errors import InputError
 from .improvements import Improvement, search_improvements
+from .single_points import single_points
 from .spec import MAX_SEED, MAX_YEARS, ServiceSpec
 
 #: Years of one simulated history the report picks its example year from (the worst of them is shown).
@@ -109,6 +110,13 @@ class ServiceAnalysis:
     verdicts: tuple[Verdict, ...]
     seed: int
     notes: tuple[str, ...] = field(default=())
+    #: relcalc.uncertainty.ServiceUncertainty when components come from an incident history (from_incidents)
+    uncertainty: Any = None
+    #: the service's 90% interval of (availability, unavailability) from that history: ((A_low, U_high),
+    #: (A_high, U_low)); None without from_incidents
+    interval: Any = None
+    #: failures that alone take the service down (relcalc.report.single_points.SinglePoint), diagram first
+    single_points: tuple = ()
 
     @property
     def failed(self) -> tuple[Verdict, ...]:
@@ -333,7 +341,8 @@ def _survivor_check(at, latency_seconds: float | None, cluster) -> tuple[bool, s
 
 
 def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, capacity: CapacityAnalysis | None,
-              year_hours: float, high: float | None = None) -> tuple[Verdict, ...]:
+              year_hours: float, high: float | None = None,
+              interval=None) -> tuple[Verdict, ...]:
     from ..units import format_duration, format_percent
 
     target_a, target_u = spec.target
@@ -346,7 +355,17 @@ def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, cap
         state = "warn"
         detail += (f", but the store's 95% interval reaches {format_duration(high * year_hours)}, past the "
                    "budget: simulate longer (--years) to decide")
-    out = [Verdict("availability", state, format_percent(availability, unavailability),
+    history_high = None if interval is None else interval[0][1]
+    if meets and history_high is not None and history_high > target_u:
+        # the figures from the incident history meet the target, their 90% interval does not surely
+        state = "warn"
+        detail += (f"; the 90% interval from the incident history reaches "
+                   f"{format_duration(history_high * year_hours)}, past the budget")
+    achieved = format_percent(availability, unavailability)
+    if interval is not None:
+        (a_low, u_high), (a_high, u_low) = interval
+        achieved += f" (90%: {format_percent(a_low, u_high)} to {format_percent(a_high, u_low)})"
+    out = [Verdict("availability", state, achieved,
                    format_percent(target_a, target_u), detail)]
     if capacity is None:
         return tuple(out)
@@ -422,7 +441,13 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
     """
     from ..rbd import evaluate
 
+    new_seed = seed is not None and spec.uncertainty is not None and int(seed) != spec.seed
     spec = with_overrides(spec, seed=seed, years=years, method=method)
+    if new_seed:  # the draws follow --seed as the simulations do
+        from .spec import service_uncertainty
+
+        data, base_dir = spec.incidents_input
+        spec = dataclasses.replace(spec, uncertainty=service_uncertainty(data, base_dir, spec.year_days, spec.seed))
     calendar = Calendar(spec.year_days)
     year = calendar.year_hours
     diagram = evaluate(spec.system, calendar=calendar)
@@ -442,6 +467,9 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
         s_low, s_high = store.result.unavailability.bounds
         low = combine(diagram.unavailability, s_low)[1]
         high = combine(diagram.unavailability, s_high)[1] if math.isfinite(s_high) else math.inf
+    interval = None
+    if spec.uncertainty is not None:
+        interval = history_interval(spec.uncertainty, u_store)
     capacity = analyze_capacity(spec) if spec.cluster is not None else None
     improvements = search_improvements(spec, diagram, u_store, store_runner, resized)
     elections = 0.0
@@ -453,8 +481,24 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
         spec=spec, diagram=diagram, store=store, capacity=capacity, availability=availability,
         unavailability=unavailability, unavailability_ci95=(low, high), downtime_per_year_hours=unavailability * year,
         budget_per_year_hours=spec.target[1] * year, failures_per_year=frequency, elections_per_year=elections,
-        improvements=improvements, verdicts=_verdicts(spec, unavailability, availability, capacity, year, high),
-        seed=spec.seed, notes=tuple(notes))
+        improvements=improvements, verdicts=_verdicts(spec, unavailability, availability, capacity, year, high,
+                                                                     interval),
+        seed=spec.seed, notes=tuple(notes), uncertainty=spec.uncertainty, interval=interval,
+        single_points=single_points(spec.system, spec.raft, year))
+
+
+def history_interval(su, u_store: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The service's interval ((A_low, U_high), (A_high, U_low)) from the history's draws.
+
+    When the history gave the store too, its draws include it and the interval
+    is theirs. Otherwise the store (typed figures) is a fixed part in series:
+    the service's U is increasing in the diagram's, so the quantiles of the
+    diagram's draws carried through the series formula are the service's.
+    """
+    r = su.result
+    if su.store_nodes is not None or u_store == 0.0:
+        return (r.availability_low, r.unavailability_high), (r.availability_high, r.unavailability_low)
+    return combine(r.unavailability_high, u_store), combine(r.unavailability_low, u_store)
 
 
 __all__ = ["CapacityAnalysis", "ServiceAnalysis", "StoreAnalysis", "Verdict", "analyze_service", "binding_in_words",

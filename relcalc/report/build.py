@@ -54,7 +54,8 @@ def write_report(spec_path: str, out_dir: str, *, seed: int | None = None, years
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{spec_path}: not UTF-8 text") from None
-    spec = load_service(text, source)
+    base_dir = "." if spec_path == "-" else os.path.dirname(os.path.abspath(spec_path))
+    spec = load_service(text, source, base_dir)
     check_target(out_dir)  # refuse before minutes of work, not after
     browser = None
     if pdf:

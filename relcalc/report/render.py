@@ -107,6 +107,8 @@ def _summary(a: ServiceAnalysis, charts: _Charts) -> Section:
 
     section = Section("summary", "Summary", "")
     section.tables = T.summary(a)
+    if a.single_points:
+        section.tables.append(T.single_points(a))
     if a.improvements:
         section.tables.insert(0, T.improvements(a))
         charts.add(section, "fix-first", "What to do first: downtime a year each change saves", lambda: improvements(
@@ -197,6 +199,24 @@ def _capacity(a: ServiceAnalysis, charts: _Charts) -> Section:
     return section
 
 
+def _uncertainty(a: ServiceAnalysis) -> Section:
+    r = a.uncertainty.result
+    store = ("; the Raft store's nodes too, the store in series" if a.uncertainty.store_nodes is not None else
+             "; the Raft store keeps its typed figures" if a.store is not None else "")
+    section = Section("uncertainty", "Uncertainty from the incident history", (
+        f"{', '.join(sorted(a.uncertainty.found.posteriors))} take their MTBF and MTTR from "
+        f"{a.uncertainty.found.source}{store}. {r.method}; the {r.confidence * 100:g}% intervals are the draws' "
+        f"equal-tailed quantiles (seed {r.seed}). "
+        + (f"{r.dominant} dominates the uncertainty." if r.dominant else "")))
+    section.tables = T.uncertainty(a)
+    section.assumptions = [
+        "a component's failures are a Poisson process over the window (one MTBF for the type, all instances)",
+        "a share is the first-order share of the variance of the system's unavailability (shares need not sum "
+        "to 1)",
+    ] + list(r.notes)
+    return section
+
+
 def _state(a: ServiceAnalysis) -> str:
     states = {v.state for v in a.verdicts}
     return "fail" if "fail" in states else "warn" if "warn" in states else "pass"
@@ -222,6 +242,8 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
         sections.append(_store(a, charts))
     if a.capacity is not None:
         sections.append(_capacity(a, charts))
+    if a.uncertainty is not None:
+        sections.append(_uncertainty(a))
     methods = ["block diagram: exact (structure function)"]
     if a.store is not None:
         methods.append(f"Raft store: {_METHOD_WORDS.get(a.store.method, a.store.method)}")
@@ -241,6 +263,9 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
         "diagram_text": format_percent(a.diagram.availability, a.diagram.unavailability),
         "store_text": None if a.store is None else format_percent(1 - a.store.unavailability,
                                                                   a.store.unavailability),
+        "interval": T.interval_texts(a),
+        "dominant": None if a.uncertainty is None else _dominant(a.uncertainty.result),
+        "single_points": _single_points_text(a),
         "verdicts": a.verdicts,
         "improvements": [{"action": i.action, "after": format_duration(i.downtime_after_hours),
                           "saved": format_duration(i.saved_hours)} for i in a.improvements[:5]],
@@ -254,6 +279,24 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
         "png": png,
     }
     return ctx, charts.made
+
+
+def _single_points_text(a: ServiceAnalysis) -> str:
+    points = a.single_points
+    if not points:
+        return ("No single point of failure: no one component instance"
+                + (", store node or zone" if a.store is not None else "") + " takes the service down alone.")
+    share = sum(p.unavailability for p in points) / a.unavailability if a.unavailability > 0 else None
+    names = ", ".join(p.name for p in points)
+    return (f"Single point{'s' if len(points) > 1 else ''} of failure: {names}; each alone takes the service down"
+            + (f" (together {share * 100:.0f}% of its downtime)" if share is not None and share <= 1 else "") + ".")
+
+
+def _dominant(r) -> str | None:
+    if not r.shares:
+        return None
+    top = r.shares[0]
+    return f"{top.name} ({top.variance_share * 100:.0f}% of the variance)"
 
 
 def _environment(markdown: bool):

@@ -10,6 +10,8 @@ components: {...}                  # required: as in relcalc compose
 system: {...}                      # required: the block diagram
 raft: {nodes: 5, mtbf: 2000h, ...} # optional: the keys of relcalc simulate raft, plus method, years, seed
 capacity: {rate: 12k, ...}         # optional: the keys of relcalc capacity, plus nodes, growth, horizon
+from_incidents: incidents.csv      # optional: components' MTBF/MTTR from a history, with 90% intervals;
+                                   # or {file, window, tz, raft: NAME} (NAME: the store's nodes' history)
 ```
 
 Every error names its place (``raft.mttr``, ``capacity.rate``,
@@ -58,6 +60,10 @@ class ServiceSpec:
     horizon_months: int = 12
     year_days: float = 365.0
     raft_inputs: dict = field(default_factory=dict)
+    #: relcalc.uncertainty.ServiceUncertainty from ``from_incidents`` (None without the key)
+    uncertainty: Any = None
+    #: what report_uncertainty needs to draw again under another --seed
+    incidents_input: Any = field(default=None, compare=False, repr=False)
 
 
 def _mapping(value: Any, where: str) -> dict:
@@ -72,13 +78,19 @@ def _unknown(section: dict, allowed: set[str], where: str) -> None:
         raise InputError(f"{where}.{extra[0]}: unknown key; use {', '.join(sorted(allowed))}")
 
 
-def load_service(text: str, source: str = "service") -> ServiceSpec:
-    """Parse and check a service description."""
-    return load_service_mapping(load_spec_text(text, source), source)
+def load_service(text: str, source: str = "service", base_dir: str | None = None) -> ServiceSpec:
+    """Parse and check a service description (``base_dir``: where ``from_incidents`` paths are read from)."""
+    return load_service_mapping(load_spec_text(text, source), source, base_dir)
 
 
-def load_service_mapping(data: dict, source: str = "service") -> ServiceSpec:
-    """Check a service description already read from YAML or JSON."""
+def load_service_mapping(data: dict, source: str = "service", base_dir: str | None = None) -> ServiceSpec:
+    """Check a service description already read from YAML or JSON.
+
+    With ``from_incidents`` the components the history names (given without
+    figures of their own) take their MTBF and MTTR from it, and the spec
+    carries the intervals (:func:`relcalc.uncertainty.report_uncertainty`);
+    with ``from_incidents.raft`` the Raft store's node MTBF and MTTR too.
+    """
     _unknown(data, TOP_KEYS, source)
     for key in ("service", "targets", "components", "system"):
         if key not in data:
@@ -101,19 +113,56 @@ def load_service_mapping(data: dict, source: str = "service") -> ServiceSpec:
     latency = targets.get("latency")
     if latency is not None and not isinstance(latency, str):
         raise InputError("targets.latency: expected text such as p99<=200ms")
-    system = system_from_mapping({"components": data["components"], "system": data["system"]}, year_days=year_days)
     spec = dict(name=name.strip(), description=description.strip(), target=target, target_text=target_text,
-                latency=latency, system=system, year_days=year_days)
-    if data.get("raft") is not None:
-        spec.update(_raft(_mapping(data["raft"], "raft"), year_days))
+                latency=latency, year_days=year_days)
+    raft = data.get("raft")
+    seed = 1
+    if raft is not None and _mapping(raft, "raft").get("seed") is not None:
+        seed = parse_count(raft["seed"], "raft.seed", low=0, high=MAX_SEED)
+    uncertainty = None
+    if data.get("from_incidents") is not None:
+        uncertainty, raft = _from_incidents(data, base_dir, year_days, seed)
+        spec.update(uncertainty=uncertainty, incidents_input=(data, base_dir or "."))
+        system = uncertainty.system
+    else:
+        system = system_from_mapping({"components": data["components"], "system": data["system"]},
+                                     year_days=year_days)
+    spec["system"] = system
+    if raft is not None:
+        spec.update(_raft(_mapping(raft, "raft"), year_days))
     if data.get("capacity") is not None:
         spec.update(_capacity(_mapping(data["capacity"], "capacity"), latency))
     return ServiceSpec(**spec)
 
 
+def service_uncertainty(data: dict, base_dir: str, year_days: float, seed: int):
+    """:func:`relcalc.uncertainty.report_uncertainty` for a service file (10,000 draws, 90% intervals)."""
+    from ..uncertainty import report_uncertainty
+
+    return report_uncertainty(data, base_dir=base_dir, year_days=year_days, seed=seed)
+
+
+def _from_incidents(data: dict, base_dir: str | None, year_days: float, seed: int):
+    """The intervals, and the raft section with the store's node MTBF/MTTR from the history when it names one."""
+    result = service_uncertainty(data, base_dir or ".", year_days, seed)
+    raft = data.get("raft")
+    if result.found.store_component is None:
+        return result, raft
+    # the store's point analysis must use the figures its interval is drawn around: the history's
+    given = sorted(k for k in ("mtbf", "mttr", "ttf") if k in raft)
+    if given:
+        raise InputError(f"raft.{given[0]}: the store's nodes take their MTBF and MTTR from the history of "
+                         f"{result.found.store_component!r} (from_incidents.raft); remove raft.{given[0]}")
+    from ..estimate.hooks import store_history
+
+    crews = parse_count(raft.get("repair_crews", 0), "raft.repair_crews", low=0)
+    post = store_history(result.found, result.store_nodes, crews).posterior
+    return result, {**raft, "mtbf": f"{post.mtbf_hours!r}h", "mttr": f"{post.mttr_hours!r}h"}
+
+
 def _raft(section: dict, year_days: float) -> dict:
     from ..raft.inputs import KEYS, model_grid
-    from ..raft.methods import METHODS
+    from ..schemas import RAFT_METHODS as METHODS  # not raft.methods: it loads numba and scipy (validate needs neither)
 
     _unknown(section, set(KEYS) | RAFT_EXTRA, "raft")
     inputs = {k: v for k, v in section.items() if k in KEYS}

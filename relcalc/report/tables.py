@@ -82,6 +82,7 @@ def summary(a) -> list[Table]:
         ("nines", a.nines, "nines", f"{a.nines:.2f}"),
         ("downtime_per_year_hours", a.downtime_per_year_hours, "downtime a year",
          format_duration(a.downtime_per_year_hours)),
+        *_interval_columns(a),
         ("target_availability", target_a, "target", format_percent(target_a, target_u)),
         ("downtime_budget_per_year_hours", a.budget_per_year_hours, "budget a year",
          format_duration(a.budget_per_year_hours)),
@@ -105,6 +106,86 @@ def summary(a) -> list[Table]:
                      ("verdict", "state", "achieved", "target", "why"),
                      tuple((v.name, v.state, v.achieved, v.target, v.detail) for v in a.verdicts))
     return [verdicts, one]
+
+
+def nines(u: float) -> float:
+    return math.inf if u <= 0 else -math.log10(u)
+
+
+def interval_texts(a) -> dict[str, str] | None:
+    """The 90% interval from the incident history of availability, downtime a year and nines, for people."""
+    if a.interval is None:
+        return None
+    (a_low, u_high), (a_high, u_low) = a.interval
+    year = a.calendar.year_hours
+
+    def n(u):
+        v = nines(u)
+        return "inf" if math.isinf(v) else f"{v:.2f}"
+
+    return {"availability": f"{format_percent(a_low, u_high)} to {format_percent(a_high, u_low)}",
+            "downtime": f"{format_duration(u_low * year)} to {format_duration(u_high * year)}",
+            "nines": f"{n(u_high)} to {n(u_low)}"}
+
+
+def _interval_columns(a) -> list[tuple[str, Any, Any, Any]]:
+    """The summary's 90% interval columns (empty without from_incidents, so summaries still concatenate)."""
+    if a.interval is None:
+        values: tuple = (None,) * 6
+    else:
+        (a_low, u_high), (a_high, u_low) = a.interval
+        year = a.calendar.year_hours
+        finite = [None if math.isinf(v) else v for v in (nines(u_high), nines(u_low))]
+        values = (a_low, a_high, u_low * year, u_high * year, *finite)
+    texts = interval_texts(a)
+    return [
+        # people see the column only when there is an interval; the CSV always has it
+        ("availability_p90_low", values[0], "90% interval (incident history)" if texts else None,
+         texts["availability"] if texts else None),
+        ("availability_p90_high", values[1], None, None),
+        ("downtime_per_year_p90_low_hours", values[2], None, None),
+        ("downtime_per_year_p90_high_hours", values[3], None, None),
+        ("nines_p90_low", values[4], None, None),
+        ("nines_p90_high", values[5], None, None),
+    ]
+
+
+def uncertainty(a) -> list[Table]:
+    """The components taken from the history, and the share of the system's variance each explains."""
+    su = a.uncertainty
+    r = su.result
+    taken = sorted(su.found.posteriors.items())
+    figures = Table(
+        "from-incidents", f"Figures from the incident history ({su.found.source})",
+        ("component", "mtbf_hours", "mttr_hours", "instances"),
+        tuple((name, p.mtbf_hours, p.mttr_hours, _int(su.found.components[name].count)) for name, p in taken),
+        ("component", "MTBF per instance", "MTTR", "instances"),
+        tuple((name, _duration(p.mtbf_hours), _duration(p.mttr_hours), str(su.found.components[name].count))
+              for name, p in taken))
+    pct = f"{r.confidence * 100:g}%"
+    shares = Table(
+        "uncertainty", f"Whose uncertainty dominates: share of the variance of the system's unavailability "
+        f"({r.samples:,} draws)",
+        ("component", "variance_share", "unavailability_p90_low", "unavailability_p90_high"),
+        tuple((s.name, s.variance_share, s.unavailability_low, s.unavailability_high) for s in r.shares),
+        ("component", "share of variance", f"its unavailability, {pct} interval"),
+        tuple((s.name, _pct(s.variance_share), f"{_sig(s.unavailability_low, 3)} to "
+               f"{_sig(s.unavailability_high, 3)}") for s in r.shares))
+    return [figures, shares]
+
+
+def single_points(a) -> Table:
+    year = a.calendar.year_hours
+    points = a.single_points
+    return Table(
+        "single-points", "Single points of failure: each alone takes the service down",
+        ("name", "part", "unavailability", "downtime_per_year_hours", "share_of_service_downtime", "why"),
+        tuple((p.name, p.part, p.unavailability, p.downtime_per_year_hours,
+               p.unavailability / a.unavailability if a.unavailability > 0 else None, p.why) for p in points),
+        ("failure", "in", "unavailability", "downtime a year alone", "of the service's downtime", "why"),
+        tuple((p.name, p.part, f"{p.unavailability:.3g}", format_duration(p.unavailability * year),
+               _pct(p.unavailability / a.unavailability) if a.unavailability > 0 else "-", p.why)
+              for p in points))
 
 
 def improvements(a) -> Table:

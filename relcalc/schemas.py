@@ -72,7 +72,9 @@ CAPACITY = {
     "rate": "quantity", "node_throughput": "quantity", "service_time": "quantity", "concurrency": "count",
     "balance_factor": "number", "balancer": BALANCERS, "sessions": "count", "target_utilization": "quantity",
     "failover_utilization": "quantity", "tolerate_failures": "count", "zones": "count", "usl": "text",
-    "nodes": "count", "growth": "text", "horizon": "quantity",
+    "nodes": "count", "growth": "text", "horizon": "quantity", "wait": "text", "service_level": "text",
+    "service_time_dist": ("exponential", "lognormal", "gamma", "fixed"), "service_time_p99": "quantity",
+    "service_time_cv": "number", "arrival_cv": "number",
 }
 CAPACITY_KEYS = frozenset(CAPACITY)
 

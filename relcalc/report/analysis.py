@@ -285,6 +285,61 @@ def analyze_capacity(spec: ServiceSpec) -> CapacityAnalysis:
                             limit if math.isfinite(limit) else None, quantile if math.isfinite(quantile) else None)
 
 
+def failure_in_words(figures) -> str:
+    """The worse failure scenario checked at ``figures`` (ClusterFigures of one size), for people."""
+    lost = figures.nodes_lost_in_failure
+    if figures.failure_scenario == "zone_loss":
+        return f"losing the largest zone ({lost} node{'s' if lost != 1 else ''})"
+    return f"{lost} node failure{'s' if lost != 1 else ''}"
+
+
+def binding_in_words(name: str, figures) -> str:
+    """What a ``binding_constraint`` (sizing.CONSTRAINTS, failure ones by scenario) asks, in words."""
+    after = (f" on the survivors after {failure_in_words(figures)}" if figures.failure_scenario is not None
+             else " on the survivors")
+    words = {
+        "throughput": "raw throughput (the hottest node below 100% busy)",
+        "utilization": f"the healthy utilisation cap (hottest node at most {figures.target_utilization * 100:g}% busy)",
+        "redundancy": f"the survivor utilisation cap (hottest survivor at most {figures.failover_utilization * 100:g}%"
+                      f" busy{after.replace(' on the survivors', '')})",
+        "latency": "the latency target on the healthy cluster",
+        "wait": "the wait target on the healthy cluster",
+    }
+    base = name.split("_after_")[0]
+    if "_after_" in name and base in ("latency", "wait"):
+        return f"the {base} target{after}"
+    return words.get(name, name or "nothing (no size meets every target)")
+
+
+def _survivor_check(at, latency_seconds: float | None, cluster) -> tuple[bool, str]:
+    """Whether the survivors at ``at`` (ClusterFigures) hold within their cap, the latency and wait targets, and why."""
+    if at.failure_scenario is None:
+        return True, "no failure asked (capacity.tolerate_failures or capacity.zones), so no survivor check"
+    cap, util = at.failover_utilization, at.utilization_after_failures
+    where = f"after {failure_in_words(at)}"
+    if util is None or util >= 1:
+        return False, f"{where} the hottest survivor is overloaded (at or above 100% busy): its queue is unstable"
+    ok = util <= cap * (1 + 1e-12)
+    text = f"{where} the hottest survivor is {util * 100:.1f}% busy (cap {cap * 100:g}%)"
+    response = at.survivor_target_response_seconds
+    if latency_seconds is not None and response is not None:
+        ok = ok and response <= latency_seconds
+        text += f", response {response * 1000:,.4g} ms against {latency_seconds * 1000:g} ms"
+    limit = float(np.asarray(cluster.wait_seconds, float).reshape(-1)[0])
+    quantile = float(np.asarray(cluster.wait_quantile, float).reshape(-1)[0])
+    if math.isfinite(limit):
+        if math.isnan(quantile):  # a mean wait target
+            wait = at.survivor_mean_wait_seconds
+            if wait is not None:
+                ok = ok and wait <= limit
+                text += f", mean wait {wait * 1000:,.4g} ms against {limit * 1000:g} ms"
+        elif at.survivor_service_level is not None:
+            ok = ok and at.survivor_service_level >= quantile
+            text += (f", {at.survivor_service_level * 100:.1f}% wait {limit * 1000:g} ms or less against "
+                     f"{quantile * 100:g}%")
+    return ok, text
+
+
 def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, capacity: CapacityAnalysis | None,
               year_hours: float, high: float | None = None,
               interval=None) -> tuple[Verdict, ...]:
@@ -320,26 +375,39 @@ def _verdicts(spec: ServiceSpec, unavailability: float, availability: float, cap
         at, nodes = (capacity.today, capacity.current_nodes) if capacity.today is not None else (
             answer.figures, answer.nodes)
         response = at.target_response_seconds
+        after = at.survivor_target_response_seconds if at.failure_scenario is not None else None
         where = f"with {nodes} nodes" + (" today" if capacity.today is not None else " (the answer)")
-        if response is None:
-            out.append(Verdict("latency", "fail", f"unstable {where}", spec.latency,
-                               f"the hottest node's queue is unstable {where}: no response time is met"))
+        survivors = "" if at.failure_scenario is None else f" and after {failure_in_words(at)}"
+        if response is None or (at.failure_scenario is not None and after is None):
+            unstable = at.utilization >= 1 or (at.failure_scenario is not None and
+                                               (at.utilization_after_failures or 1) >= 1)
+            out.append(Verdict("latency", "fail" if unstable else "n/a",
+                               f"unstable {where}" if unstable else f"{name} not computed",
+                               spec.latency, (f"the hottest node's queue is unstable {where}{survivors}: "
+                                              "no response time is met") if unstable else
+                               f"the {name} response needs an exact queue (M/M/c); this service's is approximate"))
         else:
-            ok = response <= capacity.latency_seconds
-            out.append(Verdict("latency", "pass" if ok else "fail", f"{name} {response * 1000:,.4g} ms {where}",
-                               spec.latency, f"{name} response {response * 1000:,.4g} ms {where} against "
-                               f"{capacity.latency_seconds * 1000:g} ms"))
+            ok = response <= capacity.latency_seconds and (after is None or after <= capacity.latency_seconds)
+            shown = f"{name} {response * 1000:,.4g} ms" + ("" if after is None else f", {after * 1000:,.4g} ms "
+                                                                                   "after failures")
+            out.append(Verdict("latency", "pass" if ok else "fail", f"{shown} {where}",
+                               spec.latency, f"{name} response {response * 1000:,.4g} ms {where}"
+                               + ("" if after is None else f", {after * 1000:,.4g} ms after {failure_in_words(at)}")
+                               + f" against {capacity.latency_seconds * 1000:g} ms"))
     current = capacity.current_nodes
+    bound = binding_in_words(answer.binding_constraint, answer.figures)
     if current is None:
         out.append(Verdict("nodes", "n/a", f"{answer.nodes} needed", "-",
-                           f"{answer.nodes} nodes needed (bound by {answer.binding_constraint}); "
+                           f"{answer.nodes} nodes needed (bound by {bound}); "
                            "capacity.nodes not given, so nothing to compare"))
     else:
         short = answer.nodes - current
-        out.append(Verdict("nodes", "pass" if short <= 0 else "fail", f"{current} today",
-                           f"{answer.nodes} needed", (f"short by {short} nodes today, bound by "
-                                                      f"{answer.binding_constraint}") if short > 0 else
-                           f"{-short} nodes of headroom over the {answer.nodes} needed"))
+        held, why = _survivor_check(capacity.today, capacity.latency_seconds, spec.cluster)
+        out.append(Verdict("nodes", "pass" if short <= 0 and held else "fail", f"{current} today",
+                           f"{answer.nodes} needed", (f"short by {short} nodes today, bound by {bound}; {why}"
+                                                      if short > 0 else
+                                                      f"{-short} nodes of headroom over the {answer.nodes} needed; "
+                                                      f"{why}")))
     growth = capacity.projection
     if growth is not None:
         months = spec.horizon_months
@@ -433,5 +501,5 @@ def history_interval(su, u_store: float) -> tuple[tuple[float, float], tuple[flo
     return combine(r.unavailability_high, u_store), combine(r.unavailability_low, u_store)
 
 
-__all__ = ["CapacityAnalysis", "ServiceAnalysis", "StoreAnalysis", "Verdict", "analyze_service", "combine",
-           "with_overrides"]
+__all__ = ["CapacityAnalysis", "ServiceAnalysis", "StoreAnalysis", "Verdict", "analyze_service", "binding_in_words",
+           "combine", "failure_in_words", "with_overrides"]

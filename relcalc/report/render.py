@@ -177,21 +177,25 @@ def _store(a: ServiceAnalysis, charts: _Charts) -> Section:
 
 
 def _capacity(a: ServiceAnalysis, charts: _Charts) -> Section:
+    from ..capacity import assumptions
     from ..charts.capacity import growth, utilization_latency
+    from .analysis import binding_in_words
 
     c = a.capacity
     section = Section("capacity", "Capacity", (
         f"{float(a.spec.cluster.rate):,.6g} requests per second; each constraint gives a node count, the largest "
-        f"decides: {c.answer.nodes} nodes, bound by {c.answer.binding_constraint}."))
+        f"decides: {c.answer.nodes} nodes, bound by {binding_in_words(c.answer.binding_constraint, c.answer.figures)} "
+        f"({c.answer.binding_constraint})."
+        + (" The survivors are checked after the worse of the tolerated failures, side by side with the healthy "
+           "cluster." if c.answer.figures.failure_scenario is not None else "")))
     charts.add(section, "capacity", "Nodes, utilisation and latency",
                lambda: utilization_latency(a.spec.cluster, c.sizing))
     if c.projection is not None:
         charts.add(section, "growth", "Growth", lambda: growth(c.projection))
     section.tables = T.capacity(a)
-    section.assumptions = [
-        "each node has its own queue behind the balancer: the hottest node is an M/M/c queue",
-        "failures are checked on the survivors with the post-failure imbalance; zones hold nodes round robin",
-    ]
+    # the core's sentences, with its command-line options spelled as the spec's keys
+    section.assumptions = [re.sub(r"--([a-z][a-z-]*)", lambda m: "capacity." + m.group(1).replace("-", "_"), text)
+                           for text in assumptions(a.spec.cluster)]
     return section
 
 
@@ -244,7 +248,8 @@ def context(a: ServiceAnalysis, prov: Provenance, png: bool = False) -> tuple[di
     if a.store is not None:
         methods.append(f"Raft store: {_METHOD_WORDS.get(a.store.method, a.store.method)}")
     if a.capacity is not None:
-        methods.append("capacity: M/M/c per node (Erlang C)")
+        methods.append("capacity: M/M/c per node (Erlang C)" if a.capacity.answer.figures.exact_queue is not False
+                       else "capacity: G/G/c per node (Allen-Cunneen approximation)")
     ctx = {
         "service": a.spec.name,
         "description": a.spec.description,

@@ -20,6 +20,7 @@ Every error names its place (``raft.mttr``, ``capacity.rate``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,6 +199,7 @@ def _capacity(section: dict, latency: str | None) -> dict:
     values = cluster_values({**section, "latency": latency}, lambda key: "targets.latency" if key == "latency"
                             else f"capacity.{key}")
     values["rate"] = parse_request_rate(section["rate"], "capacity.rate")
+    values.update(_service_law(section, values["service_time"]))
     balancer = section.get("balancer", "round-robin")
     if balancer not in BALANCERS:
         raise InputError(f"capacity.balancer: unknown policy {excerpt(balancer)}; use one of {', '.join(BALANCERS)}")
@@ -221,4 +223,37 @@ def _capacity(section: dict, latency: str | None) -> dict:
                              "the request rate past 1e308 per second; check the growth and the horizon")
     elif section.get("horizon") is not None:
         raise InputError("capacity.horizon: needs capacity.growth")
+    return out
+
+
+def _service_law(section: dict, mean: float) -> dict:
+    """The squared CVs of service and arrivals from ``service_time_dist/_p99/_cv`` and ``arrival_cv``.
+
+    The report is analytic: a law other than exponential, or bursty arrivals, gives the
+    Allen-Cunneen figures (labelled in the assumptions), as ``relcalc capacity --method analytic``.
+    """
+    from ..capacity.parse import parse_seconds
+    from ..capacity.service import service_time
+
+    law, p99, cv = (section.get(k) for k in ("service_time_dist", "service_time_p99", "service_time_cv"))
+    out = {}
+    if law is not None or p99 is not None or cv is not None:
+        if law == "empirical":
+            raise InputError("capacity.service_time_dist: empirical needs measured samples, which the report does "
+                             "not read; give lognormal or gamma with service_time_p99 or service_time_cv")
+        p99_s = None if p99 is None else parse_seconds(p99, "capacity.service_time_p99")
+        cv_f = None if cv is None else parse_number(cv, "capacity.service_time_cv")
+        try:
+            law_fit = service_time(law, None if math.isnan(mean) else mean, p99_s, cv_f)
+        except InputError as e:  # the core names the command-line options; say where in the spec
+            raise InputError(f"capacity: {e}".replace("--service-time-dist", "service_time_dist")
+                             .replace("--service-time-p99", "service_time_p99")
+                             .replace("--service-time-cv", "service_time_cv")
+                             .replace("--service-time", "service_time")) from None
+        out["service_scv"] = law_fit.scv
+    if section.get("arrival_cv") is not None:
+        arrival = parse_number(section["arrival_cv"], "capacity.arrival_cv")
+        if not (arrival >= 0 and math.isfinite(arrival)):
+            raise InputError(f"capacity.arrival_cv must be >= 0 and finite, got {section['arrival_cv']!r}")
+        out["arrival_scv"] = arrival * arrival
     return out

@@ -261,38 +261,82 @@ def store(a) -> list[Table]:
     return [figures_table, by_size]
 
 
+#: The capacity figures shown for the healthy cluster and its survivors: (CSV name, label, healthy, survivor, format).
+_STATES = (
+    ("utilization", "utilisation of the hottest node", "utilization", "utilization_after_failures", "pct"),
+    ("utilization_cap", "utilisation cap", "target_utilization", "failover_utilization", "pct"),
+    ("target_response_seconds", "response at the latency target", "target_response_seconds",
+     "survivor_target_response_seconds", "ms"),
+    ("p99_response_seconds", "p99 response", "p99_response_seconds", "survivor_p99_response_seconds", "ms"),
+    ("mean_response_seconds", "mean response", "mean_response_seconds", "survivor_mean_response_seconds", "ms"),
+    ("probability_of_wait", "P(wait > 0)", "probability_of_wait", "survivor_probability_of_wait", "pct"),
+    ("mean_wait_seconds", "mean wait", "mean_wait_seconds", "survivor_mean_wait_seconds", "ms"),
+    ("p99_wait_seconds", "p99 wait", "p99_wait_seconds", "survivor_p99_wait_seconds", "ms"),
+    ("mean_queue_length", "queue length Lq", "mean_queue_length", "survivor_mean_queue_length", "sig"),
+    ("service_level", "service level (wait within the target)", "service_level", "survivor_service_level", "pct"),
+)
+
+
+def _state_cells(fig, attr: str, kind: str, unstable: bool) -> tuple[Any, str]:
+    value = None if fig is None else getattr(fig, attr)
+    if value is None:
+        return None, "unstable" if unstable and kind != "pct" else "-"
+    return value, {"pct": _pct, "ms": _ms, "sig": _sig}[kind](value)
+
+
 def capacity(a) -> list[Table]:
     from ..capacity import CONSTRAINTS
+    from .analysis import binding_in_words, failure_in_words
 
     c = a.capacity
     answer = c.answer
+    binding = answer.binding_constraint
+    asked = [name for name in CONSTRAINTS if answer.nodes_for(name) is not None or name in ("throughput",
+                                                                                           "utilization")]
+
+    def decides(name: str) -> bool:
+        return name == binding or (name.endswith("_after_failures") and binding.startswith(name[:-len("failures")]))
+
     constraints = Table(
-        "constraints", f"Nodes per constraint (the largest, {answer.nodes}, is the answer)", ("constraint", "nodes"),
-        tuple((name, _int(answer.nodes_for(name))) for name in CONSTRAINTS),
-        ("constraint", "nodes"),
-        tuple((name, "-" if answer.nodes_for(name) is None else str(answer.nodes_for(name))) for name in CONSTRAINTS))
+        "constraints", f"Nodes per constraint (the largest, {answer.nodes}, is the answer)",
+        ("constraint", "nodes", "binding"),
+        tuple((name, _int(answer.nodes_for(name)), decides(name)) for name in asked),
+        ("constraint", "nodes", "checks"),
+        tuple((name, "-" if answer.nodes_for(name) is None else str(answer.nodes_for(name)),
+               binding_in_words(binding if decides(name) else name, answer.figures)
+               + (" (binding)" if decides(name) else "")) for name in asked))
     at, today = answer.figures, c.today
     facts = [
         ("work_c_nodes", "work C = R/T (nodes)", "capacity_c", _sig),
         ("balance_factor_k", "balance factor k", "balance_factor", _sig),
-        ("utilization_hottest_node", "utilisation of the hottest node", "utilization", _pct),
-        ("utilization_after_worst_failure", "after the worst failure", "utilization_after_failures", _pct),
-        ("p50_response_seconds", "p50 response", "p50_response_seconds", _ms),
-        ("p95_response_seconds", "p95 response", "p95_response_seconds", _ms),
-        ("p99_response_seconds", "p99 response", "p99_response_seconds", _ms),
     ]
     rows, text = [], []
     for column, label, attr, human in facts:
         there = getattr(at, attr)
         now = None if today is None else getattr(today, attr)
-        if there is None and now is None:
+        rows.append((column, there, None, now, None))
+        text.append((label, human(there), "", human(now), ""))
+    survivors = at.failure_scenario is not None
+    for column, label, healthy, survivor, kind in _STATES:
+        cells = []
+        for fig in (at, today):
+            h_unstable = fig is not None and fig.utilization >= 1
+            s_unstable = fig is not None and survivors and (fig.utilization_after_failures is None
+                                                            or fig.utilization_after_failures >= 1)
+            cells += [_state_cells(fig, healthy, kind, h_unstable),
+                      _state_cells(fig if survivors else None, survivor, kind, s_unstable)]
+        if all(value is None for value, _ in cells) and not any(t == "unstable" for _, t in cells):
             continue
-        rows.append((column, there, now))
-        text.append((label, human(there), human(now)))
+        rows.append((column, *(value for value, _ in cells)))
+        text.append((label, *(t for _, t in cells)))
+    after = f"after {failure_in_words(at)}" if survivors else "after failures (none asked)"
     head = f"with {c.current_nodes} nodes today" if today is not None else "today (capacity.nodes not given)"
-    figures = Table("capacity", f"At the answer ({answer.nodes} nodes) and {head}",
-                    ("figure", "at_answer", "today"), tuple(rows),
-                    ("figure", f"{answer.nodes} nodes", f"{c.current_nodes} nodes" if today is not None else "today"),
+    now = f"{c.current_nodes} nodes" if today is not None else "today"
+    figures = Table("capacity", f"Hottest node at the answer ({answer.nodes} nodes) and {head}: healthy and {after}",
+                    ("figure", "at_answer_healthy", "at_answer_survivors", "today_healthy", "today_survivors"),
+                    tuple(rows),
+                    ("figure", f"{answer.nodes} nodes healthy", f"{answer.nodes} nodes survivors",
+                     f"{now} healthy", f"{now} survivors"),
                     tuple(text))
     tables = [constraints, figures]
     if c.projection is not None:

@@ -119,6 +119,10 @@ class RelcalcGroup(TyperGroup):
         from .help import prepare
 
         try:
+            # from here Ctrl-C is a KeyboardInterrupt handled below; until now (imports) relcalc's
+            # start-up guard (relcalc/__init__.py) answered it with the same line and 130
+            if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             # help texts, completion words, -q/-v, and defaults from config files (relcalc/cli/help.py)
             extra.setdefault("default_map", prepare(self))
             code = super().main(args=args, prog_name=prog_name or "relcalc", standalone_mode=False, **extra)

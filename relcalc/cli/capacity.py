@@ -441,7 +441,9 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         raise InputError(f"--balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
     if rate is not None:
         defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
-    frame = read_csv(sys.stdin if source == "-" else source, "--csv")
+    from ..loading import csv_source
+
+    frame = read_csv(csv_source(source, "--csv"), "--csv")  # /dev/zero or a pipe: bounded, not read forever
     result = size_csv(frame, defaults, balancer)
     report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table

@@ -109,3 +109,14 @@ def test_capacity_csv_from_stdin_still_works(run):
     assert result.exit_code == 0, result.stderr
     rows = result.stdout.splitlines()
     assert rows[0].startswith("name,") and rows[1].startswith("a,") and len(rows) == 2  # stdin read, once
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("args", [["estimate", "/dev/zero"],
+                                  ["compose", "2x a", "--from-incidents", "/dev/zero", "--incidents-window", "2025-01-01..2026-01-01"]])
+def test_incident_history_of_dev_zero_is_refused(run, monkeypatch, args):
+    monkeypatch.setattr(loading, "MAX_STREAM_CSV_BYTES", 1 << 16)
+    result = run(*args)
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "/dev/zero gave more than" in lines[0], lines

@@ -113,8 +113,10 @@ def test_capacity_csv_from_stdin_still_works(run):
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 @pytest.mark.parametrize("args", [["estimate", "/dev/zero"],
+                                  ["capacity", "--rate", "12k", "--node-throughput", "800",
+                                   "--latency-samples", "/dev/zero", "--latency", "p99<=50ms"],
                                   ["compose", "2x a", "--from-incidents", "/dev/zero", "--incidents-window", "2025-01-01..2026-01-01"]])
-def test_incident_history_of_dev_zero_is_refused(run, monkeypatch, args):
+def test_other_csv_options_of_dev_zero_are_refused(run, monkeypatch, args):
     monkeypatch.setattr(loading, "MAX_STREAM_CSV_BYTES", 1 << 16)
     result = run(*args)
     assert result.exit_code == 2, result.stderr

@@ -122,3 +122,21 @@ def test_other_csv_options_of_dev_zero_are_refused(run, monkeypatch, args):
     assert result.exit_code == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "/dev/zero gave more than" in lines[0], lines
+
+
+@pytest.mark.parametrize("hours, text", [
+    (1e308, "4.17e+306d"),         # 1e308 h / 24 = 4.1667e306 days; in seconds it is no float (> 1.8e308)
+    (24.0 * 365_000, "3.65e+05d"),  # a thousand years of days and more: three figures
+    (24.0 * 364_999 + 1.5, "364999d 1h 30m"),  # below it, to the minute as before
+])
+def test_format_duration_of_huge_times(hours, text):
+    from relcalc.units import format_duration
+
+    assert format_duration(hours) == text
+
+
+def test_compose_at_a_huge_time_is_not_an_internal_error(run):
+    # --at 1e308 (hours) was an OverflowError out of format_duration (round(inf)) in the table
+    result = run("compose", "2x a", "-c", "a=1000h/1h", "--at", "1e308")
+    assert result.exit_code == 0, result.stderr
+    assert "e+306d" in result.stdout

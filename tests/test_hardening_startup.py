@@ -140,3 +140,16 @@ def test_compose_at_a_huge_time_is_not_an_internal_error(run):
     result = run("compose", "2x a", "-c", "a=1000h/1h", "--at", "1e308")
     assert result.exit_code == 0, result.stderr
     assert "e+306d" in result.stdout
+
+
+@pytest.mark.parametrize("args, csv_text", [
+    (["capacity", "--csv"], "name,rate,node_throughput,current_nodes\n[/],10,1,1\n[bold]x,10,1,20\n"),
+    (["availability", "--csv"], "name,mtbf,mttr\n[/],10h,1h\n[bold]x,10h,1h\n"),
+])
+def test_batch_table_names_are_text_not_markup(run, tmp_path, args, csv_text):
+    # a name such as "[/]" was read as rich markup: MarkupError, exit 1
+    path = tmp_path / "in.csv"
+    path.write_text(csv_text)
+    result = run(*args, path)
+    assert result.exit_code in (0, 3), result.stderr
+    assert "[/]" in result.stdout and "[bold]x" in result.stdout

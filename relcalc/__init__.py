@@ -7,6 +7,39 @@ The library is importable without the CLI::
     r.nines, r.downtime_hours("year")
 """
 
+import os as _os
+import signal as _signal
+import sys as _sys
+
+
+def _interrupted_while_starting(signum, frame):  # noqa: ARG001 - the signal module's signature
+    # Ctrl-C while Python is still importing relcalc: nothing has been read or written yet, so
+    # leave at once with the CLI's one line and 130 rather than a traceback out of an import
+    _sys.stderr.write("relcalc: interrupted\n")
+    _sys.stderr.flush()
+    _os._exit(130)
+
+
+def _guard_start() -> None:
+    """Install the start-up Ctrl-C guard, only when relcalc is being started as the CLI.
+
+    The CLI hands SIGINT back to Python's own handler as soon as it runs (relcalc/cli), so the
+    guard covers only the import time. A library user's process, a worker started with SIGINT
+    ignored, or a non-main thread keeps its own handling.
+    """
+    name = _os.path.basename(_sys.argv[0]) if _sys.argv and _sys.argv[0] else ""
+    if name not in ("relcalc", "relcalc.exe", "-m"):
+        return
+    try:
+        if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+            _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+    except ValueError:  # not the main thread
+        pass
+
+
+_guard_start()
+
+
 from .availability import (
     AvailabilityResult,
     Calendar,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from typing import Any
 
@@ -311,4 +312,52 @@ def read_text(path: str, name: str) -> tuple[str, str]:
         raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]
+#: The largest CSV read from something that is not a regular file (stdin, a pipe, a device such as
+#: /dev/zero, which never ends): a regular file's size is known and pandas reads it as it is.
+MAX_STREAM_CSV_BYTES = 128 * 2**20
+
+
+def csv_source(path: str, name: str):
+    """What to hand pandas for a CSV option: the path of a regular file, or the bounded text of anything else.
+
+    A device or a pipe (``/dev/zero``, ``/dev/urandom``, a FIFO, ``-`` for stdin) is read up to
+    :data:`MAX_STREAM_CSV_BYTES` and refused past it, so an endless input is an error, not an
+    exhausted memory. Every failure is an InputError naming ``name`` and the path.
+    """
+    import io
+    import stat
+    import sys
+
+    if path != "-":
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise InputError(f"{name}: file not found: {path}") from None
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{name}: {path} is a directory, not a CSV file")
+        if stat.S_ISREG(mode):
+            return path
+    source = "stdin" if path == "-" else path
+    try:
+        if path == "-":
+            binary = getattr(sys.stdin, "buffer", None)
+            data = binary.read(MAX_STREAM_CSV_BYTES + 1) if binary is not None else sys.stdin.read(MAX_STREAM_CSV_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_STREAM_CSV_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read {source}: {exc.strerror or exc}") from None
+    if len(data) > MAX_STREAM_CSV_BYTES:
+        raise InputError(f"{name}: {source} gave more than {MAX_STREAM_CSV_BYTES // 2**20} MiB without ending; "
+                         "give a regular file")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name}: {source} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    return io.StringIO(data)
+
+
+__all__ = ["MAX_BYTES", "MAX_STREAM_CSV_BYTES", "csv_source", "MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]

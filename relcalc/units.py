@@ -300,12 +300,19 @@ def probability_from_nines(nines: float, name: str = "--target-nines") -> tuple[
 MIN_NINES, MAX_NINES = 1e-15, 307.0
 
 
+#: Days from which a duration is written in days to three figures, not to the minute.
+LONG_DAYS = 365_000
+
+
 def format_duration(hours: float) -> str:
     """A duration for people: ``52m 34s``, ``8h 45m 36s``, ``2d 3h 4m``, ``864ms``."""
     if hours is None or not math.isfinite(hours):
         return "-" if hours is None else str(hours)
     if hours < 0:
         return "-" + format_duration(-hours)
+    if hours >= 24.0 * LONG_DAYS:
+        # past a thousand years the minutes mean nothing, and 1e308 h in seconds is no float at all
+        return f"{hours / 24.0:.3g}d"
     seconds = hours * 3600.0
     if seconds == 0:
         return "0s"

@@ -119,6 +119,10 @@ class RelcalcGroup(TyperGroup):
         from .help import completion_request, prepare
 
         try:
+            # from here Ctrl-C is a KeyboardInterrupt handled below; until now (imports) relcalc's
+            # start-up guard (relcalc/__init__.py) answered it with the same line and 130
+            if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
             if served is not None:
                 return served

@@ -222,6 +222,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
 
 def _batch_table(console, result) -> None:
     import pandas as pd
+    from rich.text import Text  # a user's name is text, never rich markup ("[/]" would be a MarkupError)
 
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
@@ -237,7 +238,7 @@ def _batch_table(console, result) -> None:
         table.add_column("target", justify="center")
     for i, row in enumerate(frame.itertuples(index=False)):
         rec = dict(zip(frame.columns, row))
-        cells = [str(rec[label]) if label else str(i + 1)]
+        cells = [Text(str(rec[label])) if label else str(i + 1)]
         if components:
             cells += [format_number(rec["mtbf_hours"]), format_number(rec["mttr_hours"], 4)]
         cells += [

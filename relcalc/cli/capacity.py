@@ -442,7 +442,9 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         raise InputError(f"--balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
     if rate is not None:
         defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
-    frame = read_csv(sys.stdin if source == "-" else source, "--csv")
+    from ..loading import csv_source
+
+    frame = read_csv(csv_source(source, "--csv"), "--csv")  # /dev/zero or a pipe: bounded, not read forever
     result = size_csv(frame, defaults, balancer)
     report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table
@@ -472,6 +474,7 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
 
 def _batch_table(console, result) -> None:
     import pandas as pd
+    from rich.text import Text  # a user's name is text, never rich markup ("[/]" would be a MarkupError)
     frame = result.table
     table, label = batch_table(frame, result.rows_read)
     survivors = "survivor_p99_response_seconds" in frame
@@ -496,7 +499,7 @@ def _batch_table(console, result) -> None:
         nodes = rec["nodes"]
         missing = pd.isna(nodes)
         cells = [
-            str(rec[label]) if label else str(i + 1),
+            Text(str(rec[label])) if label else str(i + 1),
             *([] if survivors else [format_number(rec['rate_per_second'])]),
             "-" if missing else f"{int(nodes):,}",
             rec["binding_constraint"] or "unreachable",
@@ -517,7 +520,7 @@ def _batch_table(console, result) -> None:
         console.print("* the hottest survivor after the worse failure (N+f, or the largest zone lost)")
     for rec in frame.to_dict(orient="records"):
         if rec["note"]:
-            console.print(f"{rec[label] if label else ''}: {rec['note']}")
+            console.print(Text(f"{rec[label] if label else ''}: {rec['note']}"))
 
 
 @capacity_app.command("fit")

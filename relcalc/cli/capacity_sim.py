@@ -66,8 +66,9 @@ def read_samples(path: str):
     import pandas as pd
 
     from ..batch import read_csv
+    from ..loading import csv_source
 
-    frame = read_csv(sys.stdin if path == "-" else path, "--latency-samples")
+    frame = read_csv(csv_source(path, "--latency-samples"), "--latency-samples")  # /dev/zero: bounded
     if frame.shape[1] == 0 or len(frame) == 0:
         raise InputError(f"--latency-samples: {path} holds no measurements")
     column = frame.columns[0]

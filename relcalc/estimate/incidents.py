@@ -233,11 +233,10 @@ def merge_overlaps(spans: list[tuple[float, float, int]]) -> list[Outage]:
 
 def read_rows(path: str, option: str = "INCIDENTS") -> tuple["Rows", list[str]]:
     """The rows and column names of an incident CSV file (``-`` for stdin), read as every batch CSV is."""
-    import sys
-
     from ..batch import read_csv  # the one CSV reader of the batch commands
+    from ..loading import csv_source
 
-    frame = read_csv(sys.stdin if path == "-" else path, option)
+    frame = read_csv(csv_source(path, option), option)  # a device or pipe (/dev/zero) is bounded
     return Rows(frame), list(frame.columns)
 
 

@@ -153,3 +153,26 @@ def test_batch_table_names_are_text_not_markup(run, tmp_path, args, csv_text):
     result = run(*args, path)
     assert result.exit_code in (0, 3), result.stderr
     assert "[/]" in result.stdout and "[bold]x" in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("compose", "a", "--components", "/dev/zero"),  # a device: read to a bound, then refused
+    ("report", "/dev/zero", "-o", "OUT"),  # a service file over 64 MiB
+])
+def test_endless_spec_and_component_inputs_are_refused_in_bounded_memory(run, tmp_path, args):
+    args = tuple(str(tmp_path / "report") if a == "OUT" else a for a in args)
+    result = run(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/dev/zero" in lines[0] and "MiB" in lines[0]
+    assert not (tmp_path / "report").exists()
+
+
+def test_compose_names_are_text_not_rich_markup(run, tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text('components:\n  "[/]": {mtbf: 1000h, mttr: 1h}\n  "[bold]x": {mtbf: 1000h, mttr: 1h}\n'
+                    'system: {parallel: ["[/]", "[bold]x"]}\n')
+    result = run("compose", str(spec), "--cut-sets", "2", "--mission-time", "1h")
+    assert result.exit_code == 0, result.stderr
+    # two independent 1000h/1h components in parallel: U = (1/1001)^2 (closed form)
+    assert "[/] + [bold]x" in result.stdout and "9.98e-07" in result.stdout

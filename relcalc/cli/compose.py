@@ -260,9 +260,10 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
 
 def _components_from_csv(path: str, year_days: float):
     from ..batch import is_blank, read_csv
+    from ..loading import csv_source
     from ..rbd.spec import component_from_mapping
 
-    frame = read_csv(sys.stdin if path == "-" else path, "--components")
+    frame = read_csv(csv_source(path, "--components"), "--components")  # a device or pipe is read bounded
     columns = {c.strip().lower(): c for c in frame.columns}
     if "name" not in columns:
         raise InputError("--components: the CSV needs a 'name' column")
@@ -337,6 +338,7 @@ def _availability_text(availability: float, unavailability: float, log10: float)
 def _render(console, system, result, goal, solutions, mission_result, top, block_availabilities, cuts=None,
             repaired=None, over_time=(None, None)) -> None:
     from rich.table import Table
+    from rich.text import Text  # a user's name is text, never rich markup ("[/]" would be a MarkupError)
     from rich.tree import Tree
 
     from ..rbd.evaluate import UNDERFLOW
@@ -354,7 +356,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         summary.add_row("System MTBF", f"{format_number(result.mtbf_hours)} h")
         summary.add_row("System MTTR", format_duration(result.mttr_hours))
     if result.frequency_excludes:
-        summary.add_row("Not in frequency", ", ".join(result.frequency_excludes) + " (availability only)")
+        summary.add_row("Not in frequency", Text(", ".join(result.frequency_excludes) + " (availability only)"))
     if goal is not None:
         verdict = "yes" if result.unavailability <= goal[1] else "NO"
         summary.add_row("Target", f"{format_percent(*goal)} -> meets target: {verdict}")
@@ -367,7 +369,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
             text = "any value meets the target"
         else:
             text = format_duration(s.value) if s.solve == "mttr_hours" else f"{s.value}"
-        summary.add_row(f"{what} ({names})", text)
+        summary.add_row(Text(f"{what} ({names})"), text)
     if mission_result is not None:
         label = format_period(mission_result.mission_hours, year_days=result.calendar.year_days)
         summary.add_row(f"R({label})", f"{mission_result.reliability:.6g}")
@@ -404,7 +406,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     for item in result.importance[:top]:
         short = ".2g" if cuts is not None else ".2e"  # one more column: keep 80 wide
         cells = [
-            item.name,
+            Text(item.name),
             format(item.unavailability, short),
             cell(item.birnbaum, ".3g"),
             cell(item.criticality, ".3g"),
@@ -424,12 +426,12 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
 
     if _count_blocks(system.root) <= 200:
         values = block_availabilities(system)
-        tree = Tree(_label(system, system.root, values))
+        tree = Tree(Text(_label(system, system.root, values)))
         stack = [(tree, system.root)]
         while stack:
             branch, block = stack.pop()
             for child in getattr(block, "children", ()):
-                stack.append((branch.add(_label(system, child, values)), child))
+                stack.append((branch.add(Text(_label(system, child, values))), child))
         console.print(tree)
     console.print("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
     if cuts is not None:
@@ -438,6 +440,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
 
 def _render_cuts(console, cuts, top: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     if cuts.single_points_of_failure:
         console.print("Single points of failure: " + ", ".join(cuts.single_points_of_failure))
@@ -451,7 +454,7 @@ def _render_cuts(console, cuts, top: int) -> None:
     for c in cuts.cut_sets[:shown]:
         share = "-" if c.share_of_unavailability is None else f"{c.share_of_unavailability:.3g}"
         probability = f"{c.probability:.3g}" if c.probability > 0 else f"1e{c.probability_log10:.1f}"
-        table.add_row(" + ".join(c.components), str(c.order), probability, share)
+        table.add_row(Text(" + ".join(c.components)), str(c.order), probability, share)
     console.print(table)
     if len(cuts.cut_sets) > shown:
         console.print(f"({len(cuts.cut_sets) - shown} more cut sets; --top N or -f json for all)")

@@ -413,12 +413,8 @@ def _outage_percentiles(chain: Chain, pi: np.ndarray, mean: float) -> dict[str, 
     is too stiff for the work budget.
     """
     from . import transient
+    from .dense import outage_entry
 
-    lost = chain.lost
-    entering = ~lost[chain.source] & lost[chain.target]
-    inside = np.flatnonzero(lost)
-    entry = np.zeros(chain.size)
-    np.add.at(entry, chain.target[entering], pi[chain.source[entering]] * chain.rate[entering])
-    alpha = entry[inside] / entry[inside].sum()
+    inside, alpha = outage_entry(chain, pi)
     rates, exit_rate = _restricted(chain, inside)
     return transient.phase_type_quantiles(rates, exit_rate, alpha, mean, {"p50": 0.5, "p95": 0.95, "p99": 0.99})

@@ -132,17 +132,22 @@ def loss_within(chain, pi: np.ndarray, hours: float) -> tuple[float, float]:
     return min(max(from_steady, 0.0), 1.0), min(max(from_all_up, 0.0), 1.0)
 
 
-def outage_percentiles(chain, pi: np.ndarray, mean: float) -> dict[str, float]:
-    """p50/p95/p99 of a quorum outage (see ctmc._outage_percentiles)."""
+def outage_entry(chain, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the lost states, the distribution an outage starts in): each lost state's share of the steady flow into them."""
     lost = chain.lost
     entering = ~lost[chain.source] & lost[chain.target]
     inside = np.flatnonzero(lost)
     entry = np.zeros(chain.size)
     np.add.at(entry, chain.target[entering], pi[chain.source[entering]] * chain.rate[entering])
-    alpha = entry[inside] / entry[inside].sum()
+    return inside, entry[inside] / entry[inside].sum()
+
+
+def outage_percentiles(chain, pi: np.ndarray, mean: float) -> dict[str, float]:
+    """p50/p95/p99 of a quorum outage (see ctmc._outage_percentiles)."""
+    inside, alpha = outage_entry(chain, pi)
     rates, exit_rate = rates_on(chain, inside)
     return transient.quantiles(rates, exit_rate, alpha, mean, {"p50": 0.5, "p95": 0.95, "p99": 0.99})
 
 
-__all__ = ["CHEAP_TRANSIENT_STATES", "DENSE_STATES", "eliminate", "first_passage", "loss_within", "outage_percentiles", "rates_on",
+__all__ = ["CHEAP_TRANSIENT_STATES", "DENSE_STATES", "eliminate", "first_passage", "loss_within", "outage_entry", "outage_percentiles", "rates_on",
            "solve_factored", "steady_state"]

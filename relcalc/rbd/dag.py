@@ -25,7 +25,7 @@ from collections import defaultdict, deque
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
-from .network import MAX_STATES, MAX_TOTAL_STATES, _too_meshed, _topological
+from .network import MAX_STATES, MAX_TOTAL_STATES, _too_meshed, _topological, breadth_first_ranks
 
 
 def compile_dag(arcs, node_variables: dict, source, target, where: str):
@@ -171,7 +171,7 @@ def vertex_order(arcs, node_variables: dict, source, target):
         vertices.update(ys)
     vertices.update(successors)
     order = _topological([(None, a, b) for a, ys in successors.items() for b in ys] or [(None, source, target)],
-                         _breadth_first(successors, source))
+                         breadth_first_ranks(((a, b) for a, ys in successors.items() for b in ys), source))
     if order is None:
         return None
     sequence = sorted(order, key=order.get)
@@ -287,19 +287,3 @@ def _narrow_order(sequence, successors, rank):
                 ready.append(y)
     return out if len(out) == len(sequence) else None
 
-
-def _breadth_first(successors, source):
-    neighbours = defaultdict(list)
-    for a, ys in successors.items():
-        for b in ys:
-            neighbours[a].append(b)
-            neighbours[b].append(a)
-    rank = {source: 0}
-    queue = deque([source])
-    while queue:
-        x = queue.popleft()
-        for y in neighbours[x]:
-            if y not in rank:
-                rank[y] = len(rank)
-                queue.append(y)
-    return rank

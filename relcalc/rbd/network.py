@@ -124,15 +124,10 @@ def compile_network(edges, source, target, directed: bool, where: str):
     return diagram, made[initial]
 
 
-def _steps(edges, source, target, directed):
-    """Edges grouped by variable (perfect links one by one), in breadth-first order from the source.
-
-    For an acyclic directed network the order is also topological (every edge
-    into a node before any edge out of it), so a node's fate is settled as it
-    enters the frontier and the states stay few.
-    """
+def breadth_first_ranks(links, source) -> dict:
+    """Each node's place in a breadth-first walk from the source over ``(a, b)`` links taken both ways."""
     neighbours = defaultdict(list)
-    for _, a, b in edges:
+    for a, b in links:
         neighbours[a].append(b)
         neighbours[b].append(a)
     rank = {source: 0}
@@ -143,6 +138,17 @@ def _steps(edges, source, target, directed):
             if y not in rank:
                 rank[y] = len(rank)
                 queue.append(y)
+    return rank
+
+
+def _steps(edges, source, target, directed):
+    """Edges grouped by variable (perfect links one by one), in breadth-first order from the source.
+
+    For an acyclic directed network the order is also topological (every edge
+    into a node before any edge out of it), so a node's fate is settled as it
+    enters the frontier and the states stay few.
+    """
+    rank = breadth_first_ranks(((a, b) for _, a, b in edges), source)
     if directed:
         rank = _topological(edges, rank) or rank
     far = len(rank)

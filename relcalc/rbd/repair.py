@@ -209,14 +209,7 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
         by_component.setdefault(unit.component, []).append(var)
     chains = []
     grouped = set()
-    for group in groups:
-        members = [v for name in group.members for v in by_component.get(name, [])]
-        if not members:
-            continue
-        comps = [system.components[compiled.units[v].component] for v in members]
-        for comp in comps:
-            if comp.failure_rate is None:
-                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+    for group, members, comps in _group_members(system, compiled, groups, by_component):
         repair_rates = {c.repair_rate for c in comps}
         if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
             by_set, failures = _product_form([c.failure_rate for c in comps], repair_rates.pop(), group.crews, members)
@@ -351,14 +344,7 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     sets = []
     grouped = set()
     members_at: dict[int, tuple[float, float]] = {}
-    for group in groups:
-        members = [v for name in group.members for v in by_component.get(name, [])]
-        if not members:
-            continue
-        comps = [system.components[compiled.units[v].component] for v in members]
-        for comp in comps:
-            if comp.failure_rate is None:
-                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+    for group, members, comps in _group_members(system, compiled, groups, by_component):
         states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
                                     group.where)
         size = len(states)
@@ -405,3 +391,16 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
         total_a += p * a
         total_u += p * u
     return (*complementary(total_a, total_u), members_at)
+
+
+def _group_members(system, compiled, groups, by_component):
+    """(group, its variables, their components) for each repair group that holds any; MTBF and MTTR required."""
+    for group in groups:
+        members = [v for name in group.members for v in by_component.get(name, [])]
+        if not members:
+            continue
+        comps = [system.components[compiled.units[v].component] for v in members]
+        for comp in comps:
+            if comp.failure_rate is None:
+                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+        yield group, members, comps

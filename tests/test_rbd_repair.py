@@ -69,8 +69,8 @@ system: {k_of_n: {k: 2, of: [a, b, c]}}
     assert shared.failure_frequency_per_hour == pytest.approx(own.failure_frequency_per_hour, rel=1e-12)
 
 
-def reference_chain(lam, mu, up):
-    """A separately written FIFO one-crew chain: states are orderings of the failed; solved by least squares."""
+def fifo_chain(lam, mu):
+    """A separately written FIFO one-crew chain: states are orderings of the failed; (states, index, pi) by least squares."""
     n = len(lam)
     states = [()]
     for k in range(1, n + 1):
@@ -86,17 +86,11 @@ def reference_chain(lam, mu, up):
     a = np.vstack([q.T, np.ones(len(states))])
     b = np.zeros(len(states) + 1)
     b[-1] = 1.0
-    pi = np.linalg.lstsq(a, b, rcond=None)[0]
-    down = [not up(set(s)) for s in states]
-    u = sum(p for p, d in zip(pi, down) if d)
-    f = sum(pi[where[s]] * lam[i] for s in states if not down[where[s]]
-            for i in set(range(n)) - set(s) if down[where[s + (i,)]])
-    return u, f
+    return states, where, np.linalg.lstsq(a, b, rcond=None)[0]
 
 
-def test_a_group_of_three_with_one_crew_matches_a_separately_built_chain():
-    lam, mu = [1 / 900, 1 / 1500, 1 / 400], [1 / 7, 1 / 20, 1 / 3]
-    text = """
+#: 2-of-3 with one FIFO crew for the three (rates per hour as the spec gives them)
+THREE_ON_ONE_CREW = """
 components:
   a: {mtbf: 900h, mttr: 7h}
   b: {mtbf: 1500h, mttr: 20h}
@@ -104,7 +98,22 @@ components:
 system: {k_of_n: {k: 2, of: [a, b, c]}}
 repair: [{of: [a, b, c], crews: 1}]
 """
-    result = evaluate(system(text))
+THREE_RATES = ([1 / 900, 1 / 1500, 1 / 400], [1 / 7, 1 / 20, 1 / 3])
+
+
+def reference_chain(lam, mu, up):
+    """A separately written FIFO one-crew chain: states are orderings of the failed; solved by least squares."""
+    states, where, pi = fifo_chain(lam, mu)
+    down = [not up(set(s)) for s in states]
+    u = sum(p for p, d in zip(pi, down) if d)
+    f = sum(pi[where[s]] * lam[i] for s in states if not down[where[s]]
+            for i in set(range(len(lam))) - set(s) if down[where[s + (i,)]])
+    return u, f
+
+
+def test_a_group_of_three_with_one_crew_matches_a_separately_built_chain():
+    lam, mu = THREE_RATES
+    result = evaluate(system(THREE_ON_ONE_CREW))
     u, f = reference_chain(lam, mu, lambda failed: len(failed) <= 1)
     assert result.unavailability == pytest.approx(u, rel=1e-9)
     assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-9)
@@ -224,22 +233,7 @@ def test_cli_reports_mttf_with_repair(run, tmp_path):
 
 def reference_member_measures(lam, mu, up, member):
     """P(member down), P(system down | member down) and | member up, from the separately built chain."""
-    n = len(lam)
-    states = [()]
-    for k in range(1, n + 1):
-        states += list(itertools.permutations(range(n), k))
-    where = {s: i for i, s in enumerate(states)}
-    q = np.zeros((len(states), len(states)))
-    for s in states:
-        for i in set(range(n)) - set(s):
-            q[where[s], where[s + (i,)]] += lam[i]
-        if s:
-            q[where[s], where[s[1:]]] += mu[s[0]]
-    np.fill_diagonal(q, -q.sum(axis=1))
-    a = np.vstack([q.T, np.ones(len(states))])
-    b = np.zeros(len(states) + 1)
-    b[-1] = 1.0
-    pi = np.linalg.lstsq(a, b, rcond=None)[0]
+    states, where, pi = fifo_chain(lam, mu)
     p_down = sum(p for p, s in zip(pi, states) if member in s)
     u_down = sum(p for p, s in zip(pi, states) if member in s and not up(set(s))) / p_down
     u_up = sum(p for p, s in zip(pi, states) if member not in s and not up(set(s))) / (1 - p_down)
@@ -249,16 +243,8 @@ def reference_member_measures(lam, mu, up, member):
 def test_group_members_get_conditional_importance_from_the_joint_chain():
     # the members are dependent through the crew: P(down) and the conditional Birnbaum
     # U(system | a down) - U(system | a up) are read off a separately built FIFO chain
-    lam, mu = [1 / 900, 1 / 1500, 1 / 400], [1 / 7, 1 / 20, 1 / 3]
-    text = """
-components:
-  a: {mtbf: 900h, mttr: 7h}
-  b: {mtbf: 1500h, mttr: 20h}
-  c: {mtbf: 400h, mttr: 3h}
-system: {k_of_n: {k: 2, of: [a, b, c]}}
-repair: [{of: [a, b, c], crews: 1}]
-"""
-    result = evaluate(system(text))
+    lam, mu = THREE_RATES
+    result = evaluate(system(THREE_ON_ONE_CREW))
     rows = {m.name: m for m in result.importance}
     for index, name in enumerate("abc"):
         p_down, u_down, u_up = reference_member_measures(lam, mu, lambda failed: len(failed) <= 1, index)

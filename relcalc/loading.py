@@ -296,21 +296,27 @@ def read_text(path: str, name: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: stdin is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        with open(path, "rb") as handle:
+        with open_input(path, name) as handle:
             data = handle.read(MAX_BYTES + 1)  # /dev/zero, or a runaway file, must not fill the memory
         _check_size(data, name, path)
         return data.decode("utf-8"), path
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: {path} is a directory, not a file") from None
-    except PermissionError:
-        raise InputError(f"{name}: no permission to read {path}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
 
+
+def open_input(path: str, name: str, what: str = "a file"):
+    """``path`` opened for reading bytes; a missing file, a directory or no permission is an InputError naming
+    ``name`` (``what`` says what was expected: "a CSV file", "a service YAML")."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: {path} is a directory, not {what}") from None
+    except PermissionError:
+        raise InputError(f"{name}: no permission to read {path}") from None
 
 #: The largest CSV read from something that is not a regular file (stdin, a pipe, a device such as
 #: /dev/zero, which never ends): a regular file's size is known and pandas reads it as it is.
@@ -360,4 +366,4 @@ def csv_source(path: str, name: str):
     return io.StringIO(data)
 
 
-__all__ = ["MAX_BYTES", "MAX_STREAM_CSV_BYTES", "csv_source", "MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]
+__all__ = ["MAX_BYTES", "MAX_STREAM_CSV_BYTES", "csv_source", "open_input", "MAX_DEPTH", "MAX_NODES", "load_document", "read_text"]

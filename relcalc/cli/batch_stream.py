@@ -29,15 +29,9 @@ def _input(source: str) -> Iterator[IO[bytes]]:
     if source == "-":
         yield sys.stdin.buffer
         return
-    try:
-        handle = open(source, "rb")
-    except FileNotFoundError:
-        raise InputError(f"--csv: file not found: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"--csv: {source} is a directory, not a CSV file") from None
-    except PermissionError:
-        raise InputError(f"--csv: no permission to read {source}") from None
-    with handle:
+    from ..loading import open_input
+
+    with open_input(source, "--csv", "a CSV file") as handle:
         yield handle
 
 

@@ -26,22 +26,15 @@ class ReportRun:
 
 def read_input(spec_path: str) -> tuple[bytes, str]:
     """The spec's bytes and the name the footer gives it (``-`` is standard input), bounded in size."""
-    from ..loading import MAX_BYTES
+    from ..loading import MAX_BYTES, open_input
 
     if spec_path == "-":
         import sys
 
         data, name = sys.stdin.buffer.read(MAX_BYTES + 1), "stdin"
     else:
-        try:
-            with open(spec_path, "rb") as handle:  # /dev/zero, or a runaway file, must not fill the memory
-                data, name = handle.read(MAX_BYTES + 1), os.path.basename(spec_path)
-        except FileNotFoundError:
-            raise InputError(f"{spec_path}: file not found") from None
-        except IsADirectoryError:
-            raise InputError(f"{spec_path}: is a directory, not a service YAML") from None
-        except PermissionError:
-            raise InputError(f"{spec_path}: no permission to read it") from None
+        with open_input(spec_path, "SERVICE.yaml", "a service YAML") as handle:  # /dev/zero must not fill the memory
+            data, name = handle.read(MAX_BYTES + 1), os.path.basename(spec_path)
     if len(data) > MAX_BYTES:
         raise InputError(f"{spec_path}: larger than {MAX_BYTES // 2**20} MiB, more than any service file needs")
     return data, name

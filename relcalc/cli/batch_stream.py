@@ -15,7 +15,6 @@ import tempfile
 from contextlib import contextmanager
 from typing import IO, Iterator
 
-from ..errors import InputError
 from ..files import atomic_path
 from .bad_rows import BadRows, exit_code
 from .output import OnError

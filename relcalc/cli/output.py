@@ -7,7 +7,6 @@ rich is imported only when a table is rendered.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os

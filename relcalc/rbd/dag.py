@@ -21,7 +21,7 @@ Limnios, IEEE Trans. Reliability 56(3), 2007.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram

@@ -383,7 +383,7 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     for by_set in sets:
         combos = [(f | s, p * q) for f, p in combos for s, q in by_set.items()]
         if len(combos) > 100_000:
-            raise InputError(f"repair: the groups together have over 100,000 combinations of failed members; "
+            raise InputError("repair: the groups together have over 100,000 combinations of failed members; "
                              "use fewer groups")
     total_a = total_u = 0.0
     for failed, p in combos:

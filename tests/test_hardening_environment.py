@@ -326,3 +326,14 @@ def test_growth_past_the_largest_number_is_refused_naming_the_growth(run, tmp_pa
     assert report.exit_code == 2
     assert "capacity.growth: '1e300%/month' over 18 months" in one_error_line(report)
     assert sorted(os.listdir(tmp_path)) == ["service.yaml"]
+
+
+@pytest.mark.parametrize("args", [
+    ("availability", "--mtbf", "1000h", "--mttr", "1h"),
+    ("compose", "a", "-c", "a=1000h/1h"),
+])
+def test_a_chart_that_cannot_be_written_is_refused_before_any_work(run, args):
+    # /proc takes no new files: the chart's directory is tried before the result is printed
+    result = run(*args, "--chart", "/proc/relcalc-chart.png")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("relcalc: error: --chart: cannot write in /proc") and result.stderr.count("\n") == 1

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from relcalc.raft.methods import COMPILE_NOTE
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 
 
@@ -51,7 +53,10 @@ def test_ctrl_c_at_random_moments_exits_130_with_one_line_and_no_orphans():
             pytest.fail(f"{workers} workers, interrupted at {moment:.2f} s: still running 20 s later")
         where = f"{workers} workers, interrupted at {moment:.2f} s"
         assert process.returncode == 130, (where, err.decode())
-        assert err.decode() == "relcalc: interrupted\n", where
+        # a first run on a fresh install may also announce numba's compile (once, before any work): a note,
+        # not an error; the interrupt itself is the one line
+        lines = [line for line in err.decode().splitlines() if COMPILE_NOTE not in line]
+        assert lines == ["relcalc: interrupted"], (where, err.decode())
         assert out == b"", where  # nothing half-written on stdout
         for _ in range(50):  # the killed workers may take a moment to be reaped
             if not _session_processes(process.pid):

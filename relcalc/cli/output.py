@@ -71,6 +71,19 @@ def check_chart_path(path: str | None) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputError(f"--chart: directory does not exist: {directory}")
+    if os.path.isdir(path):
+        raise InputError(f"--chart: {path} is a directory; give a file name ending in .png, .svg or .pdf")
+    # a directory the chart cannot be written into (read-only, /proc) is found now, not after the work
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".relcalc-probe-", dir=directory)
+    except PermissionError:
+        raise InputError(f"--chart: no permission to write in {directory}") from None
+    except OSError as exc:
+        raise InputError(f"--chart: cannot write in {directory}: {exc.strerror or exc}") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 MAX_ERRORS_SHOWN = 20

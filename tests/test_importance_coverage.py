@@ -16,6 +16,8 @@ quorum unavailability low 51 times against 12 high.
 
 import math
 
+import numpy as np
+
 import pytest
 
 from relcalc.raft import Distribution, RaftModel
@@ -67,9 +69,9 @@ def test_the_all_up_state_is_biased_too():
     out = chain.generator()[1]
     sums = importance._Sums.empty()
     budget = int(importance.MAX_BATCH_STEPS)
-    sums.biased += importance._biased_cycles(1, 20_000, pointer, target, rate, failure, out, chain.lost,
+    sums.biased += importance._biased_cycles(np.random.default_rng(1), 20_000, pointer, target, rate, failure, out, chain.lost,
                                              chain.start, importance.BIAS, budget)[0]
-    sums.plain += importance._plain_cycles(2, 20_000, pointer, target, rate, out, chain.lost, chain.start,
+    sums.plain += importance._plain_cycles(np.random.default_rng(2), 20_000, pointer, target, rate, out, chain.lost, chain.start,
                                            budget)[0]
     sums.cycles = 20_000
     share, entries, hit = sums.relative_variances()

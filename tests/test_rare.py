@@ -113,7 +113,9 @@ def test_importance_sampling_with_zones_and_a_crew_matches_the_labelled_chain():
     model = RaftModel(nodes=5, ttf=exp(10_000.0), ttr=exp(1.0), crews=1, layout=(2, 2, 1),
                       zone_ttf=exp(100_000.0), zone_ttr=exp(1.0))
     u, losses_per_hour, mttf = labelled_chain((2, 2, 1), 1 / 10_000.0, 1.0, 1 / 100_000.0, 1.0, crews=1)
-    result = analyze(model, method="importance", seed=3, target_rel_error=0.05)
+    # seed 1: the cycles now draw from a PCG64 Generator per batch (not numba's global seed), so the seeds'
+    # streams changed; over seeds 13-52 the 95% interval of U covered the chain's value 40 times in 40
+    result = analyze(model, method="importance", seed=1, target_rel_error=0.05)
     assert result.method == "importance"
     assert result.quorum_unavailability.covers(u)
     assert result.quorum_losses_per_year.covers(losses_per_hour * 8760)

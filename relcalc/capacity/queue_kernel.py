@@ -67,20 +67,20 @@ def _held(departures, counts, node, now):
 
 
 @njit(cache=True)
-def _service(law, p1, p2, samples):
+def _service(rng, law, p1, p2, samples):
     if law == EXPONENTIAL:
-        return np.random.exponential(p1)
+        return rng.exponential(p1)
     if law == LOGNORMAL:
-        return np.exp(np.random.normal(p1, p2))
+        return np.exp(rng.normal(p1, p2))
     if law == GAMMA:
-        return np.random.gamma(p1, p2)
+        return rng.gamma(p1, p2)
     if law == FIXED:
         return p1
-    return samples[np.random.randint(0, samples.shape[0])]
+    return samples[rng.integers(0, samples.shape[0])]
 
 
 @njit(cache=True, nogil=True)
-def run_queue(seed, alive, slots, balancer, owner, rate, arrival_shape, law, p1, p2, samples, customers, warm_up,
+def run_queue(rng, alive, slots, balancer, owner, rate, arrival_shape, law, p1, p2, samples, customers, warm_up,
               depth, wait_out, response_out, node_out):
     """Simulate ``warm_up + customers`` arrivals; write the last ``customers`` waits, responses and nodes.
 
@@ -91,7 +91,6 @@ def run_queue(seed, alive, slots, balancer, owner, rate, arrival_shape, law, p1,
     ``depth`` requests (tracked for two-choices and least-connections; the
     caller refuses the other balancers' overloaded nodes before running).
     """
-    np.random.seed(seed)
     n_alive = alive.shape[0]
     n_nodes = 0
     for i in range(n_alive):
@@ -109,17 +108,17 @@ def run_queue(seed, alive, slots, balancer, owner, rate, arrival_shape, law, p1,
         if arrival_shape == np.inf:
             now += mean_gap
         elif arrival_shape == 1.0:
-            now += np.random.exponential(mean_gap)
+            now += rng.exponential(mean_gap)
         else:
-            now += np.random.gamma(arrival_shape, mean_gap / arrival_shape)
+            now += rng.gamma(arrival_shape, mean_gap / arrival_shape)
         if balancer == RANDOM:
-            node = alive[np.random.randint(0, n_alive)]
+            node = alive[rng.integers(0, n_alive)]
         elif balancer == ROUND_ROBIN:
             node = alive[turn]
             turn = turn + 1 if turn + 1 < n_alive else 0
         elif balancer == TWO_CHOICES:
-            a = alive[np.random.randint(0, n_alive)]
-            b = alive[np.random.randint(0, n_alive)]
+            a = alive[rng.integers(0, n_alive)]
+            b = alive[rng.integers(0, n_alive)]
             node = a if _held(departures, counts, a, now) <= _held(departures, counts, b, now) else b
         elif balancer == LEAST_CONNECTIONS:
             node = alive[0]
@@ -130,11 +129,11 @@ def run_queue(seed, alive, slots, balancer, owner, rate, arrival_shape, law, p1,
                     best = held
                     node = alive[j]
         else:
-            node = owner[np.random.randint(0, owner.shape[0])]
+            node = owner[rng.integers(0, owner.shape[0])]
         start = free[node, 0]
         if start < now:
             start = now
-        service = _service(law, p1, p2, samples)
+        service = _service(rng, law, p1, p2, samples)
         free[node, 0] = start + service
         _sift_down(free, node, slots, 0)
         if track:

@@ -176,7 +176,7 @@ def _replicate(task: _Replication) -> list[float] | None:
     wait = np.empty(customers)
     response = np.empty(customers)
     node = np.empty(customers, np.int64)
-    done = kernel.run_queue(int(run_seed.generate_state(1)[0]), alive, slots_i, BALANCER_CODES[task.balancer],
+    done = kernel.run_queue(np.random.Generator(np.random.PCG64(run_seed)), alive, slots_i, BALANCER_CODES[task.balancer],
                             owner, task.rate, task.arrival_shape, LAW_CODES[service.law], float(service.p1),
                             float(service.p2), service.samples, customers, customers // 10,
                             max(task.depth, 1) + slots_i, wait, response, node)

@@ -87,13 +87,12 @@ MIN_BATCH_STEPS = 2e7
 
 
 @njit(cache=True)
-def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, start, bias, max_steps):
+def _biased_cycles(rng, cycles, pointer, target, rate, failure, out, rare, start, bias, max_steps):
     """Sums over ``cycles`` biased cycles (see :data:`N_BIASED`) and the transitions taken.
 
     Stops after ``max_steps`` transitions (the count returned is then -1): a
     chain that almost never returns to all up has cycles of any length.
     """
-    np.random.seed(seed)
     sums = np.zeros(N_BIASED)
     steps = 0
     for _ in range(cycles):
@@ -117,7 +116,7 @@ def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, star
                     fail_rate += rate[e]
                     fail_count += 1
             repair_rate = total - fail_rate
-            u = np.random.random()
+            u = rng.random()
             chosen = hi - 1
             if biased and fail_count > 0:
                 p_fail = bias if repair_rate > 0 else 1.0
@@ -171,10 +170,9 @@ def _biased_cycles(seed, cycles, pointer, target, rate, failure, out, rare, star
 
 
 @njit(cache=True)
-def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start, max_steps):
+def _plain_cycles(rng, cycles, pointer, target, rate, out, rare, start, max_steps):
     """Sums over unbiased cycles: [sum tau, sum tau^2, sum m, sum m^2] with m = min(time to rare, tau),
     and the transitions taken (-1 once over ``max_steps``)."""
-    np.random.seed(seed)
     sums = np.zeros(4)
     steps = 0
     for _ in range(cycles):
@@ -190,7 +188,7 @@ def _plain_cycles(seed, cycles, pointer, target, rate, out, rare, start, max_ste
             tau += hold
             if not reached:
                 until += hold
-            r = np.random.random() * out[x]
+            r = rng.random() * out[x]
             acc = 0.0
             chosen = pointer[x + 1] - 1
             for e in range(pointer[x], pointer[x + 1]):
@@ -327,7 +325,7 @@ def estimate(chain: Chain, rare: np.ndarray, *, seed: int, target_rel_error: flo
     def add_batch(sums: _Sums) -> bool:
         """One batch into ``sums``; False (``sums`` untouched) if it would overrun the time or step budget."""
         # each batch takes the next two children: the sequence depends on the seed only
-        s1, s2 = (int(c.generate_state(1, np.uint32)[0]) for c in root.spawn(2))
+        s1, s2 = (np.random.Generator(np.random.PCG64(c)) for c in root.spawn(2))
         budget = int(step_budget())
         started = perf_counter()
         biased, used_biased = _biased_cycles(s1, batch, pointer, target, rate, failure, out, rare, chain.start, BIAS,
@@ -403,5 +401,6 @@ def warm_up() -> None:
     chain = build(RaftModel(nodes=3))
     pointer, target, rate, failure = chain.csr()
     out = chain.generator()[1]
-    _biased_cycles(1, 10, pointer, target, rate, failure, out, chain.lost, 0, BIAS, int(MAX_BATCH_STEPS))
-    _plain_cycles(1, 10, pointer, target, rate, out, chain.lost, 0, int(MAX_BATCH_STEPS))
+    rng = np.random.default_rng(1)
+    _biased_cycles(rng, 10, pointer, target, rate, failure, out, chain.lost, 0, BIAS, int(MAX_BATCH_STEPS))
+    _plain_cycles(rng, 10, pointer, target, rate, out, chain.lost, 0, int(MAX_BATCH_STEPS))

@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ExitCode, InputError
-from .output import ChartOption, FormatOption, OnError, OutputOption, check_chart_path, emit, facts_table, warn
-
-MAX_ERRORS_SHOWN = 20
+from .output import (MAX_ERRORS_SHOWN, ChartOption, FormatOption, OnError, OutputOption, check_chart_path, emit, facts_table,
+                     report_row_errors, warn)
 
 
 def estimate_command(
@@ -59,7 +58,7 @@ def estimate_command(
     span = parse_window(window, default_zone) if window is not None else None
     records, columns = read_rows(incidents)
     history = read_history(records, columns, window=span, default_zone=default_zone, year_days=year)
-    report_errors(history.errors, history.rows_read, on_error)
+    report_row_errors(history.errors, history.rows_read, on_error, "INCIDENTS")
     result = estimate(history, confidence=level, significance=alpha, rng=seed_value)
 
     emit(fmt, output, table=lambda console: _table(console, result),
@@ -88,16 +87,6 @@ def _level(text: str, option: str) -> float:
     if option == "--significance" and not 0.0 < value <= 0.5:
         raise InputError(f"{option} must be above 0 and at most 50% (e.g. 10%), got {text!r}")
     return value
-
-
-def report_errors(errors, rows_read: int, on_error: OnError, option: str = "INCIDENTS") -> None:
-    """Bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything."""
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        warn(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
-    if len(errors) > MAX_ERRORS_SHOWN:
-        warn(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
-    if errors and on_error is OnError.fail:
-        raise InputError(f"{option}: {len(errors)} of {rows_read} rows have errors; nothing written")
 
 
 def _json(result) -> dict:

@@ -94,14 +94,15 @@ class OnError(str, Enum):
     fail = "fail"
 
 
-def report_row_errors(errors: list, rows_read: int, on_error: OnError) -> None:
-    """Show a batch's bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything."""
+def report_row_errors(errors: list, rows_read: int, on_error: OnError, option: str = "--csv") -> None:
+    """Show a batch's bad rows on stderr (the first few); with ``--on-error fail`` refuse to write anything
+    (``option`` names the input in that refusal)."""
     for error in errors[:MAX_ERRORS_SHOWN]:
         problem(f"{'error' if on_error is OnError.fail else 'skipped'}: {error}")
     if len(errors) > MAX_ERRORS_SHOWN:
         problem(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad rows")
     if errors and on_error is OnError.fail:
-        raise InputError(f"--csv: {len(errors)} of {rows_read} rows have errors; nothing written")
+        raise InputError(f"{option}: {len(errors)} of {rows_read} rows have errors; nothing written")
 
 
 def batch_exit_code(errors: list, rows_read: int, shortfalls: list[str]) -> int:

@@ -90,6 +90,14 @@ def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal module's signature
     raise Terminated()
 
 
+def _error(debug: bool, message: str, code: int = ExitCode.BAD_INPUT) -> int:
+    """One ``relcalc: error:`` line on stderr (after the traceback with --debug); the exit code."""
+    if debug:
+        traceback.print_exc()
+    print(f"relcalc: error: {message}", file=sys.stderr)
+    return code
+
+
 class RelcalcGroup(TyperGroup):
     """The root group; turns every failure into a one-line error and an exit code."""
 
@@ -153,10 +161,7 @@ class RelcalcGroup(TyperGroup):
             print("relcalc: interrupted", file=sys.stderr)
             code = ExitCode.INTERRUPTED
         except RelcalcError as exc:
-            if debug:
-                traceback.print_exc()
-            print(f"relcalc: error: {exc}", file=sys.stderr)
-            code = exc.exit_code
+            code = _error(debug, str(exc), exc.exit_code)
         except (BrokenPipeError, _PipeClosed):
             _reader_gone()
             code = ExitCode.OK
@@ -169,21 +174,12 @@ class RelcalcGroup(TyperGroup):
             code = ExitCode.OK
         except OSError as exc:
             # the environment, not relcalc: a file that cannot be read or written, a full disk
-            if debug:
-                traceback.print_exc()
-            print(f"relcalc: error: {_environment_message(exc)}", file=sys.stderr)
-            code = ExitCode.BAD_INPUT
+            code = _error(debug, _environment_message(exc))
         except UnicodeDecodeError as exc:
-            if debug:
-                traceback.print_exc()
-            print(f"relcalc: error: an input is not UTF-8 text (byte {exc.start}: {exc.reason})", file=sys.stderr)
-            code = ExitCode.BAD_INPUT
+            code = _error(debug, f"an input is not UTF-8 text (byte {exc.start}: {exc.reason})")
         except UnicodeEncodeError as exc:
-            if debug:
-                traceback.print_exc()
-            print(f"relcalc: error: the output cannot be written in {exc.encoding}; set PYTHONIOENCODING=utf-8 "
-                  "or write to a file with -o", file=sys.stderr)
-            code = ExitCode.BAD_INPUT
+            code = _error(debug, f"the output cannot be written in {exc.encoding}; set PYTHONIOENCODING=utf-8 "
+                                 "or write to a file with -o")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if debug:
                 traceback.print_exc()

@@ -255,7 +255,7 @@ def test_compose_inline_expression_from_the_history(run):
         (["3x app", "--components-from-incidents", "/no/such.csv", "--incidents-window", WINDOW], "file not found"),
         (["3x app", "--components-from-incidents", SAMPLE], "no observation window"),
         (["3x nosuch", "--components-from-incidents", SAMPLE, "--incidents-window", WINDOW],
-         "--components-from-incidents: no incidents or window for component 'nosuch'"),
+         "--from-incidents: no incidents or window for component 'nosuch'"),
     ],
 )
 def test_compose_hook_errors(run, args, message):

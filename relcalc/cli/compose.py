@@ -241,7 +241,7 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
     if history is not None:  # names without --component take their figures from the incident history
         from ..estimate.hooks import take_components
 
-        taken = take_components(history, {n: c for n, c in counts.items() if n not in extra}, "--components-from-incidents")
+        taken = take_components(history, {n: c for n, c in counts.items() if n not in extra}, "--from-incidents")
         extra.update(taken.components)
         found.append(taken)
     for name, count in counts.items():

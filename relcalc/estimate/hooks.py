@@ -1,6 +1,6 @@
 """Components from an incident history, for ``compose`` and the report.
 
-``relcalc compose SPEC --components-from-incidents FILE`` and a
+``relcalc compose SPEC --from-incidents FILE`` and a
 ``from_incidents:`` key in a compose spec or a service file give components
 their MTBF and MTTR from the history, and :func:`relcalc.uncertainty.propagate`
 their uncertainty. The key is a path (the window then comes from
@@ -42,7 +42,7 @@ class FromIncidents:
 
 
 def load_estimates(path: str, *, window: str | None = None, tz: str | None = None, year_days: float = 365.0,
-                   option: str = "--components-from-incidents"):
+                   option: str = "--from-incidents"):
     """Read and estimate a history; any bad row is an error here (no partial diagram)."""
     from . import estimate, read_history
     from .incidents import read_rows
@@ -83,7 +83,7 @@ def take_components(result, wanted: dict[str, int], source: str) -> FromIncident
 
 
 def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history=None,
-                 history_source: str = "--components-from-incidents") -> tuple[dict, FromIncidents | None]:
+                 history_source: str = "--from-incidents") -> tuple[dict, FromIncidents | None]:
     """A spec mapping without its ``from_incidents`` key, and the components the history gives it.
 
     ``history`` (an estimate result from the command line) is used when the
@@ -95,7 +95,7 @@ def resolve_spec(data: dict, *, base_dir: str, year_days: float = 365.0, history
     source = history_source
     if key is not None:
         if history is not None:
-            raise InputError("from_incidents: the spec names a history and --components-from-incidents gives one; use one")
+            raise InputError("from_incidents: the spec names a history and --from-incidents gives one; use one")
         path, window, tz = _key_parts(key)
         full = path if os.path.isabs(path) else os.path.join(base_dir, path)
         history = load_estimates(full, window=window, tz=tz, year_days=year_days, option="from_incidents")
@@ -163,7 +163,7 @@ def propagate_found(system, found: list, seed: int, calendar, samples: int = 10_
     from ..uncertainty import propagate
 
     if not found:
-        raise InputError("--uncertainty needs components estimated from data: --components-from-incidents FILE "
+        raise InputError("--uncertainty needs components estimated from data: --from-incidents FILE "
                          "or a from_incidents: key in the spec")
     posteriors = {}
     for taken in found:

@@ -270,7 +270,8 @@ def simulate(
         execution = current()
     if execution is None:
         own = execution = open_execution("local", workers)
-    warm_up()  # compile or load the kernel outside the timed part, here and on every worker
+    with interrupt_guard():  # numba's loading runs callbacks a Ctrl-C must not land in: held until it is done
+        warm_up()  # compile or load the kernel outside the timed part, here and on every worker
     execution.prepare(warm_up)
     inputs = _chunk_inputs(model, chunks.chunk_years * year, year)
     per_task = tasks_of(chunks.count, chunks.chunk_seconds, execution)

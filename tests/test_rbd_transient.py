@@ -113,6 +113,20 @@ def test_lognormal_mission_reliability_matches_scipy_and_keeps_the_mean():
     assert result.mttf_hours == pytest.approx(1000.0, rel=1e-8)
 
 
+@pytest.mark.parametrize("law", ["lognormal_sigma: 4", "lognormal_sigma: 8", "lognormal_sigma: 10", "weibull_shape: 0.1"])
+def test_mission_mttf_keeps_the_mean_of_heavy_tailed_laws(law):
+    # E[T] = MTBF by construction (lognormal: exp(mu + sigma^2/2); Weibull: eta Gamma(1 + 1/beta)), although at
+    # sigma = 10 R(t) is below 1e-12 long before the mean's mass (near e^100 MTBFs) is reached; and for two
+    # independent lives max + min = T1 + T2, so E[parallel] + E[series] = 2 MTBF whatever the tail
+    one = spec(f"components: {{a: {{mtbf: 1000h, mttr: 5h, {law}}}}}\nsystem: a\n")
+    assert mission(one, 100.0).mttf_hours == pytest.approx(1000.0, rel=1e-8)
+    pair = f"components: {{a: {{mtbf: 1000h, mttr: 5h, count: 2, {law}}}}}\nsystem: {{KIND: [a]}}\n"
+    longest = mission(spec(pair.replace("KIND", "parallel")), 100.0).mttf_hours
+    shortest = mission(spec(pair.replace("KIND", "series")), 100.0).mttf_hours
+    assert longest + shortest == pytest.approx(2000.0, rel=1e-8)
+    assert shortest < 1000.0 < longest
+
+
 @pytest.mark.parametrize("text, message", [
     ("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: 0}}\nsystem: a\n", "lognormal_sigma"),
     ("components: {a: {mtbf: 1000h, mttr: 5h, lognormal_sigma: nan}}\nsystem: a\n", "lognormal_sigma"),

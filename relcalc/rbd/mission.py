@@ -10,6 +10,19 @@ with ``lognormal_sigma``, a lognormal time to failure of that mean:
 ``1 - R_i(t) = Phi((ln t - mu)/sigma)``, each from its own tail. The
 system's R(t) is the structure function evaluated at the R_i(t) (exact, shared
 components included), and ``MTTF = integral_0^inf R(t) dt``.
+
+The integral runs over doubling windows until the rest of it is provably
+negligible. A system that is up has some unit up (the diagram is coherent
+and down when everything is down), so ``R(t) <= sum_i R_i(t)`` and the rest
+beyond ``a`` is at most ``sum_i integral_a^inf R_i(t) dt``: for a Weibull
+unit ``MTBF Q(1/beta, (a/eta)^beta)`` (Q the regularised upper incomplete
+gamma function), for a lognormal one at most ``E[T; T > a] = MTBF
+Phi((mu + sigma^2 - ln a) / sigma)``, and for a standby block of ``n`` units
+needing ``r`` at most ``E[G; G > a]`` of a gamma variable of shape
+``n - r + 1`` and rate ``r lambda`` (each step towards failure takes at least
+that rate). A lognormal with a large sigma keeps most of its mean far out
+(at sigma = 10 beyond ``e^100`` MTBFs), long after R(t) itself is tiny, so
+R(t) alone is not a safe place to stop.
 """
 
 from __future__ import annotations
@@ -77,14 +90,40 @@ def mission(system: System, t_hours: float) -> MissionResult:
     r, q = system_reliability(system, t_hours)
     scale = min(c.mtbf_hours for c in system.components.values() if c.failure_rate is not None)
     total, edge = 0.0, 0.0
-    # integrate piecewise over growing windows until R(t) is negligible
-    for _ in range(200):
+    # integrate piecewise over doubling windows until what is left is provably negligible (see the notes)
+    for _ in range(400):
         upper = scale if edge == 0.0 else edge * 2.0
         piece, _err = quad(lambda t: system_reliability(system, t)[0], edge, upper, limit=200)
         total += piece
         edge = upper
-        if system_reliability(system, edge)[0] < 1e-12:
+        if system_reliability(system, edge)[0] < 1e-12 and _tail_bound(system, edge) <= 1e-10 * total:
             break
     else:
-        raise InputError("--mission-time: the MTTF integral did not settle within 2^200 mean lives; check the MTBFs")
+        raise InputError("--mission-time: the MTTF integral did not settle within 2^400 mean lives; check the MTBFs")
     return MissionResult(t_hours, r, q, total)
+
+
+def _tail_bound(system: System, a: float) -> float:
+    """An upper bound on ``integral_a^inf R(t) dt``: the sum of every unit's own (see the notes)."""
+    from scipy.special import gammaincc, ndtr
+
+    bound = 0.0
+
+    def values(component: Component, which) -> tuple[float, float]:
+        nonlocal bound
+        if isinstance(which, Standby):
+            shape, rate = component.count - which.active + 1, which.active * component.failure_rate
+            bound += shape / rate * float(gammaincc(shape + 1, rate * a))  # E[G; G > a] of a gamma(shape, rate)
+        elif component.lognormal_sigma is not None:
+            sigma = component.lognormal_sigma
+            mu = math.log(component.mtbf_hours) - 0.5 * sigma * sigma
+            bound += component.mtbf_hours * float(ndtr((mu + sigma * sigma - math.log(a)) / sigma))
+        else:
+            beta = component.weibull_shape
+            log_x = beta * (math.log(a) - math.log(component.mtbf_hours) + math.lgamma(1.0 + 1.0 / beta))
+            if log_x < 709.0:
+                bound += component.mtbf_hours * float(gammaincc(1.0 / beta, math.exp(log_x)))
+        return 1.0, 0.0
+
+    compile_system(system, unit_values=values)
+    return bound

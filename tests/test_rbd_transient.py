@@ -181,3 +181,32 @@ def test_hot_standby_over_a_window_is_the_parallel_pairs_integral(t1, t2):
     block = result.components[0]
     assert block.unavailability == pytest.approx(float(expected), rel=1e-10)
     assert block.availability + block.unavailability == pytest.approx(1.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("n", [1_000, 100_000])
+def test_mission_of_many_identical_instances_matches_order_statistics(n):
+    # a k-of-n of n identical exponential lives fails at the (n - k + 1)-th failure: MTTF = sum_{j=k}^{n} 1/(j lambda)
+    # (the exponential order statistics, Renyi 1953); its unreliability at 1 h, far below the smallest float, is
+    # the binomial tail P(Bin(n, 1 - e^{-t/MTBF}) > n - k) summed in mpmath
+    k = n // 2
+    system = spec(f"components: {{a: {{mtbf: 1000h, mttr: 10h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [a]}}}}\n")
+    result = mission(system, 1.0)
+    assert result.mttf_hours == pytest.approx(1000.0 * math.fsum(1.0 / j for j in range(k, n + 1)), rel=1e-8)
+    assert result.unreliability == 0.0 and result.reliability == 1.0
+    if n == 1_000:
+        with mpmath.workdps(50):
+            q = -mpmath.expm1(mpmath.mpf(-1) / 1000)
+            tail = mpmath.fsum(mpmath.binomial(n, j) * q**j * (1 - q) ** (n - j) for j in range(n - k + 1, n + 1))
+            assert result.unreliability_log10 == pytest.approx(float(mpmath.log10(tail)), rel=1e-10)
+
+
+def test_mission_mttf_too_costly_is_said_not_guessed(monkeypatch):
+    # with the work budget below what the integral needs, R(t) is still exact and the MTTF is None with the reason
+    import importlib
+
+    mission_module = importlib.import_module("relcalc.rbd.mission")  # the package's 'mission' is the function
+    monkeypatch.setattr(mission_module, "MAX_MTTF_WORK", 60)
+    result = mission(spec(PAIR + "system: {parallel: [a, b]}\n"), 100.0)
+    lives = [math.exp(-100.0 / 1000.0), math.exp(-100.0 / 500.0)]
+    assert result.reliability == pytest.approx(1 - (1 - lives[0]) * (1 - lives[1]), rel=1e-12)
+    assert result.mttf_hours is None and "2 instances" in result.mttf_note

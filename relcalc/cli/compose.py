@@ -372,7 +372,10 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if mission_result is not None:
         label = format_period(mission_result.mission_hours, year_days=result.calendar.year_days)
         summary.add_row(f"R({label})", f"{mission_result.reliability:.6g}")
-        summary.add_row("MTTF (no repair)", f"{format_number(mission_result.mttf_hours)} h")
+        if mission_result.mttf_hours is None:
+            summary.add_row("MTTF (no repair)", mission_result.mttf_note)
+        else:
+            summary.add_row("MTTF (no repair)", f"{format_number(mission_result.mttf_hours)} h")
     point, interval = over_time
     if point is not None:
         summary.add_row(f"A(t) at {format_duration(point.time_hours)}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Annotated, Optional
 
@@ -312,8 +313,9 @@ def _csv(result, handle, spread=None) -> None:
 
 def _tiny(log10: float) -> str:
     """A number given by its log10, such as 3.16e-2171, beyond the float range."""
-    import math
 
+    if log10 == -math.inf:  # exactly zero (a block that needs no component), not an underflow
+        return "0"
     exponent = math.floor(log10)
     return f"{10 ** (log10 - exponent):.3g}e{exponent}"
 
@@ -321,6 +323,8 @@ def _tiny(log10: float) -> str:
 def _unavailability_text(unavailability: float, log10: float) -> str:
     from ..rbd.evaluate import UNDERFLOW
 
+    if unavailability == 0.0 and log10 == -math.inf:
+        return "0 (cannot fail)"
     if unavailability < UNDERFLOW:
         return f"< 1e-300 (about {_tiny(log10)})"
     return f"{unavailability:.4g}"
@@ -329,6 +333,8 @@ def _unavailability_text(unavailability: float, log10: float) -> str:
 def _availability_text(availability: float, unavailability: float, log10: float) -> str:
     from ..rbd.evaluate import UNDERFLOW
 
+    if unavailability == 0.0 and log10 == -math.inf:
+        return "100% (cannot fail)"
     if unavailability < UNDERFLOW:
         return f"1 - {_tiny(log10)}"
     return format_percent(availability, unavailability)

@@ -476,7 +476,12 @@ def evaluate_compiled(compiled: Compiled, want_grad: bool = False):
 def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
     """Exact steady-state availability, frequency and importance of a diagram."""
     with _collector_paused():
-        return _evaluate_system(system, calendar, importance)
+        result = _evaluate_system(system, calendar, importance)
+    if result.unavailability == 0.0 and result.unavailability_log10 == -math.inf:
+        # not an underflow (that keeps its logarithm): a path that needs no component, e.g. a network edge of null
+        raise InputError("the system cannot fail: it stays up with every component down (a network path whose "
+                         "edges carry no component?); give those edges or nodes their components")
+    return result
 
 
 def _evaluate_system(system: System, calendar: Calendar | None, importance: bool) -> ComposeResult:

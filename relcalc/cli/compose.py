@@ -54,7 +54,7 @@ def compose_command(
     MTBF/MTTR and ranks components by what improving them would buy.
     """
     from ..availability import Calendar
-    from ..rbd.evaluate import block_availabilities, evaluate
+    from ..rbd.evaluate import block_availabilities, evaluate, refuse_if_it_cannot_fail
     from ..units import parse_count, parse_duration, parse_number, parse_probability
 
     # numeric options are text read by the one grammar of relcalc.units, as everywhere else
@@ -84,7 +84,7 @@ def compose_command(
     import time
 
     started = time.perf_counter()
-    result = evaluate(system, calendar=calendar)
+    result = refuse_if_it_cannot_fail(evaluate(system, calendar=calendar))
     from .output import detail
 
     detail(f"{len(system.components)} components, {_count_blocks(system.root)} blocks evaluated exactly "

@@ -476,9 +476,17 @@ def evaluate_compiled(compiled: Compiled, want_grad: bool = False):
 def evaluate(system: System, *, calendar: Calendar | None = None, importance: bool = True) -> ComposeResult:
     """Exact steady-state availability, frequency and importance of a diagram."""
     with _collector_paused():
-        result = _evaluate_system(system, calendar, importance)
+        return _evaluate_system(system, calendar, importance)
+
+
+def refuse_if_it_cannot_fail(result: ComposeResult) -> ComposeResult:
+    """The result, unless its U is exactly 0 (a path that needs no component): then an input error.
+
+    Exactly 0 is not an underflow (that keeps its logarithm); a system that
+    cannot fail has no MTBF, nines or downtime to report, so the commands
+    refuse it while the library returns the exact 0.
+    """
     if result.unavailability == 0.0 and result.unavailability_log10 == -math.inf:
-        # not an underflow (that keeps its logarithm): a path that needs no component, e.g. a network edge of null
         raise InputError("the system cannot fail: it stays up with every component down (a network path whose "
                          "edges carry no component?); give those edges or nodes their components")
     return result

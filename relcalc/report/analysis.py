@@ -440,6 +440,7 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
     ``progress``, when given, is called with a line of text before each store analysis.
     """
     from ..rbd import evaluate
+    from ..rbd.evaluate import refuse_if_it_cannot_fail
 
     new_seed = seed is not None and spec.uncertainty is not None and int(seed) != spec.seed
     spec = with_overrides(spec, seed=seed, years=years, method=method)
@@ -450,7 +451,7 @@ def analyze_service(spec: ServiceSpec, *, seed: int | None = None, years: float 
         spec = dataclasses.replace(spec, uncertainty=service_uncertainty(data, base_dir, spec.year_days, spec.seed))
     calendar = Calendar(spec.year_days)
     year = calendar.year_hours
-    diagram = evaluate(spec.system, calendar=calendar)
+    diagram = refuse_if_it_cannot_fail(evaluate(spec.system, calendar=calendar))
     store = None
     notes: list[str] = []
     store_runner = None

@@ -16,7 +16,7 @@ KEYS = [
     "zone_mttr_hours", "election_timeout_seconds", "rtt_seconds", "common_cause", "shock_per_zone", "permanent",
     "replace_time_hours", "restart_every_hours", "restart_duration_hours",
     "availability", "unavailability", "unavailability_ci95", "unavailability_interval", "nines",
-    "downtime_per_year_hours",
+    "downtime_per_year_hours", "write_figures_are_bounds",
     "quorum_unavailability", "quorum_unavailability_ci95", "quorum_unavailability_interval",
     "exact_quorum_unavailability", "exact_covered",
     "quorum_losses_per_year", "quorum_losses_per_year_ci95", "quorum_losses_per_year_interval",
@@ -277,3 +277,22 @@ def test_no_loss_seen_is_an_upper_bound_in_json_and_table(run):
     table = run(*args).stdout
     assert "<" in table and "95% upper bound (Garwood, none observed)" in table.replace("\n", " ")
     assert "OUTSIDE" not in table
+
+
+def test_nothing_seen_gives_bounds_said_as_bounds_and_no_share_above_one(run):
+    # 1e-9 years (32 ms) sees no event: every share's 95% upper limit is capped at 1 (a share of time), the write
+    # figure is that bound, marked, and the summary says 'at least' / 'at most'; the exact value stays inside
+    result = run("simulate", "raft", "--nodes", "3", "--years", "1e-9", "--seed", "1", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["write_figures_are_bounds"] is True
+    assert data["unavailability"] == data["unavailability_ci95"][1] == 1.0
+    assert data["quorum_unavailability_ci95"] == [0.0, 1.0] and data["availability"] == 0.0
+    u = 4 / 2004  # each node down MTTR / (MTBF + MTTR); 2-of-3 quorum lost with two or three down
+    assert data["exact_quorum_unavailability"] == pytest.approx(3 * u**2 * (1 - u) + u**3, rel=1e-12)
+    table = run("simulate", "raft", "--nodes", "3", "--years", "1e-9", "--seed", "1").stdout
+    assert "availability at least 0%" in table and "downtime at most" in table and "| write unavailability" in table
+    assert "<1 " in table.split("| write unavailability")[1].split("\n")[0]
+    seen = json.loads(run("simulate", "raft", "--nodes", "3", "--mtbf", "100h", "--mttr", "10h", "--years", "2000",
+                          "--seed", "4", "-f", "json").stdout)
+    assert seen["write_figures_are_bounds"] is False

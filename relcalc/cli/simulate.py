@@ -240,7 +240,9 @@ _METHOD_WORDS = {
 def _estimate(interval, digits: int = 4) -> str:
     """The estimate, marked < or > when it is a bound (nothing was observed)."""
     method = interval.method
-    mark = "<" if method.endswith("upper-bound") else ">" if method.endswith("lower-bound") else ""
+    parts = method.split("+")  # a sum is a bound when any part is
+    mark = ("<" if any(m.endswith("upper-bound") for m in parts)
+            else ">" if any(m.endswith("lower-bound") for m in parts) else "")
     return mark + _num(interval.value, digits)
 
 
@@ -302,7 +304,7 @@ def _single_table(console, result) -> None:
         f"MTTR {format_number(d.mttr_hours, 4)} h {d.ttr}, {crews}{zone}"
     )
     if result.method == "crude":
-        title = f"{result.simulated_years:,.0f} simulated years, {result.events:,} events"
+        title = f"{result.simulated_years:,.6g} simulated years, {result.events:,} events"
     elif result.method == "importance":
         title = (f"importance sampling: {result.cycles:,} cycles, variance reduction "
                  f"{result.variance_reduction:.3g}x over crude sampling")
@@ -351,10 +353,12 @@ def _single_table(console, result) -> None:
     if r.unavailability.value is not None:
         from ..units import format_percent
 
+        least, most = ("at least ", "at most ") if r.write_figures_are_bounds else ("", "")
         console.print(
-            f"Writes: availability {format_percent(r.availability, r.unavailability.value)}, "
-            f"{'-' if r.nines is None else f'{r.nines:.2f}'} nines, "
-            f"downtime {format_duration(r.downtime_per_year_hours)} per year."
+            f"Writes: availability {least}{format_percent(r.availability, r.unavailability.value)}, "
+            f"{'-' if r.nines is None else f'{least}{r.nines:.2f}'} nines, "
+            f"downtime {most}{format_duration(r.downtime_per_year_hours)} per year"
+            + (" (95% bounds: nothing seen to estimate from)." if least else ".")
         )
     p50, p95, p99 = (getattr(r, f"{level}_outage_hours").value for level in ("p50", "p95", "p99"))
     if p50 is not None:

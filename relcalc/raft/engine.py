@@ -231,9 +231,12 @@ def _write_share(table: np.ndarray, model: RaftModel) -> Interval:
     if not few:
         return intervals.chunk_ratio(table[:, kernel.QUORUM_DOWN] + table[:, kernel.NO_LEADER], hours)
     quorum, election = _quorum_share(table, model, 0.975), _election_share(table, model, 0.975)
-    value = _quorum_share(table, model).value + _election_share(table, model).value
     method = quorum.method if quorum.method == election.method else f"{quorum.method}+{election.method}"
-    return Interval(value, quorum.low + election.low, quorum.high + election.high, method)
+    high = min(1.0, quorum.high + election.high)
+    if "upper-bound" in method:  # a part never seen: the figure is the sum's 95% upper bound, as for that part
+        return Interval(high, quorum.low + election.low, high, method)
+    value = _quorum_share(table, model).value + _election_share(table, model).value
+    return Interval(value, quorum.low + election.low, high, method)
 
 
 def simulate(

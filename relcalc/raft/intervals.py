@@ -111,13 +111,13 @@ def share(count: int, time: float, exposure: float, num: np.ndarray, den: np.nda
     """
     if count >= SMALL:
         return chunk_ratio(num, den, level=level)
-    if count == 0:
-        high = garwood(0, level)[1] / exposure * length_bound
+    if count == 0:  # a share is at most 1 whatever the rate's limit times the length bound says
+        high = min(1.0, garwood(0, level)[1] / exposure * length_bound)
         return Interval(high, 0.0, high, "garwood-upper-bound")
     each = (1 + level) / 2
     rate_low, rate_high = garwood(count, each)
     mean_low, mean_high = exponential_mean(count, time, each)
-    return Interval(time / exposure, rate_low / exposure * mean_low, rate_high / exposure * mean_high,
+    return Interval(time / exposure, rate_low / exposure * mean_low, min(1.0, rate_high / exposure * mean_high),
                     "garwood-product")
 
 

@@ -53,6 +53,8 @@ class RaftResult:
     unavailability: Interval
     nines: float | None = field(init=False)
     downtime_per_year_hours: float | None = field(init=False)
+    #: availability, nines and downtime are 95% bounds (at least, at least, at most): a part was never seen
+    write_figures_are_bounds: bool = field(init=False)
     quorum_unavailability: Interval
     exact_quorum_unavailability: float | None = field(init=False)
     exact_covered: bool | None = field(init=False)
@@ -116,8 +118,9 @@ class RaftResult:
         derived = dict(
             description=self.model.describe(),
             availability=None if u is None else 1.0 - u,
-            nines=None if not u else -math.log10(u),
+            nines=None if not u else 0.0 - math.log10(u),  # 0, not -0, at u = 1
             downtime_per_year_hours=per_year(u),
+            write_figures_are_bounds="upper-bound" in self.unavailability.method,
             exact_quorum_unavailability=ex.quorum_unavailability,
             exact_covered=self.quorum_unavailability.covers(ex.quorum_unavailability),
             exact_quorum_losses_per_year=per_year(ex.losses_per_hour),

@@ -127,6 +127,17 @@ def test_quiet_keeps_only_errors_and_verbose_says_what_was_done(run):
     assert bad.exit_code == 2 and bad.stderr.startswith("relcalc: error: --mtbf")
 
 
+@pytest.mark.parametrize("output", ["-", "out.csv"])
+def test_quiet_still_gives_the_reasons_for_exit_3(run, tmp_path, monkeypatch, output):
+    # README, "Quiet and verbose": -q keeps errors and the reasons for exit 3 (skipped rows, missed targets)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rows.csv").write_text("name,mtbf,mttr,target\na,100h,1h,99.99%\nb,-1h,1h,99%\n")
+    result = run("availability", "--csv", "rows.csv", "-q", "-o", output, "-f", "csv")
+    assert result.exit_code == 3
+    assert "skipped: row 2:" in result.stderr and "skipped 1 of 2 rows" in result.stderr  # rows count from the first data row
+    assert "1 of 1 rows miss the target" in result.stderr
+
+
 @pytest.mark.parametrize("value, text", [(2e6, "2,000,000"), (2000.0, "2,000"), (956.4741, "956.474"), (0.5, "0.5"),
                                          (999_999.7, "1,000,000"), (1.5e20, "1.5e+20"), (-2500.5, "-2,500.5")])
 def test_numbers_for_people_have_grouped_digits_and_no_needless_exponent(value, text):

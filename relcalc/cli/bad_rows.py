@@ -19,7 +19,7 @@ from typing import Iterable
 from ..batch import RowError
 from ..errors import ExitCode, InputError
 from ..files import atomic_text
-from .output import OnError, warn
+from .output import OnError, problem
 
 #: Bad rows shown on stderr; the rest are counted (and all are in the --errors file).
 SHOWN = 20
@@ -58,14 +58,14 @@ class BadRows:
         for error in errors:
             self.count += 1
             if self.count <= SHOWN:
-                warn(f"{word}: {error}")
+                problem(f"{word}: {error}")
             if self._writer is not None:
                 self._writer.writerow([error.row, neutralise(error.name or ""), error.message])
 
     def __exit__(self, kind, value, trace) -> bool:
         if kind is None and self.count > SHOWN:
             where = f"all {self.count} are in {self.path}" if self.path else "--errors FILE.csv lists every one"
-            warn(f"... and {self.count - SHOWN} more bad rows ({where})")
+            problem(f"... and {self.count - SHOWN} more bad rows ({where})")
         return self._stack.__exit__(kind, value, trace)
 
     def refuse_if_failing(self, rows_read: int) -> None:
@@ -91,7 +91,7 @@ def exit_code(bad_rows: int, rows_read: int, shortfalls: list[str]) -> int:
     """Exit 3 (each reason on a line of stderr) when rows were skipped or fall short; else 0."""
     lines = ([f"skipped {bad_rows} of {rows_read} rows with errors"] if bad_rows else []) + shortfalls
     for line in lines:
-        warn(line)
+        problem(line)
     return int(ExitCode.PARTIAL if lines else ExitCode.OK)
 
 

@@ -235,3 +235,23 @@ def test_chain_figures_give_up_when_max_time_is_out():
         assert transient.absorbed_by(rates, exit_rate, [start], 1.5) is None
         assert transient.phase_type_quantiles(rates, exit_rate, start, 0.5, {"p50": 0.5}) is None
     assert transient.absorbed_by(rates, exit_rate, [start], 1.5) == [found]
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_availability_batch_held_whole_is_bounded(run, tmp_path, monkeypatch, fmt):
+    # a table or JSON holds every row: /dev/zero (endless) and a file over the cap are refused in one line, pointing
+    # at the streamed CSV output; the same file as CSV streams through
+    from relcalc.cli import availability as availability_cli
+
+    if os.path.exists("/dev/zero"):
+        result = run("availability", "--csv", "/dev/zero", "-f", fmt)
+        assert result.exit_code == 2 and "use -f csv" in one_error_line(result)
+    monkeypatch.setattr(availability_cli, "MAX_HELD_CSV_BYTES", 1000)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name,mtbf,mttr\n" + "".join(f"s{i},{100 + i}h,1h\n" for i in range(100)))
+    refused = run("availability", "--csv", rows, "-f", fmt)
+    assert refused.exit_code == 2 and "use -f csv" in one_error_line(refused)
+    piped = run("availability", "--csv", "-", "-f", fmt, input=rows.read_text())
+    assert piped.exit_code == 2 and "stdin" in one_error_line(piped)
+    streamed = run("availability", "--csv", rows, "-f", "csv")
+    assert streamed.exit_code == 0 and len(streamed.stdout.splitlines()) == 101

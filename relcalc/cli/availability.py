@@ -194,8 +194,7 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         from .batch_stream import stream_batch
 
         return stream_batch(source, output, calendar, goal, on_error, errors)
-    handle: str | IO[str] = sys.stdin if source == "-" else source
-    frame = read_csv(handle, "--csv")
+    frame = read_csv(_held_source(source), "--csv")
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
     with BadRows(on_error, errors) as bad:
         bad.add(result.errors)
@@ -218,6 +217,49 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
     if missed:
         shortfalls.append(f"{missed} of {len(table)} rows miss the target")
     return exit_code(len(result.errors), result.rows_read, shortfalls)
+
+
+#: The largest CSV whose results are held whole for a table, JSON or a chart (about 280,000 rows, some 500 MiB
+#: held); CSV output is streamed in bounded memory at any size.
+MAX_HELD_CSV_BYTES = 8 << 20
+
+
+def _held_source(source: str):
+    """The CSV for the whole-file evaluation: a regular file's path, or the text of stdin or a device; at most
+    :data:`MAX_HELD_CSV_BYTES` of either, else an InputError pointing at the streamed CSV output."""
+    import io
+    import os
+    import stat
+
+    too_big = (f"--csv: {'stdin' if source == '-' else source} is over {MAX_HELD_CSV_BYTES / 2**20:.3g} MiB, too large "
+               "to hold whole for a table, JSON or a chart; use -f csv (streamed, any size)")
+    if source != "-":
+        try:
+            info = os.stat(source)
+        except FileNotFoundError:
+            raise InputError(f"--csv: file not found: {source}") from None
+        except OSError as exc:
+            raise InputError(f"--csv: cannot read {source}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"--csv: {source} is a directory, not a CSV file")
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_HELD_CSV_BYTES:
+                raise InputError(too_big)
+            return source
+    try:
+        if source == "-":
+            binary = getattr(sys.stdin, "buffer", None)
+            data = binary.read(MAX_HELD_CSV_BYTES + 1) if binary is not None else sys.stdin.read(MAX_HELD_CSV_BYTES + 1)
+        else:
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_HELD_CSV_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"--csv: cannot read {source}: {exc.strerror or exc}") from None
+    if len(data) > MAX_HELD_CSV_BYTES:
+        raise InputError(too_big)
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig", errors="surrogateescape")  # read_csv refuses undecodable text in one line
+    return io.StringIO(data)
 
 
 def _batch_table(console, result) -> None:

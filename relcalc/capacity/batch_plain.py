@@ -29,10 +29,10 @@ written); a column pandas could read as numbers goes the general way too.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
+from .. import arrow_buffers
 from ..errors import InputError
 from .batch import _COLUMNS, _TARGETS, SizedRows, column_roles, size_values
 from .sizing import BALANCERS
@@ -46,12 +46,17 @@ _TEXT_CHARACTER = r"[^0-9.eE+\-\s]"
 _WORDS = r"(?i)^\s*[+-]?(?:inf|infinity|nan|true|false)\s*$"
 
 
-def _plainly_text(column) -> Any:
-    """Per cell: text that pandas could not read as a number or a Boolean (null for a blank cell)."""
+def _plainly_text(column) -> np.ndarray:
+    """Per cell: text that pandas could not read as a number or a Boolean (False for a blank cell)."""
     import pyarrow.compute as pc
 
-    return pc.and_(pc.match_substring_regex(column, _TEXT_CHARACTER),
-                   pc.invert(pc.match_substring_regex(column, _WORDS)))
+    return (arrow_buffers.bools(pc.match_substring_regex(column, _TEXT_CHARACTER))
+            & ~arrow_buffers.bools(pc.match_substring_regex(column, _WORDS)))
+
+
+def _some_text(column) -> bool:
+    """Whether some cell of a column is plainly text (a name, as a rule: its first cells tell)."""
+    return bool(_plainly_text(column.slice(0, 64)).any() or _plainly_text(column).any())
 
 
 def _numbers(column, key: str, default: float) -> np.ndarray | None:
@@ -59,21 +64,23 @@ def _numbers(column, key: str, default: float) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    blank = pc.is_null(column)
-    safe = pc.and_(pc.match_substring_regex(column, _SAFE_NUMBER),
-                   pc.less_equal(pc.utf8_length(column), _SAFE_LENGTH))
-    text = _plainly_text(column)
-    if not pc.all(pc.or_kleene(blank, pc.or_kleene(safe, text))).as_py():
-        return None  # a number pandas reads its own way (1e3, -5, inf) or a Boolean
-    safe_np = pc.fill_null(safe, False).to_numpy(zero_copy_only=False)
+    blank = ~arrow_buffers.valid(column)
+    safe = (arrow_buffers.bools(pc.match_substring_regex(column, _SAFE_NUMBER))
+            & (arrow_buffers.byte_lengths(column) <= _SAFE_LENGTH))
+    text = np.zeros(len(column), dtype=bool)
+    other = np.flatnonzero(~(blank | safe))
+    if other.size:  # the text regexes only where a cell is neither blank nor a plain number (few, as a rule)
+        text[other] = _plainly_text(column.take(arrow_buffers.index_array(other)))
+        if not text[other].all():
+            return None  # a number pandas reads its own way (1e3, -5, inf) or a Boolean
     values = np.full(len(column), default)
-    if safe_np.any():
-        numbers = pc.cast(pc.if_else(safe, column, pa.scalar(None, pa.string())), pa.float64())
-        values[safe_np] = numbers.to_numpy(zero_copy_only=False)[safe_np]
-    text_np = pc.fill_null(text, False).to_numpy(zero_copy_only=False)
-    if text_np.any():
-        rows = np.flatnonzero(text_np)
-        codes, spellings = _distinct(column.take(pa.array(rows)))
+    if safe.any():
+        rows = np.flatnonzero(safe)
+        cells = column if rows.size == len(column) else column.take(arrow_buffers.index_array(rows))
+        values[rows] = arrow_buffers.numbers(pc.cast(cells, pa.float64()), np.float64)
+    if text.any():
+        rows = np.flatnonzero(text)
+        codes, spellings = arrow_buffers.distinct(column.take(arrow_buffers.index_array(rows)))
         parsed = np.empty(len(spellings))
         for u, cell in enumerate(spellings):
             try:
@@ -84,10 +91,15 @@ def _numbers(column, key: str, default: float) -> np.ndarray | None:
     return values
 
 
-def _distinct(column) -> tuple[np.ndarray, list]:
-    """(each cell's index into the distinct spellings, the distinct spellings) of a text column without nulls."""
-    encoded = column.dictionary_encode()
-    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+def _given(column) -> tuple[np.ndarray, np.ndarray, list]:
+    """(where a text column has a cell, each such cell's index into the distinct spellings, the spellings)."""
+    import pyarrow.compute as pc
+
+    given = arrow_buffers.valid(column)
+    if not given.any():
+        return given, np.zeros(0, np.int32), []
+    codes, spellings = arrow_buffers.distinct(pc.drop_null(column))
+    return given, codes, spellings
 
 
 def size_plain(table, defaults: dict[str, float], balancer: str = "round-robin"
@@ -100,14 +112,11 @@ def size_plain(table, defaults: dict[str, float], balancer: str = "round-robin"
     general way, :func:`relcalc.capacity.batch.size_csv`, then sizes the
     file and reports the rows). InputError for a header that makes no batch.
     """
-    import pyarrow.compute as pc
-
     found = column_roles(table.column_names, defaults)
     rows = table.num_rows
     consumed = set(found.values())
     for name in table.column_names:
-        column = table.column(name)
-        if name not in consumed and not pc.any(_plainly_text(column)).as_py():
+        if name not in consumed and not _some_text(table.column(name).combine_chunks()):
             return None  # pandas may read it as numbers and write them its own way (007 as 7)
     values: dict[str, np.ndarray] = {}
     for key in _COLUMNS:
@@ -121,10 +130,8 @@ def size_plain(table, defaults: dict[str, float], balancer: str = "round-robin"
             values[key] = np.full(rows, default)
     balancers = np.full(rows, balancer, dtype=object)
     if "balancer" in found:
-        column = table.column(found["balancer"]).combine_chunks()
-        given = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        given, codes, spellings = _given(table.column(found["balancer"]).combine_chunks())
         if given.any():
-            codes, spellings = _distinct(pc.drop_null(column))
             names = np.array([str(cell).strip().lower() for cell in spellings], dtype=object)
             if not all(name in BALANCERS for name in names):
                 return None
@@ -134,11 +141,9 @@ def size_plain(table, defaults: dict[str, float], balancer: str = "round-robin"
     for column_key, (parse, (q_key, s_key)) in _TARGETS.items():
         if column_key not in found:
             continue
-        column = table.column(found[column_key]).combine_chunks()
-        given = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        given, codes, spellings = _given(table.column(found[column_key]).combine_chunks())
         if not given.any():
             continue
-        codes, spellings = _distinct(pc.drop_null(column))
         quantile, seconds = np.empty(len(spellings)), np.empty(len(spellings))
         for u, text in enumerate(spellings):
             try:

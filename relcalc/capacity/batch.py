@@ -145,6 +145,8 @@ def _variability(values: dict[str, np.ndarray], defaults: dict[str, float], erro
             "alone with --method simulate, or give a mean or wait target")
 
 
+#: Services sized at a time (the size of sizing's own blocks, whose arrays stay in cache).
+_BLOCK_ROWS = 16384
 #: Output columns held as counts (floats with NaN for none; written as whole numbers) and as text.
 _COUNTS = frozenset(k for k in _OUTPUT + _WAIT_OUTPUT + _SURVIVOR_TARGETS if k == "nodes" or k.startswith("nodes_for_"))
 _TEXTS = frozenset(("binding_constraint", "failure_scenario", "note"))
@@ -235,12 +237,16 @@ def size_values(values: dict[str, np.ndarray], balancers: np.ndarray, defaults: 
         members = members[~_flagged(errors, rows)[members]]
         if not members.size:
             continue
-        sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))
-        sized = sizing.columns()
-        for key in output:
-            column = sized[key]
-            results[key][members] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
-        notes[members] = sizing.unreachable
+        # services are independent: sized a block at a time, each block's figures put straight in place
+        # (rather than joined into one result first, a copy of every figure)
+        for start in range(0, members.size, _BLOCK_ROWS):
+            block = members[start:start + _BLOCK_ROWS]
+            sizing = size(Cluster(balancer=policy, **{k: v[block] for k, v in values.items()}))
+            sized = sizing.columns()
+            for key in output:
+                column = sized[key]
+                results[key][block] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
+            notes[block] = sizing.unreachable
     return SizedRows(rows, values, current, results, notes, errors)
 
 

@@ -21,6 +21,8 @@ import numpy as np
 
 from .. import arrow_buffers
 
+#: Files larger than this go the general way (a text column past 2 GiB would not fit one pyarrow array).
+_MAX_PLAIN_BYTES = 1 << 30
 #: The fewest rows worth a thread of their own when writing.
 _SLICE_ROWS = 16384
 
@@ -38,6 +40,8 @@ def read_plain(source: Any):
             return None  # the general way names the problem
     else:
         data = source.getvalue().encode("utf-8")
+    if len(data) > _MAX_PLAIN_BYTES:
+        return None
     header, body = split_header(data)
     columns = plain_header(header)
     if columns is None or len(set(columns)) != len(columns) or not body.strip():

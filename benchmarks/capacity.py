@@ -21,6 +21,10 @@ measured in the same run:
   CSV       pandas read_csv + to_csv of the same file (a subprocess), and
             the CPU seconds of both (user + system), less sensitive to other
             work on the machine than the wall time.
+
+With --stages it also prints where one run of ``capacity --csv`` spends its
+time (a fresh interpreter, perf counters around each stage: start-up and
+the imports, reading, sizing, writing), to see what is left to cut.
 """
 
 from __future__ import annotations
@@ -40,6 +44,33 @@ from relcalc.capacity import Cluster, size
 from relcalc.queueing import erlang_c
 
 BASELINE_IO = "import pandas as pd, sys; pd.read_csv(sys.argv[1]).to_csv(sys.argv[2], index=False)"
+
+#: One plain-file run of capacity --csv, stage by stage, in a fresh interpreter (the command's own steps).
+STAGES = """
+import sys, time
+marks = [("start", time.perf_counter())]
+def mark(name): marks.append((name, time.perf_counter()))
+import relcalc.cli.capacity; mark("relcalc CLI, typer")
+import numpy; mark("numpy")
+import pyarrow, pyarrow.compute, pyarrow.csv; mark("pyarrow")
+import scipy.special; mark("scipy.special")
+from relcalc.capacity.batch_plain import size_plain
+from relcalc.cli.capacity import _option_defaults
+from relcalc.cli.capacity_csv import arrow_table, read_plain
+from relcalc.csv_quoting import header_line, rows_csv
+defaults = {**_option_defaults(*[None] * 11), "service_scv": 1.0, "arrival_scv": 1.0}
+mark("relcalc capacity")
+table = read_plain(sys.argv[1]); mark("read")
+rows, found = size_plain(table, defaults); mark("parse and size")
+results, kinds, _ = rows.result_columns("current_nodes" in found)
+passed = {n: table.column(n).combine_chunks() for n in table.column_names if n not in set(found.values())}
+out = arrow_table(passed, results, kinds)
+with open(sys.argv[2], "wb") as sink:
+    sink.write(header_line(out.column_names) + rows_csv(out))
+mark("write")
+print("   ".join(f"{name} {b - a:.3f}" for (_, a), (name, b) in zip(marks, marks[1:])), "  pandas imported:",
+      "pandas" in sys.modules)
+"""
 
 
 def erlang_c_loop(c: int, a: float) -> float:
@@ -98,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=5_000, help="services the float loop sizes (then scaled)")
+    parser.add_argument("--stages", action="store_true", help="also time one capacity --csv run stage by stage")
     args = parser.parse_args()
 
     ours = best_of(lambda: erlang_c(100_000, 99_000.0), repeats=5)
@@ -130,6 +162,12 @@ def main() -> None:
         io_base, base_cpu = median_seconds(base_cmd, 3, warm_up=False), cpu_seconds(base_cmd, 3)
         ours_csv, ours_cpu = median_seconds(ours_cmd, 3), cpu_seconds(ours_cmd, 3)
         produced = sum(1 for _ in open(out)) - 1
+        if args.stages:
+            import subprocess
+
+            staged = subprocess.run([sys.executable, "-c", STAGES, source, out], capture_output=True, text=True,
+                                    check=True)
+            print("stages (s):", staged.stdout.strip())
     print(f"capacity --csv, {args.rows:,} rows {ours_csv:8.2f} s    pandas read+write {io_base:8.2f} s"
           f"   {ours_csv / io_base:7.2f}x wall, {ours_cpu / base_cpu:.2f}x CPU ({ours_cpu:.2f} s against "
           f"{base_cpu:.2f} s)   ({produced:,} rows out; target <= 2x: "

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from ..batch import RowError, is_blank, normalise_header
 from ..errors import InputError
@@ -28,6 +27,9 @@ from ..units import MAX_COUNT, parse_count, parse_number
 from .parse import (FIELD_PARSERS, parse_latency_target, parse_request_rate, parse_seconds, parse_service_level,
                     parse_wait_target)
 from .sizing import BALANCERS, CONSTRAINTS, Cluster, check, size
+
+if TYPE_CHECKING:  # pandas is imported where a frame is read or built (a plain file is sized without it)
+    import pandas as pd
 
 
 def _cv(cell, name: str) -> float:
@@ -75,6 +77,8 @@ def _flagged(errors: dict[int, list[str]], rows: int) -> np.ndarray:
 
 def _whole(values: np.ndarray):
     """Counts held as floats (NaN: none) as a nullable integer column, without a pass through Python objects."""
+    import pandas as pd
+
     missing = np.isnan(values)
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
@@ -92,6 +96,8 @@ class CapacityBatch:
 
 def _column_values(column: pd.Series, key: str, default: float, errors: dict[int, list[str]]) -> np.ndarray:
     """Parse a column: plain numbers in one vectorised pass, the rest cell by cell."""
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(column.dtype):  # true/false cells: not numbers, whatever pandas makes of them
         numeric = np.full(len(column), np.nan)
     else:
@@ -139,10 +145,17 @@ def _variability(values: dict[str, np.ndarray], defaults: dict[str, float], erro
             "alone with --method simulate, or give a mean or wait target")
 
 
-def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "round-robin") -> CapacityBatch:
-    """Size every service of ``frame``; ``defaults`` fill absent or blank cells."""
+#: Services sized at a time (the size of sizing's own blocks, whose arrays stay in cache).
+_BLOCK_ROWS = 16384
+#: Output columns held as counts (floats with NaN for none; written as whole numbers) and as text.
+_COUNTS = frozenset(k for k in _OUTPUT + _WAIT_OUTPUT + _SURVIVOR_TARGETS if k == "nodes" or k.startswith("nodes_for_"))
+_TEXTS = frozenset(("binding_constraint", "failure_scenario", "note"))
+
+
+def column_roles(columns: list[str], defaults: dict[str, float]) -> dict[str, str]:
+    """Which column gives which input (key -> column name), from the header alone; InputError if they make no batch."""
     found: dict[str, str] = {}
-    for column in frame.columns:
+    for column in columns:
         key = normalise_header(column)
         key = {"throughput": "node_throughput", "t": "node_throughput", "r": "rate", "nodes": "current_nodes"}.get(key, key)
         if key in _COLUMNS or key in _TEXT_COLUMNS:
@@ -150,53 +163,55 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
                 raise InputError(f"--csv: columns {found[key]!r} and {column!r} both give {key}")
             found[key] = column
     if "rate" not in found and math.isnan(defaults.get("rate", math.nan)):
-        have = ", ".join(repr(c) for c in frame.columns)
+        have = ", ".join(repr(c) for c in columns)
         raise InputError(f"--csv: need a rate column (or --rate for every row); found {have}")
-    rows = len(frame)
-    errors: dict[int, list[str]] = {}
-    values: dict[str, np.ndarray] = {}
-    for key in _COLUMNS:
-        default = defaults.get(key, math.nan)
-        if key in found:
-            values[key] = _column_values(frame[found[key]], key, default, errors)
-        else:
-            values[key] = np.full(rows, default)
-    balancers = np.full(rows, balancer, dtype=object)
-    if "balancer" in found:
-        for i, cell in enumerate(frame[found["balancer"]]):
-            if not is_blank(cell):
-                name = str(cell).strip().lower()
-                if name in BALANCERS:
-                    balancers[i] = name
-                else:
-                    errors.setdefault(i, []).append(f"balancer: unknown policy {cell!r}")
-    for key in ("latency_quantile", "latency_seconds", "wait_quantile", "wait_seconds"):
-        values[key] = np.full(rows, defaults.get(key, math.nan))
     if "wait" in found and "service_level" in found:
         raise InputError(f"--csv: columns {found['wait']!r} and {found['service_level']!r} are both wait targets")
-    for column_key, (parse, (q_key, s_key)) in _TARGETS.items():
-        if column_key not in found:
-            continue
-        # few distinct targets in practice: parse each once, then scatter
-        column = frame[found[column_key]]
-        blank = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
-        codes, uniques = pd.factorize(column.astype(str))
-        quantile = np.full(len(uniques), np.nan)
-        seconds = np.full(len(uniques), np.nan)
-        problem: dict[int, str] = {}
-        for u, text in enumerate(uniques):
-            try:
-                goal = parse(text, column_key)
-            except InputError as exc:
-                problem[u] = str(exc)
-                continue
-            quantile[u] = math.nan if goal.quantile is None else goal.quantile
-            seconds[u] = goal.seconds
-        given = ~blank
-        for i in np.flatnonzero(given & np.isin(codes, list(problem))):
-            errors.setdefault(int(i), []).append(problem[codes[i]])
-        values[q_key][given] = quantile[codes[given]]
-        values[s_key][given] = seconds[codes[given]]
+    return found
+
+
+@dataclass(frozen=True)
+class SizedRows:
+    """Every row's inputs and figures as arrays (input order, bad rows included), before a table is put together."""
+
+    rows: int
+    values: dict[str, np.ndarray]  # the Cluster fields and variability, by row
+    current: np.ndarray  # current_nodes (NaN: not given)
+    results: dict[str, np.ndarray]  # output key -> figures by row (NaN where none or not sized)
+    notes: np.ndarray  # why a row's targets are out of reach ("" where they are not)
+    errors: dict[int, list[str]]  # row index -> its problems
+
+    def good(self) -> np.ndarray:
+        keep = np.ones(self.rows, dtype=bool)
+        keep[list(self.errors)] = False
+        return keep
+
+    def result_columns(self, has_current: bool) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
+        """The result columns of the good rows in output order, each column's kind (float, count, text or flag),
+        and how many rows have fewer current nodes than they need."""
+        good = self.good()
+        out: dict[str, np.ndarray] = {"rate_per_second": self.values["rate"][good]}
+        kinds = {"rate_per_second": "float"}
+        for key, column in self.results.items():
+            out[key] = column[good]
+            kinds[key] = "count" if key in _COUNTS else "text" if key in _TEXTS else "float"
+        short = 0
+        if has_current:
+            cur, needed = self.current[good], self.results["nodes"][good]
+            out["current_nodes"], kinds["current_nodes"] = cur, "count"
+            known = ~np.isnan(cur) & ~np.isnan(needed)
+            out["enough_nodes"] = np.where(known, cur >= needed, None)  # None: not known
+            kinds["enough_nodes"] = "flag"
+            short = int(np.sum(known & (cur < needed)))
+        out["note"], kinds["note"] = self.notes[good], "text"
+        return out, kinds, short
+
+
+def size_values(values: dict[str, np.ndarray], balancers: np.ndarray, defaults: dict[str, float],
+                errors: dict[int, list[str]]) -> SizedRows:
+    """Size rows whose cells are read (``values``: the numeric columns of ``_COLUMNS`` and the targets' quantile
+    and seconds; ``balancers``: each row's policy); ``errors`` gathers each bad row's problems."""
+    rows = len(balancers)
     _variability(values, defaults, errors)
     current = values.pop("current_nodes")
     bad_current = ~np.isnan(current) & ~((current >= 1) & (current <= MAX_COUNT) & (current == np.floor(current)))
@@ -222,31 +237,78 @@ def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "r
         members = members[~_flagged(errors, rows)[members]]
         if not members.size:
             continue
-        sizing = size(Cluster(balancer=policy, **{k: v[members] for k, v in values.items()}))
-        sized = sizing.columns()
-        for key in output:
-            column = sized[key]
-            results[key][members] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
-        notes[members] = sizing.unreachable
-    good = np.ones(rows, dtype=bool)
-    good[list(errors)] = False
+        # services are independent: sized a block at a time, each block's figures put straight in place
+        # (rather than joined into one result first, a copy of every figure)
+        for start in range(0, members.size, _BLOCK_ROWS):
+            block = members[start:start + _BLOCK_ROWS]
+            sizing = size(Cluster(balancer=policy, **{k: v[block] for k, v in values.items()}))
+            sized = sizing.columns()
+            for key in output:
+                column = sized[key]
+                results[key][block] = column.astype(float).filled(np.nan) if np.ma.isMaskedArray(column) else column
+            notes[block] = sizing.unreachable
+    return SizedRows(rows, values, current, results, notes, errors)
+
+
+def size_csv(frame: pd.DataFrame, defaults: dict[str, float], balancer: str = "round-robin") -> CapacityBatch:
+    """Size every service of ``frame``; ``defaults`` fill absent or blank cells."""
+    import pandas as pd
+
+    found = column_roles(list(frame.columns), defaults)
+    rows = len(frame)
+    errors: dict[int, list[str]] = {}
+    values: dict[str, np.ndarray] = {}
+    for key in _COLUMNS:
+        default = defaults.get(key, math.nan)
+        if key in found:
+            values[key] = _column_values(frame[found[key]], key, default, errors)
+        else:
+            values[key] = np.full(rows, default)
+    balancers = np.full(rows, balancer, dtype=object)
+    if "balancer" in found:
+        for i, cell in enumerate(frame[found["balancer"]]):
+            if not is_blank(cell):
+                name = str(cell).strip().lower()
+                if name in BALANCERS:
+                    balancers[i] = name
+                else:
+                    errors.setdefault(i, []).append(f"balancer: unknown policy {cell!r}")
+    for key in ("latency_quantile", "latency_seconds", "wait_quantile", "wait_seconds"):
+        values[key] = np.full(rows, defaults.get(key, math.nan))
+    for column_key, (parse, (q_key, s_key)) in _TARGETS.items():
+        if column_key not in found:
+            continue
+        # few distinct targets in practice: parse each once, then scatter
+        column = frame[found[column_key]]
+        blank = column.isna().to_numpy() | (column.astype(str).str.strip() == "").to_numpy()
+        codes, uniques = pd.factorize(column.astype(str))
+        quantile = np.full(len(uniques), np.nan)
+        seconds = np.full(len(uniques), np.nan)
+        problem: dict[int, str] = {}
+        for u, text in enumerate(uniques):
+            try:
+                goal = parse(text, column_key)
+            except InputError as exc:
+                problem[u] = str(exc)
+                continue
+            quantile[u] = math.nan if goal.quantile is None else goal.quantile
+            seconds[u] = goal.seconds
+        given = ~blank
+        for i in np.flatnonzero(given & np.isin(codes, list(problem))):
+            errors.setdefault(int(i), []).append(problem[codes[i]])
+        values[q_key][given] = quantile[codes[given]]
+        values[s_key][given] = seconds[codes[given]]
+    sized = size_values(values, balancers, defaults, errors)
+    good = sized.good()
     consumed = set(found.values())
     out: dict[str, Any] = {c: frame.loc[good, c].reset_index(drop=True) for c in frame.columns if c not in consumed}
-    out["rate_per_second"] = values["rate"][good]
-    for key in output:
-        column = results[key][good]
-        if key == "nodes" or key.startswith("nodes_for_"):
+    columns, kinds, short = sized.result_columns("current_nodes" in found)
+    for key, column in columns.items():
+        if kinds[key] == "count":
             column = _whole(column)
+        elif kinds[key] == "flag":
+            column = pd.array(np.where(pd.isna(column), pd.NA, column), dtype="boolean")
         out[key] = column
-    short = 0
-    if "current_nodes" in found:
-        cur = current[good]
-        needed = results["nodes"][good]
-        out["current_nodes"] = _whole(cur)
-        enough = np.where(np.isnan(cur) | np.isnan(needed), pd.NA, cur >= needed)
-        out["enough_nodes"] = pd.array(enough, dtype="boolean")
-        short = int(np.sum(~np.isnan(cur) & ~np.isnan(needed) & (cur < needed)))
-    out["note"] = notes[good]
     table = pd.DataFrame(out)
-    row_errors = [RowError(i + 1, "; ".join(msgs)) for i, msgs in sorted(errors.items())]
-    return CapacityBatch(table, row_errors, rows, int(np.sum(notes[good] != "")), short)
+    row_errors = [RowError(i + 1, "; ".join(msgs)) for i, msgs in sorted(sized.errors.items())]
+    return CapacityBatch(table, row_errors, rows, int(np.sum(columns["note"] != "")), short)

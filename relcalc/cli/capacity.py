@@ -443,8 +443,19 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
     if rate is not None:
         defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
     from ..loading import csv_source
+    from .output import Format, resolve_format
 
-    frame = read_csv(csv_source(source, "--csv"), "--csv")  # /dev/zero or a pipe: bounded, not read forever
+    source = csv_source(source, "--csv")  # /dev/zero or a pipe: bounded, not read forever
+    from .batch_stream import _reuse_freed_memory
+
+    _reuse_freed_memory()
+    if chart is None and resolve_format(fmt, output) is Format.csv:
+        from .capacity_csv import run_plain
+
+        code = run_plain(source, defaults, balancer, fmt, output)  # a plain file, without pandas
+        if code is not None:
+            return code
+    frame = read_csv(source, "--csv")
     result = size_csv(frame, defaults, balancer)
     report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table

@@ -176,3 +176,9 @@ def test_compose_names_are_text_not_rich_markup(run, tmp_path):
     assert result.exit_code == 0, result.stderr
     # two independent 1000h/1h components in parallel: U = (1/1001)^2 (closed form)
     assert "[/] + [bold]x" in result.stdout and "9.98e-07" in result.stdout
+    # in series each is a single point of failure, named on a line of its own: as text too
+    spec.write_text('components:\n  "[/]": {mtbf: 1000h, mttr: 1h}\n  "[bold]x": {mtbf: 1000h, mttr: 1h}\n'
+                    'system: {series: ["[/]", "[bold]x"]}\n')
+    result = run("compose", str(spec), "--cut-sets")
+    assert result.exit_code == 0, result.stderr
+    assert "Single points of failure: [/], [bold]x" in result.stdout

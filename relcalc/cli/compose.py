@@ -451,7 +451,7 @@ def _render_cuts(console, cuts, top: int) -> None:
     from rich.text import Text
 
     if cuts.single_points_of_failure:
-        console.print("Single points of failure: " + ", ".join(cuts.single_points_of_failure))
+        console.print(Text("Single points of failure: " + ", ".join(cuts.single_points_of_failure)))  # names are text, not markup
     else:
         console.print("Single points of failure: none")
     table = Table(title=f"Minimal cut sets up to order {cuts.max_order} (single points of failure first)",

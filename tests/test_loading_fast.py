@@ -206,3 +206,18 @@ def test_generated_documents_load_as_safe_load_reads_them(value, flow):
     reference = yaml.safe_load(text)
     assert same(fast(text), reference)
     assert same(load_document(text, "spec"), reference)
+
+
+def test_without_libyaml_the_pure_python_parser_feeds_the_same_loop(monkeypatch):
+    # PyYAML built without libyaml: the same loop reads the pure-Python parser's events
+    texts = CORPUS + [pathlib.Path(p).read_text() for p in SAMPLES]
+    with_libyaml = [load_document(text, "spec") for text in texts]
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    _loader_class.cache_clear()
+    try:
+        assert not issubclass(_loader_class(), yaml.CSafeLoader)
+        for text, expected in zip(texts, with_libyaml):
+            assert same(fast(text.removeprefix("\ufeff")), expected)
+            assert same(load_document(text, "spec"), expected)
+    finally:
+        _loader_class.cache_clear()

@@ -18,6 +18,7 @@ measured in the same run, and whether relcalc's YAML parse met the 0.3 s target.
 from __future__ import annotations
 
 import json
+import time
 
 import yaml
 from timing import best_of
@@ -26,6 +27,15 @@ from relcalc.loading import _collector_paused, _load_yaml_nodes, _loader_class, 
 
 
 TARGET_SECONDS = 0.3  #: issue 15's target for the 10,000-component spec
+
+
+def best_cpu(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return min(times)
 
 
 def libyaml_events(text: str) -> None:
@@ -70,7 +80,9 @@ def main() -> None:
     for name, seconds in rows:
         print(f"  {name:32} {seconds * 1000:8.1f} ms   {seconds / baseline:6.2f}x CSafeLoader")
     verdict = "met" if ours <= TARGET_SECONDS else "MISSED"
-    print(f"relcalc loader on the YAML: {ours:.3f} s against a {TARGET_SECONDS} s target: {verdict}")
+    ours_cpu = best_cpu(lambda: load_document(text, "spec"))
+    print(f"relcalc loader on the YAML: {ours:.3f} s ({ours_cpu:.3f} s of CPU time, which a loaded machine "
+          f"inflates less) against a {TARGET_SECONDS} s target: {verdict}")
 
 
 if __name__ == "__main__":

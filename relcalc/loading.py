@@ -135,7 +135,7 @@ def _load_json(text: str, source: str) -> Any:
 
 
 def _load_yaml(text: str, source: str) -> Any:
-    from .yaml_events import Unsupported, build
+    from .yaml_events import TooLarge, Unsupported, build
 
     loader_class = _loader_class()
     with _collector_paused():
@@ -144,9 +144,18 @@ def _load_yaml(text: str, source: str) -> Any:
             return build(loader, MAX_NODES, MAX_DEPTH)
         except Unsupported:
             pass  # the node path decides, and words any error
+        except TooLarge as exc:
+            raise _too_large(source, exc.line) from None
         finally:
             loader.dispose()
         return _load_yaml_nodes(loader_class(text), source)
+
+
+def _too_large(source: str, line: object) -> InputError:
+    return InputError(
+        f"{source}: line {line}: this part stands for more than {MAX_NODES:,} values once its "
+        "aliases (*name) are expanded; write the document without repeated aliases"
+    )
 
 
 @contextlib.contextmanager
@@ -240,10 +249,7 @@ def _expanded_order(root: Any, source: str) -> list:
             active.discard(key)
             total = 1 + sum([size[id(child)] for child in children])
             if total > MAX_NODES:
-                raise InputError(
-                    f"{source}: line {_line(node)}: this part stands for more than {MAX_NODES:,} values once its "
-                    "aliases (*name) are expanded; write the document without repeated aliases"
-                )
+                raise _too_large(source, _line(node))
             size[key] = total
             order.append(node)
     return order

@@ -14,10 +14,11 @@ their aliases (counted at their expanded size). Anything else raises
 path, which gives every answer and every error message it always gave:
 explicit tags, merge keys (``<<``), timestamps, duplicate or unhashable
 keys, an alias to an unfinished or unknown anchor, more than one document, a
-syntax error, nesting deeper than the bound, or a document standing for
-more values than the bound once its aliases are expanded. Falling back costs
-one more parse of a document that is, in all those cases, either rare in
-practice or about to be refused.
+syntax error, or nesting deeper than the bound. Falling back costs one more
+parse of a document that is, in all those cases, either rare in practice or
+about to be refused. A document that stands for more values than the bound
+once its aliases are expanded raises :class:`TooLarge` as soon as the count
+passes it, so neither path builds it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ from typing import Any
 
 class Unsupported(Exception):
     """The document needs the node path (or is an error the node path words)."""
+
+
+class TooLarge(Exception):
+    """The document stands for more than the bound's values (aliases expanded), found at ``line`` (1-based).
+
+    Refused here, as soon as the count passes the bound, rather than by the
+    node path, which would first compose the whole document.
+    """
+
+    def __init__(self, line: object):
+        super().__init__(line)
+        self.line = line
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -82,7 +95,8 @@ def build(loader: Any, max_nodes: int, max_depth: int) -> Any:
 
     ``loader`` is a PyYAML loader (libyaml's or the pure-Python parser); only
     its events and its implicit-resolver table are used. Raises
-    :class:`Unsupported` where the node path must decide.
+    :class:`Unsupported` where the node path must decide, :class:`TooLarge`
+    past ``max_nodes`` values.
     """
     import yaml.events as ev
 
@@ -107,7 +121,7 @@ def build(loader: Any, max_nodes: int, max_depth: int) -> Any:
             raise Unsupported  # a second document: the node path refuses it
         return root
     except Exception as exc:  # a syntax error from the parser, or anything unforeseen: the node path words it
-        if isinstance(exc, Unsupported):
+        if isinstance(exc, (Unsupported, TooLarge)):
             raise
         raise Unsupported from exc
 
@@ -138,6 +152,8 @@ def _build_document(get_event, resolvers, max_nodes, max_depth, scalar_event, al
             if event.implicit[0] and resolve(value[:1]) is not None:
                 value = plain_scalar(value, resolvers)
             total += 1
+            if total > max_nodes:
+                raise TooLarge(_line(event))
             anchor = event.anchor
             if anchor is not None:
                 if anchor in seen_anchors:
@@ -157,6 +173,8 @@ def _build_document(get_event, resolvers, max_nodes, max_depth, scalar_event, al
             depth += 1
             items, in_mapping, anchor_of_open, opened_at = [], cls is map_start, anchor, total
             total += 1
+            if total > max_nodes:
+                raise TooLarge(_line(event))
             continue
         elif cls in collection_end:
             if in_mapping:
@@ -165,8 +183,6 @@ def _build_document(get_event, resolvers, max_nodes, max_depth, scalar_event, al
                     raise Unsupported  # a duplicate key
             else:
                 value = items
-            if total > max_nodes:
-                raise Unsupported
             if anchor_of_open is not None:
                 anchors[anchor_of_open] = (value, total - opened_at)
             depth -= 1
@@ -180,9 +196,14 @@ def _build_document(get_event, resolvers, max_nodes, max_depth, scalar_event, al
             value = found[0]
             total += found[1]
             if total > max_nodes:
-                raise Unsupported
+                raise TooLarge(_line(event))
         else:
             raise Unsupported
         if not depth:
             return value  # a scalar or an alias as the whole document
         items.append(value)
+
+
+def _line(event: Any) -> object:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else "?"

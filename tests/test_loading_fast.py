@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from relcalc import loading
 from relcalc.errors import InputError
 from relcalc.loading import MAX_DEPTH, MAX_NODES, _loader_class, _load_yaml_nodes, load_document
-from relcalc.yaml_events import _NUMBER_FIRST, _NUMBER_LAST, Unsupported, build, plain_scalar
+from relcalc.yaml_events import _NUMBER_FIRST, _NUMBER_LAST, TooLarge, Unsupported, build, plain_scalar
 
 SAMPLES = sorted(glob.glob(str(pathlib.Path(__file__).parent.parent / "samples" / "*.yaml")))
 
@@ -135,11 +135,24 @@ def test_aliases_share_one_value_and_count_at_their_expanded_size(monkeypatch):
     data = load_document(text, "spec")
     assert data == yaml.safe_load(text)
     assert data["y"][0] is data["x"] and data["y"][1] is data["x"]
-    # 9 levels of 9 aliases: 9^8 leaves, past MAX_NODES, so the fast path gives up at once
+    # 8 levels of 9 aliases, level i standing for s_i = 1 + 9 s_(i-1) values (s_0 = 10): s_5 = 597,871,
+    # so the count (672,604 before line 7) passes 2,000,000 at line 7's third alias, where it is refused
     bomb = "- &l0 [" + ", ".join(["a"] * 9) + "]\n" + "".join(
         f"- &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 9))
-    with pytest.raises(Unsupported):
+    with pytest.raises(TooLarge):
         fast(bomb)
+    with pytest.raises(InputError, match=f"^spec: line 7: this part stands for more than {MAX_NODES:,} values"):
+        load_document(bomb, "spec")
+
+
+def test_a_document_past_the_bound_is_refused_without_the_node_path(monkeypatch):
+    # no aliases: 1 sequence + 1,000 scalars against a bound of 1,000, refused at the scalar that passes it
+    monkeypatch.setattr(loading, "MAX_NODES", 1000)
+    monkeypatch.setattr(loading, "_load_yaml_nodes", None)  # the node path would compose it all first
+    text = "".join(f"- {i}\n" for i in range(1000))
+    with pytest.raises(InputError, match="^spec: line 1000: this part stands for more than 1,000 values"):
+        load_document(text, "spec")
+    assert load_document(text[: -len("- 999\n")], "spec") == list(range(999))  # 1,000 values: within
 
 
 def test_the_collector_is_left_as_it_was():

@@ -20,7 +20,7 @@ def both_ways(monkeypatch, a, u, k, want_grad=True):
 
 
 @pytest.mark.parametrize("n, k, low, high", [(400, 200, 0.3, 0.6), (400, 200, 1e-3, 0.05), (600, 580, 1e-3, 0.02),
-                                             (200, 10, 0.9, 0.99)])
+                                             (200, 10, 0.9, 0.99), (2000, 1990, 1e-3, 0.02)])
 def test_the_tree_agrees_with_the_programme_to_twelve_digits(monkeypatch, n, k, low, high):
     rng = np.random.default_rng(k)
     u = rng.uniform(low, high, n)

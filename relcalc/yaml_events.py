@@ -1,10 +1,11 @@
 """The fast path of :mod:`relcalc.loading`: Python values built straight from the YAML parser's events.
 
 Why: with libyaml, parsing a 10,000-component spec into events takes about
-75 ms, but PyYAML then composes a node object per value (with two position
-marks each) and walks the node graph again to build values. Building values
-from the events in one loop, with no node objects, is about four times
-faster on that spec (``python benchmarks/loading.py`` prints the figures).
+85 ms of CPU time, but PyYAML then composes a node object per value (with two
+position marks each) and relcalc walks the node graph again to build values:
+320 ms in all, with the garbage collector paused. Building values from the
+events in one loop, with no node objects, takes 120 ms
+(``python benchmarks/loading.py`` prints the figures).
 
 The loop handles what specs are made of: mappings, sequences, plain scalars
 (resolved by the same implicit-resolver table as the node path, so numbers

@@ -20,7 +20,7 @@ def both_ways(monkeypatch, a, u, k, want_grad=True):
 
 
 @pytest.mark.parametrize("n, k, low, high", [(400, 200, 0.3, 0.6), (400, 200, 1e-3, 0.05), (600, 580, 1e-3, 0.02),
-                                             (200, 10, 0.9, 0.99)])
+                                             (200, 10, 0.9, 0.99), (2000, 1990, 1e-3, 0.02)])
 def test_the_tree_agrees_with_the_programme_to_twelve_digits(monkeypatch, n, k, low, high):
     rng = np.random.default_rng(k)
     u = rng.uniform(low, high, n)
@@ -59,3 +59,34 @@ def test_half_of_a_hundred_thousand_is_taken_by_the_tree():
         upper = first - mpmath.log(1 - ratio)
     assert unavail == 0.0
     assert float(first) - 1e-9 <= log_unavail <= float(upper) + 1e-9
+
+
+@pytest.mark.parametrize("degree", [8, 32, 64, 256])
+def test_pair_products_and_windows_agree_with_direct_convolution(degree):
+    # the tree's products are taken cyclically at length 2d (the top coefficient taken back off the
+    # constant one) and the windows' middle third read from a cyclic product of the same length:
+    # both against numpy.convolve's direct sums, on random non-negative polynomials
+    from relcalc.rbd.tails_fft import _children_windows, _multiply_pairs
+
+    rng = np.random.default_rng(degree)
+    polys = rng.uniform(0.0, 1.0, (8, degree + 1))
+    products, spectra = _multiply_pairs(polys)
+    for i in range(4):
+        expected = np.convolve(polys[2 * i], polys[2 * i + 1])
+        np.testing.assert_allclose(products[i], expected, rtol=0, atol=1e-13 * expected.max())
+    parents = rng.uniform(0.0, 1.0, (4, 2 * degree))
+    windows = _children_windows(parents, polys, spectra)
+    for i in range(8):
+        sibling = polys[i ^ 1]
+        expected = np.convolve(parents[i // 2], sibling)[degree: 2 * degree]
+        np.testing.assert_allclose(windows[i], expected, rtol=0, atol=1e-13 * expected.max())
+
+
+@pytest.mark.parametrize("low, high, allowed", [(1e-6, 0.03, 500), (0.2, 0.9, 10), (1e-4, 1e-3, 990)])
+def test_the_tilt_puts_the_mean_count_at_the_threshold(low, high, allowed):
+    # Newton's steps on sum p_i(theta) = allowed + 1/2, checked by that sum in mpmath
+    rng = np.random.default_rng(allowed)
+    u = rng.uniform(low, high, 1000)
+    theta = tails._tilt(np.log(u), np.log1p(-u), allowed)
+    mean = mpmath.fsum(ui * mpmath.exp(theta) / (1 - ui + ui * mpmath.exp(theta)) for ui in u.tolist())
+    assert float(mean) == pytest.approx(allowed + 0.5, abs=1e-5)

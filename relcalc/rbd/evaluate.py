@@ -287,7 +287,13 @@ def _compile_system(system: System, unit_values=None) -> Compiled:
             raise InputError(f"{block.where}: k must be between 1 and n = {len(members)}, got k = {k}")
         return [_node(kind, members, k, block.where)]
 
-    roots = build(system.root)
+    try:
+        roots = build(system.root)
+    finally:
+        # build names itself (it recurses), so its closure is a reference cycle holding the index and
+        # every variable: unbound, they go by reference counting, not by a collector pass over
+        # 200,000 objects once the collector is back on (80 ms at 100,000 components)
+        build = None  # noqa: F841
     root = roots[0] if len(roots) == 1 else _node(AND, roots, 0, "system")
     return Compiled(root, units)
 
@@ -460,7 +466,8 @@ class _Units:
     def of(cls, compiled: "Compiled") -> "_Units":
         a = [float(unit.availability) for unit in compiled.units]
         u = [float(unit.unavailability) for unit in compiled.units]
-        return cls(a, u, [log_or_inf(x) for x in a], [log_or_inf(x) for x in u])
+        log, inf = math.log, -math.inf  # log_or_inf inlined: 200,000 calls in a 100,000-component diagram
+        return cls(a, u, [log(x) if x > 0 else inf for x in a], [log(x) if x > 0 else inf for x in u])
 
 
 def _evaluate_root(compiled: Compiled, want_grad: bool):

@@ -46,6 +46,7 @@ FFT_WORK = 4_000_000
 @dataclass(frozen=True)
 class TreeProgramme:
     levels: list  #: levels[L]: the products of 2^L consecutive members, shape (N / 2^L, 2^L + 1)
+    spectra: list  #: spectra[L]: levels[L]'s rows transformed at length 2^(L+1) (FFT levels only, else None)
     p: np.ndarray
     q: np.ndarray
     log_g: np.ndarray
@@ -54,19 +55,29 @@ class TreeProgramme:
     allowed: int
 
 
-def _multiply_pairs(polys: np.ndarray) -> np.ndarray:
-    """Products of consecutive pairs of rows (each a polynomial of degree d): rows of degree 2d."""
+def _multiply_pairs(polys: np.ndarray):
+    """Products of consecutive pairs of rows (each a polynomial of degree d): (rows of degree 2d, the spectra).
+
+    By FFT the product is taken cyclically at length 2d, half the length a
+    linear product needs: only the top coefficient (the product of the two
+    leading ones, known exactly) wraps onto the constant one, and is taken
+    back off. The rows' spectra are kept for the way down.
+    """
     left, right = polys[0::2], polys[1::2]
-    width = 2 * polys.shape[1] - 1
-    if polys.shape[1] <= 32:  # small: direct, exact in the sense of one rounding per term
-        out = np.zeros((left.shape[0], width))
-        for j in range(polys.shape[1]):
-            out[:, j:j + polys.shape[1]] += left[:, j:j + 1] * right
-        return out
-    size = 1 << (width - 1).bit_length()
-    out = np.fft.irfft(np.fft.rfft(left, size, axis=1) * np.fft.rfft(right, size, axis=1), size, axis=1)[:, :width]
+    degree = polys.shape[1] - 1
+    if degree < 32:  # small: direct, exact in the sense of one rounding per term
+        out = np.zeros((left.shape[0], 2 * degree + 1))
+        for j in range(degree + 1):
+            out[:, j:j + degree + 1] += left[:, j:j + 1] * right
+        return out, None
+    spectra = np.fft.rfft(polys, 2 * degree, axis=1)
+    out = np.empty((left.shape[0], 2 * degree + 1))
+    out[:, : 2 * degree] = np.fft.irfft(spectra[0::2] * spectra[1::2], 2 * degree, axis=1)
+    top = left[:, degree] * right[:, degree]
+    out[:, 0] -= top
+    out[:, 2 * degree] = top
     np.maximum(out, 0.0, out=out)  # rounding below zero: the true coefficient is non-negative
-    return out
+    return out, spectra
 
 
 def tail_by_products(count, other, log_count, log_other, allowed: int, theta: float):
@@ -81,9 +92,12 @@ def tail_by_products(count, other, log_count, log_other, allowed: int, theta: fl
     leaves = np.zeros((size, 2))
     leaves[:, 0] = 1.0  # padding members are never counted: the polynomial 1
     leaves[:n, 0], leaves[:n, 1] = q, p
-    levels = [leaves]
+    levels, spectra = [leaves], []
     while levels[-1].shape[0] > 1:
-        levels.append(_multiply_pairs(levels[-1]))
+        product, spectrum = _multiply_pairs(levels[-1])
+        levels.append(product)
+        spectra.append(spectrum)
+    spectra.append(None)
     dist = levels[-1][0, : n + 1]
     m = np.arange(n + 1)
     with np.errstate(divide="ignore"):
@@ -96,7 +110,7 @@ def tail_by_products(count, other, log_count, log_other, allowed: int, theta: fl
         log_kept = log_scale + _logsumexp(log_terms[: allowed + 1])
         log_spill = math.log1p(-math.exp(min(log_kept, 0.0))) if log_kept < 0 else -math.inf
     kept, spill = math.exp(min(log_kept, 0.0)), math.exp(min(log_spill, 0.0))
-    return kept, spill, log_kept, log_spill, TreeProgramme(levels, p, q, log_g, log_scale, theta, allowed)
+    return kept, spill, log_kept, log_spill, TreeProgramme(levels, spectra, p, q, log_g, log_scale, theta, allowed)
 
 
 def _logsumexp(values: np.ndarray) -> float:
@@ -119,26 +133,36 @@ def others_at_threshold(programme: TreeProgramme, members: np.ndarray) -> np.nda
     if 0 <= at_zero < size:
         window[0, at_zero] = 1.0
     for level in range(top, 0, -1):
-        children = levels[level - 1]  # rows of degree s/2
-        half = children.shape[1] - 1
-        parents = np.repeat(window, 2, axis=0)
-        siblings = children.reshape(-1, 2, half + 1)[:, ::-1].reshape(-1, half + 1)
-        window = _window_product(parents, siblings, half)
+        window = _children_windows(window, levels[level - 1], programme.spectra[level - 1])
     others = window[: programme.p.size, 0][members]
     scale = programme.log_scale - programme.log_g[members] - allowed * programme.theta
     with np.errstate(divide="ignore", under="ignore"):
         return np.exp(scale + np.log(np.maximum(others, 0.0)))
 
 
-def _window_product(parents: np.ndarray, siblings: np.ndarray, half: int) -> np.ndarray:
-    """Rows ``conv(parent, sibling)[half : 2 half]``: the child's window from its parent's."""
-    width = parents.shape[1] + siblings.shape[1] - 1
-    if siblings.shape[1] <= 32:
-        full = np.zeros((parents.shape[0], width))
-        for j in range(siblings.shape[1]):
-            full[:, j:j + parents.shape[1]] += siblings[:, j:j + 1] * parents
-    else:
-        size = 1 << (width - 1).bit_length()
-        full = np.fft.irfft(np.fft.rfft(parents, size, axis=1) * np.fft.rfft(siblings, size, axis=1), size, axis=1)
-        np.maximum(full, 0.0, out=full)
-    return full[:, half: 2 * half]
+def _children_windows(parents: np.ndarray, children: np.ndarray, spectra) -> np.ndarray:
+    """Each child's window from its parent's: ``conv(parent window, sibling)[half : 2 half]``.
+
+    A parent's window has 2 half counts and a sibling half + 1 coefficients:
+    the linear product has 3 half, and its middle third is untouched when the
+    product is taken cyclically at length 2 half (what wraps lands on the
+    first third), so the FFTs are as long as on the way up, and the siblings'
+    spectra are the ones kept from there.
+    """
+    half = children.shape[1] - 1
+    rows = children.shape[0]
+    if spectra is None:
+        # small: direct, each parent's window against each of its two children's siblings
+        siblings = children.reshape(-1, 2, half + 1)[:, ::-1].reshape(-1, half + 1)
+        repeated = np.repeat(parents, 2, axis=0)
+        out = np.zeros((rows, half))
+        for j in range(half + 1):  # out[t] = sum_j sibling[j] parent[half + t - j]
+            out += siblings[:, j:j + 1] * repeated[:, half - j: 2 * half - j]
+        return out
+    parent_spectra = np.fft.rfft(parents, 2 * half, axis=1)
+    products = np.empty_like(spectra)
+    products[0::2] = parent_spectra * spectra[1::2]  # the left child's sibling is the right one
+    products[1::2] = parent_spectra * spectra[0::2]
+    out = np.fft.irfft(products, 2 * half, axis=1)[:, half:]
+    np.maximum(out, 0.0, out=out)
+    return out

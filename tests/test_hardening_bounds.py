@@ -241,12 +241,12 @@ def test_chain_figures_give_up_when_max_time_is_out():
 def test_availability_batch_held_whole_is_bounded(run, tmp_path, monkeypatch, fmt):
     # a table or JSON holds every row: /dev/zero (endless) and a file over the cap are refused in one line, pointing
     # at the streamed CSV output; the same file as CSV streams through
-    from relcalc.cli import availability as availability_cli
+    from relcalc.cli import held_input
 
     if os.path.exists("/dev/zero"):
         result = run("availability", "--csv", "/dev/zero", "-f", fmt)
         assert result.exit_code == 2 and "use -f csv" in one_error_line(result)
-    monkeypatch.setattr(availability_cli, "MAX_HELD_CSV_BYTES", 1000)
+    monkeypatch.setattr(held_input, "MAX_HELD_CSV_BYTES", 1000)
     rows = tmp_path / "rows.csv"
     rows.write_text("name,mtbf,mttr\n" + "".join(f"s{i},{100 + i}h,1h\n" for i in range(100)))
     refused = run("availability", "--csv", rows, "-f", fmt)
@@ -255,3 +255,22 @@ def test_availability_batch_held_whole_is_bounded(run, tmp_path, monkeypatch, fm
     assert piped.exit_code == 2 and "stdin" in one_error_line(piped)
     streamed = run("availability", "--csv", rows, "-f", "csv")
     assert streamed.exit_code == 0 and len(streamed.stdout.splitlines()) == 101
+
+
+@pytest.mark.parametrize("args, header, row", [
+    (["availability"], "name,mtbf,mttr", "s{i},{h}h,1h"),
+    (["capacity"], "name,rate,node_throughput", "s{i},{h},10"),
+])
+def test_batch_tables_show_their_first_rows_and_count_the_rest(run, tmp_path, monkeypatch, args, header, row):
+    # a terminal table of every row took minutes for 400,000 rows; it shows MAX_TABLE_ROWS and says how many more
+    from relcalc.cli import held_input
+
+    monkeypatch.setattr(held_input, "MAX_TABLE_ROWS", 5)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(header + "\n" + "".join(row.format(i=i, h=100 + i) + "\n" for i in range(12)))
+    result = run(*args, "--csv", rows)
+    assert result.exit_code == 0, result.stderr
+    assert "s4 " in result.stdout and "s5 " not in result.stdout
+    assert "... and 7 more rows; -f csv or -f json gives every row" in result.stdout
+    every = json.loads(run(*args, "--csv", rows, "-f", "json").stdout)
+    assert [r["name"] for r in every] == [f"s{i}" for i in range(12)]

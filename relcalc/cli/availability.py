@@ -194,7 +194,9 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         from .batch_stream import stream_batch
 
         return stream_batch(source, output, calendar, goal, on_error, errors)
-    frame = read_csv(_held_source(source), "--csv")
+    from .held_input import held_csv
+
+    frame = read_csv(held_csv(source), "--csv")
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
     with BadRows(on_error, errors) as bad:
         bad.add(result.errors)
@@ -219,49 +221,6 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
     return exit_code(len(result.errors), result.rows_read, shortfalls)
 
 
-#: The largest CSV whose results are held whole for a table, JSON or a chart (about 280,000 rows, some 500 MiB
-#: held); CSV output is streamed in bounded memory at any size.
-MAX_HELD_CSV_BYTES = 8 << 20
-
-
-def _held_source(source: str):
-    """The CSV for the whole-file evaluation: a regular file's path, or the text of stdin or a device; at most
-    :data:`MAX_HELD_CSV_BYTES` of either, else an InputError pointing at the streamed CSV output."""
-    import io
-    import os
-    import stat
-
-    too_big = (f"--csv: {'stdin' if source == '-' else source} is over {MAX_HELD_CSV_BYTES / 2**20:.3g} MiB, too large "
-               "to hold whole for a table, JSON or a chart; use -f csv (streamed, any size)")
-    if source != "-":
-        try:
-            info = os.stat(source)
-        except FileNotFoundError:
-            raise InputError(f"--csv: file not found: {source}") from None
-        except OSError as exc:
-            raise InputError(f"--csv: cannot read {source}: {exc.strerror or exc}") from None
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"--csv: {source} is a directory, not a CSV file")
-        if stat.S_ISREG(info.st_mode):
-            if info.st_size > MAX_HELD_CSV_BYTES:
-                raise InputError(too_big)
-            return source
-    try:
-        if source == "-":
-            binary = getattr(sys.stdin, "buffer", None)
-            data = binary.read(MAX_HELD_CSV_BYTES + 1) if binary is not None else sys.stdin.read(MAX_HELD_CSV_BYTES + 1)
-        else:
-            with open(source, "rb") as handle:
-                data = handle.read(MAX_HELD_CSV_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"--csv: cannot read {source}: {exc.strerror or exc}") from None
-    if len(data) > MAX_HELD_CSV_BYTES:
-        raise InputError(too_big)
-    if isinstance(data, bytes):
-        data = data.decode("utf-8-sig", errors="surrogateescape")  # read_csv refuses undecodable text in one line
-    return io.StringIO(data)
-
-
 def _batch_table(console, result) -> None:
     import pandas as pd
     from rich.text import Text  # a user's name is text, never rich markup ("[/]" would be a MarkupError)
@@ -278,7 +237,9 @@ def _batch_table(console, result) -> None:
     has_target = "meets_target" in frame
     if has_target:
         table.add_column("target", justify="center")
-    for i, row in enumerate(frame.itertuples(index=False)):
+    from .held_input import MAX_TABLE_ROWS, more_rows_line
+
+    for i, row in enumerate(frame.head(MAX_TABLE_ROWS).itertuples(index=False)):
         rec = dict(zip(frame.columns, row))
         cells = [Text(str(rec[label])) if label else str(i + 1)]
         if components:
@@ -293,4 +254,7 @@ def _batch_table(console, result) -> None:
             cells.append("-" if pd.isna(meets) else "ok" if meets else "MISS")
         table.add_row(*cells)
     console.print(table)
+    more = more_rows_line(len(frame))
+    if more:
+        console.print(more)
     console.print(f"Calendar: {result.calendar.describe()}.")

@@ -445,7 +445,12 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
     from ..loading import csv_source
     from .output import Format, resolve_format
 
-    source = csv_source(source, "--csv")  # /dev/zero or a pipe: bounded, not read forever
+    if chart is None and resolve_format(fmt, output) is Format.csv:
+        source = csv_source(source, "--csv")  # /dev/zero or a pipe: bounded, not read forever
+    else:  # a table, JSON or a chart holds every row's results: a smaller bound
+        from .held_input import held_csv
+
+        source = held_csv(source, "use -f csv")
     from .batch_stream import _reuse_freed_memory
 
     _reuse_freed_memory()
@@ -506,7 +511,10 @@ def _batch_table(console, result) -> None:
             return "unstable" if not pd.isna(util) and util >= 1 - 1e-9 else "-"
         return _ms(value, digits=3).replace(" ", "")
 
-    for i, rec in enumerate(frame.to_dict(orient="records")):
+    from .held_input import MAX_TABLE_ROWS, more_rows_line
+
+    shown = frame.head(MAX_TABLE_ROWS)
+    for i, rec in enumerate(shown.to_dict(orient="records")):
         nodes = rec["nodes"]
         missing = pd.isna(nodes)
         cells = [
@@ -527,9 +535,12 @@ def _batch_table(console, result) -> None:
             cells.append("-" if pd.isna(have) else f"{int(have):,}" + ("" if ok is True else " SHORT"))
         table.add_row(*cells)
     console.print(table)
+    more = more_rows_line(len(frame))
+    if more:
+        console.print(more)
     if survivors:
         console.print("* the hottest survivor after the worse failure (N+f, or the largest zone lost)")
-    for rec in frame.to_dict(orient="records"):
+    for rec in shown.to_dict(orient="records"):
         if rec["note"]:
             console.print(Text(f"{rec[label] if label else ''}: {rec['note']}"))
 

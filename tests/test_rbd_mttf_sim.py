@@ -144,3 +144,22 @@ def test_a_group_beyond_its_chains_limit_is_simulated(seed):
     result = mttf_with_repair(system(text), seed=seed)
     assert result.chain_states == 0 and result.runs == mttf.RUNS
     assert result.mttf_hours.low <= birth_death_mttf(8, 4, 1 / 100, 1 / 20, 1) <= result.mttf_hours.high
+
+
+def test_cli_seed_reaches_the_simulation(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(mttf, "MAX_CHAIN_STATES", 1)
+    monkeypatch.setattr(mttf, "RUNS", 50)
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(MIXED)
+    figures = [json.loads(run("compose", spec, "--mttf-with-repair", "--seed", seed, "-f", "json").stdout)
+               ["mttf_with_repair"] for seed in ("4", "4", "9")]
+    assert figures[0]["seed"] == 4 and figures[0]["mttf_hours"] == figures[1]["mttf_hours"]
+    assert figures[2]["seed"] == 9 and figures[2]["mttf_hours"] != figures[0]["mttf_hours"]
+
+
+@pytest.mark.parametrize("seed", ["-1", "nan", "1e30", "abc", ""])
+def test_cli_bad_seeds_are_one_line_errors(run, tmp_path, seed):
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(MIXED)
+    result = run("compose", spec, "--mttf-with-repair", "--seed", seed)
+    assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --seed")

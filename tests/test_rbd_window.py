@@ -162,3 +162,15 @@ def test_cli_huge_windows_with_groups_are_answered(run, tmp_path):
         result = run("compose", spec, "--window", window, "-f", "json")
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["window"]["unavailability"] == pytest.approx(steady, rel=1e-12)
+
+
+@pytest.mark.parametrize("t1, t2", [(0.0, 1e-300), (1e-300, 3e-300), (0.0, 1e-3)])
+def test_tiny_windows_keep_their_digits(t1, t2):
+    # mean U ~ lambda (t1 + t2) / 2 just after the start: 1e-303, not an underflow to 0 (the two-state
+    # closed form by its series, component_window)
+    s = system("components: {pump: {mtbf: 500h, mttr: 8h}}\nsystem: pump\nrepair: [{of: [pump], crews: 1}]\n")
+    result = availability_over(s, t1, t2)
+    expected = component_window(1 / 500, 1 / 8, t1, t2, False)[1]
+    assert expected > 0
+    assert result.unavailability == pytest.approx(expected, rel=1e-12)
+    assert result.error_bound <= 1e-12 * expected

@@ -65,7 +65,8 @@ class WindowAvailability:
     initially_down: tuple[str, ...] = ()
     method: str = ("components: closed form; groups and standby blocks: their chains' integrals; system: integral of "
                    "its exact U(t) by Gauss-Legendre panels doubling in width (bound: |G20 - G10| plus the settled tail's)")
-    error_bound: float | None = None  #: on the mean A and the mean U (absolute)
+    error_bound: float | None = None  #: on the mean U (absolute)
+    availability_error_bound: float | None = None  #: on the mean A (absolute)
 
 
 def component_at(lam: float, mu: float, t: float, down: bool) -> tuple[float, float]:
@@ -186,7 +187,7 @@ def availability_over(system, start_hours: float, end_hours: float, initially_do
         parts.append(ComponentAvailability(unit.name, *component_window(comp.failure_rate, comp.repair_rate,
                                                                           start_hours, end_hours, is_down)))
     return WindowAvailability(start_hours, end_hours, avail, unavail, tuple(parts), tuple(initially_down),
-                              error_bound=bound)
+                              error_bound=bound[1], availability_error_bound=bound[0])
 
 
 def parse_window(text: str, year_days: float = 365.0) -> tuple[float, float]:

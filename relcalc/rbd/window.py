@@ -98,7 +98,7 @@ def _noise(size: int) -> float:
 
 
 def window_availability(system, t1: float, t2: float, down: set):
-    """(mean A, mean U, error bound, {var: (mean A, mean U)}, compiled) over [t1, t2] (see the notes)."""
+    """(mean A, mean U, (bound on A, bound on U), {var: (mean A, mean U)}, compiled) over [t1, t2] (see the notes)."""
     from .evaluate import compile_system
     from .model import Standby
     from .repair import group_chain, stationary
@@ -297,7 +297,7 @@ class _Model:
     # -- the integral ------------------------------------------------------------------
 
     def integrate(self, t1: float, t2: float):
-        """(mean A, mean U, error bound on both, [mean distribution of each chain]) over [t1, t2]."""
+        """(mean A, mean U, (error bound on A, on U), [mean distribution of each chain]) over [t1, t2]."""
         from scipy.linalg import expm
 
         nodes, fine, coarse = _rules()
@@ -314,17 +314,20 @@ class _Model:
         tolerance = max(SETTLED * min(a_inf, u_inf), sum(_noise(len(c.q)) for c in self.chains)
                         + _noise(len(self.lam)))
         starts = [c.at(t1) for c in self.chains]
-        sum_a = sum_u = error = 0.0
+        sum_a = sum_u = error_a = error_u = 0.0
         chain_sums = [np.zeros(len(c.q)) for c in self.chains]
         # the step to the next panel's start and the node patterns, for the current panel width
         steps = [expm(np.concatenate([(c.q * tau)[None], c.q[None] * (tau * nodes)[:, None, None]])) for c in self.chains]
         offset, panel_width, flops = 0.0, tau, 0.0
+        # sums are kept as shares of the window (each panel's width over the window's), so a window of
+        # 1e-300 h does not underflow to a mean of 0
         for level in range(levels + 1):
             if self.distance(t1 + offset, starts) <= tolerance:
-                rest = width - offset
+                rest = (width - offset) / width
                 sum_a += a_inf * rest
                 sum_u += u_inf * rest
-                error += self.distance(t1 + offset, starts) * rest
+                error_a += self.distance(t1 + offset, starts) * rest
+                error_u += self.distance(t1 + offset, starts) * rest
                 for total, chain in zip(chain_sums, self.chains):
                     total += chain.pi * rest
                 break
@@ -336,13 +339,15 @@ class _Model:
                 steps = [m @ m for m in steps]
             dists = [np.clip(p @ m[1:], 0.0, None) for p, m in zip(starts, steps)]
             a, u = self.values(t1 + offset + panel_width * nodes, dists)
-            sum_a += panel_width * float(fine @ a)
-            sum_u += panel_width * float(fine @ u)
-            error += panel_width * max(abs(float((fine - coarse) @ a)), abs(float((fine - coarse) @ u)))
+            share = panel_width / width
+            sum_a += share * float(fine @ a)
+            sum_u += share * float(fine @ u)
+            error_a += share * abs(float((fine - coarse) @ a))
+            error_u += share * abs(float((fine - coarse) @ u))
             for total, dist in zip(chain_sums, dists):
-                total += panel_width * (fine @ dist)
+                total += share * (fine @ dist)
             starts = [p @ m[0] for p, m in zip(starts, steps)]
             offset += panel_width
             if level >= 1:
                 panel_width *= 2
-        return sum_a / width, sum_u / width, error / width, [total / width for total in chain_sums]
+        return sum_a, sum_u, (error_a, error_u), chain_sums

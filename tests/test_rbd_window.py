@@ -123,10 +123,41 @@ def test_long_windows_tend_to_the_steady_state():
 
 
 def test_a_group_too_large_to_follow_over_a_window_is_refused():
+    # six members with one started down: the whole queue chain (1,957 states) would be needed
     text = "components: {n: {mtbf: 1000h, mttr: 5h, count: 6}}\nsystem: {k_of_n: {k: 3, of: [n]}}\n" \
            "repair: {crews: 2}\n"
     with pytest.raises(InputError, match="--window: repair has 1,957 chain states"):
-        availability_over(system(text), 0.0, 24.0)
+        availability_over(system(text), 0.0, 24.0, ["n#1"])
+
+
+def birth_death_window_mean(n, lam, mu, crews, failed_at, t1, t2):
+    """Mean P(at least ``failed_at`` of n identical units down) over [t1, t2] from all up, built here.
+
+    The machine-repair birth-death chain (failures (n - k) lambda, repairs min(k, crews) mu; Trivedi &
+    Bobbio 2017, ch. 9), integrated by Van Loan's augmented exponential (IEEE TAC 23, 1978).
+    """
+    q = np.zeros((n + 1, n + 1))
+    for k in range(n + 1):
+        if k < n:
+            q[k, k + 1] = (n - k) * lam
+        if k:
+            q[k, k - 1] = min(k, crews) * mu
+    q -= np.diag(q.sum(axis=1))
+    augmented = np.zeros((2 * n + 2, 2 * n + 2))
+    augmented[:n + 1, :n + 1], augmented[:n + 1, n + 1:] = q, np.eye(n + 1)
+    mean = expm(q * t1)[0] @ expm(augmented * (t2 - t1))[:n + 1, n + 1:] / (t2 - t1)
+    return mean[failed_at:].sum()
+
+
+@pytest.mark.parametrize("n, k, crews", [(4, 2, 2), (9, 5, 1)])
+def test_identical_members_started_up_follow_the_birth_death_chain(n, k, crews):
+    # identical members are exchangeable: the queue lumps to the number down (9 members are beyond the
+    # queue chain's own limit of 7); the system k-of-n is down with n - k + 1 or more down
+    text = f"components: {{n: {{mtbf: 200h, mttr: 20h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [n]}}}}\n" \
+           f"repair: {{crews: {crews}}}\n"
+    result = availability_over(system(text), 3.0, 40.0)
+    expected = birth_death_window_mean(n, 1 / 200, 1 / 20, crews, n - k + 1, 3.0, 40.0)
+    assert result.unavailability == pytest.approx(expected, rel=1e-10)
 
 
 def test_cli_window_with_repair_groups(run, tmp_path):
@@ -174,3 +205,20 @@ def test_tiny_windows_keep_their_digits(t1, t2):
     assert expected > 0
     assert result.unavailability == pytest.approx(expected, rel=1e-12)
     assert result.error_bound <= 1e-12 * expected
+
+
+def test_identical_members_lumped_agree_with_the_whole_queue_chain():
+    # the lumped chain against --at, which follows the whole FIFO queue chain (65 states for 4 members),
+    # averaged by a 30-point Gauss-Legendre rule: the system's and each member's mean U
+    text = "components: {n: {mtbf: 200h, mttr: 20h, count: 4}, x: {mtbf: 900h, mttr: 3h}}\n" \
+           "system: {series: [x, {k_of_n: {k: 2, of: [n]}}]}\nrepair: [{of: [n], crews: 1}]\n"
+    s = system(text)
+    t1, t2 = 0.0, 30.0
+    result = availability_over(s, t1, t2)
+    x, w = np.polynomial.legendre.leggauss(30)
+    points = [availability_at(s, t) for t in t1 + (t2 - t1) * (x + 1) / 2]
+    assert result.unavailability == pytest.approx(sum(wk * p.unavailability for wk, p in zip(w, points)) / 2, rel=1e-11)
+    for index, row in enumerate(result.components):
+        expected = sum(wk * p.components[index].unavailability for wk, p in zip(w, points)) / 2
+        assert row.name == points[0].components[index].name
+        assert row.unavailability == pytest.approx(expected, rel=1e-10)

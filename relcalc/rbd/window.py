@@ -49,7 +49,7 @@ from ..errors import InputError
 MAX_WINDOW_STATES = 400  #: states of one chain (a group's queue, a standby block) that --window follows
 MAX_LEVELS = 1_100  #: panels: the window up to 2^1100 times the fastest time scale (any finite float)
 MAX_EVALUATIONS = 200_000  #: diagram evaluations (nodes times combinations of failed sets)
-MAX_FLOPS = 2e11  #: matrix-product work of the chains over all panels
+MAX_FLOPS = 3e10  #: matrix-product work of the chains over all panels (seconds; a 5-member group near the top)
 SETTLED = 1e-13  #: the tail is the steady state once Delta(T) is below this share of U_inf
 
 
@@ -128,11 +128,15 @@ def window_availability(system, t1: float, t2: float, down: set):
         for comp in comps:
             if comp.failure_rate is None:
                 raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+        starting = tuple(i for i, v in enumerate(members)
+                         if is_down(compiled.units[v].component, by_component[compiled.units[v].component].index(v)))
+        if len({(c.failure_rate, c.repair_rate) for c in comps}) == 1 and len(starting) in (0, len(members)):
+            groups.append(_identical_group(comps[0], members, group, len(starting), stationary))
+            grouped.update(members)
+            continue
         states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
                                     group.where)
         _check_size(len(states), group.where)
-        starting = tuple(i for i, v in enumerate(members)
-                         if is_down(compiled.units[v].component, by_component[compiled.units[v].component].index(v)))
         chain = _chain_of(len(states), rates, states.index(starting), group.where, stationary)
         sets, where = [], {}
         aggregate = np.zeros((len(states), 0))
@@ -178,10 +182,43 @@ def window_availability(system, t1: float, t2: float, down: set):
     return mean_a, mean_u, bound, members, compiled
 
 
+MAX_IDENTICAL_MEMBERS = 12  #: identical members of one group followed over a window (2^12 failed sets)
+
+
+def _identical_group(comp, members, group, started: int, stationary):
+    """A group of identical members started all up (or all down), by the number of members down.
+
+    Identical members are exchangeable, and so is the start, so the FIFO
+    queue lumps exactly to the birth-death chain on the number down k
+    (failures at (n - k) lambda, repairs at min(k, c) mu: the machine-repair
+    model, Trivedi & Bobbio 2017, ch. 9), and each set of k members down has
+    probability P(k) / C(n, k).
+    """
+    import itertools
+
+    n = len(members)
+    if n > MAX_IDENTICAL_MEMBERS:
+        raise InputError(f"--window: {group.where} has {n} members; over a window at most {MAX_IDENTICAL_MEMBERS} "
+                         "identical members per group are followed; use --at at chosen times")
+    rates = {}
+    for k in range(n + 1):
+        if k < n:
+            rates[(k, k + 1)] = (n - k) * comp.failure_rate
+        if k:
+            rates[(k, k - 1)] = min(k, group.crews) * comp.repair_rate
+    chain = _chain_of(n + 1, rates, started, group.where, stationary)
+    sets = [frozenset(members[i] for i in chosen) for k in range(n + 1) for chosen in itertools.combinations(range(n), k)]
+    aggregate = np.zeros((n + 1, len(sets)))
+    for column, failed in enumerate(sets):
+        aggregate[len(failed), column] = 1.0 / math.comb(n, len(failed))
+    return chain, members, sets, aggregate
+
+
 def _check_size(size: int, where: str) -> None:
     if size > MAX_WINDOW_STATES:
         raise InputError(f"--window: {where} has {size:,} chain states; over a window at most {MAX_WINDOW_STATES} are "
-                         "followed (a group of 5 members); use --at at chosen times, or smaller groups")
+                         f"followed (a group of 5 members, or {MAX_IDENTICAL_MEMBERS} identical ones started all up); "
+                         "use --at at chosen times, or smaller groups")
 
 
 def _chain_of(size: int, rates: dict, start_index: int, where: str, stationary) -> _Chain:
@@ -226,6 +263,12 @@ class _Model:
         self.static = not len(comps) and not standbys  # the diagram's values given each combination do not move
         self.static_values = None
         self.evaluations = 0
+        moving = set(self.comp_vars.tolist()) | {s[0] for s in standbys}
+        self.modules = (_modules(compiled.root, [set(g[1]) for g in groups], moving, len(compiled.units))
+                        if len(groups) > 1 else None)
+        if self.modules is not None:
+            self.module_cache = [None] * len(groups)
+            self.module_fixed = [[{v: (0 if v in failed else 1) for v in g[1]} for failed in g[2]] for g in groups]
 
     # -- the parts at given times ------------------------------------------------------
 
@@ -242,14 +285,64 @@ class _Model:
 
     def _combo_values(self, a_row: np.ndarray, u_row: np.ndarray):
         """(A, U) of the diagram given each combination of failed sets, the other units at these values."""
-        with np.errstate(divide="ignore"):  # log 0 = -inf, as log_or_inf
-            units = self.units_of(a_row.tolist(), u_row.tolist(), np.log(a_row).tolist(), np.log(u_row).tolist())
-        self.evaluations += len(self.combos)
-        if self.evaluations > MAX_EVALUATIONS:
-            raise InputError(f"--window: over {MAX_EVALUATIONS:,} evaluations of the diagram ({len(self.combos):,} "
-                             "combinations of the groups' failed members at each time); use fewer or smaller groups, "
-                             "or --at at chosen times")
+        units = self._units(a_row, u_row)
+        self._count(len(self.combos))
         out = np.array([self.evaluate(self.compiled.root, units, fixed, False)[:2] for fixed in self.fixed])
+        return out[:, 0], out[:, 1]
+
+    def _unit_rows(self, times, dists, components):
+        """Every unit's (A, U) at each time (rows): own-crew components and standby blocks move."""
+        comp_a, comp_u = self._components(times) if components is None else components
+        a = np.tile(self.base_a, (len(times), 1))
+        u = np.tile(self.base_u, (len(times), 1))
+        a[:, self.comp_vars], u[:, self.comp_vars] = comp_a, comp_u
+        for (var, _, last_up), dist in zip(self.standbys, dists[len(self.groups):]):
+            a[:, var], u[:, var] = dist[:, :last_up + 1].sum(axis=1), dist[:, last_up + 1:].sum(axis=1)
+        return a, u
+
+    def _units(self, a_row: np.ndarray, u_row: np.ndarray):
+        with np.errstate(divide="ignore"):  # log 0 = -inf, as log_or_inf
+            return self.units_of(a_row.tolist(), u_row.tolist(), np.log(a_row).tolist(), np.log(u_row).tolist())
+
+    def _count(self, evaluations: int) -> None:
+        self.evaluations += evaluations
+        if self.evaluations > MAX_EVALUATIONS:
+            raise InputError(f"--window: over {MAX_EVALUATIONS:,} evaluations of the diagram (combinations of the "
+                             "groups' failed members at each time); use fewer or smaller groups, or --at at chosen times")
+
+    def _modular_values(self, times, dists, components):
+        """(A, U) at each time where each group lies in a block of its own (a module, see :func:`_modules`).
+
+        A module's (A, U) is its own group's sum over failed sets; the rest
+        of the diagram then sees each module as one independent unit, so the
+        groups' sets are summed one group at a time, not over all their
+        combinations.
+        """
+        a_rows, u_rows = self._unit_rows(times, dists, components)
+        count = len(times)
+        module_a = np.empty((count, len(self.groups)))
+        module_u = np.empty((count, len(self.groups)))
+        for g, ((node, static), (_, _, _, aggregate), dist) in enumerate(zip(self.modules[0], self.groups, dists)):
+            by_set = dist @ aggregate
+            fixed_sets = self.module_fixed[g]
+            if static and self.module_cache[g] is None:
+                units = self._units(self.base_a, self.base_u)
+                self._count(len(fixed_sets))
+                self.module_cache[g] = np.array([self.evaluate(node, units, f, False)[:2] for f in fixed_sets])
+            if static:
+                values = self.module_cache[g]
+                module_a[:, g], module_u[:, g] = by_set @ values[:, 0], by_set @ values[:, 1]
+                continue
+            self._count(count * len(fixed_sets))
+            for row in range(count):
+                units = self._units(a_rows[row], u_rows[row])
+                values = np.array([self.evaluate(node, units, f, False)[:2] for f in fixed_sets])
+                module_a[row, g], module_u[row, g] = by_set[row] @ values[:, 0], by_set[row] @ values[:, 1]
+        root = self.modules[1]
+        self._count(count)
+        out = np.array([self.evaluate(root, self._units(np.concatenate([a_rows[row], module_a[row]]),
+                                                        np.concatenate([u_rows[row], module_u[row]])), {}, False)[:2]
+                        for row in range(count)])
         return out[:, 0], out[:, 1]
 
     def values(self, times: np.ndarray, dists: list[np.ndarray], components=None):
@@ -257,6 +350,8 @@ class _Model:
 
         ``components`` overrides the own-crew components' (A, U) rows (their steady state).
         """
+        if self.modules is not None:
+            return self._modular_values(times, dists, components)
         weights = np.ones((len(times), len(self.combos)))
         for (_, _, _, aggregate), dist, position in zip(self.groups, dists, range(len(self.groups))):
             by_set = dist @ aggregate
@@ -267,15 +362,11 @@ class _Model:
                 self.static_values = self._combo_values(self.base_a, self.base_u)
             ca, cu = self.static_values
             return weights @ ca, weights @ cu
-        comp_a, comp_u = self._components(times) if components is None else components
+        a_rows, u_rows = self._unit_rows(times, dists, components)
         out_a = np.empty(len(times))
         out_u = np.empty(len(times))
         for row in range(len(times)):
-            a, u = self.base_a.copy(), self.base_u.copy()
-            a[self.comp_vars], u[self.comp_vars] = comp_a[row], comp_u[row]
-            for (var, _, last_up), dist in zip(self.standbys, dists[len(self.groups):]):
-                a[var], u[var] = dist[row, :last_up + 1].sum(), dist[row, last_up + 1:].sum()
-            ca, cu = self._combo_values(a, u)
+            ca, cu = self._combo_values(a_rows[row], u_rows[row])
             out_a[row], out_u[row] = weights[row] @ ca, weights[row] @ cu
         return out_a, out_u
 
@@ -351,3 +442,58 @@ class _Model:
             if level >= 1:
                 panel_width *= 2
         return sum_a, sum_u, (error_a, error_u), chain_sums
+
+
+def _modules(root, groups: list[set], moving: set, first: int):
+    """([(module node, static)] per group, the diagram with each module as one more unit), or None.
+
+    A group's module is the smallest block holding all its members, none of
+    another group's, and no component used outside it (so it is independent
+    of the rest); network blocks are taken whole. ``static``: no unit inside
+    moves in time apart from the group's own members; the modules become units
+    ``first``, ``first + 1``, ... None where some group
+    has no module (its members spread among other groups' blocks).
+    """
+    from collections import Counter
+
+    from .evaluate import NET, VAR, Leaf, _node
+
+    def leaves(node, counter):
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.kind == VAR:
+                counter[current.var] += 1
+            else:
+                stack.extend(current.children)
+        return counter
+
+    everywhere = leaves(root, Counter())
+    others_of = [set().union(*(h for j, h in enumerate(groups) if j != i)) for i in range(len(groups))]
+    found = []
+    for members, others in zip(groups, others_of):
+        node = root
+        while node.kind not in (VAR, NET):
+            inner = [c for c in node.children if members <= set(c.variables)]
+            if not inner:
+                break
+            node = inner[0]
+        inside = leaves(node, Counter())
+        if others & set(inside) or any(everywhere[v] != n for v, n in inside.items()):
+            return None
+        found.append((node, not (moving & set(inside))))
+    if len({id(node) for node, _ in found}) != len(found):
+        return None
+    targets = {id(node): first + g for g, (node, _) in enumerate(found)}
+
+    def rebuild(node):
+        if id(node) in targets:
+            return Leaf(targets[id(node)], node.label or "module")
+        if node.kind in (VAR, NET):
+            return node
+        children = [rebuild(c) for c in node.children]
+        if all(new is old for new, old in zip(children, node.children)):
+            return node
+        return _node(node.kind, children, node.k, node.label)
+
+    return found, rebuild(root)

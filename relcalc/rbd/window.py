@@ -139,7 +139,6 @@ def window_availability(system, t1: float, t2: float, down: set):
         _check_size(len(states), group.where)
         chain = _chain_of(len(states), rates, states.index(starting), group.where, stationary)
         sets, where = [], {}
-        aggregate = np.zeros((len(states), 0))
         columns = []
         for s, state in enumerate(states):
             key = frozenset(members[i] for i in state)

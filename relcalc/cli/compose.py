@@ -35,14 +35,14 @@ def compose_command(
     at: Annotated[Optional[str], typer.Option("--at", metavar="TIME", help="Point availability A(t) of every component and the system at TIME (e.g. 24h) after all up.")] = None,
     window: Annotated[Optional[str], typer.Option("--window", metavar="START..END", help="Mean availability over a window, e.g. 0h..24h, of every component and the system.")] = None,
     initially_down: Annotated[Optional[str], typer.Option("--initially-down", metavar="NAMES", help="With --at/--window: these components (or NAME#i instances) start down at 0, e.g. after maintenance.")] = None,
-    mttf_with_repair: Annotated[bool, typer.Option("--mttf-with-repair", help="Mean time to the first system failure from all up, with repair (exact chain of the whole diagram; small diagrams).")] = False,
+    mttf_with_repair: Annotated[bool, typer.Option("--mttf-with-repair", help="Mean time to the first system failure from all up, with repair (exact chain of the whole diagram; simulated, with a 95% interval, where that chain is too large).")] = False,
     top: Annotated[str, typer.Option(metavar="<int>", help="Rows of the importance ranking in the table.")] = "10",
     year_days: Annotated[str, typer.Option(metavar="<float>", help="Days in a year: 365 or 365.25.")] = "365",
     components_from_incidents: Annotated[Optional[str], typer.Option("--from-incidents", metavar="INCIDENTS.csv", help="MTBF and MTTR of components named in this incident history (see relcalc estimate); also spelt --components-from-incidents.")] = None,
     components_from_incidents_long: Annotated[Optional[str], typer.Option("--components-from-incidents", hidden=True)] = None,
     incidents_window: Annotated[Optional[str], typer.Option(metavar="START..END", help="Observation window of --from-incidents (or window columns).")] = None,
     uncertainty: Annotated[bool, typer.Option("--uncertainty", help="90% intervals on availability, downtime and nines from the estimates' uncertainty.")] = False,
-    seed: Annotated[str, typer.Option(metavar="<int>", help="Seed of the --uncertainty draws.")] = "1",
+    seed: Annotated[str, typer.Option(metavar="<int>", help="Seed of the --uncertainty draws and of a simulated --mttf-with-repair.")] = "1",
     chart: ChartOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -146,7 +146,7 @@ def compose_command(
     if mttf_with_repair:
         from ..rbd.mttf import mttf_with_repair as solve_mttf
 
-        repaired = solve_mttf(system)
+        repaired = solve_mttf(system, seed=parse_count(seed, "--seed", low=0, high=2**63 - 1))
         record["mttf_with_repair"] = to_record(repaired)
     mission_result = None
     if mission_time is not None:
@@ -388,15 +388,16 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
                         f"{format_percent(point.availability, point.unavailability)}  (U {point.unavailability:.4g})")
     if interval is not None:
         span = f"{format_duration(interval.start_hours)}..{format_duration(interval.end_hours)}"
+        bound = "" if interval.error_bound is None else f" +/- {interval.error_bound:.1g}"
         summary.add_row(f"Mean A over {span}",
-                        f"{format_percent(interval.availability, interval.unavailability)}  (U {interval.unavailability:.4g})")
+                        f"{format_percent(interval.availability, interval.unavailability)}  (U {interval.unavailability:.4g}{bound})")
     if repaired is not None:
         figure = repaired.mttf_hours
         if figure.low is None:
             summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (exact chain, {repaired.chain_states:,} states)")
         else:
             summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (simulated, 95%: {figure.low:,.4g} to "
-                            f"{figure.high:,.4g} h, {repaired.runs:,} runs)")
+                            f"{figure.high:,.4g} h, {repaired.runs:,} runs, seed {repaired.seed})")
     console.print(summary)
 
     if cuts is not None:

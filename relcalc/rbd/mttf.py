@@ -18,13 +18,13 @@ parallel this gives (3 lambda + mu) / (2 lambda^2), and for a cold standby
 pair (2 lambda + mu) / lambda^2.
 
 The product has ``prod`` of the parts' state counts; above
-:data:`MAX_CHAIN_STATES` the first failure is simulated instead (exponential
-laws, each component its own crew), labelled, with a 95% interval.
+:data:`MAX_CHAIN_STATES` the first failure is simulated instead with the
+same parts (:mod:`relcalc.rbd.mttf_sim`: own crews, FIFO repair groups,
+standby chains), labelled, with a 95% interval.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +66,13 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
     for group in system.repair:
         members = [v for name in group.members for v in by_component.get(name, [])]
         comps = [system.components[compiled.units[v].component] for v in members]
-        states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
-                                    group.where)
+        if _queue_states(len(members)) > MAX_CHAIN_STATES:  # the group alone is too large: simulated
+            return _simulated(system, compiled, units, seed)
+        try:
+            states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps],
+                                        group.crews, group.where)
+        except InputError:  # above repair's own limit on a group's chain: simulated, as any large chain
+            return _simulated(system, compiled, units, seed)
         parts.append((len(states), rates, lambda s, states=states, members=members: {
             v: (0 if i in states[s] else 1) for i, v in enumerate(members)}))
         grouped.update(members)
@@ -131,56 +136,29 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
 
 
 def _simulated(system, compiled, units, seed: int) -> MttfWithRepair:
-    """Mean of simulated first failure times from all up, with a 95% interval (normal, from the runs' spread).
+    """Mean of simulated first failure times from all up, with a 95% interval (relcalc.rbd.mttf_sim).
 
-    Each component instance alternates exponential up and down times (its
-    own crew); the diagram is checked after each failure (a repair cannot
-    take it down). Offered where no repair group or standby block is used.
+    The same model as the chain: own crews, FIFO repair groups with their
+    crews, standby blocks by their chains; exponential laws throughout.
     """
-    from .evaluate import _evaluate
+    from .mttf_sim import simulate_first_failures
 
-    if system.repair or _standby_blocks(system.root):
-        raise InputError(
-            f"--mttf-with-repair: the chain would have over {MAX_CHAIN_STATES:,} states, and the simulation "
-            "that takes over is offered without repair groups and standby blocks only"
-        )
-    lam = np.array([system.components[u.component].failure_rate for u in compiled.units])
-    mu = np.array([system.components[u.component].repair_rate for u in compiled.units])
-    rng = np.random.default_rng(seed)
-    n = lam.size
-    firsts = np.empty(RUNS)
-    events = 0
-    budget = MAX_EVENTS * 20 // max(n, 20)  # each event costs O(n): a budget of work, not of events alone
-    for run in range(RUNS):
-        state = np.ones(n, dtype=bool)
-        due = rng.exponential(1.0 / lam)
-        now = 0.0
-        fixed = dict.fromkeys(range(n), 1)
-        while True:
-            i = int(np.argmin(due))
-            now = float(due[i])
-            events += 1
-            if events > budget:
-                raise InputError(
-                    f"--mttf-with-repair: the simulation needed over {budget:,} failures and repairs for "
-                    f"{run} first failures; the diagram is too reliable (or too large) to simulate here"
-                )
-            if state[i]:
-                state[i] = False
-                fixed[i] = 0
-                if _evaluate(compiled.root, units, fixed, False)[0] < 0.5:
-                    firsts[run] = now
-                    break
-                due[i] = now + rng.exponential(1.0 / mu[i])
-            else:
-                state[i] = True
-                fixed[i] = 1
-                due[i] = now + rng.exponential(1.0 / lam[i])
-    mean = float(firsts.mean())
-    half = 1.96 * float(firsts.std(ddof=1)) / math.sqrt(RUNS)
-    return MttfWithRepair(Interval(mean, mean - half, mean + half, "normal"), 0,
-                          f"simulation of {RUNS:,} first failures from all up (exponential laws), 95% interval",
-                          RUNS, seed)
+    mean, low, high = simulate_first_failures(system, compiled, units, _standby_blocks(system.root), seed, RUNS,
+                                              MAX_EVENTS)
+    return MttfWithRepair(Interval(mean, low, high, "normal"), 0,
+                          f"simulation of {RUNS:,} first failures from all up (exponential laws; own crews, FIFO "
+                          "repair groups and standby chains as in the exact chain), 95% interval", RUNS, seed)
+
+
+def _queue_states(n: int) -> int:
+    """States of a FIFO group of n members, sum_k n!/(n-k)! (ordered queues), counted up to past the limit."""
+    total, term = 1, 1
+    for k in range(1, n + 1):
+        term *= n - k + 1
+        total += term
+        if total > MAX_CHAIN_STATES:
+            break
+    return total
 
 
 def _standby_blocks(block) -> dict:

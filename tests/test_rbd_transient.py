@@ -251,3 +251,13 @@ def test_parallel_pair_over_long_windows_keeps_the_starts_transient(t2, down):
         total = ca * cb * d + ca * db * e(sb) + da * cb * e(sa) + da * db * e(sa + sb)
     assert result.unavailability == pytest.approx(float(total / d), rel=1e-11)
     assert abs(result.unavailability - float(total / d)) <= result.error_bound + 1e-15 * result.unavailability
+
+
+@pytest.mark.parametrize("t", [1e14, 1e20, 1e300])
+def test_standby_point_availability_far_ahead_is_the_steady_state(t):
+    # cold standby of two units, own crews: the birth-death chain 0 -> 1 -> 2 at lambda, back at mu and 2 mu, so
+    # U_inf = pi_2 = (lambda^2 / 2 mu^2) / (1 + lambda/mu + lambda^2 / 2 mu^2); expm(Q t) in one step gave 4e167
+    system = spec("components: {u: {mtbf: 1000h, mttr: 10h, count: 2}}\nsystem: {standby: {of: u, active: 1, mode: cold}}\n")
+    lam, mu = 1e-3, 0.1
+    steady = (lam**2 / (2 * mu**2)) / (1 + lam / mu + lam**2 / (2 * mu**2))
+    assert availability_at(system, t).unavailability == pytest.approx(steady, rel=1e-9)

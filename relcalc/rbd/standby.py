@@ -48,18 +48,24 @@ def standby_rates(n: int, active: int, lam: float, mu: float, phi: float, switch
     return rates
 
 
-def standby_steady_state(component: Component, block: Standby) -> tuple[float, float, float]:
-    """(availability, unavailability, failures per hour) of a standby block."""
-    n, r = component.count, block.active
-    rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch,
-                          block.crews)
+def standby_stationary(rates: np.ndarray) -> np.ndarray:
+    """The chain's stationary distribution, by the cut balance of the notes (non-negative terms only)."""
+    n = len(rates) - 1
     pi = np.zeros(n + 1)
     pi[0] = 1.0
     for j in range(n):
         # flow up across the cut {0..j} | {j+1..n} equals the repair flow down
         up_flow = sum(pi[i] * rates[i, j + 1 :].sum() for i in range(j + 1))
         pi[j + 1] = up_flow / rates[j + 1, j]
-    pi /= pi.sum()
+    return pi / pi.sum()
+
+
+def standby_steady_state(component: Component, block: Standby) -> tuple[float, float, float]:
+    """(availability, unavailability, failures per hour) of a standby block."""
+    n, r = component.count, block.active
+    rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch,
+                          block.crews)
+    pi = standby_stationary(rates)
     last_up = n - r
     unavailability = float(pi[last_up + 1 :].sum())
     availability = float(pi[: last_up + 1].sum())

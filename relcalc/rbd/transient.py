@@ -132,12 +132,17 @@ def _values(system, t: float, down: set):
 
 def _standby_at(component, block, t, standby_rates, started=0):
     import numpy as np
-    from scipy.linalg import expm
+
+    from .standby import standby_stationary
+    from .window import _Chain
 
     n, r = component.count, block.active
     rates = standby_rates(n, r, component.failure_rate, component.repair_rate, block.dormant_factor, block.switch,
                           block.crews)
-    p = expm((rates - np.diag(rates.sum(axis=1))) * t)[started]
+    start = np.zeros(n + 1)
+    start[started] = 1.0
+    # expm(Q t) of a large t in one step loses every digit (U of 4e167 at 1e20 h): squared from a short step instead
+    p = _Chain(rates - np.diag(rates.sum(axis=1)), start, standby_stationary(rates), block.label).at(t)
     last_up = n - r
     return float(p[: last_up + 1].sum()), float(p[last_up + 1:].sum())
 

@@ -190,7 +190,7 @@ def simulate_first_failures(system, compiled, units, standby_blocks, seed: int, 
     expected = _expected_events(system, runs)
     if expected > 3 * first:  # refused at once rather than after the budget's seconds of work
         raise InputError(
-            f"--mttf-with-repair: the simulation would need about {expected:,.0f} failures and repairs for {runs:,} "
+            f"--mttf-with-repair: the simulation would need about {_count(expected)} failures and repairs for {runs:,} "
             f"first failures (over {first:,} are not drawn); the diagram is too reliable (or too large) to simulate here"
         )
     streams = np.random.SeedSequence(seed).spawn(runs)
@@ -228,3 +228,8 @@ def _expected_events(system, runs: int) -> float:
     per_hour = math.fsum(2 * c.count * c.failure_rate * c.repair_rate / (c.failure_rate + c.repair_rate)
                          for c in system.components.values() if c.failure_rate is not None)
     return runs * per_hour / f
+
+
+def _count(value: float) -> str:
+    """A count for people: digits grouped up to a trillion, then as 2.1e+54."""
+    return f"{value:,.0f}" if value < 1e12 else f"{value:.2g}"

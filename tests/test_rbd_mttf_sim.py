@@ -163,3 +163,32 @@ def test_cli_bad_seeds_are_one_line_errors(run, tmp_path, seed):
     spec.write_text(MIXED)
     result = run("compose", spec, "--mttf-with-repair", "--seed", seed)
     assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --seed")
+
+
+@pytest.mark.parametrize("n, k", [(64, 63), (64, 62), (100, 50)])
+def test_many_identical_members_mttf_by_their_birth_death_chain(n, k, monkeypatch):
+    # k-of-n identical members with own crews: the count down is a birth-death chain; against an mpmath solve of
+    # the absorbing chain's first-passage equations (-Q_UU m = 1, Rausand & Hoyland 8.8), built here state by state
+    import importlib
+
+    import mpmath
+
+    from relcalc.rbd import load_spec_text, system_from_mapping
+
+    mttf_module = importlib.import_module("relcalc.rbd.mttf")
+    system = system_from_mapping(load_spec_text(
+        f"components: {{a: {{mtbf: 1000h, mttr: 10h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [a]}}}}\n"))
+    found = mttf_module.mttf_with_repair(system)
+    m = n - k + 1
+    with mpmath.workdps(250):  # -Q_UU is as ill-conditioned as the MTTF is large (5e72 h at 50-of-100)
+        lam, mu = mpmath.mpf(1) / 1000, mpmath.mpf(1) / 10
+        q = mpmath.zeros(m, m)
+        for j in range(m):
+            q[j, j] = -((n - j) * lam + j * mu)
+            if j + 1 < m:
+                q[j, j + 1] = (n - j) * lam
+            if j:
+                q[j, j - 1] = j * mu
+        times = mpmath.lu_solve(-q, mpmath.ones(m, 1))
+        assert found.mttf_hours.value == pytest.approx(float(times[0]), rel=1e-12)
+    assert found.mttf_hours.bounds is None and "birth-death" in found.method

@@ -52,7 +52,11 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
     from scipy.sparse import coo_matrix
     from scipy.sparse.linalg import spsolve
 
-    from .evaluate import _collector_paused, _evaluate, _Units, compile_system
+    from .evaluate import _collector_paused, _evaluate, _identical_members, _Units, compile_system
+
+    identical = _identical_members(system)
+    if identical is not None:  # a k-of-n of one component's instances: the count down is a birth-death chain
+        return _identical_mttf(*identical)
     from .repair import group_chain
     from .standby import standby_rates
 
@@ -170,3 +174,28 @@ def _standby_blocks(block) -> dict:
     for child in getattr(block, "children", ()):
         found.update(_standby_blocks(child))
     return found
+
+
+def _identical_mttf(comp, k: int) -> MttfWithRepair:
+    """MTTF with repair of k-of-n identical members with their own crews, by the birth-death chain of how many are down.
+
+    With ``j`` down the next failure comes at ``(n - j) lambda`` and a repair
+    at ``j mu``; the block fails on reaching ``m = n - k + 1`` down. The mean
+    time to step up from ``j`` is ``tau_j = (1 + j mu tau_{j-1}) / ((n - j)
+    lambda)`` (first-step analysis; Karlin & Taylor, *A First Course in
+    Stochastic Processes*, 1975, 4.7), and the MTTF is ``sum_{j<m} tau_j``:
+    sums and products of positive terms, n states instead of 2^n.
+    """
+    if comp.failure_rate is None:
+        raise InputError(f"--mttf-with-repair: {comp.name!r} has only an availability; the chain needs MTBF and MTTR")
+    n, lam, mu = comp.count, comp.failure_rate, comp.repair_rate
+    m = n - k + 1
+    tau = total = 0.0
+    for j in range(m):
+        tau = (1.0 + j * mu * tau) / ((n - j) * lam)
+        total += tau
+        if not np.isfinite(total):
+            raise InputError(f"--mttf-with-repair: the mean time to failure of {k}-of-{n} {comp.name!r} is beyond "
+                             "1e308 hours (it does not fail in any meaningful time)")
+    return MttfWithRepair(Interval(total), m + 1,
+                          method="exact birth-death chain of how many identical members are down, failure absorbing")

@@ -33,6 +33,8 @@ from ..errors import InputError
 from ..results import Interval
 
 MAX_CHAIN_STATES = 50_000
+#: Up states the chain may have: its elimination is dense, O(n^3), about 0.5 s at this size; above, simulated
+MAX_UP_STATES = 1_024
 RUNS = 2_000  #: simulated first failures where the chain is too large
 MAX_EVENTS = 1_000_000  #: component failures and repairs the simulation may draw in all
 
@@ -49,9 +51,6 @@ class MttfWithRepair:
 
 
 def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.linalg import spsolve
-
     from .evaluate import _collector_paused, _evaluate, _identical_members, _Units, compile_system
 
     identical = _identical_members(system)
@@ -131,11 +130,20 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
             cols.append(position[targets[stay]])
             vals.append(np.full(int(stay.sum()), rate))
     n_up = int(up.sum())
-    rows = np.concatenate(rows + [np.arange(n_up)])
-    cols = np.concatenate(cols + [np.arange(n_up)])
-    vals = np.concatenate(vals + [-diagonal])
-    generator = coo_matrix((vals, (rows, cols)), shape=(n_up, n_up)).tocsc()
-    times = spsolve(-generator, np.ones(n_up))
+    if n_up > MAX_UP_STATES:  # the accurate elimination is dense, O(n^3): larger chains are simulated
+        return _simulated(system, compiled, units, seed)
+    rates_up = np.zeros((n_up, n_up))  # rates between up states
+    exits = np.zeros(n_up)  # rates from each up state into the down (absorbing) ones
+    for part, (size, rates, _) in enumerate(parts):
+        stride = strides[part]
+        local = (np.arange(total) // stride) % size
+        for (i, j), rate in rates.items():
+            origins = np.flatnonzero(up & (local == i))
+            targets = origins + (j - i) * stride
+            stay = up[targets]
+            np.add.at(rates_up, (position[origins[stay]], position[targets[stay]]), rate)
+            np.add.at(exits, position[origins[~stay]], rate)
+    times = absorption_times(rates_up, exits)
     return MttfWithRepair(Interval.exact(float(np.atleast_1d(times)[0])), total)
 
 
@@ -199,3 +207,42 @@ def _identical_mttf(comp, k: int) -> MttfWithRepair:
                              "1e308 hours (it does not fail in any meaningful time)")
     return MttfWithRepair(Interval(total), m + 1,
                           method="exact birth-death chain of how many identical members are down, failure absorbing")
+
+
+def absorption_times(rates: np.ndarray, exits: np.ndarray) -> np.ndarray:
+    """Mean times to absorption from each transient state, by elimination without subtraction (GTH).
+
+    ``rates[i, j]`` (i != j) are the rates between transient states, ``exits[i]``
+    the rate from i into the absorbing ones. The equations ``d_i m_i - sum_j
+    rates[i, j] m_j = 1`` with ``d_i = sum_j rates[i, j] + exits[i]`` are
+    eliminated state by state; as in the Grassmann-Taqqu-Heyman algorithm
+    each pivot is formed as the sum of what leaves the state, never as a
+    difference, so every quantity is a sum of non-negative terms and keeps
+    its relative accuracy. A plain LU of ``-Q`` loses it when the MTTF is
+    large against the repair times (its condition grows with their ratio):
+    for 2-of-12 identical units at MTBF 1000 h and MTTR 10 h it gave 8.2e16 h
+    against the exact 8.55e20 h (W. K. Grassmann, M. I. Taksar, D. P.
+    Heyman, Operations Research 33 (1985) 1107-1116; C. A. O'Cinneide,
+    Numerische Mathematik 65 (1993) 109-120, for the entrywise accuracy).
+    """
+    a = np.array(rates, dtype=float)
+    np.fill_diagonal(a, 0.0)
+    e = np.array(exits, dtype=float)
+    b = np.ones(len(e))
+    n = len(e)
+    pivots = np.empty(n)
+    for k in range(n):
+        pivot = a[k, k + 1:].sum() + e[k]  # what leaves k for states not yet eliminated, or for absorption
+        if pivot <= 0.0:
+            raise InputError("--mttf-with-repair: the diagram has up states it can never leave towards a failure; "
+                             "it cannot fail")
+        pivots[k] = pivot
+        if k + 1 < n:
+            into = a[k + 1:, k] / pivot  # each later state's rate into k, over k's exit
+            a[k + 1:, k + 1:] += np.outer(into, a[k, k + 1:])
+            e[k + 1:] += into * e[k]
+            b[k + 1:] += into * b[k]
+    m = np.empty(n)
+    for k in range(n - 1, -1, -1):
+        m[k] = (b[k] + a[k, k + 1:] @ m[k + 1:]) / pivots[k]
+    return m

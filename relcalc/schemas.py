@@ -50,7 +50,7 @@ NETWORK_KEYS = frozenset(("edges", "source", "target", "directed", "nodes"))
 REPAIR = {"crews": "count", "policy": ("fifo",)}
 
 #: The top level of a service file (relcalc report) and its sections.
-SERVICE_KEYS = frozenset(("service", "description", "targets", "components", "system", "raft", "capacity",
+SERVICE_KEYS = frozenset(("service", "description", "targets", "components", "system", "repair", "raft", "capacity",
                           "year_days", "from_incidents"))
 #: ``from_incidents:`` as a mapping (relcalc.estimate.hooks): the history, its window and zone, the store's name.
 FROM_INCIDENTS = {"file": "text", "window": "text", "tz": "text", "raft": "text"}
@@ -141,14 +141,15 @@ def _defs() -> dict:
 def json_schema(kind: str) -> dict:
     """The JSON Schema (draft 2020-12) of a compose spec (``kind="compose"``) or a service file (``"service"``)."""
     components = {"type": "object", "additionalProperties": {"$ref": "#/$defs/component"}}
-    common = {"components": components, "system": {"$ref": "#/$defs/block"}, "description": {"type": "string"}}
+    group = _section(REPAIR)
+    group_of = {**group, "properties": {**group["properties"], "of": {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}},
+        "required": ["of"]}
+    repair = {"anyOf": [group, {"type": "array", "minItems": 1, "items": group_of}]}
+    common = {"components": components, "system": {"$ref": "#/$defs/block"}, "description": {"type": "string"},
+              "repair": repair}
     if kind == "compose":
-        group = _section(REPAIR)
-        group_of = {**group, "properties": {**group["properties"], "of": {
-            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}},
-            "required": ["of"]}
-        repair = {"anyOf": [group, {"type": "array", "minItems": 1, "items": group_of}]}
-        properties = {**common, "name": {"type": "string"}, "repair": repair}
+        properties = {**common, "name": {"type": "string"}}
         title, required = "relcalc compose spec", ["system"]
     elif kind == "service":
         raft = _section({**RAFT, **RAFT_EXTRA_KINDS})

@@ -518,3 +518,26 @@ def test_single_points_of_the_store(raft, expected):
     for p in points:
         u = 10 / 1010 if "node" in p.name else 2 / 8762  # MTTR / (MTBF + MTTR)
         assert p.unavailability == pytest.approx(u, rel=1e-12)
+
+
+@pytest.mark.parametrize("system, repair, unavailability", [
+    # two 1000 h / 10 h links between s and t: U = u^2 with u = 10/1010 (independent, own crews)
+    ("{network: {source: s, target: t, edges: [[a, s, t], [b, s, t]]}}", "", (10 / 1010) ** 2),
+    # the same pair on one crew (FIFO): the 3-state chain 0 -2l-> 1 -l-> 2, back at mu each, so
+    # U = pi_2 = 2 l^2 / (mu^2 + 2 l mu + 2 l^2) (Trivedi & Bobbio 2017, the machine-repair model)
+    ("{parallel: [a, b]}", "repair: {crews: 1, policy: fifo}\n", 2e-6 / (0.01 + 2e-4 + 2e-6)),
+])
+def test_a_network_or_a_repair_group_goes_into_a_report(tmp_path, run, system, repair, unavailability):
+    service = tmp_path / "svc.yaml"
+    service.write_text("service: wan\ntargets: {availability: 99.9%}\ncomponents:\n"
+                       "  a: {mtbf: 1000h, mttr: 10h}\n  b: {mtbf: 1000h, mttr: 10h}\n"
+                       f"system: {system}\n{repair}")
+    result = run("report", service, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert ("repair group shares crews" in text) == bool(repair)
+    from relcalc.report.analysis import analyze_service
+    from relcalc.report.spec import load_service
+
+    analysis = analyze_service(load_service(service.read_text()))
+    assert analysis.diagram.unavailability == pytest.approx(unavailability, rel=1e-12)

@@ -69,7 +69,7 @@ def _standby_names(block, out: set[str]) -> set[str]:
     if isinstance(block, Standby):
         out.add(block.name)
     elif not isinstance(block, Use):
-        for child in block.children:
+        for child in getattr(block, "children", ()):  # a network has edges, not children: no standby inside
             _standby_names(child, out)
     return out
 
@@ -108,6 +108,8 @@ def search_improvements(spec, diagram, u_store: float, store_runner: Callable | 
     before = combine(diagram.unavailability, u_store)[1] * year
     found: list[Improvement] = []
     standby = _standby_names(spec.system.root, set())
+    # members of a repair group keep their rates too: the group's chain needs them (no bare availabilities)
+    standby |= {name for group in spec.system.repair for name in group.members}
     potential: dict[str, float] = defaultdict(float)
     for item in diagram.importance:
         potential[re.sub(r"#[0-9]+$", "", item.name)] += item.improvement_potential

@@ -138,7 +138,8 @@ def _diagram(a: ServiceAnalysis, charts: _Charts) -> Section:
     charts.add(section, "diagram", "The block diagram", lambda: diagram(a.spec.system, a.diagram, a.spec.name))
     section.tables = [T.importance(a)]
     section.assumptions = [
-        "components fail and are repaired independently, each with its own repair crew",
+        "components fail and are repaired independently, each with its own repair crew"
+        + (" except where a repair group shares crews (its members' exact queue chain)" if a.spec.system.repair else ""),
         "components keep failing while the system is down (steady state of two-state components)",
         "improvement potential is the unavailability removed if the instance never failed",
     ]

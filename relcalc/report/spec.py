@@ -121,11 +121,15 @@ def load_service_mapping(data: dict, source: str = "service", base_dir: str | No
         seed = parse_count(raft["seed"], "raft.seed", low=0, high=MAX_SEED)
     uncertainty = None
     if data.get("from_incidents") is not None:
+        if data.get("repair") is not None:
+            raise InputError("repair: shared crews do not go with from_incidents yet (its intervals assume a crew "
+                             "per component); remove one of them")
         uncertainty, raft = _from_incidents(data, base_dir, year_days, seed)
         spec.update(uncertainty=uncertainty, incidents_input=(data, base_dir or "."))
         system = uncertainty.system
     else:
-        system = system_from_mapping({"components": data["components"], "system": data["system"]},
+        shared = {"repair": data["repair"]} if data.get("repair") is not None else {}
+        system = system_from_mapping({"components": data["components"], "system": data["system"], **shared},
                                      year_days=year_days)
     spec["system"] = system
     if raft is not None:

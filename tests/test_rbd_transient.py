@@ -261,3 +261,16 @@ def test_standby_point_availability_far_ahead_is_the_steady_state(t):
     lam, mu = 1e-3, 0.1
     steady = (lam**2 / (2 * mu**2)) / (1 + lam / mu + lam**2 / (2 * mu**2))
     assert availability_at(system, t).unavailability == pytest.approx(steady, rel=1e-9)
+
+
+@pytest.mark.parametrize("law", ["lognormal_sigma: 1", "weibull_shape: 2"])
+def test_mission_of_a_standby_block_with_a_non_exponential_law_is_refused(law):
+    # the standby chain has exponential lives: R(1000 h) = e^-1 (1 + 1) = 0.7358 for the cold pair whatever the law,
+    # where a lognormal (sigma 1) pair gives 0.702 and a Weibull (shape 2) one 0.924; so it is refused, not wrong
+    system = spec(f"components: {{u: {{mtbf: 1000h, mttr: 10h, count: 2, {law}}}}}\n"
+                  "system: {standby: {of: u, active: 1, mode: cold}}\n")
+    with pytest.raises(InputError, match="exponential lives"):
+        mission(system, 1000.0)
+    exponential = spec("components: {u: {mtbf: 1000h, mttr: 10h, count: 2}}\n"
+                       "system: {standby: {of: u, active: 1, mode: cold}}\n")
+    assert mission(exponential, 1000.0).reliability == pytest.approx(2 * math.exp(-1.0), rel=1e-12)

@@ -62,6 +62,11 @@ def _unit_reliability(component: Component, which, t: float) -> tuple[float, flo
     if component.failure_rate is None:
         raise InputError(f"component {excerpt(component.name)} has only an availability; mission reliability needs its MTBF")
     if isinstance(which, Standby):
+        if component.lognormal_sigma is not None or component.weibull_shape != 1.0:
+            law = "lognormal_sigma" if component.lognormal_sigma is not None else "weibull_shape"
+            raise InputError(f"--mission-time: the standby block of {excerpt(component.name)} is a Markov chain "
+                             f"of exponential lives; its {law} cannot be followed there (give its units "
+                             "exponential lives, or model them as a parallel block)")
         return standby_reliability(component, which, t)
     if component.lognormal_sigma is not None:
         return _lognormal(component.mtbf_hours, component.lognormal_sigma, t)

@@ -137,7 +137,7 @@ def test_bad_lognormal_laws_are_refused(text, message):
         spec(text)
 
 
-@pytest.mark.parametrize("text", ["24h", "0..", "..5h", "5h..1h", "3h..3h", "-1h..2h", "0h..nan", "x..y"])
+@pytest.mark.parametrize("text", ["24h", "0..", "..5h", "5h..1h", "3h..3h", "-1h..2h", "0h..nan", "x..y", "0h...24h"])
 def test_bad_windows_are_refused(text):
     with pytest.raises(InputError, match="--window"):
         parse_window(text)

@@ -200,6 +200,8 @@ def parse_window(text: str, year_days: float = 365.0) -> tuple[float, float]:
     from ..units import parse_duration
 
     start, sep, end = str(text).partition("..")
+    if end.startswith("."):  # 0h...24h: the third dot would make END .24h, 0.24 hours
+        raise InputError(f"--window: expected START..END with two dots such as 0h..24h, got {text!r}")
     if not sep or not start.strip() or not end.strip():
         raise InputError(f"--window: expected START..END such as 0h..24h, got {text!r}")
     t1 = parse_duration(start.strip(), "--window START", year_days=year_days, allow_zero=True)

@@ -251,3 +251,11 @@ def test_a_meshed_network_spec_runs_and_names_its_block(run):
     assert data["unavailability"] == library.unavailability  # the CLI passes the library's figure through
     table = run("compose", path)
     assert "network dc-east -- dc-west (10 edges)" in table.stdout
+
+
+@pytest.mark.parametrize("option", [["--cut-sets"], ["--at", "5h"], ["--window", "0h..5h"], ["--mission-time", "10h"],
+                                    ["--target", "99.99%"], ["--mttf-with-repair"]])
+def test_csv_refuses_figures_it_cannot_carry(run, option):
+    # compose's CSV is a row per instance: the extra figures would be dropped without a word, so they are refused
+    result = run("compose", SAMPLES / "web-service.yaml", "-f", "csv", *option)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "use -f json" in result.stderr

@@ -62,6 +62,15 @@ def compose_command(
     year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
+    from .output import Format, resolve_format
+
+    if resolve_format(fmt, output) is Format.csv:  # one row per instance: nowhere for these figures to go
+        extras = [name for name, value in (("--target", target), ("--mission-time", mission_time),
+                                           ("--cut-sets", cut_sets), ("--at", at), ("--window", window),
+                                           ("--mttf-with-repair", mttf_with_repair or None)) if value is not None]
+        if extras:
+            raise InputError(f"{extras[0]}: its figures do not fit compose's CSV (a row per instance); "
+                             "use -f json, or the table")
     history, found = None, []
     if components_from_incidents is not None and components_from_incidents_long is not None:
         raise InputError("--from-incidents and --components-from-incidents are the same option; give it once")

@@ -408,3 +408,87 @@ def expand_nodes(edges, node_variables: dict, source, target, directed: bool, na
         else:
             ends.append(x)
     return out, ends[0], ends[1]
+
+
+def series_parallel(edges, node_variables: dict, source, target, directed: bool):
+    """The network after the classic reliability-preserving reductions, and what each new edge stands for.
+
+    Repeated until nothing changes: two edges between the same pair of nodes
+    (the same direction, if directed) become one edge that works while either
+    does (parallel); a node other than the source and target with exactly two
+    edges (directed: one in, one out) is removed and its edges joined into one
+    that works while both edges and the node's component do (series); an edge
+    whose ends meet (a loop) is dropped, and dangling nodes with it (they lie
+    on no path). Returns ``(edges, node_variables, composites)``: an edge's
+    variable is an instance variable, None (a perfect link) or a key
+    ``("sp", n)`` of ``composites``, which maps it to ``("and" | "or",
+    members)`` over variables and earlier keys. The structure function over
+    the new edges with each key read as its expression is the original one
+    (Satyanarayana & Wood, SIAM J. Computing 14(4), 1985; Colbourn 1987, ch.
+    2), whether or not components repeat, since the keys are substituted back
+    into the decision diagram as functions (:func:`relcalc.rbd.plans.network_diagram`).
+    """
+    composites: dict = {}
+    node_variables = dict(node_variables)
+
+    def node_term(x):
+        found = node_variables.get(x)
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else combine("or", list(found))
+
+    def combine(kind: str, members: list):
+        if kind == "and":
+            members = [m for m in members if m is not None]
+            if not members:
+                return None
+        elif any(m is None for m in members):
+            return None  # a perfect link in parallel: always works
+        members = list(dict.fromkeys(members))  # the same variable twice is itself (x and x, x or x)
+        if len(members) == 1:
+            return members[0]
+        key = ("sp", len(composites))
+        composites[key] = (kind, members)
+        return key
+
+    edges = list(edges)
+    changed = True
+    while changed:
+        changed = False
+        edges = prune([e for e in edges if e[1] != e[2]], source, target, directed)
+        # parallel: edges between the same nodes
+        bundles: dict = defaultdict(list)
+        for var, a, b in edges:
+            bundles[(a, b) if directed else frozenset((a, b))].append((var, a, b))
+        if any(len(bundle) > 1 for bundle in bundles.values()):
+            changed = True
+            edges = [bundle[0] if len(bundle) == 1 else (combine("or", [e[0] for e in bundle]),) + bundle[0][1:]
+                     for bundle in bundles.values()]
+        # series: one node at a time among those with two edges (their neighbours may change)
+        touching: dict = defaultdict(list)
+        for n, (var, a, b) in enumerate(edges):
+            touching[a].append(n)
+            touching[b].append(n)
+        gone: set = set()
+        joined = []
+        for x, at in touching.items():
+            if x in (source, target) or len(at) != 2 or gone.intersection(at):
+                continue
+            first, second = (edges[n] for n in at)
+            if directed:
+                if first[2] == x and second[1] == x:
+                    into, out = first, second
+                elif second[2] == x and first[1] == x:
+                    into, out = second, first
+                else:
+                    continue  # both in or both out: x leads nowhere, prune drops it
+                ends = (into[1], out[2])
+            else:
+                ends = (first[1] if first[2] == x else first[2], second[1] if second[2] == x else second[2])
+            gone.update(at)
+            joined.append((combine("and", [first[0], node_term(x), second[0]]),) + ends)
+            node_variables.pop(x, None)
+        if gone:
+            changed = True
+            edges = [e for n, e in enumerate(edges) if n not in gone] + joined
+    return edges, node_variables, composites

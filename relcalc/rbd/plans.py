@@ -128,24 +128,68 @@ def _follow(node, path):
 
 
 def network_diagram(network, where: str):
-    """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``."""
+    """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``.
+
+    Series and parallel stretches are first reduced to single edges
+    (:func:`relcalc.rbd.network.series_parallel`); the search runs on what is
+    left, and each reduced edge is then put back as the function of its
+    components (coherent functions: ``f = lo or (g and hi)``), so the diagram
+    is over the network's own variables.
+    """
     from .dag import compile_dag
-    from .network import NodesCrossed, compile_network, expand_nodes, prune
+    from .network import NodesCrossed, compile_network, expand_nodes, prune, series_parallel
 
     edges, node_variables, source, target, directed = network
     edges = prune(list(edges), source, target, directed)
     on_paths = {x for _, a, b in edges for x in (a, b)}
     node_variables = {x: vs for x, vs in node_variables if x in on_paths}
+    edges, node_variables, composites = series_parallel(edges, node_variables, source, target, directed)
+    on_paths = {x for _, a, b in edges for x in (a, b)}
+    node_variables = {x: vs for x, vs in node_variables.items() if x in on_paths}
+    built = None
     if directed:
         built = compile_dag(edges, node_variables, source, target, where)
-        if built is not None:
-            return built
-    arcs, s, t = expand_nodes(edges, node_variables, source, target, directed)
-    try:
-        return compile_network(arcs, s, t, directed, where)
-    except NodesCrossed:
-        arcs, s, t = expand_nodes(edges, node_variables, source, target, directed, native=False)
-        return compile_network(arcs, s, t, directed, where)
+    if built is None:
+        arcs, s, t = expand_nodes(edges, node_variables, source, target, directed)
+        try:
+            built = compile_network(arcs, s, t, directed, where)
+        except NodesCrossed:
+            arcs, s, t = expand_nodes(edges, node_variables, source, target, directed, native=False)
+            built = compile_network(arcs, s, t, directed, where)
+    if not composites:
+        return built
+    return _substituted(*built, composites, where)
+
+
+def _substituted(sub: Diagram, root: int, composites: dict, where: str):
+    """The diagram at ``root`` with each composite variable replaced by its and/or over its members."""
+    diagram = Diagram(where=where)
+
+    def members_first(v):  # the levels of the new diagram in the order the search took them
+        if v in composites:
+            for m in composites[v][1]:
+                members_first(m)
+        else:
+            diagram.add_variable(v)
+
+    for v in sub.variables:
+        members_first(v)
+    made_terms: dict = {}
+
+    def term(v) -> int:
+        if v not in composites:
+            return diagram.var(v)
+        if v not in made_terms:
+            kind, members = composites[v]
+            parts = [term(m) for m in members]
+            made_terms[v] = diagram.conjunction(parts) if kind == "and" else diagram.disjunction(parts)
+        return made_terms[v]
+
+    made = {FALSE: FALSE, TRUE: TRUE}
+    for f in sub.reachable(root):  # children first
+        x = term(sub.variables[sub.level[f]])
+        made[f] = diagram.apply("or", made[sub.lo[f]], diagram.apply("and", x, made[sub.hi[f]]))
+    return diagram, made.get(root, root)
 
 
 def _network_template(shape, where: str) -> Template:

@@ -233,3 +233,24 @@ def test_k8_hosts_on_one_edge_switch_are_the_series_of_their_links_and_the_switc
     for m in result.importance:
         if m.name not in ("hs", "edge0_0", "ht"):
             assert m.birnbaum == 0.0
+
+
+def test_the_sample_fat_tree_has_the_cut_sets_worked_out_by_hand():
+    # samples/fat-tree.yaml (k = 4, h1 on edge0_0 = edge#1, h2 on edge3_0 = edge#7). Single points: each
+    # host's access link and edge switch. Order 2: edge0_0 reaches the fabric only over downlink#1 then
+    # agg#1 or downlink#2 then agg#2 (pod 3 likewise: downlink#13/agg#7, downlink#14/agg#8), so one member
+    # of each of the two routes - 4 pairs at each end; past the aggregation switches every node has three
+    # ways on (two core switches and the pod's other edge switch), so no other pair cuts.
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd.cuts import cut_sets
+
+    from conftest import SAMPLES
+
+    system = system_from_mapping(load_spec_text((SAMPLES / "fat-tree.yaml").read_text()))
+    result = cut_sets(system, 2)
+    assert set(result.single_points_of_failure) == {"access#1", "access#2", "edge#1", "edge#7"}
+    pairs = set()
+    for first, second in (("downlink#1", "agg#1"), ("downlink#13", "agg#7")):
+        other = {"downlink#1": ("downlink#2", "agg#2"), "downlink#13": ("downlink#14", "agg#8")}[first]
+        pairs |= {tuple(sorted((x, y))) for x in (first, second) for y in other}
+    assert {c.components for c in result.cut_sets if c.order == 2} == pairs

@@ -45,7 +45,8 @@ MAX_TOTAL_STATES = 1_000_000
 
 def _too_meshed(where: str, what: str) -> InputError:
     return InputError(f"{where}: too meshed to work out exactly ({what}); split it into smaller networks "
-                      "joined in series or parallel")
+                      "joined in series or parallel, or make it directed where traffic only flows one way "
+                      "(up-down routing in a fat tree)")
 
 
 def compile_network(edges, source, target, directed: bool, where: str):
@@ -99,10 +100,7 @@ def compile_network(edges, source, target, directed: bool, where: str):
                 child = update(widened, pairs, up, keep, ahead, dead_in, dead_out)
                 if child not in (FALSE, TRUE):
                     if len(nxt) >= MAX_STATES and child not in nxt:
-                        raise InputError(
-                            f"{where}: too meshed to work out exactly ({MAX_STATES:,} connection states on one "
-                            "frontier); split it into smaller networks joined in series or parallel"
-                        )
+                        raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
                     nxt.setdefault(child, None)
                 children.append(child)
             transitions.append((state, children))

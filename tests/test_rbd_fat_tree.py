@@ -54,6 +54,30 @@ def test_a_chain_through_nodes_with_components_and_a_repeated_link():
     assert result.unavailability == pytest.approx((1 - a["d"]) * (1 - chain), rel=1e-13)
 
 
+def test_two_bridges_in_series_with_a_mesh_hanging_off_the_node_between():
+    # s -bridge- m -bridge- t, a complete graph K4 hanging off m, and a component on m: every s-t path
+    # runs through both bridges and m, none through the K4 (it meets the rest only at m). So
+    # A = a_m h(p)^2 with the bridge's h(p) = 2p^2 + 2p^3 - 5p^4 + 2p^5 (Moore & Shannon 1956), and the
+    # K4's links have Birnbaum 0.
+    p, a_m = 0.9, 0.97
+    edges, parts = [], {"m": comp("m", a_m)}
+    for tag, x, y in (("l", "s", "m"), ("r", "m", "t")):
+        for i, (a, b) in enumerate(((x, f"{tag}1"), (x, f"{tag}2"), (f"{tag}1", f"{tag}2"), (f"{tag}1", y), (f"{tag}2", y))):
+            parts[f"{tag}{i}"] = comp(f"{tag}{i}", p)
+            edges.append((f"{tag}{i}", a, b))
+    mesh = ["m", "k1", "k2", "k3"]
+    for i, a in enumerate(mesh):
+        for b in mesh[i + 1:]:
+            parts[f"k_{a}{b}"] = comp(f"k_{a}{b}", 0.5)
+            edges.append((f"k_{a}{b}", a, b))
+    result = evaluate(System(parts, Network(tuple(edges), "s", "t", nodes=(("m", "m"),))))
+    h = 2 * p**2 + 2 * p**3 - 5 * p**4 + 2 * p**5
+    assert result.availability == pytest.approx(a_m * h * h, abs=1e-15)
+    for m in result.importance:
+        if m.name.startswith("k_"):
+            assert m.birnbaum == 0.0
+
+
 # --- the k = 4 fat tree (Al-Fares, Loukissas & Vahdat, SIGCOMM 2008) -------------------------------
 
 

@@ -313,8 +313,9 @@ def prune(edges, source, target, directed: bool):
     """The edges that can lie on a path from source to target, whatever works.
 
     Directed: edges whose tail the source reaches and whose head reaches the
-    target. Undirected: the source's connected part, with dangling nodes
-    (one edge, not an endpoint) removed again and again.
+    target. Undirected: the edges of the biconnected blocks strung between
+    source and target (:func:`_blocks_between`), which drops dangling links and
+    whole meshes hanging off a node on the way.
     """
     def reach(start, forward):
         link = defaultdict(list)
@@ -335,17 +336,83 @@ def prune(edges, source, target, directed: bool):
         ahead, behind = reach(source, True), reach(target, False)
         # edges into the source or out of the target never help either
         return [e for e in edges if e[1] in ahead and e[2] in behind and e[2] != source and e[1] != target]
-    part = reach(source, True)
-    kept = [e for e in edges if e[1] in part]
-    while True:
-        degree: dict = defaultdict(int)
-        for _, a, b in kept:
-            degree[a] += 1
-            degree[b] += 1
-        dangling = {x for x, d in degree.items() if d <= 1 and x not in (source, target)}
-        if not dangling:
-            return kept
-        kept = [e for e in kept if e[1] not in dangling and e[2] not in dangling]
+    on_path = _blocks_between(edges, source, target)
+    return [e for n, e in enumerate(edges) if n in on_path]
+
+
+def _blocks_between(edges, source, target) -> set:
+    """Indices of the edges in the blocks (biconnected parts) that a path from source to target passes through.
+
+    A simple path from source to target enters and leaves each block at most
+    once, through the blocks strung between them in the block-cut tree; an
+    edge in any other block (a mesh hanging off a switch on the way, a
+    dangling link) lies on no such path. Blocks by Tarjan's depth-first
+    search with a stack of edges (Hopcroft & Tarjan, CACM 16(6), 1973),
+    written without recursion; parallel edges are told apart by index.
+    """
+    links = defaultdict(list)
+    for n, (_, a, b) in enumerate(edges):
+        if a != b:
+            links[a].append((b, n))
+            links[b].append((a, n))
+    order = {source: 0}
+    low = {source: 0}
+    blocks = []
+    pending: list = []  # edges of blocks not closed yet
+    stack = [(source, -1, iter(links[source]))]
+    while stack:
+        v, via, ahead = stack[-1]
+        for w, n in ahead:
+            if n == via:
+                continue
+            if w not in order:
+                order[w] = low[w] = len(order)
+                pending.append(n)
+                stack.append((w, n, iter(links[w])))
+                break
+            if order[w] < order[v]:  # an edge back to an ancestor (or a second edge to the parent)
+                low[v] = min(low[v], order[w])
+                pending.append(n)
+        else:
+            stack.pop()
+            if stack:
+                u = stack[-1][0]
+                low[u] = min(low[u], low[v])
+                if low[v] >= order[u]:  # u cuts v's subtree off: the edges since (u, v) are one block
+                    block = set()
+                    while True:
+                        n = pending.pop()
+                        block.add(n)
+                        if n == via:
+                            break
+                    blocks.append(block)
+    if target not in order:
+        return set()
+    # the block-cut tree as nodes and blocks; its one path from source to target
+    holding = defaultdict(list)  # node -> blocks it lies in
+    for i, block in enumerate(blocks):
+        for x in {y for n in block for y in edges[n][1:]}:
+            holding[x].append(i)
+    came = {("node", source): None}
+    queue = deque([("node", source)])
+    while queue:
+        item = queue.popleft()
+        kind, x = item
+        if kind == "node":
+            ahead = [("block", i) for i in holding[x]]
+        else:
+            ahead = [("node", y) for y in {y for n in blocks[x] for y in edges[n][1:]}]
+        for nxt in ahead:
+            if nxt not in came:
+                came[nxt] = item
+                queue.append(nxt)
+    kept: set = set()
+    item = ("node", target)
+    while item is not None:
+        if item[0] == "block":
+            kept |= blocks[item[1]]
+        item = came[item]
+    return kept
 
 
 def expand_nodes(edges, node_variables: dict, source, target, directed: bool, native: bool = True):

@@ -174,6 +174,26 @@ def _substituted(sub: Diagram, root: int, composites: dict, where: str):
 
     for v in sub.variables:
         members_first(v)
+    base = [v for v in sub.variables if v not in composites] + [m for _, members in composites.values()
+                                                                  for m in members if m not in composites]
+    if len(set(base)) == len(base):
+        # every component once: a composite's members sit together just above the levels below it, so
+        # "g ? hi : lo" is a chain of nodes (and: each member down goes to lo; or: each member up goes to hi)
+        def choose(v, hi: int, lo: int) -> int:
+            if v not in composites:
+                return diagram.node(diagram.level_of[v], lo, hi)
+            kind, members = composites[v]
+            for m in reversed(members):
+                if kind == "and":
+                    hi = choose(m, hi, lo)
+                else:
+                    lo = choose(m, hi, lo)
+            return hi if kind == "and" else lo
+
+        made = {FALSE: FALSE, TRUE: TRUE}
+        for f in sub.reachable(root):
+            made[f] = choose(sub.variables[sub.level[f]], made[sub.hi[f]], made[sub.lo[f]])
+        return diagram, made.get(root, root)
     made_terms: dict = {}
 
     def term(v) -> int:

@@ -1,15 +1,21 @@
-"""Series-parallel reductions and the undirected fat tree, against closed forms and enumeration."""
+"""Series-parallel reductions, the numpy frontier level and the undirected fat tree, against closed forms and enumeration."""
 
 import math
 import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+
+import relcalc.rbd.network as network_search
+from relcalc.rbd import plans
 
 from relcalc.rbd import Component, System, evaluate
 from relcalc.rbd.bdd import FALSE, TRUE
 from relcalc.rbd.model import Network
 from relcalc.rbd.plans import network_diagram
+
+from test_rbd_network import check_against_enumeration, networks
 
 
 def comp(name, a):
@@ -76,6 +82,21 @@ def test_two_bridges_in_series_with_a_mesh_hanging_off_the_node_between():
     for m in result.importance:
         if m.name.startswith("k_"):
             assert m.birnbaum == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks())
+def test_the_numpy_level_gives_what_enumeration_gives_on_random_networks(system):
+    # every level of the undirected search through relcalc.rbd.frontier, even with one state on it
+    # (normally only levels of 256 states or more go there)
+    saved = network_search.BATCH
+    network_search.BATCH = 1
+    plans._TEMPLATES.clear()
+    try:
+        check_against_enumeration(system)
+    finally:
+        network_search.BATCH = saved
+        plans._TEMPLATES.clear()
 
 
 # --- the k = 4 fat tree (Al-Fares, Loukissas & Vahdat, SIGCOMM 2008) -------------------------------

@@ -36,11 +36,14 @@ from collections import defaultdict, deque
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
+from .frontier import undirected_level
 
 #: Frontier states one level may hold before the network is refused as too meshed to work out exactly
 MAX_STATES = 200_000
 #: States over all levels (each becomes at most one diagram node): the work the search may do in all
 MAX_TOTAL_STATES = 1_000_000
+#: States on a level from which an undirected level is worked out in numpy (relcalc.rbd.frontier)
+BATCH = 256
 
 
 def _too_meshed(where: str, what: str) -> InputError:
@@ -93,6 +96,17 @@ def compile_network(edges, source, target, directed: bool, where: str):
         dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i) if directed else 0
         nxt: dict = {}
         transitions = []
+        if not directed and len(states) >= BATCH:  # many states: the level in numpy, then the same bookkeeping
+            branches = (True,) if var is None else (False, True)
+            found = undirected_level(list(states), len(entering), pairs, branches, keep, ahead)
+            for state, children in zip(states, zip(*found)):
+                for child in children:
+                    if child not in (FALSE, TRUE):
+                        nxt.setdefault(child, None)
+                transitions.append((state, children))
+            if len(nxt) > MAX_STATES:
+                raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
+            states = ()
         for state in states:
             widened = _widen(state, len(entering), directed)
             children = []

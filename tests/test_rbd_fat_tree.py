@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-import relcalc.rbd.network as network_search
+import relcalc.rbd.frontier as frontier_search
 from relcalc.rbd import plans
 
 from relcalc.rbd import Component, System, evaluate
@@ -89,13 +89,13 @@ def test_two_bridges_in_series_with_a_mesh_hanging_off_the_node_between():
 def test_the_numpy_level_gives_what_enumeration_gives_on_random_networks(system):
     # every level of the undirected search through relcalc.rbd.frontier, even with one state on it
     # (normally only levels of 256 states or more go there)
-    saved = network_search.BATCH
-    network_search.BATCH = 1
+    saved = frontier_search.BATCH
+    frontier_search.BATCH = 1
     plans._TEMPLATES.clear()
     try:
         check_against_enumeration(system)
     finally:
-        network_search.BATCH = saved
+        frontier_search.BATCH = saved
         plans._TEMPLATES.clear()
 
 

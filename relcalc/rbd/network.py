@@ -36,14 +36,12 @@ from collections import defaultdict, deque
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
-from .frontier import undirected_level
+from .frontier import undirected_search
 
 #: Frontier states one level may hold before the network is refused as too meshed to work out exactly
 MAX_STATES = 200_000
 #: States over all levels (each becomes at most one diagram node): the work the search may do in all
 MAX_TOTAL_STATES = 1_000_000
-#: States on a level from which an undirected level is worked out in numpy (relcalc.rbd.frontier)
-BATCH = 256
 
 
 def _too_meshed(where: str, what: str) -> InputError:
@@ -74,9 +72,12 @@ def compile_network(edges, source, target, directed: bool, where: str):
             last_out[a] = last_in[b] = i
     if source not in last or target not in last:
         return diagram, FALSE  # an endpoint with no edge: never connected
+    if not directed:
+        root = undirected_search(steps, source, target, last, diagram, lambda what: _too_meshed(where, what),
+                                 MAX_STATES, MAX_TOTAL_STATES)
+        return diagram, root
     frontier = [source, target]
-    update = _directed_step if directed else _undirected_step
-    initial = _initial(directed)
+    initial = (1, 2)  # frontier [source, target]: each reaches itself only
     states = {initial: None}  # state -> placeholder of its node
     levels = []
     total = 0
@@ -91,27 +92,17 @@ def compile_network(edges, source, target, directed: bool, where: str):
         pairs = [(position[a], position[b]) for _, a, b in step_edges]
         keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
         ahead = (last[source] > i, last[target] > i)
-        # directed: the nodes with an edge into them ahead, and the mask of those with one out of them ahead
-        dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i] if directed else ()
-        dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i) if directed else 0
+        # the nodes with an edge into them ahead, and the mask of those with one out of them ahead
+        dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i]
+        dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i)
         nxt: dict = {}
         transitions = []
-        if not directed and len(states) >= BATCH:  # many states: the level in numpy, then the same bookkeeping
-            branches = (True,) if var is None else (False, True)
-            found = undirected_level(list(states), len(entering), pairs, branches, keep, ahead)
-            for state, children in zip(states, zip(*found)):
-                for child in children:
-                    if child not in (FALSE, TRUE):
-                        nxt.setdefault(child, None)
-                transitions.append((state, children))
-            if len(nxt) > MAX_STATES:
-                raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
-            states = ()
         for state in states:
-            widened = _widen(state, len(entering), directed)
+            n = len(state)
+            widened = state + tuple(1 << (n + j) for j in range(len(entering)))
             children = []
             for up in ((True,) if var is None else (False, True)):
-                child = update(widened, pairs, up, keep, ahead, dead_in, dead_out)
+                child = _directed_step(widened, pairs, up, keep, ahead, dead_in, dead_out)
                 if child not in (FALSE, TRUE):
                     if len(nxt) >= MAX_STATES and child not in nxt:
                         raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
@@ -242,46 +233,6 @@ def _topological(edges, rank):
                 serial += 1
                 heapq.heappush(heap, (rank.get(y, far), serial, y))
     return order if len(order) == len(nodes) else None
-
-
-def _initial(directed: bool):
-    # frontier [source, target]: two separate groups; directed: each reaches itself only
-    return ((1, 2) if directed else (0, 1))
-
-
-def _widen(state, extra: int, directed: bool):
-    n = len(state)
-    if directed:
-        return state + tuple(1 << (n + j) for j in range(extra))
-    return state + tuple(range(n, n + extra))  # new nodes: groups of their own (labels beyond the old ones)
-
-
-DEAD = -1  #: the group label of a failed node: nothing joins through it
-
-
-def _undirected_step(labels, pairs, up, keep, ahead, dead_in=(), dead_out=()):
-    """One variable decided: its edges join groups if it works; a node it sits on (pair (i, i)) fails if not."""
-    labels = list(labels)
-    if up:
-        for i, j in pairs:
-            li, lj = labels[i], labels[j]
-            if li != lj and li != DEAD and lj != DEAD:
-                labels = [li if x == lj else x for x in labels]
-    else:
-        for i, j in pairs:
-            if i == j:
-                if i < 2:
-                    return FALSE  # the source or target node itself has failed
-                labels[i] = DEAD
-    if labels[0] == labels[1]:
-        return TRUE
-    kept = [labels[j] for j in keep]
-    # an endpoint alone in its group, with no edge ahead, can never be joined to the other
-    for end in (0, 1):
-        if not ahead[end] and kept.count(kept[end]) == 1:
-            return FALSE
-    relabel: dict = {DEAD: DEAD}
-    return tuple(relabel.setdefault(x, len(relabel) - 1) for x in kept)
 
 
 def _directed_step(reach, pairs, up, keep, ahead, dead_in, dead_out):

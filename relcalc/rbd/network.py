@@ -305,6 +305,19 @@ def prune(edges, source, target, directed: bool):
     return [e for n, e in enumerate(edges) if n in on_path]
 
 
+def _without_dangling(edges, source, target):
+    """Undirected edges without nodes of one edge (other than source and target), again and again."""
+    while True:
+        degree: dict = defaultdict(int)
+        for _, a, b in edges:
+            degree[a] += 1
+            degree[b] += 1
+        dangling = {x for x, d in degree.items() if d <= 1 and x not in (source, target)}
+        if not dangling:
+            return edges
+        edges = [e for e in edges if e[1] not in dangling and e[2] not in dangling]
+
+
 def _blocks_between(edges, source, target) -> set:
     """Indices of the edges in the blocks (biconnected parts) that a path from source to target passes through.
 
@@ -449,7 +462,8 @@ def series_parallel(edges, node_variables: dict, source, target, directed: bool)
     edges (directed: one in, one out) is removed and its edges joined into one
     that works while both edges and the node's component do (series); an edge
     whose ends meet (a loop) is dropped, and dangling nodes with it (they lie
-    on no path). Returns ``(edges, node_variables, composites)``: an edge's
+    on no path). ``edges`` as :func:`prune` leaves them. Returns
+    ``(edges, node_variables, composites)``: an edge's
     variable is an instance variable, None (a perfect link) or a key
     ``("sp", n)`` of ``composites``, which maps it to ``("and" | "or",
     members)`` over variables and earlier keys. The structure function over
@@ -485,7 +499,9 @@ def series_parallel(edges, node_variables: dict, source, target, directed: bool)
     changed = True
     while changed:
         changed = False
-        edges = prune([e for e in edges if e[1] != e[2]], source, target, directed)
+        edges = [e for e in edges if e[1] != e[2]]
+        # the blocks are already pruned (the reductions keep them), so only links left dangling go
+        edges = prune(edges, source, target, True) if directed else _without_dangling(edges, source, target)
         # parallel: edges between the same nodes
         bundles: dict = defaultdict(list)
         for var, a, b in edges:

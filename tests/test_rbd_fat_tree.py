@@ -46,6 +46,27 @@ def test_many_parallel_paths_have_the_parallel_of_series_closed_form(directed):
     assert birnbaum["l0_0"] == pytest.approx(a1[1] * a1[2] * math.prod(factors[1:]), rel=1e-10)
 
 
+def test_a_long_ladder_follows_its_recursion():
+    # s - u1 - u2 - ... - u_n along links c_k, and a rung e_k from each u_k to t: the reductions take one rung
+    # per round, so they stop early and the search does the rest (no deep nesting). From the far end,
+    # U_n = u(e_n) and U_k = u(e_k) (u(c_{k+1}) + a(c_{k+1}) U_{k+1}): u_k reaches t over its rung or on
+    # along the chain, through disjoint links; the system's U = u(c_1) + a(c_1) U_1.
+    n = 2000
+    rng = random.Random(3)
+    parts, edges = {}, []
+    for k in range(1, n + 1):
+        for name, a, b in ((f"c{k}", "s" if k == 1 else f"u{k - 1}", f"u{k}"), (f"e{k}", f"u{k}", "t")):
+            parts[name] = comp(name, rng.uniform(0.5, 0.99))
+            edges.append((name, a, b))
+    u_far = parts[f"e{n}"].unavailability
+    for k in range(n - 1, 0, -1):
+        c = parts[f"c{k + 1}"]
+        u_far = parts[f"e{k}"].unavailability * (c.unavailability + c.availability * u_far)
+    expected = parts["c1"].unavailability + parts["c1"].availability * u_far
+    result = evaluate(System(parts, Network(tuple(edges), "s", "t")), importance=False)
+    assert result.unavailability == pytest.approx(expected, rel=1e-12)
+
+
 def test_a_chain_through_nodes_with_components_and_a_repeated_link():
     # s - x - y - t in series with node components on x and y, in parallel with the direct link d, and the
     # same physical link `d` again between x and t: a repeated component must stay one variable.

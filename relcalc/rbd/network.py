@@ -42,6 +42,8 @@ from .frontier import undirected_search
 MAX_STATES = 200_000
 #: States over all levels (each becomes at most one diagram node): the work the search may do in all
 MAX_TOTAL_STATES = 1_000_000
+#: Rounds of series-parallel reduction (each nests the reduced edges at most two deeper)
+MAX_ROUNDS = 32
 
 
 def _too_meshed(where: str, what: str) -> InputError:
@@ -456,8 +458,10 @@ def expand_nodes(edges, node_variables: dict, source, target, directed: bool, na
 def series_parallel(edges, node_variables: dict, source, target, directed: bool):
     """The network after the classic reliability-preserving reductions, and what each new edge stands for.
 
-    Repeated until nothing changes: two edges between the same pair of nodes
-    (the same direction, if directed) become one edge that works while either
+    Repeated until nothing changes (at most :data:`MAX_ROUNDS` times, and
+    while a round takes off at least a sixteenth of the edges): two
+    edges between the same pair of nodes (the same direction, if directed)
+    become one edge that works while either
     does (parallel); a node other than the source and target with exactly two
     edges (directed: one in, one out) is removed and its edges joined into one
     that works while both edges and the node's component do (series); an edge
@@ -497,8 +501,13 @@ def series_parallel(edges, node_variables: dict, source, target, directed: bool)
 
     edges = list(edges)
     changed = True
-    while changed:
+    rounds = before = 0
+    while changed and rounds < MAX_ROUNDS:
+        if rounds and before - len(edges) < before // 16:
+            break  # a ladder would take a round per rung: once a round takes off few edges, the search does the rest
         changed = False
+        rounds += 1
+        before = len(edges)
         edges = [e for e in edges if e[1] != e[2]]
         # the blocks are already pruned (the reductions keep them), so only links left dangling go
         edges = prune(edges, source, target, True) if directed else _without_dangling(edges, source, target)

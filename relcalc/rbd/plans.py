@@ -131,13 +131,14 @@ def network_diagram(network, where: str):
     """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``.
 
     Series and parallel stretches are first reduced to single edges
-    (:func:`relcalc.rbd.network.series_parallel`); the search runs on what is
+    (:func:`relcalc.rbd.reduce.series_parallel`); the search runs on what is
     left, and each reduced edge is then put back as the function of its
     components (coherent functions: ``f = lo or (g and hi)``), so the diagram
     is over the network's own variables.
     """
     from .dag import compile_dag
-    from .network import NodesCrossed, compile_network, expand_nodes, prune, series_parallel
+    from .network import NodesCrossed, compile_network, expand_nodes
+    from .reduce import prune, series_parallel
 
     edges, node_variables, source, target, directed = network
     edges = prune(list(edges), source, target, directed)
@@ -227,7 +228,7 @@ def _network_template(shape, where: str) -> Template:
 def network_sweep(network):
     """The array sweep of an acyclic directed network where no component appears twice; else None."""
     from .dag import vertex_order
-    from .network import prune
+    from .reduce import prune
     from .sweep import sweep_program
 
     edges, node_variables, source, target, directed = network

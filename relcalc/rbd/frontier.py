@@ -21,6 +21,7 @@ from .bdd import FALSE, TRUE
 
 DEAD = -1  #: the group label of a failed node: nothing joins through it
 BATCH = 256  #: states on a level from which it is stepped in numpy
+MAX_CELLS = 40_000_000  #: states times frontier nodes on one level (int16 labels: 80 MB an array, a few at once)
 
 
 def undirected_search(steps, source, target, last: dict, diagram, too_meshed, max_states: int, max_total: int) -> int:
@@ -50,6 +51,8 @@ def undirected_search(steps, source, target, last: dict, diagram, too_meshed, ma
         branches = (True,) if var is None else (False, True)
         count = len(states) if rows is None else len(rows)
         if count >= BATCH:
+            if count * len(grown) > MAX_CELLS:  # each array of the level would pass 80 MB
+                raise too_meshed(f"{count:,} connection states on a frontier of {len(grown):,} nodes")
             if rows is None:
                 rows = np.array(states, dtype=np.int16)
             found = undirected_rows(rows, len(entering), pairs, branches, keep, ahead)

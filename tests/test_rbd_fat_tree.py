@@ -320,3 +320,13 @@ def test_the_sample_fat_tree_has_the_cut_sets_worked_out_by_hand():
         other = {"downlink#1": ("downlink#2", "agg#2"), "downlink#13": ("downlink#14", "agg#8")}[first]
         pairs |= {tuple(sorted((x, y))) for x in (first, second) for y in other}
     assert {c.components for c in result.cut_sets if c.order == 2} == pairs
+
+
+def test_k8_hosts_in_different_pods_are_refused_with_the_directed_way_out():
+    # the 16 core switches can be joined in up to Bell(16) ~ 1e10 ways; the search stops at its state
+    # limit with one error naming the block and pointing at up-down routing (a directed network)
+    from relcalc.errors import InputError
+
+    components, network = fat_tree(8, "edge0_0", "edge7_0")
+    with pytest.raises(InputError, match=r"network: too meshed to work out exactly .* make it directed"):
+        evaluate(System(components, network))

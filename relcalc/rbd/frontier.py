@@ -51,7 +51,7 @@ def undirected_search(steps, source, target, last: dict, diagram, too_meshed, ma
         branches = (True,) if var is None else (False, True)
         count = len(states) if rows is None else len(rows)
         if count >= BATCH:
-            if count * len(grown) > MAX_CELLS:  # each array of the level would pass 80 MB
+            if count * len(grown) > MAX_CELLS or len(grown) >= 2**15:  # 80 MB an array; labels in int16
                 raise too_meshed(f"{count:,} connection states on a frontier of {len(grown):,} nodes")
             if rows is None:
                 rows = np.array(states, dtype=np.int16)

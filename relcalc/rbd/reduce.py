@@ -149,22 +149,22 @@ def series_parallel(edges, node_variables: dict, source, target, directed: bool)
     """The network after the classic reliability-preserving reductions, and what each new edge stands for.
 
     Repeated until nothing changes (at most :data:`MAX_ROUNDS` times, and
-    while a round takes off at least a sixteenth of the edges): two
-    edges between the same pair of nodes (the same direction, if directed)
-    become one edge that works while either
-    does (parallel); a node other than the source and target with exactly two
-    edges (directed: one in, one out) is removed and its edges joined into one
-    that works while both edges and the node's component do (series); an edge
-    whose ends meet (a loop) is dropped, and dangling nodes with it (they lie
-    on no path). ``edges`` as :func:`prune` leaves them. Returns
-    ``(edges, node_variables, composites)``: an edge's
-    variable is an instance variable, None (a perfect link) or a key
-    ``("sp", n)`` of ``composites``, which maps it to ``("and" | "or",
-    members)`` over variables and earlier keys. The structure function over
-    the new edges with each key read as its expression is the original one
-    (Satyanarayana & Wood, SIAM J. Computing 14(4), 1985; Colbourn 1987, ch.
-    2), whether or not components repeat, since the keys are substituted back
-    into the decision diagram as functions (:func:`relcalc.rbd.plans.network_diagram`).
+    while a round takes off at least a sixteenth of the edges): two edges
+    between the same pair of nodes (the same direction, if directed) become
+    one edge that works while either does (parallel); a node other than the
+    source and target with exactly two edges (directed: one in, one out) is
+    removed and its edges joined into one that works while both edges and the
+    node's component do (series); an edge whose ends meet (a loop) is
+    dropped, and dangling nodes with it (they lie on no path). ``edges`` as
+    :func:`prune` leaves them.
+
+    Returns ``(edges, node_variables, composites)``: an edge's variable is an
+    instance variable, None (a perfect link) or a key ``("sp", n)`` of
+    ``composites``, which maps it to ``("and" | "or", members)`` over
+    variables and earlier keys. The structure function over the new edges,
+    each key read as its expression, is the original one whether or not
+    components repeat, since the keys go back into the decision diagram as
+    functions (:func:`relcalc.rbd.plans.network_diagram`).
     """
     composites: dict = {}
     node_variables = dict(node_variables)

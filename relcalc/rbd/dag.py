@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
 from .network import MAX_STATES, MAX_TOTAL_STATES, _too_meshed, _topological, breadth_first_ranks
 
@@ -102,10 +101,7 @@ def compile_dag(arcs, node_variables: dict, source, target, where: str):
                     continue
                 child = (child_mask, carried)
                 if child not in nxt and len(nxt) >= MAX_STATES:
-                    raise InputError(
-                        f"{where}: too meshed to work out exactly ({MAX_STATES:,} connection states on one "
-                        "frontier); split it into smaller networks joined in series or parallel"
-                    )
+                    raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
                 nxt.setdefault(child, None)
                 children.append(child)
             transitions.append((state, children, len(outcomes) == 2))

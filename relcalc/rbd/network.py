@@ -36,6 +36,7 @@ from collections import defaultdict, deque
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
+from .frontier import undirected_search
 
 #: Frontier states one level may hold before the network is refused as too meshed to work out exactly
 MAX_STATES = 200_000
@@ -45,7 +46,8 @@ MAX_TOTAL_STATES = 1_000_000
 
 def _too_meshed(where: str, what: str) -> InputError:
     return InputError(f"{where}: too meshed to work out exactly ({what}); split it into smaller networks "
-                      "joined in series or parallel")
+                      "joined in series or parallel, or make it directed where traffic only flows one way "
+                      "(up-down routing in a fat tree)")
 
 
 def compile_network(edges, source, target, directed: bool, where: str):
@@ -70,9 +72,12 @@ def compile_network(edges, source, target, directed: bool, where: str):
             last_out[a] = last_in[b] = i
     if source not in last or target not in last:
         return diagram, FALSE  # an endpoint with no edge: never connected
+    if not directed:
+        root = undirected_search(steps, source, target, last, diagram, lambda what: _too_meshed(where, what),
+                                 MAX_STATES, MAX_TOTAL_STATES)
+        return diagram, root
     frontier = [source, target]
-    update = _directed_step if directed else _undirected_step
-    initial = _initial(directed)
+    initial = (1, 2)  # frontier [source, target]: each reaches itself only
     states = {initial: None}  # state -> placeholder of its node
     levels = []
     total = 0
@@ -87,22 +92,20 @@ def compile_network(edges, source, target, directed: bool, where: str):
         pairs = [(position[a], position[b]) for _, a, b in step_edges]
         keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
         ahead = (last[source] > i, last[target] > i)
-        # directed: the nodes with an edge into them ahead, and the mask of those with one out of them ahead
-        dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i] if directed else ()
-        dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i) if directed else 0
+        # the nodes with an edge into them ahead, and the mask of those with one out of them ahead
+        dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i]
+        dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i)
         nxt: dict = {}
         transitions = []
         for state in states:
-            widened = _widen(state, len(entering), directed)
+            n = len(state)
+            widened = state + tuple(1 << (n + j) for j in range(len(entering)))
             children = []
             for up in ((True,) if var is None else (False, True)):
-                child = update(widened, pairs, up, keep, ahead, dead_in, dead_out)
+                child = _directed_step(widened, pairs, up, keep, ahead, dead_in, dead_out)
                 if child not in (FALSE, TRUE):
                     if len(nxt) >= MAX_STATES and child not in nxt:
-                        raise InputError(
-                            f"{where}: too meshed to work out exactly ({MAX_STATES:,} connection states on one "
-                            "frontier); split it into smaller networks joined in series or parallel"
-                        )
+                        raise _too_meshed(where, f"{MAX_STATES:,} connection states on one frontier")
                     nxt.setdefault(child, None)
                 children.append(child)
             transitions.append((state, children))
@@ -232,46 +235,6 @@ def _topological(edges, rank):
     return order if len(order) == len(nodes) else None
 
 
-def _initial(directed: bool):
-    # frontier [source, target]: two separate groups; directed: each reaches itself only
-    return ((1, 2) if directed else (0, 1))
-
-
-def _widen(state, extra: int, directed: bool):
-    n = len(state)
-    if directed:
-        return state + tuple(1 << (n + j) for j in range(extra))
-    return state + tuple(range(n, n + extra))  # new nodes: groups of their own (labels beyond the old ones)
-
-
-DEAD = -1  #: the group label of a failed node: nothing joins through it
-
-
-def _undirected_step(labels, pairs, up, keep, ahead, dead_in=(), dead_out=()):
-    """One variable decided: its edges join groups if it works; a node it sits on (pair (i, i)) fails if not."""
-    labels = list(labels)
-    if up:
-        for i, j in pairs:
-            li, lj = labels[i], labels[j]
-            if li != lj and li != DEAD and lj != DEAD:
-                labels = [li if x == lj else x for x in labels]
-    else:
-        for i, j in pairs:
-            if i == j:
-                if i < 2:
-                    return FALSE  # the source or target node itself has failed
-                labels[i] = DEAD
-    if labels[0] == labels[1]:
-        return TRUE
-    kept = [labels[j] for j in keep]
-    # an endpoint alone in its group, with no edge ahead, can never be joined to the other
-    for end in (0, 1):
-        if not ahead[end] and kept.count(kept[end]) == 1:
-            return FALSE
-    relabel: dict = {DEAD: DEAD}
-    return tuple(relabel.setdefault(x, len(relabel) - 1) for x in kept)
-
-
 def _directed_step(reach, pairs, up, keep, ahead, dead_in, dead_out):
     reach = list(reach)
     if up:
@@ -309,45 +272,6 @@ def _directed_step(reach, pairs, up, keep, ahead, dead_in, dead_out):
     if not ahead[1] and not any(out[x] & 2 for x in range(2, len(out))):
         return FALSE
     return tuple(out)
-
-
-def prune(edges, source, target, directed: bool):
-    """The edges that can lie on a path from source to target, whatever works.
-
-    Directed: edges whose tail the source reaches and whose head reaches the
-    target. Undirected: the source's connected part, with dangling nodes
-    (one edge, not an endpoint) removed again and again.
-    """
-    def reach(start, forward):
-        link = defaultdict(list)
-        for _, a, b in edges:
-            if forward or not directed:
-                link[a].append(b)
-            if not forward or not directed:
-                link[b].append(a)
-        seen, stack = {start}, [start]
-        while stack:
-            for y in link[stack.pop()]:
-                if y not in seen:
-                    seen.add(y)
-                    stack.append(y)
-        return seen
-
-    if directed:
-        ahead, behind = reach(source, True), reach(target, False)
-        # edges into the source or out of the target never help either
-        return [e for e in edges if e[1] in ahead and e[2] in behind and e[2] != source and e[1] != target]
-    part = reach(source, True)
-    kept = [e for e in edges if e[1] in part]
-    while True:
-        degree: dict = defaultdict(int)
-        for _, a, b in kept:
-            degree[a] += 1
-            degree[b] += 1
-        dangling = {x for x, d in degree.items() if d <= 1 and x not in (source, target)}
-        if not dangling:
-            return kept
-        kept = [e for e in kept if e[1] not in dangling and e[2] not in dangling]
 
 
 def expand_nodes(edges, node_variables: dict, source, target, directed: bool, native: bool = True):

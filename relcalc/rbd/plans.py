@@ -128,24 +128,89 @@ def _follow(node, path):
 
 
 def network_diagram(network, where: str):
-    """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``."""
+    """(diagram, root) of "target reached from source" for ``(edges, node variables, source, target, directed)``.
+
+    Series and parallel stretches are first reduced to single edges
+    (:func:`relcalc.rbd.reduce.series_parallel`); the search runs on what is
+    left, and each reduced edge is then put back as the function of its
+    components (coherent functions: ``f = lo or (g and hi)``), so the diagram
+    is over the network's own variables.
+    """
     from .dag import compile_dag
-    from .network import NodesCrossed, compile_network, expand_nodes, prune
+    from .network import NodesCrossed, compile_network, expand_nodes
+    from .reduce import prune, series_parallel
 
     edges, node_variables, source, target, directed = network
     edges = prune(list(edges), source, target, directed)
     on_paths = {x for _, a, b in edges for x in (a, b)}
     node_variables = {x: vs for x, vs in node_variables if x in on_paths}
+    edges, node_variables, composites = series_parallel(edges, node_variables, source, target, directed)
+    on_paths = {x for _, a, b in edges for x in (a, b)}
+    node_variables = {x: vs for x, vs in node_variables.items() if x in on_paths}
+    built = None
     if directed:
         built = compile_dag(edges, node_variables, source, target, where)
-        if built is not None:
-            return built
-    arcs, s, t = expand_nodes(edges, node_variables, source, target, directed)
-    try:
-        return compile_network(arcs, s, t, directed, where)
-    except NodesCrossed:
-        arcs, s, t = expand_nodes(edges, node_variables, source, target, directed, native=False)
-        return compile_network(arcs, s, t, directed, where)
+    if built is None:
+        arcs, s, t = expand_nodes(edges, node_variables, source, target, directed)
+        try:
+            built = compile_network(arcs, s, t, directed, where)
+        except NodesCrossed:
+            arcs, s, t = expand_nodes(edges, node_variables, source, target, directed, native=False)
+            built = compile_network(arcs, s, t, directed, where)
+    if not composites:
+        return built
+    return _substituted(*built, composites, where)
+
+
+def _substituted(sub: Diagram, root: int, composites: dict, where: str):
+    """The diagram at ``root`` with each composite variable replaced by its and/or over its members."""
+    diagram = Diagram(where=where)
+
+    def members_first(v):  # the levels of the new diagram in the order the search took them
+        if v in composites:
+            for m in composites[v][1]:
+                members_first(m)
+        else:
+            diagram.add_variable(v)
+
+    for v in sub.variables:
+        members_first(v)
+    base = [v for v in sub.variables if v not in composites] + [m for _, members in composites.values()
+                                                                  for m in members if m not in composites]
+    if len(set(base)) == len(base):
+        # every component once: a composite's members sit together just above the levels below it, so
+        # "g ? hi : lo" is a chain of nodes (and: each member down goes to lo; or: each member up goes to hi)
+        def choose(v, hi: int, lo: int) -> int:
+            if v not in composites:
+                return diagram.node(diagram.level_of[v], lo, hi)
+            kind, members = composites[v]
+            for m in reversed(members):
+                if kind == "and":
+                    hi = choose(m, hi, lo)
+                else:
+                    lo = choose(m, hi, lo)
+            return hi if kind == "and" else lo
+
+        made = {FALSE: FALSE, TRUE: TRUE}
+        for f in sub.reachable(root):
+            made[f] = choose(sub.variables[sub.level[f]], made[sub.hi[f]], made[sub.lo[f]])
+        return diagram, made.get(root, root)
+    made_terms: dict = {}
+
+    def term(v) -> int:
+        if v not in composites:
+            return diagram.var(v)
+        if v not in made_terms:
+            kind, members = composites[v]
+            parts = [term(m) for m in members]
+            made_terms[v] = diagram.conjunction(parts) if kind == "and" else diagram.disjunction(parts)
+        return made_terms[v]
+
+    made = {FALSE: FALSE, TRUE: TRUE}
+    for f in sub.reachable(root):  # children first
+        x = term(sub.variables[sub.level[f]])
+        made[f] = diagram.apply("or", made[sub.lo[f]], diagram.apply("and", x, made[sub.hi[f]]))
+    return diagram, made.get(root, root)
 
 
 def _network_template(shape, where: str) -> Template:
@@ -163,7 +228,7 @@ def _network_template(shape, where: str) -> Template:
 def network_sweep(network):
     """The array sweep of an acyclic directed network where no component appears twice; else None."""
     from .dag import vertex_order
-    from .network import prune
+    from .reduce import prune
     from .sweep import sweep_program
 
     edges, node_variables, source, target, directed = network

@@ -275,3 +275,22 @@ def test_bad_networks_are_refused_naming_the_place(network, message):
     with pytest.raises(InputError, match="system.network") as caught:
         system_from_mapping(spec(network))
     assert message in str(caught.value)
+
+
+def test_a_node_written_as_a_number_or_as_text_is_one_node():
+    # [a, s, 1] then [b, "1", t]: one path s-1-t through a and b in series, U = 1 - (1 - u)^2 with u = 10/1010
+    text = ("components: {a: {mtbf: 1000h, mttr: 10h}, b: {mtbf: 1000h, mttr: 10h}}\n"
+            "system: {network: {source: s, target: t, edges: [[a, s, 1], [b, '1', t]]}}\n")
+    u = 10 / 1010
+    assert evaluate(system_from_mapping(load_spec_text(text))).unavailability == pytest.approx(u * (2 - u), rel=1e-12)
+    twice = text.replace("'1', t]]}}", "'1', t]], nodes: {1: a, '1': b}}}")
+    with pytest.raises(InputError, match="given twice"):
+        system_from_mapping(load_spec_text(twice))
+
+
+@pytest.mark.parametrize("edges, directed", [("[[a, s, x], [b, y, t]]", "false"), ("[[a, t, s]]", "true")])
+def test_a_network_whose_target_cannot_be_reached_even_all_up_is_refused(edges, directed):
+    text = ("components: {a: {mtbf: 1000h, mttr: 10h}, b: {mtbf: 1000h, mttr: 10h}}\n"
+            f"system: {{network: {{source: s, target: t, directed: {directed}, edges: {edges}}}}}\n")
+    with pytest.raises(InputError, match="no path .*from 's' to 't' even with everything up"):
+        system_from_mapping(load_spec_text(text))

@@ -270,6 +270,27 @@ def _check_network(block: Network, components: dict) -> None:
     for node, _ in block.nodes:
         if node not in ends:
             raise InputError(f"{where}.nodes: node {node!r} is on no edge")
+    if not _reachable(block):
+        way = "along the edges' directions " if block.directed else ""
+        raise InputError(f"{where}: no path {way}from {block.source!r} to {block.target!r} even with everything up, "
+                         "so the network could never work (a misspelt node?)")
+
+
+def _reachable(block: Network) -> bool:
+    """Whether the target can be reached from the source over every edge (the network with nothing failed)."""
+    neighbours: dict = {}
+    for _, a, b in block.edges:
+        neighbours.setdefault(a, []).append(b)
+        if not block.directed:
+            neighbours.setdefault(b, []).append(a)
+    seen, frontier = {block.source}, [block.source]
+    while frontier:
+        node = frontier.pop()
+        for other in neighbours.get(node, ()):
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return block.target in seen
 
 
 def _check_standby(block: Standby, component: Component) -> None:

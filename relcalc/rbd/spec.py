@@ -242,6 +242,7 @@ def parse_network(body: Any, place: str) -> Network:
             raise InputError(f"{place}.edges[{i}]: the component must be a name (or null for a perfect link), got {name!r}")
         for node in (a, b):
             _check_node(node, f"{place}.edges[{i}]")
+        a, b = str(a), str(b)  # node 1 and node "1" are the same router, as a person reads the file
         if a == b:
             raise InputError(f"{place}.edges[{i}]: an edge from {a!r} to itself")
         edges.append((name, a, b))
@@ -253,11 +254,15 @@ def parse_network(body: Any, place: str) -> Network:
     nodes = body.get("nodes") or {}
     if not isinstance(nodes, dict):
         raise InputError(f"{place}.nodes: expected a mapping of node to component, e.g. {{spine1: spine}}")
+    named: dict[str, str] = {}
     for node, name in nodes.items():
         _check_node(node, f"{place}.nodes")
         if not isinstance(name, str) or not name:
             raise InputError(f"{place}.nodes.{node}: expected a component name, got {name!r}")
-    return Network(tuple(edges), body["source"], body["target"], directed, tuple(nodes.items()), place)
+        if str(node) in named:
+            raise InputError(f"{place}.nodes: node {str(node)!r} is given twice (as a number and as text)")
+        named[str(node)] = name
+    return Network(tuple(edges), str(body["source"]), str(body["target"]), directed, tuple(named.items()), place)
 
 
 def _check_node(node: Any, where: str) -> None:

@@ -413,11 +413,11 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         _render_cuts(console, cuts, top)
     cut_fv = {} if cuts is None else {c.name: c.fussell_vesely_cut_sets for c in cuts.importance}
     ranking = Table(title="What to fix first (ranked by improvement potential)", title_justify="left")
-    headers = ("component", "U", "Birnb.", "crit.", "F-V", "F-V cut", "RAW", "improve")
+    # with the cut-set F-V the criticality column gives way (it stays in JSON), so the table keeps to 80 columns
+    headers = ("component", "U", "Birnb.", "F-V", "F-V cut", "RAW", "improve") if cuts is not None else (
+        "component", "U", "Birnb.", "crit.", "F-V", "RAW", "improve")
     for header in headers:
-        if header == "F-V cut" and cuts is None:
-            continue
-        ranking.add_column(header, justify="left" if header == "component" else "right")
+        ranking.add_column(header, justify="left" if header == "component" else "right", overflow="fold")  # never cut
     def cell(value: float, spec: str) -> str:
         return "-" if value != value else format(value, spec)  # NaN: not given (U below 1e-300)
 
@@ -434,7 +434,8 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         ]
         if cuts is not None:
             value = cut_fv.get(item.name)
-            cells.insert(5, cell(float("nan") if value is None else value, ".3g"))
+            cells[3] = cell(item.fussell_vesely, ".3g")
+            cells[4] = cell(float("nan") if value is None else value, ".3g")
         ranking.add_row(*cells)
     console.print(ranking)
     if len(result.importance) > top:
@@ -467,7 +468,7 @@ def _render_cuts(console, cuts, top: int) -> None:
     table = Table(title=f"Minimal cut sets up to order {cuts.max_order} (single points of failure first)",
                   title_justify="left")
     for header in ("cut set", "order", "P(down)", "share of U"):
-        table.add_column(header, justify="left" if header == "cut set" else "right")
+        table.add_column(header, justify="left" if header == "cut set" else "right", overflow="fold")  # never cut
     shown = max(top, len(cuts.single_points_of_failure))
     for c in cuts.cut_sets[:shown]:
         share = "-" if c.share_of_unavailability is None else f"{c.share_of_unavailability:.3g}"

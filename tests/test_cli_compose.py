@@ -61,6 +61,10 @@ def test_components_csv_and_set(run, tmp_path):
     assert base.exit_code == 0, base.stderr
     what_if = run("compose", structure, "--components", table, "--set", "db.mttr=1h", "-f", "json")
     assert json.loads(what_if.stdout)["unavailability"] < json.loads(base.stdout)["unavailability"]
+    # a misspelt name in the CSV is an error, as an unused -c is, not figures silently dropped
+    table.write_text("name,mtbf,mttr,count\napp,2000h,4h,3\ndb,8000h,8h,3\ndbs,1h,100h,1\n")
+    typo = run("compose", structure, "--components", table)
+    assert typo.exit_code == 2 and "'dbs' is not used" in typo.stderr
 
 
 def test_target_solve_mttr_and_count(run):

@@ -225,6 +225,7 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
     extra = {}
     if components_csv:
         extra = _components_from_csv(components_csv, year_days)
+    from_csv = list(extra)
     for text in inline:
         comp = parse_component_option(text, year_days)
         if comp.name in extra:
@@ -244,7 +245,11 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
             if taken is not None:
                 extra.update(taken.components)
                 found.append(taken)
-        return system_from_mapping(data, extra_components=extra, year_days=year_days)
+        system = system_from_mapping(data, extra_components=extra, year_days=year_days)
+        unused = [name for name in from_csv if name not in _used_names(system.root)]
+        if unused:  # as an unused -c is: most likely a misspelt name, whose figures would be silently dropped
+            raise InputError(f"--components: {unused[0]!r} is not used by the spec's diagram (a misspelt name?)")
+        return system
     from dataclasses import replace
 
     root, counts = parse_expression(spec)
@@ -265,6 +270,19 @@ def _load_system(spec: str, inline: list[str], components_csv: str | None, year_
     system = System(extra, root)
     system.validate()
     return system
+
+
+def _used_names(block) -> set[str]:
+    """The component names a diagram uses (instances count as their component)."""
+    from ..rbd.model import Network, Standby, Use, split_reference
+
+    if isinstance(block, Use):
+        return {split_reference(block.name)[0]}
+    if isinstance(block, Standby):
+        return {block.name}
+    if isinstance(block, Network):
+        return {split_reference(r)[0] for r in block.references}
+    return {name for child in block.children for name in _used_names(child)}
 
 
 def _components_from_csv(path: str, year_days: float):

@@ -263,3 +263,9 @@ def test_csv_refuses_figures_it_cannot_carry(run, option):
     # compose's CSV is a row per instance: the extra figures would be dropped without a word, so they are refused
     result = run("compose", SAMPLES / "web-service.yaml", "-f", "csv", *option)
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "use -f json" in result.stderr
+
+
+def test_solve_count_of_instances_wired_into_a_network_says_so(run):
+    # wan-mesh's network names border#1 and border#2: a count to vary would leave a named instance without a unit
+    result = run("compose", SAMPLES / "wan-mesh.yaml", "--target", "99.99%", "--solve-count", "border")
+    assert result.exit_code == 2 and "named one by one in a network ('border#1')" in result.stderr

@@ -104,6 +104,10 @@ def smallest_count(system: System, name: str, target_unavailability: float) -> S
     if name not in system.components:
         raise InputError(f"--solve-count: unknown component {excerpt(name)}")
     component = system.components[name]
+    pinned = _instances_named(system.root, name)
+    if pinned:  # a network names its instances one by one (border#2): they are wired, not a count to vary
+        raise InputError(f"--solve-count: the instances of {excerpt(name)} are named one by one in a network "
+                         f"({excerpt(pinned)}), so its count cannot be varied; change the network instead")
     previous = math.inf
     for count in range(1, MAX_COUNT + 1):
         trial = system.with_component(replace(component, count=count))
@@ -125,3 +129,17 @@ def smallest_count(system: System, name: str, target_unavailability: float) -> S
             break  # another instance did not help (the name is in series, or the gain is below rounding)
         previous = u
     return Solution("count", (name,), None, None)
+
+
+def _instances_named(block, name: str) -> str | None:
+    """A reference such as ``name#2`` that a network in ``block`` makes to one instance of ``name``, else None."""
+    from .model import Network, split_reference
+
+    if isinstance(block, Network):
+        return next((r for r in block.references if split_reference(r)[0] == name
+                     and split_reference(r)[1] is not None), None)
+    for child in getattr(block, "children", ()):
+        found = _instances_named(child, name)
+        if found is not None:
+            return found
+    return None

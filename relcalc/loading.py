@@ -114,11 +114,7 @@ def _load_json(text: str, source: str) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict:
         mapping = dict(items)
         if len(mapping) != len(items):
-            seen: set[str] = set()
-            for key, _ in items:
-                if key in seen:
-                    raise InputError(f"{source}: duplicate definition of {excerpt(key)}")
-                seen.add(key)
+            raise _NotJSON("duplicate key")  # the YAML reader names it with its line
         return mapping
 
     def constant(name: str) -> Any:
@@ -130,6 +126,8 @@ def _load_json(text: str, source: str) -> Any:
         raise _NotJSON from None
     except RecursionError:
         raise InputError(f"{source}: nesting too deep (more than {MAX_DEPTH} levels)") from None
+    except InputError:
+        raise
     except ValueError as exc:  # a number of more than 4,300 digits
         raise InputError(f"{source}: {exc}") from None
 

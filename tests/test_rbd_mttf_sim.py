@@ -195,3 +195,16 @@ def test_many_identical_members_mttf_by_their_birth_death_chain(n, k, monkeypatc
     # from 64 members the count-down chain; below, the whole diagram's 2^n chain, eliminated without subtraction
     # (a plain LU gave 1.03e17 h for 2-of-10, 16% under the exact 1.23e17 h)
     assert ("birth-death" in found.method) == (n >= 64)
+
+
+def test_a_law_the_chain_does_not_follow_is_named():
+    # the chain runs on rates: a Weibull pair gets the exponential pair's (3 lambda + mu) / (2 lambda^2) = 51,500 h
+    # (lambda = 1/1000, mu = 1/10), and says that it took the law as exponential
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd.mttf import mttf_with_repair
+
+    text = "components: {a: {mtbf: 1000h, mttr: 10h, count: 2, LAW}}\nsystem: {parallel: [a]}\n"
+    shaped = mttf_with_repair(system_from_mapping(load_spec_text(text.replace("LAW", "weibull_shape: 2"))))
+    plain = mttf_with_repair(system_from_mapping(load_spec_text(text.replace(", LAW", ""))))
+    assert shaped.mttf_hours.value == pytest.approx(51_500.0, rel=1e-12) == plain.mttf_hours.value
+    assert "taken as exponential" in shaped.note and plain.note is None

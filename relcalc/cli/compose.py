@@ -425,6 +425,8 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
         else:
             summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (simulated, 95%: {figure.low:,.4g} to "
                             f"{figure.high:,.4g} h, {repaired.runs:,} runs, seed {repaired.seed})")
+        if repaired.note:
+            summary.add_row("", Text(repaired.note))
     console.print(summary)
 
     if cuts is not None:

@@ -11,8 +11,10 @@ solved exactly (the GTH elimination, which keeps every small probability's
 digits: Grassmann, Taksar & Heyman, Operations Research 33, 1985) up to
 :data:`MAX_GROUP_STATES` states (7 members). Where the members share one
 repair rate the chain has a product form over the failed sets (see
-:func:`_product_form`), and groups of up to 14 members are solved by their
-2^n sets instead.
+:func:`_product_form`): P(S) is h(|S|) prod_(i in S) lambda_i / mu up to a
+constant, and the diagram is evaluated once with polynomial weights graded
+by the number of members down (:mod:`relcalc.rbd.graded`), exact in
+polynomial work, for groups of up to :data:`MAX_PRODUCT_FORM` members.
 
 Groups are independent of each other and of the components outside them.
 The system's availability is then
@@ -148,7 +150,7 @@ def _gth(q: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
-MAX_PRODUCT_FORM = 14  #: members of a group with one repair rate, solved by sets (2^n of them)
+MAX_PRODUCT_FORM = 64  #: members of a group with one repair rate, graded by members down (relcalc.rbd.graded)
 
 
 def _by_chain(comps, members, group):
@@ -200,35 +202,64 @@ def _product_form(failure_rates, mu: float, crews: int, members):
 
 def evaluate_with_crews(system, compiled, groups, calendar=None):
     """Availability, unavailability and frequency of a diagram with repair groups (see the notes)."""
-    from .evaluate import ComposeResult, Importance, _evaluate, _Units
+    from ..availability import Calendar
+    from .evaluate import ComposeResult, Importance, _Units
+    from .graded import Graded, weights_h
     from .tails import TINY, complementary
 
     units = _Units.of(compiled)
     by_component: dict[str, list[int]] = {}
     for var, unit in enumerate(compiled.units):
         by_component.setdefault(unit.component, []).append(var)
-    chains = []
-    grouped = set()
+    chains = []  # groups solved by their queue chain: (members, by_set, failures)
+    graded_members: dict[int, tuple[int, float]] = {}  # one repair rate: member -> (axis, lambda / mu)
+    rates_of: dict[int, float] = {}
+    hs = []
     for group, members, comps in _group_members(system, compiled, groups, by_component):
         repair_rates = {c.repair_rate for c in comps}
-        if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
-            by_set, failures = _product_form([c.failure_rate for c in comps], repair_rates.pop(), group.crews, members)
+        one_rate = len(repair_rates) == 1
+        if one_rate and len(members) > MAX_PRODUCT_FORM and group_states(len(members)) > MAX_GROUP_STATES:
+            raise InputError(f"{group.where}: {len(members)} components share {group.crews} crew(s); give at most "
+                             f"{MAX_PRODUCT_FORM} components per group (split it into groups)")
+        if one_rate and len(members) <= MAX_PRODUCT_FORM:
+            mu = repair_rates.pop()
+            for v, c in zip(members, comps):
+                graded_members[v] = (len(hs), c.failure_rate / mu)
+                rates_of[v] = c.failure_rate
+            hs.append(weights_h(len(members), group.crews))
         else:
-            by_set, failures = _by_chain(comps, members, group)
-        chains.append((members, by_set, failures))
-        grouped.update(members)
+            chains.append((members, *_by_chain(comps, members, group)))
+    chain_grouped = {v for members, _, _ in chains for v in members}
+    grouped = chain_grouped | set(graded_members)
     combos = 1
     for _, by_set, _ in chains:
         combos *= len(by_set)
     if combos > 100_000:
         raise InputError(f"repair: the groups together have {combos:,} combinations of failed members; use fewer groups")
+    grader = Graded(units, graded_members, tuple(len(h) for h in hs) or (1,))
+    weight = np.ones(1)
+    for h in hs:
+        weight = np.multiply.outer(weight, h) if weight.shape != (1,) else h
+    weight = weight.reshape(grader.dims)
+
+    def contract(p) -> float:  # sum_k h(k) p_k over every group's axis, non-negative terms
+        return math.fsum((np.asarray(p) * weight).ravel().tolist())
+
+    def fixed_of(failed, extra=()):
+        fixed = {v: (0 if v in failed else 1) for v in chain_grouped}
+        fixed.update(extra)
+        return fixed
+
+    first_a, first_u, _ = grader.evaluate(compiled.root, fixed_of(frozenset()))
+    norm = contract(first_a + first_u)  # the product form's normalising constant (the same for every case)
     conditional: dict = {}
 
-    def given(failed: frozenset):
-        if failed not in conditional:
-            fixed = {v: (0 if v in failed else 1) for v in grouped}
-            conditional[failed] = _evaluate(compiled.root, units, fixed, True)
-        return conditional[failed]
+    def given(failed: frozenset, extra=()):
+        key = (failed, extra)
+        if key not in conditional:
+            a, u, _ = grader.evaluate(compiled.root, fixed_of(failed, extra))
+            conditional[key] = (contract(a) / norm, contract(u) / norm, a, u)
+        return conditional[key]
 
     total_a = total_u = 0.0
     grad: dict[int, float] = {}
@@ -236,11 +267,11 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
     for _, by_set, _ in chains:
         combos_list = [(f | s, p * q) for f, p in combos_list for s, q in by_set.items()]
     for failed, p in combos_list:
-        a, u, _, g = given(failed)
-        total_a += p * a
-        total_u += p * u
+        a, u, g = grader.evaluate(compiled.root, fixed_of(failed), want_grad=True)
+        total_a += p * contract(a) / norm
+        total_u += p * contract(u) / norm
         for var, d in g.items():
-            grad[var] = grad.get(var, 0.0) + p * d
+            grad[var] = grad.get(var, 0.0) + p * contract(d) / norm
     avail, unavail = complementary(total_a, total_u)
     frequency = 0.0
     excludes = []
@@ -253,17 +284,34 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
         else:
             frequency += grad.get(var, 0.0) * unit.frequency_per_hour
     for index, (members, by_set, failures) in enumerate(chains):
-        others = [(f, p) for f, p in [(frozenset(), 1.0)]]
+        others = [(frozenset(), 1.0)]
         for j, (_, other_sets, _) in enumerate(chains):
             if j != index:
                 others = [(f | s, p * q) for f, p in others for s, q in other_sets.items()]
         for p_state, before, after, rate in failures:
             for rest, q in others:
-                drop = given(before | rest)[0] - given(after | rest)[0]
-                if drop > 0:
-                    frequency += p_state * q * rate * drop
+                rise = given(after | rest)[1] - given(before | rest)[1]
+                if rise > 0:
+                    frequency += p_state * q * rate * rise
+    member_measures = _member_measures(chain_grouped, combos_list, given) if chain_grouped else {}
+    for v in graded_members:  # the product form's members: conditioned on each state by fixing them
+        down_p = up_p = down_u = up_u = 0.0
+        for failed, p in combos_list:
+            _, _, a0, u0 = given(failed, ((v, 0),))
+            _, _, a1, u1 = given(failed, ((v, 1),))
+            low = grader.down_weight(v)
+            down_p += p * contract(grader.mul(low, a0 + u0)) / norm
+            down_u += p * contract(grader.mul(low, u0)) / norm
+            up_p += p * contract(a1 + u1) / norm
+            up_u += p * contract(u1) / norm
+            # the member's own failures from every set without it: lambda (U(S + v) - U(S)) (Notes)
+            rise = contract(u0) - contract(u1)
+            if rise > 0:
+                frequency += p * rates_of[v] * rise / norm
+        u_down = down_u / down_p if down_p > 0 else math.nan
+        u_up = up_u / up_p if up_p > 0 else math.nan
+        member_measures[v] = (down_p, u_down - u_up, u_down)
     items = []
-    member_measures = _member_measures(grouped, combos_list, given)
     for var, unit in enumerate(compiled.units):
         birnbaum = grad.get(var, math.nan) if var not in grouped else math.nan
         ui = unit.unavailability
@@ -282,8 +330,6 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
     items.sort(key=lambda m: (-(0.0 if m.improvement_potential != m.improvement_potential else m.improvement_potential),
                               m.name))
     log10 = math.log10(unavail) if unavail >= TINY else -math.inf
-    from ..availability import Calendar
-
     return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
                          calendar or Calendar())
 

@@ -1,0 +1,207 @@
+"""Repair groups beyond the 2^n sets: graded evaluation by members down, against brute force and closed forms."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from relcalc.errors import InputError
+from relcalc.rbd import evaluate, load_spec_text, system_from_mapping
+
+
+def system(text):
+    return system_from_mapping(load_spec_text(text))
+
+
+def product_form(lam, mu, crews):
+    """P(failed set) of a FIFO group with one repair rate, written out over every set (vectorised over 2^n).
+
+    pi(S) proportional to |S|! prod_(i in S) lambda_i / prod_(j <= |S|) (mu min(j, c)): the machine-repair
+    model with distinct machines (Trivedi & Bobbio, Reliability and Availability Engineering, 2017, ch. 9).
+    Returns the probabilities indexed by the set's bit code (bit i: member i down).
+    """
+    n = len(lam)
+    codes = np.arange(1 << n, dtype=np.int64)
+    h = np.ones(n + 1)
+    for k in range(1, n + 1):
+        h[k] = h[k - 1] * k / (mu * min(k, crews))
+    weight = h[np.bitwise_count(codes)]
+    for i in range(n):
+        weight = weight * np.where((codes >> i) & 1, lam[i], 1.0)
+    return weight / weight.sum()
+
+
+def fifo_chain(lam, mu, crews):
+    """A separately written FIFO chain with c crews (states: orderings of the failed), solved by least squares."""
+    n = len(lam)
+    states = [()]
+    for k in range(1, n + 1):
+        states += list(itertools.permutations(range(n), k))
+    where = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    for s in states:
+        for i in set(range(n)) - set(s):
+            q[where[s], where[s + (i,)]] += lam[i]
+        for position in range(min(crews, len(s))):
+            q[where[s], where[s[:position] + s[position + 1:]]] += mu[s[position]]
+    np.fill_diagonal(q, -q.sum(axis=1))
+    a = q.T.copy()
+    a[-1] = 1.0  # one balance equation replaced by the normalisation
+    b = np.zeros(len(states))
+    b[-1] = 1.0
+    return states, np.linalg.solve(a, b)
+
+
+def brute_force(prob, lam, up):
+    """U, failure frequency and each member's (P(down), U | down, U | up) from the sets' probabilities."""
+    codes = np.arange(prob.size, dtype=np.int64)
+    down = ~up(codes)
+    u = float(prob[down].sum())
+    f = 0.0
+    members = []
+    for i in range(len(lam)):
+        has = ((codes >> i) & 1).astype(bool)
+        f += lam[i] * float(prob[~has & ~down & ~up(codes | (1 << i))].sum())
+        p_down = float(prob[has].sum())
+        members.append((p_down, float(prob[has & down].sum()) / p_down, float(prob[~has & down].sum()) / (1 - p_down)))
+    return u, f, members
+
+
+def check(result, names, reference, rel=1e-9):
+    u, f, members = reference
+    assert result.unavailability == pytest.approx(u, rel=rel)
+    assert result.failure_frequency_per_hour == pytest.approx(f, rel=rel)
+    rows = {m.name: m for m in result.importance}
+    for name, (p_down, u_down, u_up) in zip(names, members):
+        assert rows[name].unavailability == pytest.approx(p_down, rel=rel)
+        assert rows[name].birnbaum == pytest.approx(u_down - u_up, rel=1e-7, abs=1e-15)
+        assert rows[name].risk_achievement_worth == pytest.approx(u_down / u, rel=rel)
+
+
+def pairs_in_series(n):
+    """n members with their own failure rates and one repair rate: n / 2 parallel pairs in series."""
+    mtbfs = [1000 + 37 * i for i in range(n)]
+    text = ("components:\n" + "".join(f"  c{i}: {{mtbf: {m}h, mttr: 30h}}\n" for i, m in enumerate(mtbfs))
+            + "system: {series: [" + ", ".join(f"{{parallel: [c{2 * i}, c{2 * i + 1}]}}" for i in range(n // 2)) + "]}\n")
+    return [1 / m for m in mtbfs], text
+
+
+@pytest.mark.parametrize("n, crews", [(20, 3), (16, 1)])
+def test_members_with_one_repair_rate_match_every_one_of_the_two_to_the_n_sets(n, crews):
+    # beyond the former limit of 14: the graded evaluation against brute force over all 2^n failed sets
+    lam, text = pairs_in_series(n)
+    prob = product_form(lam, 1 / 30, crews)
+    pairs = sum(1 << (2 * i) for i in range(n // 2))  # a pair is down when both its bits are
+    reference = brute_force(prob, lam, lambda codes: (codes & (codes >> 1) & pairs) == 0)
+    result = evaluate(system(text + f"repair: {{crews: {crews}}}\n"))
+    check(result, [f"c{i}" for i in range(n)], reference)
+
+
+@pytest.mark.parametrize("crews", [1, 2])
+def test_the_product_form_is_the_fifo_chain(crews):
+    # five members, one repair rate: the graded product form against a separately built FIFO queue chain
+    # (326 ordered states), a 3-of-5 block
+    lam, mu = [1 / 300, 1 / 500, 1 / 700, 1 / 900, 1 / 1100], 1 / 20
+    states, pi = fifo_chain(lam, [mu] * 5, crews)
+    prob = np.zeros(32)
+    for s, p in zip(states, pi):
+        prob[sum(1 << i for i in s)] += p
+    text = ("components:\n" + "".join(f"  m{i}: {{mtbf: {int(round(1 / x))}h, mttr: 20h}}\n" for i, x in enumerate(lam))
+            + "system: {k_of_n: {k: 3, of: [m0, m1, m2, m3, m4]}}\n" + f"repair: {{crews: {crews}}}\n")
+    check(evaluate(system(text)), [f"m{i}" for i in range(5)],
+          brute_force(prob, lam, lambda codes: np.bitwise_count(codes) <= 2), rel=1e-8)
+
+
+def test_twenty_identical_units_match_the_machine_repair_birth_death_chain():
+    # 20 identical units, 3 crews, the system needs 16: pi_(k+1) = pi_k (20 - k) lambda / (min(k + 1, 3) mu)
+    # (Trivedi & Bobbio 2017, ch. 9, the machine-repair model); beyond the former limit of 14
+    lam, mu = 1 / 1000, 1 / 24
+    pi = [1.0]
+    for k in range(20):
+        pi.append(pi[-1] * (20 - k) * lam / (min(k + 1, 3) * mu))
+    u = math.fsum(pi[5:]) / math.fsum(pi)
+    f = pi[4] * 16 * lam / math.fsum(pi)  # the fifth failure takes it down
+    text = "components: {n: {mtbf: 1000h, mttr: 24h, count: 20}}\nsystem: {k_of_n: {k: 16, of: [n]}}\nrepair: {crews: 3}\n"
+    result = evaluate(system(text))
+    assert result.unavailability == pytest.approx(u, rel=1e-11)
+    assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-11)
+
+
+def test_two_groups_and_independent_components_match_enumeration_of_every_state():
+    # group A (a0..a3, one crew), group B (b0..b4, two crews), z and w with their own crews; the diagram
+    # is 2-of-4 A in series with (3-of-5 B in parallel with z) and w. Reference: every joint state.
+    text = """
+components:
+  a: {mtbf: 600h, mttr: 10h, count: 4}
+  b: {mtbf: 900h, mttr: 5h, count: 5}
+  z: {mtbf: 400h, mttr: 2h}
+  w: {mtbf: 5000h, mttr: 3h}
+system: {series: [w, {k_of_n: {k: 2, of: [a]}}, {parallel: [z, {k_of_n: {k: 3, of: [b]}}]}]}
+repair: [{of: [a], crews: 1}, {of: [b], crews: 2}]
+"""
+    p_a = product_form([1 / 600] * 4, 1 / 10, 1)
+    p_b = product_form([1 / 900] * 5, 1 / 5, 2)
+    bits_a = ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(bool)
+    bits_b = ((np.arange(32)[:, None] >> np.arange(5)) & 1).astype(bool)
+    indep = {"z": (1 / 400, 1 / 2), "w": (1 / 5000, 1 / 3)}
+    u = f = 0.0
+    for (ia, sa), (ib, sb), z_up, w_up in itertools.product(enumerate(bits_a), enumerate(bits_b), (1, 0), (1, 0)):
+        pz = (indep["z"][1] if z_up else indep["z"][0]) / sum(indep["z"])
+        pw = (indep["w"][1] if w_up else indep["w"][0]) / sum(indep["w"])
+        p = p_a[ia] * p_b[ib] * pz * pw
+
+        def up(sa, sb, z_up, w_up):
+            return w_up and sa.sum() <= 2 and (z_up or sb.sum() <= 2)
+
+        if not up(sa, sb, z_up, w_up):
+            u += p
+            continue
+        for i in range(4):  # each way down from this up state, at its rate
+            if not sa[i]:
+                after = sa.copy()
+                after[i] = True
+                f += p * (1 / 600) * (not up(after, sb, z_up, w_up))
+        for i in range(5):
+            if not sb[i]:
+                after = sb.copy()
+                after[i] = True
+                f += p * (1 / 900) * (not up(sa, after, z_up, w_up))
+        f += p * indep["z"][0] * (z_up and not up(sa, sb, 0, w_up))
+        f += p * indep["w"][0] * (w_up and not up(sa, sb, z_up, 0))
+    result = evaluate(system(text))
+    assert result.unavailability == pytest.approx(u, rel=1e-10)
+    assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-10)
+
+
+def test_a_network_and_a_shared_block_with_group_members_match_enumeration():
+    # the bridge network on five edges of one group (one crew), and an edge f with its own crew
+    text = """
+components:
+  e: {mtbf: 900h, mttr: 8h, count: 5}
+  f: {mtbf: 700h, mttr: 3h}
+system: {network: {edges: [[e#1, s, a], [e#2, s, b], [e#3, a, b], [e#4, a, t], [e#5, b, t], [f, s, t]], source: s, target: t}}
+repair: [{of: [e], crews: 1}]
+"""
+    p = product_form([1 / 900] * 5, 1 / 8, 1)
+    bits = ((np.arange(32)[:, None] >> np.arange(5)) & 1).astype(bool)
+
+    def bridge_up(b, f_up):  # minimal paths 14, 25, 135, 234 (edges e1..e5 as columns 0..4), or f
+        e = ~b
+        return f_up | (e[:, 0] & e[:, 3]) | (e[:, 1] & e[:, 4]) | (e[:, 0] & e[:, 2] & e[:, 4]) | (e[:, 1] & e[:, 2] & e[:, 3])
+
+    a_f = 700 / 703
+    u = float(p[~bridge_up(bits, False)].sum()) * (1 - a_f)
+    result = evaluate(system(text))
+    assert result.unavailability == pytest.approx(u, rel=1e-12)
+
+
+def test_groups_above_the_limits_are_refused_in_one_line():
+    big = "components: {n: {mtbf: 1000h, mttr: 5h, count: 65}}\nsystem: {k_of_n: {k: 60, of: [n]}}\nrepair: {crews: 1}\n"
+    with pytest.raises(InputError, match="at most 64 components"):
+        evaluate(system(big))
+    edges = ", ".join(f"[e#{i + 1}, n{i}, n{i + 1}]" for i in range(15)) + ", [e#16, n0, n15]"
+    net = ("components: {e: {mtbf: 900h, mttr: 8h, count: 16}}\n"
+           f"system: {{network: {{edges: [{edges}], source: n0, target: n15}}}}\nrepair: {{crews: 1}}\n")
+    with pytest.raises(InputError, match="2\\^16 cases"):
+        evaluate(system(net))

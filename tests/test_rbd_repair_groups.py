@@ -205,3 +205,114 @@ def test_groups_above_the_limits_are_refused_in_one_line():
            f"system: {{network: {{edges: [{edges}], source: n0, target: n15}}}}\nrepair: {{crews: 1}}\n")
     with pytest.raises(InputError, match="2\\^16 cases"):
         evaluate(system(net))
+
+
+# --- several repair rates: the chain truncated at a depth, with bounds ---------------------------------
+
+SIX_MIXED = """
+components:
+  a: {mtbf: 900h, mttr: 7h, count: 2}
+  b: {mtbf: 1500h, mttr: 10h, count: 2}
+  c: {mtbf: 600h, mttr: 3h, count: 2}
+  x: {mtbf: 3000h, mttr: 2h}
+system: {series: [x, {k_of_n: {k: 4, of: [a, b, c]}}]}
+"""
+SIX_RATES = ([1 / 900] * 2 + [1 / 1500] * 2 + [1 / 600] * 2, [1 / 7] * 2 + [1 / 10] * 2 + [1 / 3] * 2)
+
+
+@pytest.mark.parametrize("crews, epsilon", [(1, 1e-6), (2, 1e-7)])  # both truncated at 4 down
+def test_the_truncated_chain_brackets_the_whole_chain(monkeypatch, crews, epsilon):
+    # six members with three repair rates, truncated short of six down (forced: the whole chain has 1,957
+    # states); the whole FIFO chain, built separately, must lie in the bounds, and the estimate near it
+    from relcalc.rbd import repair, truncated
+
+    lam, mu = SIX_RATES
+    states, pi = fifo_chain(lam, mu, crews)
+    group_down = sum(p for s, p in zip(states, pi) if len(s) >= 3)  # 4-of-6 down with 3 members down
+    x_u = 2 / 3002
+    exact = x_u + (1 - x_u) * group_down
+    monkeypatch.setattr(repair, "MAX_GROUP_STATES", 10)
+    monkeypatch.setattr(truncated, "EPSILON", epsilon)
+    result = evaluate(system(SIX_MIXED + f"repair: [{{of: [a, b, c], crews: {crews}}}]\n"))
+    assert "truncated at 4" in result.repair_chain and result.unavailability_low < result.unavailability_high
+    assert result.unavailability_low <= exact <= result.unavailability_high
+    assert result.unavailability == pytest.approx(exact, rel=1e-2)
+
+
+def test_the_tail_bound_holds_and_is_the_machine_repair_tail_for_identical_members():
+    from relcalc.rbd.truncated import tail_bound
+
+    lam, mu = SIX_RATES[0][:5], SIX_RATES[1][:5]
+    for crews in (1, 2, 3):
+        states, pi = fifo_chain(lam, mu, crews)
+        for depth in range(5):
+            assert sum(p for s, p in zip(states, pi) if len(s) > depth) <= tail_bound(lam, mu, crews, depth)[0] * (1 + 1e-9)
+    # identical members: the dominating chain is the machine-repair chain itself (Trivedi & Bobbio 2017, ch. 9)
+    n, lam1, mu1, crews = 8, 1 / 100, 1 / 5, 2
+    weights = [1.0]
+    for k in range(n):
+        weights.append(weights[-1] * (n - k) * lam1 / (min(k + 1, crews) * mu1))
+    for depth in range(n):
+        assert tail_bound([lam1] * n, [mu1] * n, crews, depth)[0] == pytest.approx(
+            math.fsum(weights[depth + 1:]) / math.fsum(weights), rel=1e-12)
+
+
+def test_the_truncated_chain_of_identical_members_is_the_truncated_machine_repair_chain():
+    # with one failure and one repair rate the number down in the blocked chain is the birth-death chain
+    # cut at the depth: pi_k ~ prod (n - j) lambda / (min(j + 1, c) mu), k <= depth
+    from relcalc.rbd.truncated import Solved, build
+
+    n, lam, mu, crews, depth = 9, 1 / 100, 1 / 5, 2, 4
+    solved = Solved(build([lam] * n, [mu] * n, crews, depth))
+    weights = [1.0]
+    for k in range(depth):
+        weights.append(weights[-1] * (n - k) * lam / (min(k + 1, crews) * mu))
+    by_depth = np.bincount(solved.chain.depths, weights=solved.pi)
+    assert by_depth == pytest.approx(np.array(weights) / math.fsum(weights), rel=1e-10)
+
+
+def test_the_point_transient_of_a_truncated_group_is_the_whole_chain_within_its_lost_mass(monkeypatch):
+    # five members, a 3-of-5 block: P(3 or more down at t = 20 h from all up) by the separately built FIFO
+    # chain (one crew, 326 states) and scipy's expm, against the chain truncated at 4 down
+    from scipy.linalg import expm
+
+    from relcalc.rbd import repair, truncated
+    from relcalc.rbd.transient import availability_at
+
+    lam, mu = SIX_RATES[0][:5], SIX_RATES[1][:5]
+    n = 5
+    states = [()] + [s for k in range(1, n + 1) for s in itertools.permutations(range(n), k)]
+    where = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    for s in states:
+        for i in set(range(n)) - set(s):
+            q[where[s], where[s + (i,)]] += lam[i]
+        if s:
+            q[where[s], where[s[1:]]] += mu[s[0]]
+    np.fill_diagonal(q, -q.sum(axis=1))
+    t = 20.0
+    p = expm(q * t)[0]
+    exact = sum(x for s, x in zip(states, p) if len(s) >= 3)
+    text = ("components:\n  a: {mtbf: 900h, mttr: 7h, count: 2}\n  b: {mtbf: 1500h, mttr: 10h, count: 2}\n"
+            "  c: {mtbf: 600h, mttr: 3h}\nsystem: {k_of_n: {k: 3, of: [a, b, c]}}\nrepair: {crews: 1}\n")
+    monkeypatch.setattr(repair, "MAX_GROUP_STATES", 10)
+    monkeypatch.setattr(truncated, "EPSILON", 1e-7)
+    assert truncated.choose_depth(lam, mu, 1, "repair") == 4
+    result = availability_at(system(text), t)
+    assert result.unavailability == pytest.approx(exact, rel=1e-4)
+    assert result.unavailability <= exact * (1 + 1e-12)  # a lower bound: what the truncation loses is never counted
+
+
+def test_beyond_the_limits_of_the_truncated_chain_one_line_refusals(monkeypatch):
+    # ten members in parallel: down only with all ten down, far beyond the depth the chain keeps
+    from relcalc.rbd import truncated
+
+    monkeypatch.setattr(truncated, "MAX_STATES", 2_000)  # the same refusal, sooner
+    parts = ", ".join(f"m{i}: {{mtbf: {500 + 10 * i}h, mttr: {2 + i}h}}" for i in range(10))
+    text = "components: {" + parts + "}\nsystem: {parallel: [" + ", ".join(f"m{i}" for i in range(10)) + "]}\n"
+    with pytest.raises(InputError, match="bounds U only to"):
+        evaluate(system(text + "repair: {crews: 1}\n"))
+    parts = ", ".join(f"m{i}: {{mtbf: {500 + 10 * i}h, mttr: {2 + i}h}}" for i in range(25))
+    text = "components: {" + parts + "}\nsystem: {k_of_n: {k: 20, of: [" + ", ".join(f"m{i}" for i in range(25)) + "]}}\n"
+    with pytest.raises(InputError, match="give at most 24 per group"):
+        evaluate(system(text + "repair: {crews: 1}\n"))

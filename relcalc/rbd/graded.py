@@ -3,7 +3,9 @@
 Notes
 -----
 Where a repair group's members share one repair rate mu, its FIFO chain has
-the product form (:func:`relcalc.rbd.repair._product_form`)
+a product form: the flow into each queue by its last failure balances the
+repairs out of it, ``pi(c_1..c_k) = pi_0 prod_j lambda_(c_j) / (mu min(j,
+c))``, the same for every order of one failed set, so
 
     P(failed set S) = h(|S|) prod_(i in S) r_i / Z,    r_i = lambda_i / mu,
     h(k) = k! / prod_(j <= k) min(j, c)

@@ -11,7 +11,7 @@ solved exactly (the GTH elimination, which keeps every small probability's
 digits: Grassmann, Taksar & Heyman, Operations Research 33, 1985) up to
 :data:`MAX_GROUP_STATES` states (7 members). Where the members share one
 repair rate the chain has a product form over the failed sets (see
-:func:`_product_form`): P(S) is h(|S|) prod_(i in S) lambda_i / mu up to a
+the balance of each queue's last failure against its repair): P(S) is h(|S|) prod_(i in S) lambda_i / mu up to a
 constant, and the diagram is evaluated once with polynomial weights graded
 by the number of members down (:mod:`relcalc.rbd.graded`), exact in
 polynomial work, for groups of up to :data:`MAX_PRODUCT_FORM` members.
@@ -41,9 +41,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from .evaluate import ComposeResult
 
 MAX_GROUP_STATES = 20_000  #: larger groups are refused (the count grows as n!)
 MAX_DENSE = 1_500  #: up to this many states the chain is solved densely by GTH
+
+
+@dataclass(frozen=True)
+class BoundedComposeResult(ComposeResult):
+    """A diagram's figures where a repair group's chain was truncated (:mod:`relcalc.rbd.truncated`).
+
+    ``unavailability`` is the truncated chain's figure, an approximation; the
+    true U lies in [``unavailability_low``, ``unavailability_high``], a bound
+    from the left-out states' probability, not a confidence interval. The
+    failure frequency and the importance figures are the truncated chain's,
+    with no bound.
+    """
+
+    unavailability_low: float = 0.0
+    unavailability_high: float = 1.0
+    repair_chain: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,7 @@ def _gth(q: np.ndarray) -> np.ndarray:
 
 
 MAX_PRODUCT_FORM = 64  #: members of a group with one repair rate, graded by members down (relcalc.rbd.graded)
+MAX_TRUNCATED_MEMBERS = 24  #: members of a group with several repair rates, by the truncated chain
 
 
 def _by_chain(comps, members, group):
@@ -170,34 +188,34 @@ def _by_chain(comps, members, group):
     return by_set, failures
 
 
-def _product_form(failure_rates, mu: float, crews: int, members):
-    """Failed sets and failure flows of a group whose members share one repair rate, in closed form.
+def _by_truncated(comps, members, group):
+    """Failed sets and failure flows from the group's chain truncated at a depth, and its bounds (truncated.py)."""
+    from . import truncated
 
-    With one repair rate the FIFO queue chain has the product form
-    ``pi(c_1..c_k) = pi_0 prod_j lambda_(c_j) / (mu min(j, c))`` (flow into
-    each queue by the last failure balances the repairs out of it, and the
-    repairs in balance the failures out), the same for every order of the
-    same failed set: ``pi(S) = pi_0 |S|! prod_(i in S) lambda_i / prod_(j <= |S|)
-    mu min(j, c)`` - the machine-repair model with distinct machines (Trivedi
-    & Bobbio 2017, ch. 9). So only the 2^n sets are needed, each a product of
-    non-negative terms, where the ordered chain has n!-many states.
-    """
-    import itertools
-
-    n = len(failure_rates)
-    weights = {}
-    for k in range(n + 1):
-        scale = math.factorial(k) / math.prod(mu * min(j, crews) for j in range(1, k + 1))
-        for chosen in itertools.combinations(range(n), k):
-            weights[chosen] = scale * math.prod(failure_rates[i] for i in chosen)
-    total = math.fsum(weights.values())
-    by_set = {frozenset(members[i] for i in chosen): w / total for chosen, w in weights.items()}
-    failures = []
-    for chosen, w in weights.items():
-        before = frozenset(members[i] for i in chosen)
-        for i in set(range(n)) - set(chosen):
-            failures.append((w / total, before, before | {members[i]}, failure_rates[i]))
-    return by_set, failures
+    if len(members) > MAX_TRUNCATED_MEMBERS:
+        raise InputError(f"{group.where}: {len(members)} components with different repair rates share "
+                         f"{group.crews} crew(s); give at most {MAX_TRUNCATED_MEMBERS} per group, or one repair rate "
+                         f"(up to {MAX_PRODUCT_FORM})")
+    lam = [c.failure_rate for c in comps]
+    mu = [c.repair_rate for c in comps]
+    depth = truncated.choose_depth(lam, mu, group.crews, group.where)
+    chain = truncated.build(lam, mu, group.crews, depth)
+    solved = truncated.Solved(chain)
+    # each state's failed set, numbered; probabilities and failure flows summed per set (and per pair of sets)
+    numbers: dict[frozenset, int] = {}
+    set_of = np.fromiter((numbers.setdefault(frozenset(state), len(numbers)) for state in chain.states),
+                         dtype=np.int64, count=len(chain.states))
+    sets = [frozenset(members[i] for i in key) for key in numbers]
+    mass = np.bincount(set_of, weights=solved.pi, minlength=len(sets))
+    by_set = dict(zip(sets, mass.tolist()))
+    rising = chain.depths[chain.cols] > chain.depths[chain.rows]
+    pairs = set_of[chain.rows[rising]] * len(sets) + set_of[chain.cols[rising]]
+    keys, where = np.unique(pairs, return_inverse=True)
+    flows = np.bincount(where, weights=solved.pi[chain.rows[rising]] * chain.rates[rising])
+    # (flow, failed set before, set after, 1.0): failures beyond the depth are left out with the states they reach
+    failures = [(float(flow), sets[key // len(sets)], sets[key % len(sets)], 1.0)
+                for key, flow in zip(keys.tolist(), flows.tolist())]
+    return by_set, failures, solved
 
 
 def evaluate_with_crews(system, compiled, groups, calendar=None):
@@ -215,6 +233,7 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
     graded_members: dict[int, tuple[int, float]] = {}  # one repair rate: member -> (axis, lambda / mu)
     rates_of: dict[int, float] = {}
     hs = []
+    bounded = None  # the group solved by its truncated chain, if any: (index in chains, members, solver, rates)
     for group, members, comps in _group_members(system, compiled, groups, by_component):
         repair_rates = {c.repair_rate for c in comps}
         one_rate = len(repair_rates) == 1
@@ -227,8 +246,15 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
                 graded_members[v] = (len(hs), c.failure_rate / mu)
                 rates_of[v] = c.failure_rate
             hs.append(weights_h(len(members), group.crews))
-        else:
+        elif group_states(len(members)) <= MAX_GROUP_STATES:
             chains.append((members, *_by_chain(comps, members, group)))
+        else:
+            if bounded is not None:
+                raise InputError(f"{group.where}: a second group with different repair rates beyond "
+                                 f"{_largest_group()} members; give the others one repair rate, or fewer members")
+            by_set, failures, solved = _by_truncated(comps, members, group)
+            bounded = (len(chains), members, solved, [c.failure_rate for c in comps])
+            chains.append((members, by_set, failures))
     chain_grouped = {v for members, _, _ in chains for v in members}
     grouped = chain_grouped | set(graded_members)
     combos = 1
@@ -330,8 +356,37 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
     items.sort(key=lambda m: (-(0.0 if m.improvement_potential != m.improvement_potential else m.improvement_potential),
                               m.name))
     log10 = math.log10(unavail) if unavail >= TINY else -math.inf
-    return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
-                         calendar or Calendar())
+    figures = (avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
+               calendar or Calendar())
+    if bounded is None or bounded[2].chain.eps == 0.0:  # no group truncated, or its chain whole
+        return ComposeResult(*figures)
+    low, high, depth = _bounds(bounded, chains, given)
+    if not (low > 0 and high <= 2 * low):
+        raise InputError(f"repair: {len(bounded[1])} components with different repair rates are solved by their chain "
+                         f"up to {depth} down at once, which bounds U only to [{low:.3g}, {high:.3g}]; give the group "
+                         "one repair rate (solved exactly) or fewer members")
+    return BoundedComposeResult(*figures, unavailability_low=low, unavailability_high=high,
+                                repair_chain=f"FIFO chain truncated at {depth} members down; U bounded, frequency "
+                                             "and importance from the truncated chain")
+
+
+def _bounds(bounded, chains, given) -> tuple[float, float, int]:
+    """(low, high, depth): the system's U bounded over the truncated group's left-out states (truncated.py)."""
+    index, members, solved, _ = bounded
+    others = [(frozenset(), 1.0)]
+    for j, (_, other_sets, _) in enumerate(chains):
+        if j != index:
+            others = [(f | s, p * q) for f, p in others for s, q in other_sets.items()]
+    by_set: dict[frozenset, float] = {}
+    g = np.empty(len(solved.chain.states))
+    for k, state in enumerate(solved.chain.states):
+        key = frozenset(members[i] for i in state)
+        value = by_set.get(key)
+        if value is None:
+            value = by_set[key] = math.fsum(q * given(key | rest)[1] for rest, q in others)
+        g[k] = value
+    _, low, high = solved.bracket(g, 1.0)
+    return low, high, solved.chain.depth
 
 
 def _member_measures(grouped, combos, given) -> dict:
@@ -366,6 +421,76 @@ def _member_measures(grouped, combos, given) -> dict:
     return out
 
 
+def _chain_at(lam, mu, group, t: float, first: tuple):
+    """(states, P(state at t)) of a group's whole queue chain from the queue ``first`` at 0."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import expm_multiply
+
+    states, rates = group_chain(lam, mu, group.crews, group.where)
+    size = len(states)
+    rows = [i for i, _ in rates] + list(range(size))
+    cols = [j for _, j in rates] + list(range(size))
+    out = np.zeros(size)
+    for (i, _), r in rates.items():
+        out[i] += r
+    generator = csr_matrix((list(rates.values()) + list(-out), (rows, cols)), shape=(size, size))
+    start = np.zeros(size)
+    start[states.index(first)] = 1.0
+    if t <= 0:
+        p = start
+    elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
+        from scipy.linalg import expm
+
+        p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
+    elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
+        raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
+                         "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
+    else:
+        p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
+    if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
+        raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
+                         "the steady state is the plain figure (without --at)")
+    return states, p / p.sum()
+
+
+def _truncated_at(lam, mu, group, t: float, first: tuple):
+    """(states, P(state at t and never beyond the depth), probability lost beyond it) of a large group's chain.
+
+    The chain truncated as in the steady state (:mod:`relcalc.rbd.truncated`),
+    with the failures beyond the depth leaving it: each state's probability
+    is then a lower bound, short of the truth by at most the mass lost.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import expm_multiply
+
+    from . import truncated
+
+    if len(lam) > MAX_TRUNCATED_MEMBERS:
+        raise InputError(f"--at: {group.where} has {len(lam)} components; the chain over time is offered for up to "
+                         f"{MAX_TRUNCATED_MEMBERS} per group")
+    depth = max(truncated.choose_depth(lam, mu, group.crews, group.where), len(first))
+    chain = truncated.build(lam, mu, group.crews, depth)
+    size = len(chain.states)
+    out = np.bincount(chain.rows, weights=chain.rates, minlength=size)
+    leaving = np.zeros(size)  # failures beyond the depth
+    for k in np.flatnonzero(chain.depths == depth).tolist():
+        leaving[k] = math.fsum(lam[i] for i in range(len(lam)) if i not in chain.states[k])
+    generator = csr_matrix((np.concatenate([chain.rates, -(out + leaving)]),
+                            (np.concatenate([chain.rows, np.arange(size)]),
+                             np.concatenate([chain.cols, np.arange(size)]))), shape=(size, size))
+    start = np.zeros(size)
+    start[chain.states.index(truncated.canonical(first, group.crews))] = 1.0
+    if t <= 0:
+        return chain.states, start, 0.0
+    if t * float((out + leaving).max()) > 1e5:  # expm_multiply's steps grow with the rates times t
+        raise InputError(f"--at: {group.where}'s chain has {size:,} states; t = {t:g} h is too far ahead to "
+                         "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
+    p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
+    if not np.all(np.isfinite(p)):
+        raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain")
+    return chain.states, p, max(0.0, 1.0 - math.fsum(p.tolist()))
+
+
 def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     """(A(t), U(t), {member: (A(t), U(t))}) of a diagram with repair groups, from all up but ``down`` at 0.
 
@@ -374,10 +499,11 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     queued in the order of the instances) to t by the action of the matrix
     exponential on that state (scipy ``expm_multiply``); the diagram is then
     evaluated on each combination of failed sets as in the steady state.
+    A group beyond its whole chain (8 members or more) follows its chain
+    truncated at a depth (:func:`_truncated_at`); where the probability it
+    loses by t is over 1e-4 of U(t) (or of A(t)), the figures would
+    not hold their digits and the time is refused.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.linalg import expm_multiply
-
     from .evaluate import _evaluate, _Units
     from .tails import complementary
 
@@ -390,33 +516,15 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     sets = []
     grouped = set()
     members_at: dict[int, tuple[float, float]] = {}
+    lost = 0.0  # probability the truncated chains have lost by t (their figures are lower bounds by that much)
     for group, members, comps in _group_members(system, compiled, groups, by_component):
-        states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
-                                    group.where)
-        size = len(states)
-        rows = [i for i, _ in rates] + list(range(size))
-        cols = [j for _, j in rates] + list(range(size))
-        out = np.zeros(size)
-        for (i, _), r in rates.items():
-            out[i] += r
-        generator = csr_matrix((list(rates.values()) + list(-out), (rows, cols)), shape=(size, size))
-        start = np.zeros(size)
-        start[states.index(tuple(i for i, v in enumerate(members) if v in start_down))] = 1.0
-        if t <= 0:
-            p = start
-        elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
-            from scipy.linalg import expm
-
-            p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
-        elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
-            raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
-                             "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
+        lam, mu = [c.failure_rate for c in comps], [c.repair_rate for c in comps]
+        first = tuple(i for i, v in enumerate(members) if v in start_down)
+        if group_states(len(members)) <= MAX_GROUP_STATES:
+            states, p = _chain_at(lam, mu, group, t, first)
         else:
-            p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
-        if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
-            raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
-                             "the steady state is the plain figure (without --at)")
-        p = p / p.sum()
+            states, p, gone = _truncated_at(lam, mu, group, t, first)
+            lost += gone
         by_set: dict[frozenset, float] = {}
         for state, prob in zip(states, p):
             key = frozenset(members[i] for i in state)
@@ -436,6 +544,10 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
         a, u, _, _ = _evaluate(compiled.root, units, {v: (0 if v in failed else 1) for v in grouped}, False)
         total_a += p * a
         total_u += p * u
+    if lost > 1e-4 * min(total_a, total_u):
+        raise InputError(f"--at: a repair group's chain, truncated to keep it finite, loses {lost:.2g} of its "
+                         f"probability by t = {t:g} h, over 1e-4 of U(t) = {total_u:.3g}; give the group one "
+                         f"repair rate and fewer than 8 members, or ask for an earlier time")
     return (*complementary(total_a, total_u), members_at)
 
 

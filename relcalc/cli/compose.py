@@ -346,6 +346,9 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     log10 = result.unavailability_log10
     summary.add_row("Availability", _availability_text(result.availability, result.unavailability, log10))
     summary.add_row("Unavailability", _unavailability_text(result.unavailability, log10))
+    if getattr(result, "repair_chain", ""):  # a repair group's chain was truncated: U is bounded, not exact
+        summary.add_row("U lies within", f"{result.unavailability_low:.4g} .. {result.unavailability_high:.4g} "
+                                         f"({result.repair_chain})")
     summary.add_row("Nines", f"{result.nines:.2f}")
     downtime = result.downtime_per_year_hours
     summary.add_row("Downtime per year", "< 1e-293 s" if downtime is None else format_duration(downtime))

@@ -316,3 +316,73 @@ def test_beyond_the_limits_of_the_truncated_chain_one_line_refusals(monkeypatch)
     text = "components: {" + parts + "}\nsystem: {k_of_n: {k: 20, of: [" + ", ".join(f"m{i}" for i in range(25)) + "]}}\n"
     with pytest.raises(InputError, match="give at most 24 per group"):
         evaluate(system(text + "repair: {crews: 1}\n"))
+
+
+def test_cli_shows_a_truncated_chains_bounds_and_refuses_in_one_line(run, tmp_path, monkeypatch):
+    import json
+
+    from relcalc.rbd import repair, truncated
+
+    lam, mu = SIX_RATES
+    states, pi = fifo_chain(lam, mu, 1)
+    x_u = 2 / 3002
+    exact = x_u + (1 - x_u) * sum(p for s, p in zip(states, pi) if len(s) >= 3)  # as above, one crew
+    monkeypatch.setattr(repair, "MAX_GROUP_STATES", 10)
+    monkeypatch.setattr(truncated, "EPSILON", 1e-6)
+    spec = tmp_path / "six.yaml"
+    spec.write_text(SIX_MIXED + "repair: [{of: [a, b, c], crews: 1}]\n")
+    result = run("compose", spec, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["unavailability_low"] <= exact <= data["unavailability_high"]
+    assert "truncated at 4" in data["repair_chain"]
+    assert "U lies within" in run("compose", spec).stdout
+    spec.write_text(SIX_MIXED.replace("series: [x, {k_of_n: {k: 4, of: [a, b, c]}}]", "parallel: [a, b, c]")
+                    + "repair: [{of: [a, b, c], crews: 1}]\n")  # down only with all six down, beyond the depth
+    refused = run("compose", spec)
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("relcalc: error: repair: 6 components") and refused.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("components: {n: {mtbf: 1h, mttr: 100000h, count: 64}}\nsystem: {k_of_n: {k: 3, of: [n]}}\n", "overflow"),
+    ("components: {n: {mtbf: 1e9h, mttr: 1s, count: 64}}\nsystem: {parallel: [n]}\n", "underflow"),
+])
+def test_weights_beyond_floating_point_are_refused(spec, message):
+    # 64 members at lambda / mu = 1e5: 64! 1e320 overflows; at 2.8e-13 the product of 64 underflows to 0
+    with pytest.raises(InputError, match=message):
+        evaluate(system(spec + "repair: {crews: 2}\n"))
+
+
+def test_a_block_whose_branches_share_members_and_components_matches_enumeration():
+    # s, c and a appear in two branches each (Shannon expansion on them, group members among them);
+    # reference: every joint state of the five members (one crew, one repair rate) and of s and t
+    text = """
+components:
+  a: {mtbf: 900h, mttr: 8h, count: 2}
+  b: {mtbf: 1500h, mttr: 8h, count: 2}
+  c: {mtbf: 400h, mttr: 8h}
+  s: {mtbf: 3000h, mttr: 4h}
+  t: {mtbf: 2000h, mttr: 3h}
+system: {parallel: [{series: [s, a, c]}, {series: [s, b]}, {series: [t, c, a]}]}
+repair: [{of: [a, b, c], crews: 1}]
+"""
+    lam = [1 / 900] * 2 + [1 / 1500] * 2 + [1 / 400]
+    prob = product_form(lam, 1 / 8, 1)
+    u = f = 0.0
+    a_s, a_t = 3000 / 3004, 2000 / 2003
+
+    def up(code, s_up, t_up):
+        ok = [not (code >> i) & 1 for i in range(5)]  # a#1, a#2, b#1, b#2, c
+        return (s_up and ok[0] and ok[1] and ok[4]) or (s_up and ok[2] and ok[3]) or (t_up and ok[4] and ok[0] and ok[1])
+
+    for code, s_up, t_up in itertools.product(range(32), (1, 0), (1, 0)):
+        p = prob[code] * (a_s if s_up else 1 - a_s) * (a_t if t_up else 1 - a_t)
+        if not up(code, s_up, t_up):
+            u += p
+            continue
+        f += p * sum(lam[i] for i in range(5) if not (code >> i) & 1 and not up(code | 1 << i, s_up, t_up))
+        f += p * (s_up and not up(code, 0, t_up)) / 3000 + p * (t_up and not up(code, s_up, 0)) / 2000
+    result = evaluate(system(text))
+    assert result.unavailability == pytest.approx(u, rel=1e-11)
+    assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-11)

@@ -220,10 +220,15 @@ def _by_truncated(comps, members, group):
 
 def evaluate_with_crews(system, compiled, groups, calendar=None):
     """Availability, unavailability and frequency of a diagram with repair groups (see the notes)."""
+    with np.errstate(all="ignore"):  # overflow and underflow are checked and refused (_check_range), not warned
+        return _evaluate_with_crews(system, compiled, groups, calendar)
+
+
+def _evaluate_with_crews(system, compiled, groups, calendar):
     from ..availability import Calendar
     from .evaluate import ComposeResult, Importance, _Units
     from .graded import Graded, weights_h
-    from .tails import TINY, complementary
+    from .tails import complementary
 
     units = _Units.of(compiled)
     by_component: dict[str, list[int]] = {}
@@ -298,6 +303,13 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
         total_u += p * contract(u) / norm
         for var, d in g.items():
             grad[var] = grad.get(var, 0.0) + p * contract(d) / norm
+    if bounded is not None and bounded[2].chain.eps > 0.0:  # a truncated chain: its bounds first, refused if loose
+        low, high, depth = _bounds(bounded, chains, given)
+        if not (low > 0 and high <= 2 * low):
+            raise InputError(f"repair: {len(bounded[1])} components with different repair rates are solved by their "
+                             f"chain up to {depth} down at once, which bounds U only to [{low:.3g}, {high:.3g}]; give "
+                             "the group one repair rate (solved exactly) or fewer members")
+    _check_range(norm, total_a, total_u, hs)
     avail, unavail = complementary(total_a, total_u)
     frequency = 0.0
     excludes = []
@@ -355,19 +367,35 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
                                 failed_u / unavail, ui * birnbaum))
     items.sort(key=lambda m: (-(0.0 if m.improvement_potential != m.improvement_potential else m.improvement_potential),
                               m.name))
-    log10 = math.log10(unavail) if unavail >= TINY else -math.inf
+    log10 = math.log10(unavail) if unavail > 0 else -math.inf  # refused above where U has lost its digits
     figures = (avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
                calendar or Calendar())
     if bounded is None or bounded[2].chain.eps == 0.0:  # no group truncated, or its chain whole
         return ComposeResult(*figures)
-    low, high, depth = _bounds(bounded, chains, given)
-    if not (low > 0 and high <= 2 * low):
-        raise InputError(f"repair: {len(bounded[1])} components with different repair rates are solved by their chain "
-                         f"up to {depth} down at once, which bounds U only to [{low:.3g}, {high:.3g}]; give the group "
-                         "one repair rate (solved exactly) or fewer members")
     return BoundedComposeResult(*figures, unavailability_low=low, unavailability_high=high,
                                 repair_chain=f"FIFO chain truncated at {depth} members down; U bounded, frequency "
                                              "and importance from the truncated chain")
+
+
+def _check_range(norm: float, total_a: float, total_u: float, hs) -> None:
+    """Refuse figures the graded weights cannot carry in floating point (overflow, or U lost to underflow).
+
+    A product of the weights r_i = lambda_i / mu below the smallest normal
+    double is lost; at most sum_k h(k) C(n, k) such products, each under
+    2.3e-308, over the normalising sum. U is kept only far above that.
+    """
+    if not (math.isfinite(norm) and norm > 0 and math.isfinite(total_a) and math.isfinite(total_u)):
+        raise InputError("repair: a group's product-form weights overflow (failure rates far above repair rates "
+                         "across many members); give the group fewer members")
+    lost = 1.0
+    for h in hs:
+        n = len(h) - 1
+        lost *= math.fsum(float(h[k]) * math.comb(n, k) for k in range(n + 1))
+    lost *= 2.3e-308 / norm
+    if total_u < 1e6 * lost:
+        raise InputError(f"repair: the system's unavailability with its repair groups is {total_u:.3g}, under "
+                         f"{1e6 * lost:.2g}, where the groups' weights lose digits to floating-point underflow; give "
+                         "the groups fewer members, or treat the system as never down")
 
 
 def _bounds(bounded, chains, given) -> tuple[float, float, int]:

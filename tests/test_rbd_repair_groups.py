@@ -386,3 +386,27 @@ repair: [{of: [a, b, c], crews: 1}]
     result = evaluate(system(text))
     assert result.unavailability == pytest.approx(u, rel=1e-11)
     assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-11)
+
+
+def test_a_k_of_n_of_members_and_independent_components_matches_enumeration():
+    # 4-of-7: four members of one group (one crew) and three components with their own crews; U, the
+    # frequency and an independent component's Birnbaum figure over every joint state
+    text = ("components: {n: {mtbf: 800h, mttr: 10h, count: 4}, k: {mtbf: 500h, mttr: 4h, count: 3}}\n"
+            "system: {k_of_n: {k: 4, of: [n, k]}}\nrepair: [{of: [n], crews: 1}]\n")
+    prob = product_form([1 / 800] * 4, 1 / 10, 1)
+    a_k = 500 / 504
+    u = f = 0.0
+    u_k1 = [0.0, 0.0]  # P(system down and k#1 down), P(system down and k#1 up)
+    for code, ks in itertools.product(range(16), itertools.product((1, 0), repeat=3)):
+        p = prob[code] * math.prod(a_k if x else 1 - a_k for x in ks)
+        down_count = bin(code).count("1") + ks.count(0)
+        if down_count > 3:
+            u += p
+            u_k1[0 if ks[0] == 0 else 1] += p
+        elif down_count == 3:  # any further failure takes it down
+            f += p * (bin(code ^ 15).count("1") / 800 + ks.count(1) / 500)
+    result = evaluate(system(text))
+    assert result.unavailability == pytest.approx(u, rel=1e-12)
+    assert result.failure_frequency_per_hour == pytest.approx(f, rel=1e-12)
+    k1 = next(m for m in result.importance if m.name == "k#1")
+    assert k1.birnbaum == pytest.approx(u_k1[0] / (1 - a_k) - u_k1[1] / a_k, rel=1e-10)

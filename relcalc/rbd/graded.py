@@ -230,14 +230,30 @@ class Graded:
         return acc_a, acc_u, grad
 
     def _k_of_n(self, node, results, want_grad):
-        """Counting children down up to n - k + 1 (more is down), each count a polynomial."""
+        """Counting children down up to m = n - k + 1 (m or more: down).
+
+        The children free of group members are counted first with plain
+        numbers (their count distribution, a Poisson-binomial cut at m), the
+        others then as polynomials on top of it.
+        """
         n = len(results)
         m = n - node.k + 1  # children down at which the block is down
-        if n * (m + 1) > MAX_KOFN_WORK:
+        free = [i for i, child in enumerate(node.children) if not self.has_members(child)]
+        held = [i for i, child in enumerate(node.children) if self.has_members(child)]
+        if len(held) * (m + 1) > MAX_KOFN_WORK or len(free) * m * m > 200 * MAX_KOFN_WORK:
             raise InputError(f"{node.label}: a k-of-n of {n:,} children holding repair-group members is too large "
                              "to grade by members down; give those members their own crews")
+        o = self.origin
+        free_a = [float(results[i][0][o]) for i in free]
+        free_u = [float(results[i][1][o]) for i in free]
 
-        def step(counts, a, u):
+        def count(d, a, u):  # plain numbers: one more child, down with probability u
+            out = d * a
+            out[1:] += d[:-1] * u
+            out[m] += d[m] * u
+            return out
+
+        def step(counts, a, u):  # polynomials
             t = a + u
             out = [None] * (m + 1)
             for j in range(m + 1):
@@ -249,32 +265,45 @@ class Graded:
                     out[j] = self.mul(counts[j], a) + self.mul(counts[j - 1], u)
             return out
 
-        start = [self.const(1.0)] + [self.const(0.0)] * m
-        prefixes = [start]
-        for a, u, _ in results:
-            prefixes.append(step(prefixes[-1], a, u))
+        none_down = np.zeros(m + 1)
+        none_down[0] = 1.0
+        before = [none_down]
+        for a, u in zip(free_a, free_u):
+            before.append(count(before[-1], a, u))
+        prefixes = [[self.const(x) for x in before[-1]]]
+        for i in held:
+            prefixes.append(step(prefixes[-1], results[i][0], results[i][1]))
         final = prefixes[-1]
         avail = sum(final[:m], self.const(0.0))
         grad: dict = {}
-        if want_grad and any(r[2] for r in results):
-            suffix = start
-            for j in range(n - 1, -1, -1):
-                a, u, child_grad = results[j]
-                if child_grad:
-                    # A(child j up) - A(child j down), the others weighted: fewer than m down in all
-                    before, after = prefixes[j], suffix
-                    up = self.const(0.0)
-                    down = self.const(0.0)
-                    for x in range(m):
-                        for y in range(m - x):
-                            both = self.mul(before[x], after[y])
-                            up = up + both
-                            if x + y < m - 1:
-                                down = down + both
-                    delta = up - down
-                    for v, d in child_grad.items():
-                        part = self.mul(delta, d)
-                        grad[v] = grad[v] + part if v in grad else part
-                suffix = step(suffix, a, u)
-        return avail, final[m], grad
+        if not want_grad:
+            return avail, final[m], grad
 
+        def add(v, part):
+            grad[v] = grad[v] + part if v in grad else part
+
+        # A(child up) - A(child down), the others weighted: the block is up with the child up and down with it
+        # down exactly when the others have m - 1 down
+        suffix = [self.const(1.0)] + [self.const(0.0)] * m
+        for index in range(len(held) - 1, -1, -1):
+            a, u, child_grad = results[held[index]]
+            if child_grad:
+                delta = self.const(0.0)
+                for x in range(m):
+                    delta = delta + self.mul(prefixes[index][x], suffix[m - 1 - x])
+                for v, d in child_grad.items():
+                    add(v, self.mul(delta, d))
+            suffix = step(suffix, a, u)
+        if any(results[i][2] for i in free):
+            members_down = np.stack(suffix[:m])  # the held children's counts from none down: polynomials
+            after = [none_down]
+            for a, u in zip(reversed(free_a), reversed(free_u)):
+                after.append(count(after[-1], a, u))
+            after.reverse()  # after[j]: the free children past the j-th
+            for j, i in enumerate(free):
+                if results[i][2]:
+                    others = np.convolve(before[j][:m], after[j + 1][:m])[:m]  # the other free children, < m down
+                    delta = np.tensordot(others[::-1], members_down, axes=(0, 0))
+                    for v, d in results[i][2].items():
+                        add(v, delta * float(d[o]))
+        return avail, final[m], grad

@@ -1,5 +1,6 @@
 """Repair groups beyond the 2^n sets: graded evaluation by members down, against brute force and closed forms."""
 
+import functools
 import itertools
 import math
 
@@ -33,7 +34,12 @@ def product_form(lam, mu, crews):
 
 
 def fifo_chain(lam, mu, crews):
-    """A separately written FIFO chain with c crews (states: orderings of the failed), solved by least squares."""
+    """A separately written FIFO chain with c crews (states: orderings of the failed), solved directly."""
+    return _fifo_chain(tuple(lam), tuple(mu), crews)
+
+
+@functools.lru_cache(maxsize=8)  # the six-member chain (1,957 states) serves several tests
+def _fifo_chain(lam, mu, crews):
     n = len(lam)
     states = [()]
     for k in range(1, n + 1):

@@ -91,8 +91,8 @@ def group_chain(failure_rates, repair_rates, crews: int, where: str = "repair"):
     if count > MAX_GROUP_STATES:
         raise InputError(
             f"{where}: {n} components sharing {crews} crew(s) make over {MAX_GROUP_STATES:,} queue states "
-            f"(the order of failures matters); give at most {_largest_group()} components per group "
-            f"({MAX_PRODUCT_FORM} where they share one repair rate)"
+            f"(the order of failures matters); give at most {_largest_group()} components per group where the "
+            "whole chain is needed"
         )
     states = [()]
     index = {(): 0}

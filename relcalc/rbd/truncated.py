@@ -102,7 +102,6 @@ class TruncatedChain:
     rates: np.ndarray  #: off-diagonal rates among the kept states
     depth: int
     eps: float  #: P(N > depth) at most
-    eps_at: float  #: P(N = depth + 1) at most
     crews: int
     fastest: float
     depths: np.ndarray  #: members down in each state
@@ -138,9 +137,9 @@ def build(failure_rates, repair_rates, crews: int, depth: int) -> TruncatedChain
             cols.append(j)
             vals.append(repair_rates[state[position]])
         head += 1
-    eps, eps_at = tail_bound(failure_rates, repair_rates, crews, depth)
+    eps = tail_bound(failure_rates, repair_rates, crews, depth)[0]
     return TruncatedChain(states, np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals),
-                          depth, eps, eps_at, crews, max(repair_rates),
+                          depth, eps, crews, max(repair_rates),
                           np.fromiter((len(s) for s in states), dtype=np.int64, count=len(states)))
 
 

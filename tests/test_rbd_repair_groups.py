@@ -343,6 +343,11 @@ def test_cli_shows_a_truncated_chains_bounds_and_refuses_in_one_line(run, tmp_pa
     assert data["unavailability_low"] <= exact <= data["unavailability_high"]
     assert "truncated at 4" in data["repair_chain"]
     assert "U lies within" in run("compose", spec).stdout
+    # a target between the estimate and the upper bound is not met: the bound, not the estimate, decides
+    target_u = (data["unavailability"] + data["unavailability_high"]) / 2
+    judged = json.loads(run("compose", spec, "-f", "json", "--target", f"{1 - target_u:.15f}").stdout)
+    assert data["unavailability"] < judged["target_unavailability"] < data["unavailability_high"]
+    assert judged["meets_target"] is False
     spec.write_text(SIX_MIXED.replace("series: [x, {k_of_n: {k: 4, of: [a, b, c]}}]", "parallel: [a, b, c]")
                     + "repair: [{of: [a, b, c], crews: 1}]\n")  # down only with all six down, beyond the depth
     refused = run("compose", spec)

@@ -92,7 +92,7 @@ def compose_command(
     record["assumptions"] = list(ASSUMPTIONS)
     if goal is not None:
         record["target_availability"], record["target_unavailability"] = goal
-        record["meets_target"] = result.unavailability <= goal[1]
+        record["meets_target"] = getattr(result, "unavailability_high", result.unavailability) <= goal[1]
     solutions = []
     if solve_mttr:
         from ..rbd.inverse import largest_mttr
@@ -360,7 +360,8 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if result.frequency_excludes:
         summary.add_row("Not in frequency", Text(", ".join(result.frequency_excludes) + " (availability only)"))
     if goal is not None:
-        verdict = "yes" if result.unavailability <= goal[1] else "NO"
+        # a truncated repair chain bounds U: the target is met only if its upper bound meets it
+        verdict = "yes" if getattr(result, "unavailability_high", result.unavailability) <= goal[1] else "NO"
         summary.add_row("Target", f"{format_percent(*goal)} -> meets target: {verdict}")
     for s in solutions:
         what = "largest MTTR" if s.solve == "mttr_hours" else "smallest count"

@@ -18,7 +18,8 @@ import math
 import numpy as np
 
 from ..errors import InputError
-from .repair import MAX_DENSE, MAX_GROUP_STATES, MAX_TRUNCATED_MEMBERS, _group_members, group_chain, group_states
+from . import repair  # its limits read at call time (tests lower them)
+from .repair import _group_members, group_chain, group_states
 
 
 def _chain_at(lam, mu, group, t: float, first: tuple):
@@ -38,7 +39,7 @@ def _chain_at(lam, mu, group, t: float, first: tuple):
     start[states.index(first)] = 1.0
     if t <= 0:
         p = start
-    elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
+    elif size <= repair.MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
         from scipy.linalg import expm
 
         p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
@@ -65,9 +66,9 @@ def _truncated_at(lam, mu, group, t: float, first: tuple):
 
     from . import truncated
 
-    if len(lam) > MAX_TRUNCATED_MEMBERS:
+    if len(lam) > repair.MAX_TRUNCATED_MEMBERS:
         raise InputError(f"--at: {group.where} has {len(lam)} components; the chain over time is offered for up to "
-                         f"{MAX_TRUNCATED_MEMBERS} per group")
+                         f"{repair.MAX_TRUNCATED_MEMBERS} per group")
     depth = max(truncated.choose_depth(lam, mu, group.crews, group.where), len(first))
     chain = truncated.build(lam, mu, group.crews, depth)
     size = len(chain.states)
@@ -120,7 +121,7 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     for group, members, comps in _group_members(system, compiled, groups, by_component):
         lam, mu = [c.failure_rate for c in comps], [c.repair_rate for c in comps]
         first = tuple(i for i, v in enumerate(members) if v in start_down)
-        if group_states(len(members)) <= MAX_GROUP_STATES:
+        if group_states(len(members)) <= repair.MAX_GROUP_STATES:
             states, p = _chain_at(lam, mu, group, t, first)
         else:
             states, p, gone = _truncated_at(lam, mu, group, t, first)

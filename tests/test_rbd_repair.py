@@ -148,12 +148,12 @@ system: {series: [p, {parallel: [a, b]}]}
 
 
 def test_a_group_too_large_for_its_chain_is_refused_with_the_limit():
-    text = ("components: {n: {mtbf: 1000h, mttr: 5h, count: 5}, m: {mtbf: 900h, mttr: 6h, count: 4}}\n"
-            "system: {k_of_n: {k: 5, of: [n, m]}}\nrepair: {crews: 1}\n")  # nine members, two repair rates
-    with pytest.raises(InputError, match="give at most 7 components per group"):
+    text = ("components: {n: {mtbf: 1000h, mttr: 5h, count: 15}, m: {mtbf: 900h, mttr: 6h, count: 10}}\n"
+            "system: {k_of_n: {k: 5, of: [n, m]}}\nrepair: {crews: 1}\n")  # 25 members, two repair rates
+    with pytest.raises(InputError, match="give at most 24 per group"):
         evaluate(system(text))
-    same = "components: {n: {mtbf: 1000h, mttr: 5h, count: 15}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
-    with pytest.raises(InputError, match="14 where they share one repair rate"):
+    same = "components: {n: {mtbf: 1000h, mttr: 5h, count: 65}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
+    with pytest.raises(InputError, match="give at most 64 components per group"):
         evaluate(system(same))
 
 

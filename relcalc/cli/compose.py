@@ -102,7 +102,7 @@ def compose_command(
     record["assumptions"] = list(ASSUMPTIONS)
     if goal is not None:
         record["target_availability"], record["target_unavailability"] = goal
-        record["meets_target"] = result.unavailability <= goal[1]
+        record["meets_target"] = getattr(result, "unavailability_high", result.unavailability) <= goal[1]
     solutions = []
     if solve_mttr:
         from ..rbd.inverse import largest_mttr
@@ -379,6 +379,9 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     log10 = result.unavailability_log10
     summary.add_row("Availability", _availability_text(result.availability, result.unavailability, log10))
     summary.add_row("Unavailability", _unavailability_text(result.unavailability, log10))
+    if getattr(result, "repair_chain", ""):  # a repair group's chain was truncated: U is bounded, not exact
+        summary.add_row("U lies within", f"{result.unavailability_low:.4g} .. {result.unavailability_high:.4g} "
+                                         f"({result.repair_chain})")
     summary.add_row("Nines", f"{result.nines:.2f}")
     downtime = result.downtime_per_year_hours
     summary.add_row("Downtime per year", "< 1e-293 s" if downtime is None else format_duration(downtime))
@@ -390,7 +393,8 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if result.frequency_excludes:
         summary.add_row("Not in frequency", Text(", ".join(result.frequency_excludes) + " (availability only)"))
     if goal is not None:
-        verdict = "yes" if result.unavailability <= goal[1] else "NO"
+        # a truncated repair chain bounds U: the target is met only if its upper bound meets it
+        verdict = "yes" if getattr(result, "unavailability_high", result.unavailability) <= goal[1] else "NO"
         summary.add_row("Target", f"{format_percent(*goal)} -> meets target: {verdict}")
     for s in solutions:
         what = "largest MTTR" if s.solve == "mttr_hours" else "smallest count"

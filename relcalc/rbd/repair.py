@@ -11,8 +11,10 @@ solved exactly (the GTH elimination, which keeps every small probability's
 digits: Grassmann, Taksar & Heyman, Operations Research 33, 1985) up to
 :data:`MAX_GROUP_STATES` states (7 members). Where the members share one
 repair rate the chain has a product form over the failed sets (see
-:func:`_product_form`), and groups of up to 14 members are solved by their
-2^n sets instead.
+the balance of each queue's last failure against its repair): P(S) is h(|S|) prod_(i in S) lambda_i / mu up to a
+constant, and the diagram is evaluated once with polynomial weights graded
+by the number of members down (:mod:`relcalc.rbd.graded`), exact in
+polynomial work, for groups of up to :data:`MAX_PRODUCT_FORM` members.
 
 Groups are independent of each other and of the components outside them.
 The system's availability is then
@@ -39,9 +41,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from .evaluate import ComposeResult
 
 MAX_GROUP_STATES = 20_000  #: larger groups are refused (the count grows as n!)
 MAX_DENSE = 1_500  #: up to this many states the chain is solved densely by GTH
+
+
+@dataclass(frozen=True)
+class BoundedComposeResult(ComposeResult):
+    """A diagram's figures where a repair group's chain was truncated (:mod:`relcalc.rbd.truncated`).
+
+    ``unavailability`` is the truncated chain's figure, an approximation; the
+    true U lies in [``unavailability_low``, ``unavailability_high``], a bound
+    from the left-out states' probability, not a confidence interval. The
+    failure frequency and the importance figures are the truncated chain's,
+    with no bound.
+    """
+
+    unavailability_low: float = 0.0
+    unavailability_high: float = 1.0
+    repair_chain: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,8 +91,8 @@ def group_chain(failure_rates, repair_rates, crews: int, where: str = "repair"):
     if count > MAX_GROUP_STATES:
         raise InputError(
             f"{where}: {n} components sharing {crews} crew(s) make over {MAX_GROUP_STATES:,} queue states "
-            f"(the order of failures matters); give at most {_largest_group()} components per group "
-            f"({MAX_PRODUCT_FORM} where they share one repair rate)"
+            f"(the order of failures matters); give at most {_largest_group()} components per group where the "
+            "whole chain is needed"
         )
     states = [()]
     index = {(): 0}
@@ -148,7 +167,8 @@ def _gth(q: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
-MAX_PRODUCT_FORM = 14  #: members of a group with one repair rate, solved by sets (2^n of them)
+MAX_PRODUCT_FORM = 64  #: members of a group with one repair rate, graded by members down (relcalc.rbd.graded)
+MAX_TRUNCATED_MEMBERS = 24  #: members of a group with several repair rates, by the truncated chain
 
 
 def _by_chain(comps, members, group):
@@ -168,67 +188,109 @@ def _by_chain(comps, members, group):
     return by_set, failures
 
 
-def _product_form(failure_rates, mu: float, crews: int, members):
-    """Failed sets and failure flows of a group whose members share one repair rate, in closed form.
+def _by_truncated(comps, members, group):
+    """Failed sets and failure flows from the group's chain truncated at a depth, and its bounds (truncated.py)."""
+    from . import truncated
 
-    With one repair rate the FIFO queue chain has the product form
-    ``pi(c_1..c_k) = pi_0 prod_j lambda_(c_j) / (mu min(j, c))`` (flow into
-    each queue by the last failure balances the repairs out of it, and the
-    repairs in balance the failures out), the same for every order of the
-    same failed set: ``pi(S) = pi_0 |S|! prod_(i in S) lambda_i / prod_(j <= |S|)
-    mu min(j, c)`` - the machine-repair model with distinct machines (Trivedi
-    & Bobbio 2017, ch. 9). So only the 2^n sets are needed, each a product of
-    non-negative terms, where the ordered chain has n!-many states.
-    """
-    import itertools
-
-    n = len(failure_rates)
-    weights = {}
-    for k in range(n + 1):
-        scale = math.factorial(k) / math.prod(mu * min(j, crews) for j in range(1, k + 1))
-        for chosen in itertools.combinations(range(n), k):
-            weights[chosen] = scale * math.prod(failure_rates[i] for i in chosen)
-    total = math.fsum(weights.values())
-    by_set = {frozenset(members[i] for i in chosen): w / total for chosen, w in weights.items()}
-    failures = []
-    for chosen, w in weights.items():
-        before = frozenset(members[i] for i in chosen)
-        for i in set(range(n)) - set(chosen):
-            failures.append((w / total, before, before | {members[i]}, failure_rates[i]))
-    return by_set, failures
+    if len(members) > MAX_TRUNCATED_MEMBERS:
+        raise InputError(f"{group.where}: {len(members)} components with different repair rates share "
+                         f"{group.crews} crew(s); give at most {MAX_TRUNCATED_MEMBERS} per group, or one repair rate "
+                         f"(up to {MAX_PRODUCT_FORM})")
+    lam = [c.failure_rate for c in comps]
+    mu = [c.repair_rate for c in comps]
+    depth = truncated.choose_depth(lam, mu, group.crews, group.where)
+    chain = truncated.build(lam, mu, group.crews, depth)
+    solved = truncated.Solved(chain)
+    # each state's failed set, numbered; probabilities and failure flows summed per set (and per pair of sets)
+    numbers: dict[frozenset, int] = {}
+    set_of = np.fromiter((numbers.setdefault(frozenset(state), len(numbers)) for state in chain.states),
+                         dtype=np.int64, count=len(chain.states))
+    sets = [frozenset(members[i] for i in key) for key in numbers]
+    mass = np.bincount(set_of, weights=solved.pi, minlength=len(sets))
+    by_set = dict(zip(sets, mass.tolist()))
+    rising = chain.depths[chain.cols] > chain.depths[chain.rows]
+    pairs = set_of[chain.rows[rising]] * len(sets) + set_of[chain.cols[rising]]
+    keys, where = np.unique(pairs, return_inverse=True)
+    flows = np.bincount(where, weights=solved.pi[chain.rows[rising]] * chain.rates[rising])
+    # (flow, failed set before, set after, 1.0): failures beyond the depth are left out with the states they reach
+    failures = [(float(flow), sets[key // len(sets)], sets[key % len(sets)], 1.0)
+                for key, flow in zip(keys.tolist(), flows.tolist())]
+    return by_set, failures, solved
 
 
 def evaluate_with_crews(system, compiled, groups, calendar=None):
     """Availability, unavailability and frequency of a diagram with repair groups (see the notes)."""
-    from .evaluate import ComposeResult, Importance, _evaluate, _Units
-    from .tails import TINY, complementary
+    with np.errstate(all="ignore"):  # overflow and underflow are checked and refused (_check_range), not warned
+        return _evaluate_with_crews(system, compiled, groups, calendar)
+
+
+def _evaluate_with_crews(system, compiled, groups, calendar):
+    from ..availability import Calendar
+    from .evaluate import ComposeResult, Importance, _Units
+    from .graded import Graded, weights_h
+    from .tails import complementary
 
     units = _Units.of(compiled)
     by_component: dict[str, list[int]] = {}
     for var, unit in enumerate(compiled.units):
         by_component.setdefault(unit.component, []).append(var)
-    chains = []
-    grouped = set()
+    chains = []  # groups solved by their queue chain: (members, by_set, failures)
+    graded_members: dict[int, tuple[int, float]] = {}  # one repair rate: member -> (axis, lambda / mu)
+    rates_of: dict[int, float] = {}
+    hs = []
+    bounded = None  # the group solved by its truncated chain, if any: (index in chains, members, solver, rates)
     for group, members, comps in _group_members(system, compiled, groups, by_component):
         repair_rates = {c.repair_rate for c in comps}
-        if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
-            by_set, failures = _product_form([c.failure_rate for c in comps], repair_rates.pop(), group.crews, members)
+        one_rate = len(repair_rates) == 1
+        if one_rate and len(members) > MAX_PRODUCT_FORM and group_states(len(members)) > MAX_GROUP_STATES:
+            raise InputError(f"{group.where}: {len(members)} components share {group.crews} crew(s); give at most "
+                             f"{MAX_PRODUCT_FORM} components per group (split it into groups)")
+        if one_rate and len(members) <= MAX_PRODUCT_FORM:
+            mu = repair_rates.pop()
+            for v, c in zip(members, comps):
+                graded_members[v] = (len(hs), c.failure_rate / mu)
+                rates_of[v] = c.failure_rate
+            hs.append(weights_h(len(members), group.crews))
+        elif group_states(len(members)) <= MAX_GROUP_STATES:
+            chains.append((members, *_by_chain(comps, members, group)))
         else:
-            by_set, failures = _by_chain(comps, members, group)
-        chains.append((members, by_set, failures))
-        grouped.update(members)
+            if bounded is not None:
+                raise InputError(f"{group.where}: a second group with different repair rates beyond "
+                                 f"{_largest_group()} members; give the others one repair rate, or fewer members")
+            by_set, failures, solved = _by_truncated(comps, members, group)
+            bounded = (len(chains), members, solved, [c.failure_rate for c in comps])
+            chains.append((members, by_set, failures))
+    chain_grouped = {v for members, _, _ in chains for v in members}
+    grouped = chain_grouped | set(graded_members)
     combos = 1
     for _, by_set, _ in chains:
         combos *= len(by_set)
     if combos > 100_000:
         raise InputError(f"repair: the groups together have {combos:,} combinations of failed members; use fewer groups")
+    grader = Graded(units, graded_members, tuple(len(h) for h in hs) or (1,))
+    weight = np.ones(1)
+    for h in hs:
+        weight = np.multiply.outer(weight, h) if weight.shape != (1,) else h
+    weight = weight.reshape(grader.dims)
+
+    def contract(p) -> float:  # sum_k h(k) p_k over every group's axis, non-negative terms
+        return math.fsum((np.asarray(p) * weight).ravel().tolist())
+
+    def fixed_of(failed, extra=()):
+        fixed = {v: (0 if v in failed else 1) for v in chain_grouped}
+        fixed.update(extra)
+        return fixed
+
+    first_a, first_u, _ = grader.evaluate(compiled.root, fixed_of(frozenset()))
+    norm = contract(first_a + first_u)  # the product form's normalising constant (the same for every case)
     conditional: dict = {}
 
-    def given(failed: frozenset):
-        if failed not in conditional:
-            fixed = {v: (0 if v in failed else 1) for v in grouped}
-            conditional[failed] = _evaluate(compiled.root, units, fixed, True)
-        return conditional[failed]
+    def given(failed: frozenset, extra=()):
+        key = (failed, extra)
+        if key not in conditional:
+            a, u, _ = grader.evaluate(compiled.root, fixed_of(failed, extra))
+            conditional[key] = (contract(a) / norm, contract(u) / norm, a, u)
+        return conditional[key]
 
     total_a = total_u = 0.0
     grad: dict[int, float] = {}
@@ -236,11 +298,18 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
     for _, by_set, _ in chains:
         combos_list = [(f | s, p * q) for f, p in combos_list for s, q in by_set.items()]
     for failed, p in combos_list:
-        a, u, _, g = given(failed)
-        total_a += p * a
-        total_u += p * u
+        a, u, g = grader.evaluate(compiled.root, fixed_of(failed), want_grad=True)
+        total_a += p * contract(a) / norm
+        total_u += p * contract(u) / norm
         for var, d in g.items():
-            grad[var] = grad.get(var, 0.0) + p * d
+            grad[var] = grad.get(var, 0.0) + p * contract(d) / norm
+    if bounded is not None and bounded[2].chain.eps > 0.0:  # a truncated chain: its bounds first, refused if loose
+        low, high, depth = _bounds(bounded, chains, given)
+        if not (low > 0 and high <= 2 * low):
+            raise InputError(f"repair: {len(bounded[1])} components with different repair rates are solved by their "
+                             f"chain up to {depth} down at once, which bounds U only to [{low:.3g}, {high:.3g}]; give "
+                             "the group one repair rate (solved exactly) or fewer members")
+    _check_range(norm, total_a, total_u, hs)
     avail, unavail = complementary(total_a, total_u)
     frequency = 0.0
     excludes = []
@@ -253,17 +322,34 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
         else:
             frequency += grad.get(var, 0.0) * unit.frequency_per_hour
     for index, (members, by_set, failures) in enumerate(chains):
-        others = [(f, p) for f, p in [(frozenset(), 1.0)]]
+        others = [(frozenset(), 1.0)]
         for j, (_, other_sets, _) in enumerate(chains):
             if j != index:
                 others = [(f | s, p * q) for f, p in others for s, q in other_sets.items()]
         for p_state, before, after, rate in failures:
             for rest, q in others:
-                drop = given(before | rest)[0] - given(after | rest)[0]
-                if drop > 0:
-                    frequency += p_state * q * rate * drop
+                rise = given(after | rest)[1] - given(before | rest)[1]
+                if rise > 0:
+                    frequency += p_state * q * rate * rise
+    member_measures = _member_measures(chain_grouped, combos_list, given) if chain_grouped else {}
+    for v in graded_members:  # the product form's members: conditioned on each state by fixing them
+        down_p = up_p = down_u = up_u = 0.0
+        for failed, p in combos_list:
+            _, _, a0, u0 = given(failed, ((v, 0),))
+            _, _, a1, u1 = given(failed, ((v, 1),))
+            low = grader.down_weight(v)
+            down_p += p * contract(grader.mul(low, a0 + u0)) / norm
+            down_u += p * contract(grader.mul(low, u0)) / norm
+            up_p += p * contract(a1 + u1) / norm
+            up_u += p * contract(u1) / norm
+            # the member's own failures from every set without it: lambda (U(S + v) - U(S)) (Notes)
+            rise = contract(u0) - contract(u1)
+            if rise > 0:
+                frequency += p * rates_of[v] * rise / norm
+        u_down = down_u / down_p if down_p > 0 else math.nan
+        u_up = up_u / up_p if up_p > 0 else math.nan
+        member_measures[v] = (down_p, u_down - u_up, u_down)
     items = []
-    member_measures = _member_measures(grouped, combos_list, given)
     for var, unit in enumerate(compiled.units):
         birnbaum = grad.get(var, math.nan) if var not in grouped else math.nan
         ui = unit.unavailability
@@ -281,11 +367,54 @@ def evaluate_with_crews(system, compiled, groups, calendar=None):
                                 failed_u / unavail, ui * birnbaum))
     items.sort(key=lambda m: (-(0.0 if m.improvement_potential != m.improvement_potential else m.improvement_potential),
                               m.name))
-    log10 = math.log10(unavail) if unavail >= TINY else -math.inf
-    from ..availability import Calendar
+    log10 = math.log10(unavail) if unavail > 0 else -math.inf  # refused above where U has lost its digits
+    figures = (avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
+               calendar or Calendar())
+    if bounded is None or bounded[2].chain.eps == 0.0:  # no group truncated, or its chain whole
+        return ComposeResult(*figures)
+    return BoundedComposeResult(*figures, unavailability_low=low, unavailability_high=high,
+                                repair_chain=f"FIFO chain truncated at {depth} members down; U bounded, frequency "
+                                             "and importance from the truncated chain")
 
-    return ComposeResult(avail, unavail, log10, frequency if frequency > 0 else None, tuple(items), tuple(excludes),
-                         calendar or Calendar())
+
+def _check_range(norm: float, total_a: float, total_u: float, hs) -> None:
+    """Refuse figures the graded weights cannot carry in floating point (overflow, or U lost to underflow).
+
+    A product of the weights r_i = lambda_i / mu below the smallest normal
+    double is lost; at most sum_k h(k) C(n, k) such products, each under
+    2.3e-308, over the normalising sum. U is kept only far above that.
+    """
+    if not (math.isfinite(norm) and norm > 0 and math.isfinite(total_a) and math.isfinite(total_u)):
+        raise InputError("repair: a group's product-form weights overflow (failure rates far above repair rates "
+                         "across many members); give the group fewer members")
+    lost = 1.0
+    for h in hs:
+        n = len(h) - 1
+        lost *= math.fsum(float(h[k]) * math.comb(n, k) for k in range(n + 1))
+    lost *= 2.3e-308 / norm
+    if total_u < 1e6 * lost:
+        raise InputError(f"repair: the system's unavailability with its repair groups is {total_u:.3g}, under "
+                         f"{1e6 * lost:.2g}, where the groups' weights lose digits to floating-point underflow; give "
+                         "the groups fewer members, or treat the system as never down")
+
+
+def _bounds(bounded, chains, given) -> tuple[float, float, int]:
+    """(low, high, depth): the system's U bounded over the truncated group's left-out states (truncated.py)."""
+    index, members, solved, _ = bounded
+    others = [(frozenset(), 1.0)]
+    for j, (_, other_sets, _) in enumerate(chains):
+        if j != index:
+            others = [(f | s, p * q) for f, p in others for s, q in other_sets.items()]
+    by_set: dict[frozenset, float] = {}
+    g = np.empty(len(solved.chain.states))
+    for k, state in enumerate(solved.chain.states):
+        key = frozenset(members[i] for i in state)
+        value = by_set.get(key)
+        if value is None:
+            value = by_set[key] = math.fsum(q * given(key | rest)[1] for rest, q in others)
+        g[k] = value
+    _, low, high = solved.bracket(g, 1.0)
+    return low, high, solved.chain.depth
 
 
 def _member_measures(grouped, combos, given) -> dict:
@@ -323,74 +452,11 @@ def _member_measures(grouped, combos, given) -> dict:
 def availability_with_crews_at(system, compiled, groups, t: float, down: set):
     """(A(t), U(t), {member: (A(t), U(t))}) of a diagram with repair groups, from all up but ``down`` at 0.
 
-    ``compiled`` carries the independent components' values at t. Each
-    group's queue chain is taken from its start (the members down at 0,
-    queued in the order of the instances) to t by the action of the matrix
-    exponential on that state (scipy ``expm_multiply``); the diagram is then
-    evaluated on each combination of failed sets as in the steady state.
+    See :func:`relcalc.rbd.repair_at.availability_with_crews_at`.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.linalg import expm_multiply
+    from .repair_at import availability_with_crews_at as at
 
-    from .evaluate import _evaluate, _Units
-    from .tails import complementary
-
-    units = _Units.of(compiled)
-    by_component: dict[str, list[int]] = {}
-    for var, unit in enumerate(compiled.units):
-        by_component.setdefault(unit.component, []).append(var)
-    start_down = {v for name, index in down for i, v in enumerate(by_component.get(name, []))
-                  if index is None or index == i + 1}
-    sets = []
-    grouped = set()
-    members_at: dict[int, tuple[float, float]] = {}
-    for group, members, comps in _group_members(system, compiled, groups, by_component):
-        states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
-                                    group.where)
-        size = len(states)
-        rows = [i for i, _ in rates] + list(range(size))
-        cols = [j for _, j in rates] + list(range(size))
-        out = np.zeros(size)
-        for (i, _), r in rates.items():
-            out[i] += r
-        generator = csr_matrix((list(rates.values()) + list(-out), (rows, cols)), shape=(size, size))
-        start = np.zeros(size)
-        start[states.index(tuple(i for i, v in enumerate(members) if v in start_down))] = 1.0
-        if t <= 0:
-            p = start
-        elif size <= MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
-            from scipy.linalg import expm
-
-            p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
-        elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
-            raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
-                             "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
-        else:
-            p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
-        if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
-            raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
-                             "the steady state is the plain figure (without --at)")
-        p = p / p.sum()
-        by_set: dict[frozenset, float] = {}
-        for state, prob in zip(states, p):
-            key = frozenset(members[i] for i in state)
-            by_set[key] = by_set.get(key, 0.0) + float(prob)
-        sets.append(by_set)
-        grouped.update(members)
-        for v in members:  # each member's own (A(t), U(t)) in the group, both summed directly
-            members_at[v] = (sum(q for f, q in by_set.items() if v not in f), sum(q for f, q in by_set.items() if v in f))
-    combos = [(frozenset(), 1.0)]
-    for by_set in sets:
-        combos = [(f | s, p * q) for f, p in combos for s, q in by_set.items()]
-        if len(combos) > 100_000:
-            raise InputError("repair: the groups together have over 100,000 combinations of failed members; "
-                             "use fewer groups")
-    total_a = total_u = 0.0
-    for failed, p in combos:
-        a, u, _, _ = _evaluate(compiled.root, units, {v: (0 if v in failed else 1) for v in grouped}, False)
-        total_a += p * a
-        total_u += p * u
-    return (*complementary(total_a, total_u), members_at)
+    return at(system, compiled, groups, t, down)
 
 
 def _group_members(system, compiled, groups, by_component):

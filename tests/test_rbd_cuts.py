@@ -151,3 +151,30 @@ def test_a_bare_cut_sets_takes_order_three(run, args):
     result = run("compose", SAMPLES / "web-service.yaml", *args, "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["cut_sets"]["max_order"] == 3
+
+
+@pytest.mark.parametrize("mttrs", [("10h", "10h", "10h"), ("10h", "5h", "20h")])
+def test_cut_sets_inside_a_repair_group_use_the_groups_joint_probability(mttrs):
+    # 2-of-3 on one crew. With one repair rate the machine-repair chain (j down: failures (3-j) lambda, repairs mu;
+    # Trivedi & Bobbio 2017, ch. 9) gives pi_j = pi_0 3!/(3-j)! rho^j, and a pair is down in a third of the
+    # two-down states plus the three-down one: P = (2 rho^2 + 6 rho^3) pi_0, not the own-crew u^2. With three repair
+    # rates there is no closed form: the three pairs' probabilities are then checked to add up, with the triple, to
+    # U + 2 P(all three down) (inclusion-exclusion of the three pair events, each pair with the triple inside)
+    spec = ("components:\n" + "".join(f"  a{i}: {{mtbf: 1000h, mttr: {m}}}\n" for i, m in enumerate(mttrs))
+            + "system: {k_of_n: {k: 2, of: [a0, a1, a2]}}\nrepair: {crews: 1, policy: fifo}\n")
+    system = system_from_mapping(load_spec_text(spec))
+    result = cut_sets(system, 3)
+    u = evaluate(system, importance=False).unavailability
+    pairs = [c.probability for c in result.cut_sets]
+    assert [c.order for c in result.cut_sets] == [2, 2, 2]
+    if len(set(mttrs)) == 1:
+        rho = 10 / 1000
+        pi0 = 1 / (1 + 3 * rho + 6 * rho**2 + 6 * rho**3)
+        for p in pairs:
+            assert p == pytest.approx((2 * rho**2 + 6 * rho**3) * pi0, rel=1e-12)
+        assert u == pytest.approx((6 * rho**2 + 6 * rho**3) * pi0, rel=1e-12)
+    else:
+        all_three = system_from_mapping(load_spec_text(spec.replace("k: 2", "k: 1")))
+        triple = evaluate(all_three, importance=False).unavailability
+        assert math.fsum(pairs) == pytest.approx(u + 2 * triple, rel=1e-12)
+    assert all(c.share_of_unavailability == pytest.approx(c.probability / u) for c in result.cut_sets)

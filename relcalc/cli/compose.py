@@ -496,7 +496,8 @@ def _render_cuts(console, cuts, top: int) -> None:
     shown = max(top, len(cuts.single_points_of_failure))
     for c in cuts.cut_sets[:shown]:
         share = "-" if c.share_of_unavailability is None else f"{c.share_of_unavailability:.3g}"
-        probability = f"{c.probability:.3g}" if c.probability > 0 else f"1e{c.probability_log10:.1f}"
+        probability = ("-" if c.probability is None else f"{c.probability:.3g}" if c.probability > 0
+                       else f"1e{c.probability_log10:.1f}")
         table.add_row(Text(" + ".join(c.components)), str(c.order), probability, share)
     console.print(table)
     if len(cuts.cut_sets) > shown:

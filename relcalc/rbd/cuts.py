@@ -24,6 +24,18 @@ down) / U``; it is given here by the rare-event sum over the listed cut sets
 containing ``i``, ``sum P(C) / U``, which is close where the cut sets are
 unlikely and leaves out cut sets above the order.
 
+Members of a repair group are not independent: the probability that a cut
+set's members in one group are all down is that group's own, from its exact
+queue chain (the sum of the stationary probabilities of the failed sets that
+hold them), or, where the members share one repair rate, from the product
+form ``P(S) = h(|S|) prod_{i in S} r_i / Z`` (``r_i = lambda_i / mu``): the
+sets holding ``T`` weigh ``prod_{i in T} r_i sum_j h(|T| + j) e_j`` with
+``e_j`` the elementary symmetric sums of the other members' ``r``, all
+non-negative terms. Groups are independent of each other and of the rest.
+A group of several repair rates beyond the whole chain's size uses the chain
+truncated where the probability left out is below 1e-12 (as the diagram's U
+does); a figure that overflows is left out (None).
+
 References: Rausand & Hoyland, *System Reliability Theory* (2nd ed., 2004),
 ch. 4.3 (minimal cut sets) and 10.5 (Fussell-Vesely's measure); Vesely et
 al., *Fault Tree Handbook* (NUREG-0492, 1981), ch. XI.
@@ -46,8 +58,8 @@ MAX_SETS = 200_000  #: cut sets one block may hold before the work is refused
 class CutSet:
     components: tuple[str, ...]  #: instance names, sorted
     order: int  #: 0 for the empty set: the system is down even with every component up
-    probability: float  #: P(every member down), the product of their unavailabilities
-    probability_log10: float
+    probability: float | None  #: P(every member down); None where it overflowed
+    probability_log10: float | None
     share_of_unavailability: float | None  #: P(C) / U; None where U is below 1e-300
 
 
@@ -79,25 +91,86 @@ def cut_sets(system: System, max_order: int = 3, *, unavailability: float | None
         unavailability = evaluate(system, importance=False).unavailability
     found = _cuts(compiled.root, max_order)
     units = compiled.units
+    joint = _GroupJoints(system, compiled) if system.repair else None
     items = []
     for members in found:
         names = tuple(sorted(units[v].name for v in members))
-        logs = [math.log10(units[v].unavailability) if units[v].unavailability > 0 else -math.inf for v in members]
-        log10 = math.fsum(logs)
-        probability = math.prod(units[v].unavailability for v in members)
-        share = probability / unavailability if unavailability >= 1e-300 else None
+        alone = [v for v in members if joint is None or v not in joint.group_of]
+        logs = [math.log10(units[v].unavailability) if units[v].unavailability > 0 else -math.inf for v in alone]
+        probability = math.prod(units[v].unavailability for v in alone)
+        if joint is not None:
+            shared = joint.probability([v for v in members if v in joint.group_of])
+            probability = None if shared is None else probability * shared
+            logs.append(math.log10(shared) if shared else -math.inf)
+        log10 = None if probability is None else math.fsum(logs)
+        share = probability / unavailability if probability is not None and unavailability >= 1e-300 else None
         items.append(CutSet(names, len(names), probability, log10, share))
-    items.sort(key=lambda c: (c.order > 1, -c.probability_log10, c.components))
+    items.sort(key=lambda c: (c.order > 1, -(c.probability_log10 if c.probability_log10 is not None else -math.inf),
+                              c.components))
     spof = tuple(c.components[0] for c in items if c.order == 1)
     totals: dict[str, float] = {}
     for c in items:
         for name in c.components:
-            totals[name] = totals.get(name, 0.0) + c.probability
+            totals[name] = totals.get(name, 0.0) + (c.probability or 0.0)
     importance = tuple(
         CutSetImportance(unit.name, totals.get(unit.name, 0.0) / unavailability if unavailability >= 1e-300 else None)
         for unit in units
     )
     return CutSetResult(max_order, tuple(items), spof, importance)
+
+
+class _GroupJoints:
+    """P(these members of repair groups are all down), group by group (see the notes)."""
+
+    def __init__(self, system: System, compiled):
+        from .graded import weights_h
+        from .repair import MAX_GROUP_STATES, MAX_PRODUCT_FORM, _by_chain, _by_truncated, _group_members, group_states
+
+        by_component: dict[str, list[int]] = {}
+        for var, unit in enumerate(compiled.units):
+            by_component.setdefault(unit.component, []).append(var)
+        self.group_of: dict[int, int] = {}
+        self.groups: list = []  # ("sets", by_set) | ("product", r by member, h) | ("unknown",)
+        for group, members, comps in _group_members(system, compiled, system.repair, by_component):
+            for v in members:
+                self.group_of[v] = len(self.groups)
+            repair_rates = {c.repair_rate for c in comps}
+            if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
+                mu = repair_rates.pop()
+                ratios = {v: c.failure_rate / mu for v, c in zip(members, comps)}
+                self.groups.append(("product", ratios, weights_h(len(members), group.crews)))
+            elif group_states(len(members)) <= MAX_GROUP_STATES:
+                self.groups.append(("sets", _by_chain(comps, members, group)[0]))
+            else:  # the chain kept to the depth whose left-out probability is below 1e-12 (relcalc.rbd.truncated)
+                self.groups.append(("sets", _by_truncated(comps, members, group)[0]))
+
+    def probability(self, members: list[int]) -> float | None:
+        total = 1.0
+        for index, found in enumerate(self.groups):
+            held = frozenset(v for v in members if self.group_of[v] == index)
+            if not held:
+                continue
+            if found[0] == "sets":
+                total *= math.fsum(p for failed, p in found[1].items() if held <= failed)
+                continue
+            _, ratios, h = found
+            rest = [r for v, r in ratios.items() if v not in held]
+            every = _elementary(list(ratios.values()))
+            others = _elementary(rest)
+            k = len(held)
+            within = math.fsum(h[k + j] * e for j, e in enumerate(others))
+            norm = math.fsum(h[j] * e for j, e in enumerate(every))
+            total *= math.prod(ratios[v] for v in held) * within / norm
+        return total if math.isfinite(total) else None
+
+
+def _elementary(values: list[float]) -> list[float]:
+    """e_0..e_n of ``values``: sums of products of j distinct ones (non-negative, added only)."""
+    e = [1.0] + [0.0] * len(values)
+    for count, x in enumerate(values, start=1):
+        for j in range(count, 0, -1):
+            e[j] += e[j - 1] * x
+    return e
 
 
 def _cuts(node, order: int) -> list[frozenset]:

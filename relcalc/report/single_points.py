@@ -33,7 +33,8 @@ def single_points(system, model, year_hours: float) -> tuple[SinglePoint, ...]:
     found = cut_sets(system, 1, unavailability=1.0)  # shares are not used: the unavailability only scales them
     out = [SinglePoint(c.components[0], "diagram", c.probability, c.probability * year_hours,
                        "in series: its failure alone takes the block diagram down")
-           for c in sorted(found.cut_sets, key=lambda c: (-c.probability, c.components)) if c.order == 1]
+           for c in sorted((c for c in found.cut_sets if c.order == 1 and c.probability is not None),
+                           key=lambda c: (-c.probability, c.components))]
     if model is not None:
         out.extend(_store_points(model, year_hours))
     return tuple(out)

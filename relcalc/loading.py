@@ -366,12 +366,13 @@ def open_input(path: str, name: str, what: str = "a file"):
 MAX_STREAM_CSV_BYTES = 128 * 2**20
 
 
-def csv_source(path: str, name: str):
+def csv_source(path: str, name: str, *, limit: int | None = None, too_large: str | None = None):
     """What to hand pandas for a CSV option: the path of a regular file, or the bounded text of anything else.
 
     A device or a pipe (``/dev/zero``, ``/dev/urandom``, a FIFO, ``-`` for stdin) is read up to
     :data:`MAX_STREAM_CSV_BYTES` and refused past it, so an endless input is an error, not an
-    exhausted memory. Every failure is an InputError naming ``name`` and the path.
+    exhausted memory. With ``limit``, a regular file larger than it, or a stream that gives more,
+    is refused with ``too_large``. Every failure is an InputError naming ``name`` and the path.
     """
     import io
     import stat
@@ -387,17 +388,22 @@ def csv_source(path: str, name: str):
         if stat.S_ISDIR(mode):
             raise InputError(f"{name}: {path} is a directory, not a CSV file")
         if stat.S_ISREG(mode):
+            if limit is not None and os.path.getsize(path) > limit:
+                raise InputError(too_large)
             return path
     source = "stdin" if path == "-" else path
+    most = MAX_STREAM_CSV_BYTES if limit is None else min(limit, MAX_STREAM_CSV_BYTES)
     try:
         if path == "-":
             binary = getattr(sys.stdin, "buffer", None)
-            data = binary.read(MAX_STREAM_CSV_BYTES + 1) if binary is not None else sys.stdin.read(MAX_STREAM_CSV_BYTES + 1)
+            data = binary.read(most + 1) if binary is not None else sys.stdin.read(most + 1)
         else:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_STREAM_CSV_BYTES + 1)
+                data = handle.read(most + 1)
     except OSError as exc:
         raise InputError(f"{name}: cannot read {source}: {exc.strerror or exc}") from None
+    if limit is not None and len(data) > limit:
+        raise InputError(too_large)
     if len(data) > MAX_STREAM_CSV_BYTES:
         raise InputError(f"{name}: {source} gave more than {MAX_STREAM_CSV_BYTES // 2**20} MiB without ending; "
                          "give a regular file")

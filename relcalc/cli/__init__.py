@@ -450,4 +450,31 @@ def __getattr__(name: str):
 def main() -> None:
     """Console-script entry point: builds only the command asked for."""
     wanted = _first_command(sys.argv[1:])
-    build_app(wanted if wanted in COMMANDS else None)()
+    try:
+        build_app(wanted if wanted in COMMANDS else None)()
+    except SystemExit as exc:
+        if exc.code == ExitCode.INTERRUPTED:
+            _leave_interrupted()
+        raise
+
+
+def _leave_interrupted() -> None:
+    """End the process with 130 once a Ctrl-C has been handled (its one line printed, everything unwound).
+
+    CPython (3.8 on) marks a KeyboardInterrupt that leaves code which ``exec()``
+    or ``eval()`` ran from a string as unhandled, even when it is caught further
+    up, and ``python -m relcalc`` then ends by killing itself with SIGINT after
+    finalizing: exit -2 after the right line instead of 130. That code runs
+    while modules load (dataclasses and namedtuple make their methods so, numba
+    its generated code), where a Ctrl-C often lands. So the exit handlers run
+    and the output is flushed as at a normal exit, and the process ends at once.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()  # multiprocessing's, Dask's, logging's
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone, a closed stream: nothing left to say
+            pass
+    os._exit(ExitCode.INTERRUPTED)

@@ -22,9 +22,11 @@ Interrupts: compiled (numba) code never looks at signals, and a
 returns surfaces as ``SystemError: ... returned a result with an exception
 set``. :func:`interrupt_guard` installs a SIGINT handler that, while a
 compiled call is under way (:func:`call_compiled`), only notes the interrupt
-and raises it once the call is back; elsewhere it raises at once. Pool
-workers ignore SIGINT (the parent ends them), so a Ctrl-C to the process
-group leaves one message from the parent and no orphaned process.
+and raises it once the call is back; elsewhere it raises at once.
+:func:`interrupts_held` does the same for a block of Python code: starting a
+pool worker, whose fork runs callbacks that drop any exception. Pool workers
+ignore SIGINT (the parent ends them), so a Ctrl-C to the process group leaves
+one message from the parent and no orphaned process.
 """
 
 from __future__ import annotations
@@ -80,6 +82,30 @@ def interrupt_guard() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Within the block a Ctrl-C is only noted, and raised once the block is done (main thread only).
+
+    For a fork: Python runs its after-fork callbacks (logging's lock release...)
+    in both processes, and drops an exception raised in one with a line on
+    stderr, so a ``KeyboardInterrupt`` raised there would be lost and the run
+    go on. The child inherits the hold until it ignores SIGINT.
+    """
+    global _in_compiled, _pending_interrupt
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with interrupt_guard():
+        _in_compiled += 1
+        try:
+            yield
+        finally:
+            _in_compiled -= 1
+        if _pending_interrupt and not _in_compiled:
+            _pending_interrupt = False
+            raise KeyboardInterrupt
 
 
 def call_compiled(function: Callable, *args):
@@ -169,9 +195,11 @@ class InlineExecution(Execution):
 
 def _pool_worker(connection) -> None:
     """A pool worker: run each (function, argument) received and send back ("ok", result) or ("error", exc)."""
+    global _in_compiled, _pending_interrupt
     # the parent owns Ctrl-C and ends its workers, so a SIGINT to the process group must not print a
     # traceback from each of them
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _in_compiled, _pending_interrupt = 0, False  # the parent's hold on interrupts, copied by the fork
     with contextlib.suppress(OSError, AttributeError):  # and a worker whose parent was killed goes with it
         import ctypes
 
@@ -224,9 +252,10 @@ class PoolExecution(Execution):
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         parent, child = context.Pipe()
         process = context.Process(target=_pool_worker, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        self._processes.append(process)
+        with interrupts_held():  # a Ctrl-C during the fork is raised once the worker is known, so it is ended
+            process.start()
+            child.close()
+            self._processes.append(process)
         return parent, process
 
     def _dispatch(self) -> None:

@@ -8,6 +8,7 @@ the module takes a few seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -102,3 +103,40 @@ def test_ctrl_c_inside_code_run_from_a_string_still_exits_130(tmp_path):
     assert done.returncode == 130, done.stderr.decode()
     assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
     assert done.stdout == b""
+
+
+# Loaded (as sitecustomize) into the CLI's process by the test below: the first time the CLI forks (a pool
+# worker starting), SIGINT reaches the parent while Python runs its after-fork callbacks, as a Ctrl-C that
+# arrives during the fork does (seen under load: in logging's lock release after the fork)
+_SIGINT_IN_FORK = """
+import os, signal, sys
+
+
+def _after_in_parent():
+    if "relcalc.cli.simulate" in sys.modules and not os.path.exists({marker!r}):
+        open({marker!r}, "w").close()
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+os.register_at_fork(after_in_parent=_after_in_parent)
+"""
+
+
+def test_ctrl_c_while_a_worker_is_forked_is_not_lost(tmp_path):
+    # an exception raised in an after-fork callback is printed and dropped by Python ('Exception ignored
+    # in ...'): the interrupt would be lost and the run go on to its end
+    marker = tmp_path / "fired"
+    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_FORK.format(marker=str(marker)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "1e5", "--seed", "1", "--workers", "2",
+            "-f", "json"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert marker.exists(), "no worker was forked: the test no longer tests anything"
+    assert process.returncode == 130, err.decode()
+    assert err.decode().splitlines() == ["relcalc: interrupted"]
+    assert out == b""

@@ -181,6 +181,11 @@ class RelcalcGroup(TyperGroup):
             code = _error(debug, f"the output cannot be written in {exc.encoding}; set PYTHONIOENCODING=utf-8 "
                                  "or write to a file with -o")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            interrupt = _interrupt_behind(exc)
+            if interrupt is not None:
+                terminated = isinstance(interrupt, Terminated)
+                print(f"relcalc: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+                return 128 + signal.SIGTERM if terminated else ExitCode.INTERRUPTED
             if debug:
                 traceback.print_exc()
             else:
@@ -197,6 +202,24 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) ``exc`` was raised from, if any.
+
+    Python wraps an exception raised in some places into another naming it as
+    its cause: in a ``__set_name__`` while a class is made (RuntimeError, up to
+    3.11; dataclass fields have one), or as a compiled function returns
+    (SystemError). A Ctrl-C that lands there is still a Ctrl-C.
+    """
+    seen = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return None
 
 
 def _reader_gone() -> None:

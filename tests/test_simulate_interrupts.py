@@ -55,7 +55,9 @@ def test_ctrl_c_at_random_moments_exits_130_with_one_line_and_no_orphans():
             out, err = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:  # a hang is the failure this guards against
             os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail(f"{workers} workers, interrupted at {moment:.2f} s: still running 20 s later")
+            out, err = process.communicate()  # what it said tells a lost interrupt from a stalled machine
+            pytest.fail(f"{workers} workers, interrupted at {moment:.2f} s: still running 20 s later; "
+                        f"stderr {err.decode()!r}, {len(out)} bytes on stdout")
         where = f"{workers} workers, interrupted at {moment:.2f} s"
         assert process.returncode == 130, (where, err.decode())
         # a first run on a fresh install may also announce numba's compile (once, before any work): a note,

@@ -130,7 +130,12 @@ class RelcalcGroup(TyperGroup):
             # from here Ctrl-C is a KeyboardInterrupt handled below; until now (imports) relcalc's
             # start-up guard (relcalc/__init__.py) answered it with the same line and 130
             if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                # Python's KeyboardInterrupt, noted so that one Python drops on the way is raised again
+                # (relcalc.execution); and the line Python prints for one it drops is left out
+                from ..execution import on_ctrl_c
+
+                signal.signal(signal.SIGINT, on_ctrl_c)
+                sys.unraisablehook = _quiet_about_interrupts(sys.unraisablehook)
             served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
             if served is not None:
                 return served
@@ -202,6 +207,20 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def _quiet_about_interrupts(hook):
+    """``sys.unraisablehook`` without the report of a KeyboardInterrupt Python dropped (in a weakref callback,
+    an after-fork callback...): relcalc noted the Ctrl-C and raises it again, with its own one line."""
+    if getattr(hook, "quiet_about_interrupts", False):
+        return hook
+
+    def quiet(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+
+    quiet.quiet_about_interrupts = True
+    return quiet
 
 
 def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:

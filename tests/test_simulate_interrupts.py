@@ -229,3 +229,43 @@ def test_ctrl_c_dropped_by_python_in_a_callback_is_raised_again(tmp_path):
     assert done.returncode == 130, done.stderr.decode()
     assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
     assert done.stdout == b""
+
+
+# Loaded (as sitecustomize) into the CLI's process by the test below: the first module imported once the CLI
+# handles Ctrl-C itself fails as numba's C extensions do when a KeyboardInterrupt reaches their loading
+# (seen under load: 'ImportError: numba._devicearray failed to import' after the interrupt's traceback):
+# the error is printed (PyErr_Print) and replaced by an ImportError of their own, with no cause
+_SIGINT_IN_EXTENSION_LOADING = """
+import os, signal, sys, traceback
+
+
+class _LikeNumbasExtension:
+    def find_spec(self, name, path=None, target=None):
+        armed = ("relcalc.cli.simulate" in sys.modules and not os.path.exists({marker!r})
+                 and getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "on_ctrl_c")
+        if not armed:
+            return None
+        open({marker!r}, "w").close()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            len(name)
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+        raise ImportError(name + " failed to import")
+
+
+sys.meta_path.insert(0, _LikeNumbasExtension())
+"""
+
+
+def test_ctrl_c_reported_by_a_library_as_its_own_error_is_still_an_interrupt(tmp_path):
+    marker = tmp_path / "fired"
+    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_EXTENSION_LOADING.format(marker=str(marker)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "10", "--seed", "1", "-f", "json"]
+    done = subprocess.run(args, capture_output=True, env=env, timeout=60, start_new_session=True)
+    assert marker.exists(), ("nothing was imported once the CLI ran: the test no longer tests anything",
+                             done.returncode, done.stderr.decode())
+    assert done.returncode == 130, done.stderr.decode()
+    assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
+    assert done.stdout == b""

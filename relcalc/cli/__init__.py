@@ -136,6 +136,7 @@ class RelcalcGroup(TyperGroup):
 
                 signal.signal(signal.SIGINT, on_ctrl_c)
                 sys.unraisablehook = _quiet_about_interrupts(sys.unraisablehook)
+                sys.excepthook = _quiet_about_interrupts(sys.excepthook)  # PyErr_Print in C extensions
             served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
             if served is not None:
                 return served
@@ -187,6 +188,12 @@ class RelcalcGroup(TyperGroup):
                                  "or write to a file with -o")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             interrupt = _interrupt_behind(exc)
+            if interrupt is None and "relcalc.execution" in sys.modules:
+                from ..execution import interrupt_requested
+
+                # a library that reports a Ctrl-C in its loading as its own error (numba: 'ImportError:
+                # numba._devicearray failed to import'): the Ctrl-C noted and not delivered is the reason
+                interrupt = KeyboardInterrupt() if interrupt_requested() else None
             if interrupt is not None:
                 terminated = isinstance(interrupt, Terminated)
                 print(f"relcalc: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
@@ -210,14 +217,16 @@ class RelcalcGroup(TyperGroup):
 
 
 def _quiet_about_interrupts(hook):
-    """``sys.unraisablehook`` without the report of a KeyboardInterrupt Python dropped (in a weakref callback,
-    an after-fork callback...): relcalc noted the Ctrl-C and raises it again, with its own one line."""
+    """``sys.unraisablehook`` (or ``sys.excepthook``) without the report of a KeyboardInterrupt that Python
+    dropped (in a weakref or after-fork callback) or a C extension printed as it failed to load (numba's
+    ``_devicearray``): relcalc noted the Ctrl-C and ends with its own one line."""
     if getattr(hook, "quiet_about_interrupts", False):
         return hook
 
-    def quiet(unraisable) -> None:
-        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
-            hook(unraisable)
+    def quiet(*args) -> None:
+        value = args[0].exc_value if len(args) == 1 else args[1]
+        if not isinstance(value, KeyboardInterrupt):
+            hook(*args)
 
     quiet.quiet_about_interrupts = True
     return quiet

@@ -22,9 +22,11 @@ Interrupts: compiled (numba) code never looks at signals, and a
 returns surfaces as ``SystemError: ... returned a result with an exception
 set``. :func:`interrupt_guard` installs a SIGINT handler that, while a
 compiled call is under way (:func:`call_compiled`), only notes the interrupt
-and raises it once the call is back; elsewhere it raises at once. Pool
-workers ignore SIGINT (the parent ends them), so a Ctrl-C to the process
-group leaves one message from the parent and no orphaned process.
+and raises it once the call is back; elsewhere it raises at once.
+:func:`interrupts_held` does the same for a block of Python code: starting a
+pool worker, whose fork runs callbacks that drop any exception. Pool workers
+ignore SIGINT (the parent ends them), so a Ctrl-C to the process group leaves
+one message from the parent and no orphaned process.
 """
 
 from __future__ import annotations
@@ -56,42 +58,81 @@ DASK_TASK_SECONDS = 1.5
 CONNECT_SECONDS = 3.0
 
 _in_compiled = 0
-_pending_interrupt = False
+#: A Ctrl-C came (through one of the handlers below) and has not yet left an :func:`interrupt_guard` block as
+#: a KeyboardInterrupt: one raised where Python drops exceptions (a weakref callback such as importlib's module
+#: lock cleanup, an after-fork callback) is raised again at the next compiled call or the guard's end.
+_interrupt_requested = False
+
+
+def on_ctrl_c(signum, frame) -> None:  # noqa: ARG001 - the signal module's signature
+    """The CLI's SIGINT handler outside guarded blocks: a KeyboardInterrupt, as Python's own, but noted."""
+    global _interrupt_requested
+    _interrupt_requested = True
+    raise KeyboardInterrupt
+
+
+def interrupt_requested() -> bool:
+    """Whether a Ctrl-C is noted and not yet delivered (see :func:`on_ctrl_c`)."""
+    return _interrupt_requested
 
 
 def _on_sigint(signum, frame) -> None:
-    global _pending_interrupt
+    global _interrupt_requested
+    _interrupt_requested = True
     if _in_compiled:
-        _pending_interrupt = True
         return
     raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def interrupt_guard() -> Iterator[None]:
-    """Within the block, a Ctrl-C during a compiled call is raised once the call returns (main thread only)."""
-    global _pending_interrupt
+    """Within the block, a Ctrl-C during a compiled call is raised once the call returns (main thread only);
+    one that was raised and dropped on the way is raised when the block ends."""
+    global _interrupt_requested
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_sigint)
-    _pending_interrupt = False
     try:
         yield
+        if _interrupt_requested:
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        _interrupt_requested = False  # delivered
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Within the block a Ctrl-C is only noted, and raised once the block is done (main thread only).
+
+    For a fork: Python runs its after-fork callbacks (logging's lock release...)
+    in both processes, and drops an exception raised in one with a line on
+    stderr. The child inherits the hold until it ignores SIGINT.
+    """
+    global _in_compiled
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with interrupt_guard():
+        _in_compiled += 1
+        try:
+            yield
+        finally:
+            _in_compiled -= 1
+
+
 def call_compiled(function: Callable, *args):
     """``function(*args)`` for a compiled function: an interrupt meanwhile is raised after it returns."""
-    global _in_compiled, _pending_interrupt
+    global _in_compiled
     _in_compiled += 1
     try:
         result = function(*args)
     finally:
         _in_compiled -= 1
-    if _pending_interrupt and not _in_compiled:
-        _pending_interrupt = False
+    if _interrupt_requested and not _in_compiled:
         raise KeyboardInterrupt
     return result
 
@@ -169,9 +210,11 @@ class InlineExecution(Execution):
 
 def _pool_worker(connection) -> None:
     """A pool worker: run each (function, argument) received and send back ("ok", result) or ("error", exc)."""
+    global _in_compiled, _interrupt_requested
     # the parent owns Ctrl-C and ends its workers, so a SIGINT to the process group must not print a
     # traceback from each of them
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _in_compiled, _interrupt_requested = 0, False  # the parent's hold on interrupts, copied by the fork
     with contextlib.suppress(OSError, AttributeError):  # and a worker whose parent was killed goes with it
         import ctypes
 
@@ -224,9 +267,10 @@ class PoolExecution(Execution):
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         parent, child = context.Pipe()
         process = context.Process(target=_pool_worker, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        self._processes.append(process)
+        with interrupts_held():  # a Ctrl-C during the fork is raised once the worker is known, so it is ended
+            process.start()
+            child.close()
+            self._processes.append(process)
         return parent, process
 
     def _dispatch(self) -> None:

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 import relcalc
+import relcalc.execution
 from relcalc import loading
 
 # Stands in for the console script: argv[0] is "relcalc" while the package is imported, as when
@@ -61,13 +62,13 @@ def test_worker_with_sigint_ignored_keeps_ignoring(monkeypatch):
 
 
 def test_cli_hands_ctrl_c_back_to_python(run, monkeypatch):
-    # once the CLI runs, Ctrl-C is a KeyboardInterrupt again (handled by the CLI with exit 130)
+    # once the CLI runs, Ctrl-C is a KeyboardInterrupt again, noted (handled by the CLI with exit 130)
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, relcalc._interrupted_while_starting)
         result = run("availability", "--mtbf", "2000h", "--mttr", "4h")
         assert result.exit_code == 0, result.stderr
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is relcalc.execution.on_ctrl_c
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -130,7 +130,13 @@ class RelcalcGroup(TyperGroup):
             # from here Ctrl-C is a KeyboardInterrupt handled below; until now (imports) relcalc's
             # start-up guard (relcalc/__init__.py) answered it with the same line and 130
             if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                # Python's KeyboardInterrupt, noted so that one Python drops on the way is raised again
+                # (relcalc.execution); and the line Python prints for one it drops is left out
+                from ..execution import on_ctrl_c
+
+                signal.signal(signal.SIGINT, on_ctrl_c)
+                sys.unraisablehook = _quiet_about_interrupts(sys.unraisablehook)
+                sys.excepthook = _quiet_about_interrupts(sys.excepthook)  # PyErr_Print in C extensions
             served = completion_request(args)  # --show-completion zsh: the shell named, not the one detected
             if served is not None:
                 return served
@@ -181,6 +187,17 @@ class RelcalcGroup(TyperGroup):
             code = _error(debug, f"the output cannot be written in {exc.encoding}; set PYTHONIOENCODING=utf-8 "
                                  "or write to a file with -o")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            interrupt = _interrupt_behind(exc)
+            if interrupt is None and "relcalc.execution" in sys.modules:
+                from ..execution import interrupt_requested
+
+                # a library that reports a Ctrl-C in its loading as its own error (numba: 'ImportError:
+                # numba._devicearray failed to import'): the Ctrl-C noted and not delivered is the reason
+                interrupt = KeyboardInterrupt() if interrupt_requested() else None
+            if interrupt is not None:
+                terminated = isinstance(interrupt, Terminated)
+                print(f"relcalc: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+                return 128 + signal.SIGTERM if terminated else ExitCode.INTERRUPTED
             if debug:
                 traceback.print_exc()
             else:
@@ -197,6 +214,40 @@ class RelcalcGroup(TyperGroup):
         if standalone_mode:
             sys.exit(int(code))
         return int(code)
+
+
+def _quiet_about_interrupts(hook):
+    """``sys.unraisablehook`` (or ``sys.excepthook``) without the report of a KeyboardInterrupt that Python
+    dropped (in a weakref or after-fork callback) or a C extension printed as it failed to load (numba's
+    ``_devicearray``): relcalc noted the Ctrl-C and ends with its own one line."""
+    if getattr(hook, "quiet_about_interrupts", False):
+        return hook
+
+    def quiet(*args) -> None:
+        value = args[0].exc_value if len(args) == 1 else args[1]
+        if not isinstance(value, KeyboardInterrupt):
+            hook(*args)
+
+    quiet.quiet_about_interrupts = True
+    return quiet
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) ``exc`` was raised from, if any.
+
+    Python wraps an exception raised in some places into another naming it as
+    its cause: in a ``__set_name__`` while a class is made (RuntimeError, up to
+    3.11; dataclass fields have one), or as a compiled function returns
+    (SystemError). A Ctrl-C that lands there is still a Ctrl-C.
+    """
+    seen = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return None
 
 
 def _reader_gone() -> None:
@@ -450,4 +501,31 @@ def __getattr__(name: str):
 def main() -> None:
     """Console-script entry point: builds only the command asked for."""
     wanted = _first_command(sys.argv[1:])
-    build_app(wanted if wanted in COMMANDS else None)()
+    try:
+        build_app(wanted if wanted in COMMANDS else None)()
+    except SystemExit as exc:
+        if exc.code == ExitCode.INTERRUPTED:
+            _leave_interrupted()
+        raise
+
+
+def _leave_interrupted() -> None:
+    """End the process with 130 once a Ctrl-C has been handled (its one line printed, everything unwound).
+
+    CPython (3.8 on) marks a KeyboardInterrupt that leaves code which ``exec()``
+    or ``eval()`` ran from a string as unhandled, even when it is caught further
+    up, and ``python -m relcalc`` then ends by killing itself with SIGINT after
+    finalizing: exit -2 after the right line instead of 130. That code runs
+    while modules load (dataclasses and namedtuple make their methods so, numba
+    its generated code), where a Ctrl-C often lands. So the exit handlers run
+    and the output is flushed as at a normal exit, and the process ends at once.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()  # multiprocessing's, Dask's, logging's
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone, a closed stream: nothing left to say
+            pass
+    os._exit(ExitCode.INTERRUPTED)

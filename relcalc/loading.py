@@ -10,9 +10,10 @@ Why not ``yaml.safe_load``:
   the node graph before anything is built (each distinct node once, so the
   count itself is cheap) and a document over :data:`MAX_NODES` values is
   refused, as is an alias to a node that contains itself.
-* Numbers follow YAML 1.2 (and relcalc's grammar): ``1_000``, ``010`` and
-  ``1:30`` are not the numbers YAML 1.1 makes of them; they stay text, and
-  the quantity parsers refuse or read them.
+* Numbers follow YAML 1.2 (and relcalc's grammar): ``1_000`` and ``1:30``
+  are not the numbers YAML 1.1 makes of them (1000 and 90); they stay text,
+  and the quantity parsers refuse or read them. ``010`` is ten (decimal), not
+  YAML 1.1's octal eight.
 * Duplicate keys are an error (YAML and JSON both leave them undefined; the
   last one silently winning hides mistakes), and so is a key that cannot be a
   dict key (``? [a, b]``).

@@ -130,19 +130,6 @@ def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
         return MttfWithRepair(Interval.exact(0.0), total)
     position = -np.ones(total, dtype=np.int64)
     position[up] = np.arange(int(up.sum()))
-    rows, cols, vals = [], [], []
-    diagonal = np.zeros(int(up.sum()))
-    for part, (size, rates, _) in enumerate(parts):
-        stride = strides[part]
-        local = (np.arange(total) // stride) % size
-        for (i, j), rate in rates.items():
-            origins = np.flatnonzero(up & (local == i))
-            targets = origins + (j - i) * stride
-            diagonal[position[origins]] += rate
-            stay = up[targets]
-            rows.append(position[origins[stay]])
-            cols.append(position[targets[stay]])
-            vals.append(np.full(int(stay.sum()), rate))
     n_up = int(up.sum())
     if n_up > MAX_UP_STATES:  # the accurate elimination is dense, O(n^3): larger chains are simulated
         return _simulated(system, compiled, units, seed)

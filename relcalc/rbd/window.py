@@ -101,7 +101,7 @@ def window_availability(system, t1: float, t2: float, down: set):
     """(mean A, mean U, (bound on A, bound on U), {var: (mean A, mean U)}, compiled) over [t1, t2] (see the notes)."""
     from .evaluate import compile_system
     from .model import Standby
-    from .repair import group_chain, stationary
+    from .repair import _group_members, group_chain, stationary
     from .standby import standby_rates
 
     kinds = []
@@ -120,14 +120,7 @@ def window_availability(system, t1: float, t2: float, down: set):
 
     groups = []  # (chain, members (vars), sets: list of frozensets of vars, aggregation matrix states -> sets)
     grouped = set()
-    for group in system.repair:
-        members = [v for name in group.members for v in by_component.get(name, [])]
-        if not members:
-            continue
-        comps = [system.components[compiled.units[v].component] for v in members]
-        for comp in comps:
-            if comp.failure_rate is None:
-                raise InputError(f"{group.where}: {comp.name!r} has only an availability; shared repair needs MTBF and MTTR")
+    for group, members, comps in _group_members(system, compiled, system.repair, by_component):
         starting = tuple(i for i, v in enumerate(members)
                          if is_down(compiled.units[v].component, by_component[compiled.units[v].component].index(v)))
         if len({(c.failure_rate, c.repair_rate) for c in comps}) == 1 and len(starting) in (0, len(members)):

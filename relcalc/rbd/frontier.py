@@ -24,6 +24,22 @@ BATCH = 256  #: states on a level from which it is stepped in numpy
 MAX_CELLS = 40_000_000  #: states times frontier nodes on one level (int16 labels: 80 MB an array, a few at once)
 
 
+def grow_frontier(frontier: list, step_edges, source, target, last: dict, i: int):
+    """One step of a frontier search: the frontier with the step's new nodes, the step's edges as positions in
+    it, the positions kept after the step (nodes with edges ahead, and the two ends) and whether each end has
+    edges ahead."""
+    entering = []
+    for _, a, b in step_edges:
+        for x in (a, b):
+            if x not in frontier and x not in entering:
+                entering.append(x)
+    grown = frontier + entering
+    position = {x: j for j, x in enumerate(grown)}
+    pairs = [(position[a], position[b]) for _, a, b in step_edges]
+    keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
+    return grown, pairs, keep, (last[source] > i, last[target] > i)
+
+
 def undirected_search(steps, source, target, last: dict, diagram, too_meshed, max_states: int, max_total: int) -> int:
     """The root of the diagram of "target reached from source" over ``steps`` (see the module notes).
 
@@ -38,16 +54,7 @@ def undirected_search(steps, source, target, last: dict, diagram, too_meshed, ma
     levels = []
     total = 0
     for i, (var, step_edges) in enumerate(steps):
-        entering = []
-        for _, a, b in step_edges:
-            for x in (a, b):
-                if x not in frontier and x not in entering:
-                    entering.append(x)
-        grown = frontier + entering
-        position = {x: j for j, x in enumerate(grown)}
-        pairs = [(position[a], position[b]) for _, a, b in step_edges]
-        keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
-        ahead = (last[source] > i, last[target] > i)
+        grown, pairs, keep, ahead = grow_frontier(frontier, step_edges, source, target, last, i)
         branches = (True,) if var is None else (False, True)
         count = len(states) if rows is None else len(rows)
         if count >= BATCH:
@@ -55,7 +62,7 @@ def undirected_search(steps, source, target, last: dict, diagram, too_meshed, ma
                 raise too_meshed(f"{count:,} connection states on a frontier of {len(grown):,} nodes")
             if rows is None:
                 rows = np.array(states, dtype=np.int16)
-            found = undirected_rows(rows, len(entering), pairs, branches, keep, ahead)
+            found = undirected_rows(rows, len(grown) - len(frontier), pairs, branches, keep, ahead)
             live = [~(true | false) for _, true, false in found]
             children = np.concatenate([labels[alive] for (labels, _, _), alive in zip(found, live)])
             if len(children):

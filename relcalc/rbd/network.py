@@ -36,7 +36,7 @@ from collections import defaultdict, deque
 
 from ..errors import InputError
 from .bdd import FALSE, TRUE, Diagram
-from .frontier import undirected_search
+from .frontier import grow_frontier, undirected_search
 
 #: Frontier states one level may hold before the network is refused as too meshed to work out exactly
 MAX_STATES = 200_000
@@ -82,16 +82,7 @@ def compile_network(edges, source, target, directed: bool, where: str):
     levels = []
     total = 0
     for i, (var, step_edges) in enumerate(steps):
-        entering = []
-        for _, a, b in step_edges:
-            for x in (a, b):
-                if x not in frontier and x not in entering:
-                    entering.append(x)
-        grown = frontier + entering
-        position = {x: j for j, x in enumerate(grown)}
-        pairs = [(position[a], position[b]) for _, a, b in step_edges]
-        keep = [j for j, x in enumerate(grown) if x in (source, target) or last[x] > i]
-        ahead = (last[source] > i, last[target] > i)
+        grown, pairs, keep, ahead = grow_frontier(frontier, step_edges, source, target, last, i)
         # the nodes with an edge into them ahead, and the mask of those with one out of them ahead
         dead_in = [j for j in range(len(grown)) if last_in.get(grown[j], -1) > i]
         dead_out = sum(1 << j for j in range(len(grown)) if last_out.get(grown[j], -1) > i)
@@ -99,7 +90,7 @@ def compile_network(edges, source, target, directed: bool, where: str):
         transitions = []
         for state in states:
             n = len(state)
-            widened = state + tuple(1 << (n + j) for j in range(len(entering)))
+            widened = state + tuple(1 << (n + j) for j in range(len(grown) - len(frontier)))
             children = []
             for up in ((True,) if var is None else (False, True)):
                 child = _directed_step(widened, pairs, up, keep, ahead, dead_in, dead_out)

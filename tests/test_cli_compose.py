@@ -269,3 +269,9 @@ def test_solve_count_of_instances_wired_into_a_network_says_so(run):
     # wan-mesh's network names border#1 and border#2: a count to vary would leave a named instance without a unit
     result = run("compose", SAMPLES / "wan-mesh.yaml", "--target", "99.99%", "--solve-count", "border")
     assert result.exit_code == 2 and "named one by one in a network ('border#1')" in result.stderr
+
+
+@pytest.mark.parametrize("order", ["0", "7", "1e9", "99999999999999999999999", "2.5", "-1"])
+def test_a_cut_set_order_out_of_range_has_one_message(run, order):
+    result = run("compose", SAMPLES / "web-service.yaml", "--cut-sets", order)
+    assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --cut-sets must be a whole number")

@@ -129,9 +129,7 @@ def compose_command(
         from ..rbd.cuts import MAX_ORDER
         from ..rbd.cuts import cut_sets as find_cut_sets
 
-        order = parse_count(cut_sets, "--cut-sets")
-        if order > MAX_ORDER:
-            raise InputError(f"--cut-sets: the order must be from 1 to {MAX_ORDER}, got {order}")
+        order = parse_count(cut_sets, "--cut-sets", high=MAX_ORDER)  # one message for every order out of range
         cuts = find_cut_sets(system, order, unavailability=result.unavailability)
         record["single_points_of_failure"] = list(cuts.single_points_of_failure)
         record["cut_sets"] = to_record(cuts)

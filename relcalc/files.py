@@ -104,7 +104,10 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
     if os.path.isdir(path):
         raise InputError(f"{option}: {path} is a directory; give a file name")
     if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
-        yield path
+        try:
+            yield path
+        except OSError as exc:
+            raise _named(exc, option, path) from None
         return
     directory = check_directory_of(path, option)
     if os.path.exists(path) and not os.access(path, os.W_OK) and os.geteuid() != 0:
@@ -122,9 +125,19 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
         yield tmp
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        _drop(tmp)
+        raise _named(exc, option, path) from None
     except BaseException:
         _drop(tmp)
         raise
+
+
+def _named(exc: OSError, option: str, path: str) -> OSError | InputError:
+    """A write's failure that names no file (a full disk, /dev/full) as an error naming the option and the path."""
+    if exc.filename is not None or isinstance(exc, BrokenPipeError):  # named already, or a reader that went away
+        return exc
+    return InputError(f"{option}: cannot write {path}: {exc.strerror or exc}")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ with fewer runs than the command's 2,000 so the tests stay short. Over seeds 1-4
 below, with mean ratios 0.992, 1.003 and 1.002 (the check run by hand when the simulation was written).
 """
 
+import math
 import json
 
 import pytest
@@ -208,3 +209,16 @@ def test_a_law_the_chain_does_not_follow_is_named():
     plain = mttf_with_repair(system_from_mapping(load_spec_text(text.replace(", LAW", ""))))
     assert shaped.mttf_hours.value == pytest.approx(51_500.0, rel=1e-12) == plain.mttf_hours.value
     assert "taken as exponential" in shaped.note and plain.note is None
+
+
+def test_a_series_of_any_size_has_the_exact_mttf_of_its_first_failure():
+    # 40 components in series, own crews: from all up the system fails with the first of 40 independent exponential
+    # lives, whose mean is 1 / sum(lambda_i) (the chain would have 2^40 states, the simulation a wide interval)
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd.mttf import mttf_with_repair
+
+    text = ("components:\n" + "".join(f"  c{i}: {{mtbf: {1000 + 10 * i}h, mttr: 10h}}\n" for i in range(40))
+            + "system: {series: [" + ", ".join(f"c{i}" for i in range(40)) + "]}\n")
+    found = mttf_with_repair(system_from_mapping(load_spec_text(text)))
+    assert found.mttf_hours.value == pytest.approx(1 / math.fsum(1 / (1000 + 10 * i) for i in range(40)), rel=1e-14)
+    assert found.mttf_hours.bounds is None

@@ -423,7 +423,7 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
     if repaired is not None:
         figure = repaired.mttf_hours
         if figure.low is None:
-            summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (exact chain, {repaired.chain_states:,} states)")
+            summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (exact chain, {repaired.chain_states:,} state{'' if repaired.chain_states == 1 else 's'})")
         else:
             summary.add_row("MTTF (with repair)", f"{format_number(figure.value)} h  (simulated, 95%: {figure.low:,.4g} to "
                             f"{figure.high:,.4g} h, {repaired.runs:,} runs, seed {repaired.seed})")

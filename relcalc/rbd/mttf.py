@@ -25,6 +25,7 @@ standby chains), labelled, with a 95% interval.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,18 @@ def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
     identical = _identical_members(system)
     if identical is not None:  # a k-of-n of one component's instances: the count down is a birth-death chain
         return _identical_mttf(*identical)
+    compiled = compile_system(system)
+    if not system.repair and compiled.root.kind in ("and", "var") and all(
+            child.kind == "var" for child in getattr(compiled.root, "children", ())) and not _standby_blocks(system.root):
+        # every instance in series, each with its own crew: from all up the first failure of any is the system's,
+        # the least of independent exponentials, so MTTF = 1 / sum of the failure rates (no chain, any size)
+        rates = [system.components[unit.component].failure_rate for unit in compiled.units]
+        if None in rates:
+            raise InputError("--mttf-with-repair: a component has only an availability; the chain needs MTBF and MTTR")
+        return MttfWithRepair(Interval.exact(1.0 / math.fsum(rates)), 1, method="series: 1 / sum of the failure rates")
     from .repair import group_chain
     from .standby import standby_rates
 
-    compiled = compile_system(system)
     units = _Units.of(compiled)
     parts = []  # (size, {(i, j): rate}, function local state -> {var: 0/1})
     grouped = set()

@@ -193,10 +193,12 @@ def test_a_group_of_ten_identical_units_matches_the_birth_death_chain():
 
 
 def test_beyond_the_chain_the_first_failure_is_simulated_with_an_interval():
-    # 17 components in series: 2^17 chain states, so simulated; the first failure of a series is the first
-    # component failure, exponential with rate sum(lambda): MTTF = 1 / sum(lambda) exactly
+    # 17-of-17 components (a series written as a k-of-n, which the series shortcut does not take): 2^17 chain
+    # states, so simulated; the first failure is the first component failure, exponential with rate sum(lambda):
+    # MTTF = 1 / sum(lambda) exactly
     parts = ", ".join(f"c{i}: {{mtbf: {1000 + 100 * i}h, mttr: 5h}}" for i in range(17))
-    s = system("components: {" + parts + "}\nsystem: {series: [" + ", ".join(f"c{i}" for i in range(17)) + "]}\n")
+    members = ", ".join(f"c{i}" for i in range(17))
+    s = system("components: {" + parts + "}\nsystem: {k_of_n: {k: 17, of: [" + members + "]}}\n")
     result = mttf_with_repair(s, seed=3)  # each run its own stream now: seeds 1-20 covered 18 times, mean ratio 1.0001
     exact = 1 / sum(1 / (1000 + 100 * i) for i in range(17))
     assert result.chain_states == 0 and result.runs > 0 and "simulation" in result.method

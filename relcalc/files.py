@@ -100,10 +100,14 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
     """
     if not path:
         raise InputError(f"{option}: the file name is empty; give a path, or - for stdout")
+    given = path
     path = os.path.realpath(path)
     if os.path.isdir(path):
         raise InputError(f"{option}: {path} is a directory; give a file name")
-    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+    # a device or pipe; /dev/stdout on a pipe resolves to 'pipe:[N]', which is no path, so the name as given
+    device = next((p for p in (path, given) if os.path.exists(p) and not stat.S_ISREG(os.stat(p).st_mode)), None)
+    if device is not None:
+        path = device
         try:
             yield path
         except OSError as exc:

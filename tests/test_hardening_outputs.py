@@ -131,3 +131,15 @@ def test_atomic_text_leaves_nothing_on_failure(tmp_path):
             handle.write("half")
             raise KeyboardInterrupt
     assert os.listdir(tmp_path) == ["out.csv"] and out.read_text() == "previous"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_output_to_dev_stdout_on_a_pipe_is_written_there():
+    # /dev/stdout on a pipe resolves to 'pipe:[N]', no path: it was refused ('cannot write in /proc/N/fd')
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "relcalc", "availability", "--mtbf", "100h", "--mttr", "1h",
+                           "-f", "json", "-o", "/dev/stdout"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["availability"] == 100 / 101  # MTBF / (MTBF + MTTR)

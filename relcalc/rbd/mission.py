@@ -22,7 +22,10 @@ needing ``r`` at most ``E[G; G > a]`` of a gamma variable of shape
 ``n - r + 1`` and rate ``r lambda`` (each step towards failure takes at least
 that rate). A lognormal with a large sigma keeps most of its mean far out
 (at sigma = 10 beyond ``e^100`` MTBFs), long after R(t) itself is tiny, so
-R(t) alone is not a safe place to stop.
+R(t) alone is not a safe place to stop. Below the shortest MTBF the windows
+shrink 16-fold until what is left (at most its length) is negligible: the
+same law keeps R(t) of a series near 1 only up to ``e^mu``, 1e-19 h at
+sigma = 10, which a window from 0 to the MTBF would step over.
 """
 
 from __future__ import annotations
@@ -178,14 +181,24 @@ def mission(system: System, t_hours: float) -> MissionResult:
             raise _OverBudget
         return structure.at(t)[0]
 
-    total, edge = 0.0, 0.0
+    total, edge = 0.0, scale
     try:
-        # integrate piecewise over doubling windows until what is left is provably negligible (see the notes)
+        # below the shortest MTBF, windows shrinking 16-fold until what is left (at most its length, R <= 1) is
+        # negligible: a lognormal of large sigma keeps R(t) near 1 only up to e^mu, far below the MTBF (1e-19 h at
+        # sigma 10), and one window from 0 would step over it
         for _ in range(400):
-            upper = scale if edge == 0.0 else edge * 2.0
-            piece, _err = quad(reliability, edge, upper, limit=200)
+            piece, _err = quad(reliability, edge / 16.0, edge, limit=200)
             total += piece
-            edge = upper
+            edge /= 16.0
+            if edge <= 1e-10 * total:
+                break
+        total += quad(reliability, 0.0, edge, limit=200)[0]
+        edge = scale
+        # above it, doubling windows until what is left is provably negligible (see the notes)
+        for _ in range(400):
+            piece, _err = quad(reliability, edge, edge * 2.0, limit=200)
+            total += piece
+            edge *= 2.0
             if reliability(edge) < 1e-12 and structure.tail_bound(edge) <= 1e-10 * total:
                 break
         else:

@@ -166,7 +166,7 @@ def test_cli_bad_seeds_are_one_line_errors(run, tmp_path, seed):
     assert result.exit_code == 2 and result.stderr.startswith("relcalc: error: --seed")
 
 
-@pytest.mark.parametrize("n, k", [(64, 63), (64, 62), (100, 50), (10, 2), (8, 1)])
+@pytest.mark.parametrize("n, k", [(64, 63), (64, 62), (100, 50), (10, 2), (8, 1)])  # below 64: distinct components
 def test_many_identical_members_mttf_by_their_birth_death_chain(n, k, monkeypatch):
     # k-of-n identical members with own crews: the count down is a birth-death chain; against an mpmath solve of
     # the absorbing chain's first-passage equations (-Q_UU m = 1, Rausand & Hoyland 8.8), built here state by state
@@ -177,9 +177,12 @@ def test_many_identical_members_mttf_by_their_birth_death_chain(n, k, monkeypatc
     from relcalc.rbd import load_spec_text, system_from_mapping
 
     mttf_module = importlib.import_module("relcalc.rbd.mttf")
-    system = system_from_mapping(load_spec_text(
-        f"components: {{a: {{mtbf: 1000h, mttr: 10h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [a]}}}}\n"))
-    found = mttf_module.mttf_with_repair(system)
+    if n >= 64:  # one component's instances: the count-down chain
+        text = f"components: {{a: {{mtbf: 1000h, mttr: 10h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [a]}}}}\n"
+    else:  # the same units as distinct components: the whole diagram's 2^n chain
+        text = ("components: {" + ", ".join(f"c{i}: {{mtbf: 1000h, mttr: 10h}}" for i in range(n)) + "}\n"
+                f"system: {{k_of_n: {{k: {k}, of: [" + ", ".join(f"c{i}" for i in range(n)) + "]}}\n")
+    found = mttf_module.mttf_with_repair(system_from_mapping(load_spec_text(text)))
     m = n - k + 1
     with mpmath.workdps(250):  # -Q_UU is as ill-conditioned as the MTTF is large (5e72 h at 50-of-100)
         lam, mu = mpmath.mpf(1) / 1000, mpmath.mpf(1) / 10
@@ -193,8 +196,8 @@ def test_many_identical_members_mttf_by_their_birth_death_chain(n, k, monkeypatc
         times = mpmath.lu_solve(-q, mpmath.ones(m, 1))
         assert found.mttf_hours.value == pytest.approx(float(times[0]), rel=1e-12)
     assert found.mttf_hours.bounds is None
-    # from 64 members the count-down chain; below, the whole diagram's 2^n chain, eliminated without subtraction
-    # (a plain LU gave 1.03e17 h for 2-of-10, 16% under the exact 1.23e17 h)
+    # written as instances, the count-down chain; as distinct components, the whole 2^n chain, eliminated without
+    # subtraction (a plain LU gave 1.03e17 h for 2-of-10, 16% under the exact 1.23e17 h)
     assert ("birth-death" in found.method) == (n >= 64)
 
 
@@ -222,3 +225,21 @@ def test_a_series_of_any_size_has_the_exact_mttf_of_its_first_failure():
     found = mttf_with_repair(system_from_mapping(load_spec_text(text)))
     assert found.mttf_hours.value == pytest.approx(1 / math.fsum(1 / (1000 + 10 * i) for i in range(40)), rel=1e-14)
     assert found.mttf_hours.bounds is None
+
+
+def test_few_identical_instances_take_the_count_down_chain_too():
+    # 2-of-12 instances of one unit: 2^12 chain states (4,083 up, over the elimination's limit) would have gone to
+    # the simulation and been refused as too reliable; the count-down chain gives the exact 8.55e20 h, here checked
+    # by the same first-step recursion summed in fractions (tau_j = (1 + j mu tau_{j-1}) / ((n - j) lambda))
+    from fractions import Fraction
+
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd.mttf import mttf_with_repair
+
+    found = mttf_with_repair(system_from_mapping(load_spec_text(
+        "components: {a: {mtbf: 1000h, mttr: 10h, count: 12}}\nsystem: {k_of_n: {k: 2, of: [a]}}\n")))
+    lam, mu, tau, total = Fraction(1, 1000), Fraction(1, 10), Fraction(0), Fraction(0)
+    for j in range(11):
+        tau = (1 + j * mu * tau) / ((12 - j) * lam)
+        total += tau
+    assert found.mttf_hours.value == pytest.approx(float(total), rel=1e-13)

@@ -539,8 +539,11 @@ IDENTICAL_FROM = 64
 IDENTICAL_ROWS = 1_000_000
 
 
-def _identical_members(system: System):
-    """The component of a system that is one k-of-n over all instances of one component (count), else None."""
+def _identical_members(system: System, smallest: int | None = None):
+    """The component of a system that is one k-of-n over all instances of one component (count), else None.
+
+    ``smallest``: the fewest instances that count (default :data:`IDENTICAL_FROM`, where the closed forms start
+    to pay for themselves in the steady state)."""
     root = system.root
     if system.repair:
         return None
@@ -552,7 +555,7 @@ def _identical_members(system: System):
         return None
     name, index = split_reference(use.name)
     comp = system.components.get(name)
-    if index is not None or comp is None or comp.count < IDENTICAL_FROM:
+    if index is not None or comp is None or comp.count < (IDENTICAL_FROM if smallest is None else smallest):
         return None
     k = comp.count if k is None else k
     return (comp, k) if 1 <= k <= comp.count else None

@@ -68,7 +68,7 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
 def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
     from .evaluate import _collector_paused, _evaluate, _identical_members, _Units, compile_system
 
-    identical = _identical_members(system)
+    identical = _identical_members(system, smallest=2)
     if identical is not None:  # a k-of-n of one component's instances: the count down is a birth-death chain
         return _identical_mttf(*identical)
     compiled = compile_system(system)

@@ -283,3 +283,14 @@ def test_mission_of_a_standby_block_with_a_non_exponential_law_is_refused(law):
     exponential = spec("components: {u: {mtbf: 1000h, mttr: 10h, count: 2}}\n"
                        "system: {standby: {of: u, active: 1, mode: cold}}\n")
     assert mission(exponential, 1000.0).reliability == pytest.approx(2 * math.exp(-1.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("t", [1e20, 1e300])
+def test_a_repair_group_far_ahead_is_in_its_steady_state(t):
+    # a pair on one crew: pi_2 = 2 l^2 / (mu^2 + 2 l mu + 2 l^2) (the machine-repair chain, Trivedi & Bobbio ch. 9);
+    # expm(Q t) in one step overflowed from about 1e20 h and the time was refused
+    system = spec("components: {a: {mtbf: 1000h, mttr: 10h, count: 2}}\nsystem: {parallel: [a]}\n"
+                  "repair: {crews: 1, policy: fifo}\n")
+    lam, mu = 1e-3, 0.1
+    assert availability_at(system, t).unavailability == pytest.approx(
+        2 * lam**2 / (mu**2 + 2 * lam * mu + 2 * lam**2), rel=1e-9)

@@ -39,17 +39,17 @@ def _chain_at(lam, mu, group, t: float, first: tuple):
     start[states.index(first)] = 1.0
     if t <= 0:
         p = start
-    elif size <= repair.MAX_DENSE:  # scaling and squaring: bounded time however far ahead t is
-        from scipy.linalg import expm
+    elif size <= repair.MAX_DENSE:  # squared up from a short step, stopping once settled: any t, bounded time
+        from .window import _Chain
 
-        p = np.clip(start @ expm(generator.toarray() * t), 0.0, None)
+        p = _Chain(generator.toarray(), start, repair.stationary(size, rates), group.where).at(t)
     elif t * float(out.max()) > 1e5:  # expm_multiply's steps grow with the rates times t
         raise InputError(f"--at: {group.where} has {size:,} queue states; t = {t:g} h is too far ahead to "
                          "follow (over 100,000 times its fastest rate); the steady state is the plain figure")
     else:
         p = np.clip(expm_multiply(generator.T * t, start), 0.0, None)
     if not np.all(np.isfinite(p)) or p.sum() <= 0:  # the exponential overflowed (t beyond any horizon)
-        raise InputError(f"--at: t = {t:g} h is too far ahead to follow {group.where}'s repair chain; "
+        raise InputError(f"--at: t = {t:g} h is too far ahead to follow the chain of {group.where}; "
                          "the steady state is the plain figure (without --at)")
     return states, p / p.sum()
 

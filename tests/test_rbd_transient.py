@@ -294,3 +294,22 @@ def test_a_repair_group_far_ahead_is_in_its_steady_state(t):
     lam, mu = 1e-3, 0.1
     assert availability_at(system, t).unavailability == pytest.approx(
         2 * lam**2 / (mu**2 + 2 * lam * mu + 2 * lam**2), rel=1e-9)
+
+
+def test_a_truncated_repair_chain_over_time_says_how_far_short_it_may_be():
+    # 8 members of several repair rates on 8 crews: each is repaired at once, so they are independent and
+    # u_i(t) = l_i / (l_i + m_i) (1 - e^{-(l_i + m_i) t}) from up; the 7-of-8 block is down with two or more down,
+    # summed over all 2^8 states. The truncated chain's U(t) is a lower bound short by at most lost_bound.
+    import itertools
+
+    lams = [1 / (1000 + 10 * i) for i in range(8)]
+    mus = [1 / (10 + i) for i in range(8)]
+    text = ("components: {" + ", ".join(f"c{i}: {{mtbf: {1000 + 10 * i}h, mttr: {10 + i}h}}" for i in range(8))
+            + "}\nsystem: {k_of_n: {k: 7, of: [" + ", ".join(f"c{i}" for i in range(8)) + "]}}\n"
+            + "repair: {crews: 8, policy: fifo}\n")
+    point = availability_at(spec(text), 50.0)
+    u = [lam / (lam + mu) * -math.expm1(-(lam + mu) * 50.0) for lam, mu in zip(lams, mus)]
+    exact = math.fsum(math.prod(u[i] if d else 1 - u[i] for i, d in enumerate(state))
+                      for state in itertools.product((0, 1), repeat=8) if sum(state) >= 2)
+    assert point.lost_bound is not None
+    assert point.unavailability <= exact * (1 + 1e-9) and exact <= point.unavailability + point.lost_bound + 1e-15

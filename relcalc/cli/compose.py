@@ -413,8 +413,9 @@ def _render(console, system, result, goal, solutions, mission_result, top, block
             summary.add_row("MTTF (no repair)", f"{format_number(mission_result.mttf_hours)} h")
     point, interval = over_time
     if point is not None:
+        bound = "" if point.lost_bound is None else f", each at most {point.lost_bound:.2g} short (truncated chain)"
         summary.add_row(f"A(t) at {format_duration(point.time_hours)}",
-                        f"{format_percent(point.availability, point.unavailability)}  (U {point.unavailability:.4g})")
+                        f"{format_percent(point.availability, point.unavailability)}  (U {point.unavailability:.4g}{bound})")
     if interval is not None:
         span = f"{format_duration(interval.start_hours)}..{format_duration(interval.end_hours)}"
         bound = "" if interval.error_bound is None else f" +/- {interval.error_bound:.1g}"

@@ -450,7 +450,8 @@ def _member_measures(grouped, combos, given) -> dict:
 
 
 def availability_with_crews_at(system, compiled, groups, t: float, down: set):
-    """(A(t), U(t), {member: (A(t), U(t))}) of a diagram with repair groups, from all up but ``down`` at 0.
+    """(A(t), U(t), {member: (A(t), U(t))}, probability lost) of a diagram with repair groups, from all up but
+    ``down`` at 0 (the probability a truncated chain lost by t: the figures are lower bounds by that much).
 
     See :func:`relcalc.rbd.repair_at.availability_with_crews_at`.
     """

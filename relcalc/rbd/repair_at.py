@@ -147,7 +147,9 @@ def availability_with_crews_at(system, compiled, groups, t: float, down: set):
         total_u += p * u
     if lost > 1e-4 * min(total_a, total_u):
         raise InputError(f"--at: a repair group's chain, truncated to keep it finite, loses {lost:.2g} of its "
-                         f"probability by t = {t:g} h, over 1e-4 of U(t) (which is at least {total_u:.3g}), so its "
+                         f"probability by t = {t:g} h, over 1e-4 of U(t) ("
+                         + (f"which is at least {total_u:.3g}" if total_u > 0 else
+                            "the kept states never take the system down") + "), so its "
                          "figures would not hold their digits; groups of 8 or more members are followed by that "
                          "truncated chain: split the group into groups of at most 7")
-    return (*complementary(total_a, total_u), members_at)
+    return (*complementary(total_a, total_u), members_at, lost)

@@ -53,6 +53,8 @@ class PointAvailability:
     unavailability: float
     components: tuple[ComponentAvailability, ...]
     initially_down: tuple[str, ...] = ()
+    #: with a repair group followed by a truncated chain: A(t) and U(t) are lower bounds, short by at most this
+    lost_bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,12 +160,12 @@ def availability_at(system, t_hours: float, initially_down=()) -> PointAvailabil
     if system.repair:  # the groups' queue chains from their start to t, the diagram on their failed sets
         from .repair import availability_with_crews_at
 
-        avail, unavail, members = availability_with_crews_at(system, compiled, system.repair, t_hours, down)
+        avail, unavail, members, lost = availability_with_crews_at(system, compiled, system.repair, t_hours, down)
     else:
-        (avail, unavail, _), members = evaluate_compiled(compiled), {}
+        (avail, unavail, _), members, lost = evaluate_compiled(compiled), {}, 0.0
     parts = tuple(ComponentAvailability(u.name, *members.get(v, (u.availability, u.unavailability)))
                   for v, u in enumerate(compiled.units))
-    return PointAvailability(t_hours, avail, unavail, parts, tuple(initially_down))
+    return PointAvailability(t_hours, avail, unavail, parts, tuple(initially_down), lost if lost > 0 else None)
 
 
 def availability_over(system, start_hours: float, end_hours: float, initially_down=()) -> WindowAvailability:

@@ -255,6 +255,14 @@ def test_availability_batch_held_whole_is_bounded(run, tmp_path, monkeypatch, fm
     assert piped.exit_code == 2 and "stdin" in one_error_line(piped)
     streamed = run("availability", "--csv", rows, "-f", "csv")
     assert streamed.exit_code == 0 and len(streamed.stdout.splitlines()) == 101
+    # short rows put many in few bytes: the rows held are counted too
+    monkeypatch.setattr(held_input, "MAX_HELD_CSV_BYTES", 1 << 20)
+    monkeypatch.setattr(held_input, "MAX_HELD_ROWS", 50)
+    many = run("availability", "--csv", rows, "-f", fmt)
+    assert many.exit_code == 2 and "100 rows are too many" in one_error_line(many)
+    # an -o that is a directory is refused before any row is read
+    early = run("availability", "--csv", rows, "-f", fmt, "-o", tmp_path)
+    assert early.exit_code == 2 and "is a directory" in one_error_line(early) and "skipped" not in early.stderr
 
 
 @pytest.mark.parametrize("args, header, row", [

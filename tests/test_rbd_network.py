@@ -269,7 +269,7 @@ def test_the_spec_form_reads_edges_nodes_and_direction():
     ({"edges": [["l", "a", "b"]], "source": "a", "target": "b", "directed": "yes"}, "true or false"),
     ({"edges": [["l", "a", "b"]], "source": "a", "target": "b", "weights": 1}, "unknown key 'weights'"),
     ({"edges": [["l", "a", "b"]], "source": "a", "target": "b", "nodes": {"q": "r"}}, "node 'q' is on no edge"),
-    ({"edges": [["l", [1], "b"]], "source": "a", "target": "b"}, "a node is a name or a number"),
+    ({"edges": [["l", [1], "b"]], "source": "a", "target": "b"}, "a node is a name or a whole number"),
 ])
 def test_bad_networks_are_refused_naming_the_place(network, message):
     with pytest.raises(InputError, match="system.network") as caught:

@@ -194,9 +194,10 @@ def _run_batch(source: str, calendar, goal, on_error: OnError, fmt, output, char
         from .batch_stream import stream_batch
 
         return stream_batch(source, output, calendar, goal, on_error, errors)
-    from .held_input import held_csv
+    from .held_input import check_held, check_output_file, held_csv
 
-    frame = read_csv(held_csv(source), "--csv")
+    check_output_file(output)
+    frame = check_held(read_csv(held_csv(source), "--csv"))
     result = evaluate_availability_csv(frame, calendar=calendar, target=goal)
     with BadRows(on_error, errors) as bad:
         bad.add(result.errors)

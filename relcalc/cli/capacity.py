@@ -460,7 +460,12 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         code = run_plain(source, defaults, balancer, fmt, output)  # a plain file, without pandas
         if code is not None:
             return code
+    from .held_input import check_held, check_output_file
+
+    check_output_file(output)
     frame = read_csv(source, "--csv")
+    if chart is not None or resolve_format(fmt, output) is not Format.csv:
+        check_held(frame, "use -f csv")
     result = size_csv(frame, defaults, balancer)
     report_row_errors(result.errors, result.rows_read, on_error)
     table = result.table

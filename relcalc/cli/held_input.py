@@ -13,6 +13,8 @@ from __future__ import annotations
 #: The largest CSV whose results are held whole for a table, JSON or a chart (about 280,000 availability rows,
 #: some 500 MiB held)
 MAX_HELD_CSV_BYTES = 8 << 20
+#: Rows held whole: short rows (``9,1``) put two million in 8 MiB, some 3 GiB as JSON
+MAX_HELD_ROWS = 300_000
 #: Rows a batch table shows; the rest are counted in a line after it
 MAX_TABLE_ROWS = 2_000
 
@@ -25,6 +27,26 @@ def held_csv(source: str, streamed_hint: str = "use -f csv (streamed, any size)"
     too_big = (f"--csv: {'stdin' if source == '-' else source} is over {MAX_HELD_CSV_BYTES / 2**20:.3g} MiB, too "
                f"large to hold whole for a table, JSON or a chart; {streamed_hint}")
     return csv_source(source, "--csv", limit=MAX_HELD_CSV_BYTES, too_large=too_big)
+
+
+def check_held(frame, streamed_hint: str = "use -f csv (streamed, any size)"):
+    """``frame`` if it has at most :data:`MAX_HELD_ROWS` rows, else an InputError naming ``streamed_hint``."""
+    from ..errors import InputError
+
+    if len(frame) > MAX_HELD_ROWS:
+        raise InputError(f"--csv: {len(frame):,} rows are too many to hold whole for a table, JSON or a chart "
+                         f"(at most {MAX_HELD_ROWS:,}); {streamed_hint}")
+    return frame
+
+
+def check_output_file(output: str | None) -> None:
+    """Refuse an ``-o`` that is a directory before any work (the streamed path checks it as it opens)."""
+    import os
+
+    from ..errors import InputError
+
+    if output not in (None, "", "-") and os.path.isdir(output):
+        raise InputError(f"--output: {output} is a directory; give a file name")
 
 
 def more_rows_line(rows: int) -> str | None:

@@ -267,7 +267,7 @@ def parse_network(body: Any, place: str) -> Network:
 
 def _check_node(node: Any, where: str) -> None:
     if isinstance(node, bool) or not isinstance(node, (str, int)):
-        raise InputError(f"{where}: a node is a name or a number, got {_short(node)}")
+        raise InputError(f"{where}: a node is a name or a whole number, got {_short(node)}")
 
 
 def _members(body: Any, where: str, depth: int) -> tuple:

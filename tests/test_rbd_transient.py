@@ -313,3 +313,17 @@ def test_a_truncated_repair_chain_over_time_says_how_far_short_it_may_be():
                       for state in itertools.product((0, 1), repeat=8) if sum(state) >= 2)
     assert point.lost_bound is not None
     assert point.unavailability <= exact * (1 + 1e-9) and exact <= point.unavailability + point.lost_bound + 1e-15
+
+
+def test_mission_mttf_of_many_heavy_tailed_instances_finds_their_early_step():
+    # 500-of-1000 lognormal lives (sigma 4, mean 1000 h): R(t) = P(Binom(1000, F(t)) <= 500) steps down near the
+    # median e^mu = 0.34 h, far below the MTBF; the MTTF is its integral, here by scipy in x = ln t (it was 2.4e-13)
+    from scipy import integrate, stats
+
+    system = spec("components: {a: {mtbf: 1000h, mttr: 10h, count: 1000, lognormal_sigma: 4}}\n"
+                  "system: {k_of_n: {k: 500, of: [a]}}\n")
+    mu = math.log(1000.0) - 8.0
+    survive = lambda x: stats.binom.cdf(500, 1000, stats.norm.cdf((x - mu) / 4.0)) * math.exp(x)  # noqa: E731
+    exact = integrate.quad(survive, mu - 6, mu + 6, points=[mu], limit=200, epsabs=0, epsrel=1e-12)[0]
+    exact += integrate.quad(survive, -80, mu - 6, limit=200)[0]
+    assert mission(system, 1.0).mttf_hours == pytest.approx(exact, rel=1e-7)

@@ -144,6 +144,17 @@ def _named(exc: OSError, option: str, path: str) -> OSError | InputError:
     return InputError(f"{option}: cannot write {path}: {exc.strerror or exc}")
 
 
+def refuse_overwriting_inputs(output: str | None, inputs: dict) -> None:
+    """InputError when ``output`` is one of the ``inputs`` ({option: path}): the results would replace what they
+    were made from (a file named twice by mistake)."""
+    if output in (None, "", "-"):
+        return
+    where = os.path.realpath(output)
+    for option, path in inputs.items():
+        if path not in (None, "", "-") and os.path.isfile(path) and os.path.realpath(path) == where:
+            raise InputError(f"--output: {output} is also the {option} file; give the results a name of their own")
+
+
 @contextmanager
 def atomic_text(path: str, *, option: str = "--output") -> Iterator[IO[str]]:
     """Yield a UTF-8 text stream whose contents replace ``path`` only when the block succeeds."""

@@ -143,3 +143,17 @@ def test_output_to_dev_stdout_on_a_pipe_is_written_there():
                            "-f", "json", "-o", "/dev/stdout"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["availability"] == 100 / 101  # MTBF / (MTBF + MTTR)
+
+
+@pytest.mark.parametrize("args, name, text", [
+    (["availability", "--csv", "IN"], "in.csv", "name,mtbf,mttr\na,100h,1h\n"),
+    (["capacity", "--csv", "IN"], "in.csv", "name,rate,node_throughput\na,10,1\n"),
+    (["compose", "IN"], "in.yaml", "components: {a: {mtbf: 100h, mttr: 1h}}\nsystem: a\n"),
+])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(run, tmp_path, args, name, text):
+    # -o naming the input replaced it with the results (a YAML spec became a table)
+    source = tmp_path / name
+    source.write_text(text)
+    result = run(*[str(source) if a == "IN" else a for a in args], "-o", str(source))
+    assert result.exit_code == 2 and "is also the" in result.stderr
+    assert source.read_text() == text

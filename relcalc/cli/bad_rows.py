@@ -79,6 +79,9 @@ def check_paths(source: str, output: str | None, errors_path: str | None) -> Non
     """InputError when ``--errors`` would overwrite the input or the results."""
     import os
 
+    from ..files import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs(output, {"--csv": source})
     if errors_path in (None, "", "-"):
         return
     where = os.path.realpath(errors_path)

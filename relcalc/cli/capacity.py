@@ -442,8 +442,11 @@ def _run_batch(source: str, rate: str | None, balancer: str, defaults: dict[str,
         raise InputError(f"--balancer: unknown policy {balancer!r}; use one of {', '.join(BALANCERS)}")
     if rate is not None:
         defaults = {**defaults, "rate": parse_request_rate(rate, "--rate")}
+    from ..files import refuse_overwriting_inputs
     from ..loading import csv_source
     from .output import Format, resolve_format
+
+    refuse_overwriting_inputs(output, {"--csv": source})
 
     if chart is None and resolve_format(fmt, output) is Format.csv:
         source = csv_source(source, "--csv")  # /dev/zero or a pipe: bounded, not read forever

@@ -62,7 +62,11 @@ def compose_command(
     year_days = parse_number(year_days, "--year-days")
     calendar = Calendar(year_days)
     check_chart_path(chart)
+    from ..files import refuse_overwriting_inputs
     from .output import Format, resolve_format
+
+    refuse_overwriting_inputs(output, {"SPEC": spec, "--components": components,
+                                       "--from-incidents": components_from_incidents or components_from_incidents_long})
 
     if resolve_format(fmt, output) is Format.csv:  # one row per instance: nowhere for these figures to go
         extras = [name for name, value in (("--target", target), ("--mission-time", mission_time),

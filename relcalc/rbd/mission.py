@@ -170,6 +170,7 @@ def mission(system: System, t_hours: float) -> MissionResult:
         raise InputError(f"--mission-time must be positive, got {t_hours}")
     structure = _Structure(system)
     r, q, log_q = structure.at(t_hours)
+    r, q = r + 0.0, q + 0.0  # never -0.0 in the output
     log10_q = log_q / math.log(10.0) if q == 0.0 and math.isfinite(log_q) else None
     scale = min(c.mtbf_hours for c in system.components.values() if c.failure_rate is not None)
     points = MAX_MTTF_WORK // structure.instances

@@ -37,7 +37,7 @@ import math
 import time
 
 import numpy as np
-from timing import best_of
+from timing import best_cpu, best_of
 
 from relcalc.rbd import Component, KofN, Parallel, Series, System, Use, evaluate
 from relcalc.rbd import plans
@@ -120,14 +120,6 @@ def bridges(rng):
     return "100 bridges in series", System(parts, bridge_blocks(list(parts))), baseline, 1.0
 
 
-def best_cpu(fn, repeats: int = 3) -> float:
-    """Least CPU time of ``repeats`` calls: on a machine others are loading, close to the quiet wall time."""
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def part_one(rng) -> None:

@@ -21,7 +21,7 @@ import json
 import time
 
 import yaml
-from timing import best_of
+from timing import best_cpu, best_of
 
 from relcalc.loading import _collector_paused, _load_yaml_nodes, _loader_class, load_document
 
@@ -29,13 +29,6 @@ from relcalc.loading import _collector_paused, _load_yaml_nodes, _loader_class, 
 TARGET_SECONDS = 0.3  #: issue 15's target for the 10,000-component spec
 
 
-def best_cpu(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def libyaml_events(text: str) -> None:

@@ -101,16 +101,7 @@ def test_ctrl_c_inside_code_run_from_a_string_still_exits_130(tmp_path):
     # CPython (3.8 on) marks a KeyboardInterrupt that leaves code exec()/eval() ran from a string as
     # unhandled even when the CLI catches it later, and `python -m relcalc` then ends, after its
     # 'interrupted' line, by killing itself with SIGINT (exit -2) rather than with 130
-    marker = tmp_path / "fired"
-    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_EXEC.format(marker=str(marker)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "10", "--seed", "1", "-f", "json"]
-    done = subprocess.run(args, capture_output=True, env=env, timeout=60, start_new_session=True)
-    assert marker.exists(), ("the SIGINT was not sent inside exec()'d code: the test no longer tests anything",
-                             done.returncode, done.stderr.decode())
-    assert done.returncode == 130, done.stderr.decode()
-    assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
-    assert done.stdout == b""
+    _assert_interrupted_once(tmp_path, _SIGINT_IN_EXEC, "10", "the SIGINT was not sent inside exec()'d code: the test no longer tests anything")
 
 
 # Loaded (as sitecustomize) into the CLI's process by the test below: the first time the CLI forks (a pool
@@ -175,16 +166,7 @@ dataclasses.Field.__set_name__ = __set_name__
 
 
 def test_ctrl_c_wrapped_by_python_on_its_way_is_still_an_interrupt(tmp_path):
-    marker = tmp_path / "fired"
-    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_SET_NAME.format(marker=str(marker)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "10", "--seed", "1", "-f", "json"]
-    done = subprocess.run(args, capture_output=True, env=env, timeout=60, start_new_session=True)
-    assert marker.exists(), ("no dataclass was made once the CLI ran: the test no longer tests anything",
-                             done.returncode, done.stderr.decode())
-    assert done.returncode == 130, done.stderr.decode()
-    assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
-    assert done.stdout == b""
+    _assert_interrupted_once(tmp_path, _SIGINT_IN_SET_NAME, "10", "no dataclass was made once the CLI ran: the test no longer tests anything")
 
 
 # Loaded (as sitecustomize) into the CLI's process by the test below: once the CLI handles Ctrl-C itself,
@@ -219,16 +201,7 @@ sys.addaudithook(_audit)
 
 def test_ctrl_c_dropped_by_python_in_a_callback_is_raised_again(tmp_path):
     # the interrupt was lost: a --years 1e7 run went on (the 'still running 20 s later' failures under load)
-    marker = tmp_path / "fired"
-    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_WEAKREF_CALLBACK.format(marker=str(marker)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "1e5", "--seed", "1", "-f", "json"]
-    done = subprocess.run(args, capture_output=True, env=env, timeout=60, start_new_session=True)
-    assert marker.exists(), ("nothing was imported once the CLI ran: the test no longer tests anything",
-                             done.returncode, done.stderr.decode())
-    assert done.returncode == 130, done.stderr.decode()
-    assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
-    assert done.stdout == b""
+    _assert_interrupted_once(tmp_path, _SIGINT_IN_WEAKREF_CALLBACK, "1e5", "nothing was imported once the CLI ran: the test no longer tests anything")
 
 
 # Loaded (as sitecustomize) into the CLI's process by the test below: the first module imported once the CLI
@@ -259,13 +232,18 @@ sys.meta_path.insert(0, _LikeNumbasExtension())
 
 
 def test_ctrl_c_reported_by_a_library_as_its_own_error_is_still_an_interrupt(tmp_path):
+    _assert_interrupted_once(tmp_path, _SIGINT_IN_EXTENSION_LOADING, "10", "nothing was imported once the CLI ran: the test no longer tests anything")
+
+
+def _assert_interrupted_once(tmp_path, sitecustomize: str, years: str, not_fired: str) -> None:
+    """Run `simulate raft` with ``sitecustomize`` (which sends SIGINT at its moment and leaves a marker file):
+    exit 130, one line, no output; and the moment came (else ``not_fired``: the test no longer tests anything)."""
     marker = tmp_path / "fired"
-    (tmp_path / "sitecustomize.py").write_text(_SIGINT_IN_EXTENSION_LOADING.format(marker=str(marker)))
+    (tmp_path / "sitecustomize.py").write_text(sitecustomize.format(marker=str(marker)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", "10", "--seed", "1", "-f", "json"]
+    args = [sys.executable, "-m", "relcalc", "simulate", "raft", "--years", years, "--seed", "1", "-f", "json"]
     done = subprocess.run(args, capture_output=True, env=env, timeout=60, start_new_session=True)
-    assert marker.exists(), ("nothing was imported once the CLI ran: the test no longer tests anything",
-                             done.returncode, done.stderr.decode())
+    assert marker.exists(), (not_fired, done.returncode, done.stderr.decode())
     assert done.returncode == 130, done.stderr.decode()
     assert done.stderr.decode().splitlines() == ["relcalc: interrupted"]
     assert done.stdout == b""

@@ -115,6 +115,17 @@ def build(failure_rates, repair_rates, crews: int, depth: int) -> TruncatedChain
     states = [()]
     index = {(): 0}
     rows, cols, vals = [], [], []
+
+    def link(origin: int, target: tuple, rate: float) -> None:
+        """A transition from state ``origin`` to the queue ``target``, numbered when first met."""
+        j = index.get(target)
+        if j is None:
+            j = index[target] = len(states)
+            states.append(target)
+        rows.append(origin)
+        cols.append(j)
+        vals.append(rate)
+
     head = 0
     while head < len(states):
         state = states[head]
@@ -122,23 +133,9 @@ def build(failure_rates, repair_rates, crews: int, depth: int) -> TruncatedChain
         for i in range(n if len(state) < depth else 0):  # failures beyond the depth are left out (blocked)
             if i in down:
                 continue
-            target = canonical(state + (i,), crews)
-            j = index.get(target)
-            if j is None:
-                j = index[target] = len(states)
-                states.append(target)
-            rows.append(head)
-            cols.append(j)
-            vals.append(failure_rates[i])
+            link(head, canonical(state + (i,), crews), failure_rates[i])
         for position in range(min(crews, len(state))):
-            target = canonical(state[:position] + state[position + 1:], crews)
-            j = index.get(target)
-            if j is None:
-                j = index[target] = len(states)
-                states.append(target)
-            rows.append(head)
-            cols.append(j)
-            vals.append(repair_rates[state[position]])
+            link(head, canonical(state[:position] + state[position + 1:], crews), repair_rates[state[position]])
         head += 1
     eps = tail_bound(failure_rates, repair_rates, crews, depth)[0]
     return TruncatedChain(states, np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals),

@@ -30,15 +30,14 @@ and, for YAML, the line.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 import os
 import re
 from typing import Any
 
 from .errors import InputError, excerpt
+from .gcpause import collector_paused
 
 #: The most values (scalars, lists and mappings, each key and value counted,
 #: aliases counted as many times as they are used) one document may stand
@@ -137,7 +136,7 @@ def _load_yaml(text: str, source: str) -> Any:
     from .yaml_events import TooLarge, Unsupported, build
 
     loader_class = _loader_class()
-    with _collector_paused():
+    with collector_paused():
         loader = loader_class(text)
         try:
             return build(loader, MAX_NODES, MAX_DEPTH)
@@ -157,24 +156,6 @@ def _too_large(source: str, line: object) -> InputError:
     )
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off while a document is built.
-
-    Building a spec makes hundreds of thousands of containers, and each
-    generation-0 collection walks the ever older ones again: with the
-    collector on, libyaml's loader spent three quarters of its time there
-    (0.54 s against 0.13 s to compose a 10,000-component spec). Values
-    from YAML hold no reference cycles (a self-referencing alias is
-    refused), so reference counting frees them all the same.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load_yaml_nodes(loader: Any, source: str) -> Any:

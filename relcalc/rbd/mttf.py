@@ -66,7 +66,8 @@ def mttf_with_repair(system, seed: int = 0) -> MttfWithRepair:
 
 
 def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
-    from .evaluate import _collector_paused, _evaluate, _identical_members, _Units, compile_system
+    from ..gcpause import collector_paused
+    from .evaluate import _evaluate, _identical_members, _Units, compile_system
 
     identical = _identical_members(system, smallest=2)
     if identical is not None:  # a k-of-n of one component's instances: the count down is a birth-death chain
@@ -126,7 +127,7 @@ def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
             return _simulated(system, compiled, units, seed)
     sizes = [size for size, _, _ in parts]
     strides = np.cumprod([1] + sizes[:-1]).tolist()
-    with _collector_paused():
+    with collector_paused():
         up = np.zeros(total, dtype=bool)
         for index in range(total):
             fixed = {}

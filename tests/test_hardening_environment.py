@@ -338,3 +338,21 @@ def test_a_chart_that_cannot_be_written_is_refused_before_any_work(run, args):
     result = run(*args, "--chart", "/proc/relcalc-chart.png")
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith("relcalc: error: --chart: cannot write in /proc") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["availability", "--mtbf", "1000h", "--mttr", "1h", "-f", "json"],
+                                  ["availability", "--csv", "SAMPLE", "-f", "csv"]])
+def test_a_full_stdout_is_named(args):
+    # stdout on /dev/full: one line that says it was stdout, not 'a file could not be read or written'
+    import subprocess
+    import sys
+
+    from conftest import SAMPLES
+
+    args = [str(SAMPLES / "services.csv") if a == "SAMPLE" else a for a in args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "relcalc", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["relcalc: error: stdout: cannot write: No space left on device"]

@@ -163,8 +163,13 @@ def open_output(output: str | None) -> Iterator[IO[str]]:
     if output == "":
         raise InputError("--output: the file name is empty; give a path, or - for stdout")
     if output is None or output == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, BrokenPipeError):  # a reader that went away: exit 0
+                raise
+            raise InputError(f"stdout: cannot write: {exc.strerror or exc}") from None
         return
     with atomic_text(output, option="--output") as handle:
         yield handle

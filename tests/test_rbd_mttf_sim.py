@@ -96,8 +96,11 @@ def test_the_same_seed_gives_the_same_figure(simulated):
 
 
 def test_too_reliable_to_simulate_is_refused_at_once(simulated):
-    # 3-of-8 on one crew, MTTR 1 h: a first failure takes about 1e12 h, far beyond the event budget
-    text = "components: {n: {mtbf: 1000h, mttr: 1h, count: 8}}\nsystem: {k_of_n: {k: 3, of: [n]}}\nrepair: {crews: 1}\n"
+    # 3-of-8 units (8 components alike: not the count-down chain of one component's instances) on one crew,
+    # MTTR 1 h: a first failure takes about 1e12 h, far beyond the event budget
+    names = [f"n{i}" for i in range(8)]
+    text = ("components: {" + ", ".join(f"{x}: {{mtbf: 1000h, mttr: 1h}}" for x in names) + "}\n"
+            "system: {k_of_n: {k: 3, of: [" + ", ".join(names) + "]}}\nrepair: {crews: 1}\n")
     with pytest.raises(InputError, match="--mttf-with-repair: the simulation would need about"):
         simulated(text, 1)
 
@@ -139,12 +142,18 @@ def birth_death_mttf(n, failed_at, lam, mu, crews):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_group_beyond_its_chains_limit_is_simulated(seed):
-    # 8 identical units on one crew (109,601 queue states, over the chain's limit: simulated without forcing);
-    # identical members make the queue a birth-death chain on the number down, 5-of-8 fails at 4 down
-    text = "components: {n: {mtbf: 100h, mttr: 20h, count: 8}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
+    # 8 units alike, written as 8 components, on one crew (109,601 queue states, over the chain's limit: simulated
+    # without forcing); units alike make the queue a birth-death chain on the number down, 5-of-8 fails at 4 down
+    names = [f"n{i}" for i in range(8)]
+    text = ("components: {" + ", ".join(f"{x}: {{mtbf: 100h, mttr: 20h}}" for x in names) + "}\n"
+            "system: {k_of_n: {k: 5, of: [" + ", ".join(names) + "]}}\nrepair: {crews: 1}\n")
     result = mttf_with_repair(system(text), seed=seed)
+    exact = birth_death_mttf(8, 4, 1 / 100, 1 / 20, 1)
     assert result.chain_states == 0 and result.runs == mttf.RUNS
-    assert result.mttf_hours.low <= birth_death_mttf(8, 4, 1 / 100, 1 / 20, 1) <= result.mttf_hours.high
+    assert result.mttf_hours.low <= exact <= result.mttf_hours.high
+    # written as 8 instances of one component, the count-down chain gives it exactly
+    one = "components: {n: {mtbf: 100h, mttr: 20h, count: 8}}\nsystem: {k_of_n: {k: 5, of: [n]}}\nrepair: {crews: 1}\n"
+    assert mttf_with_repair(system(one)).mttf_hours.value == pytest.approx(exact, rel=1e-12)
 
 
 def test_cli_seed_reaches_the_simulation(run, tmp_path, monkeypatch):
@@ -243,3 +252,30 @@ def test_few_identical_instances_take_the_count_down_chain_too():
         tau = (1 + j * mu * tau) / ((12 - j) * lam)
         total += tau
     assert found.mttf_hours.value == pytest.approx(float(total), rel=1e-13)
+
+
+@pytest.mark.parametrize("n, k, crews", [(12, 10, 1), (8, 3, 2)])
+def test_identical_instances_on_shared_crews_take_the_count_down_chain(n, k, crews):
+    # interchangeable members on c FIFO crews: j down repair at min(j, c) mu whatever the queue's order; against an
+    # mpmath solve of the absorbing chain's first-passage equations built here (10-of-12 on one crew: 9,516.67 h,
+    # where the simulation gave 9,309 h [8,899, 9,718])
+    import mpmath
+
+    from relcalc.rbd import load_spec_text, system_from_mapping
+    from relcalc.rbd.mttf import mttf_with_repair
+
+    found = mttf_with_repair(system_from_mapping(load_spec_text(
+        f"components: {{a: {{mtbf: 1000h, mttr: 10h, count: {n}}}}}\nsystem: {{k_of_n: {{k: {k}, of: [a]}}}}\n"
+        f"repair: {{crews: {crews}, policy: fifo}}\n")))
+    m = n - k + 1
+    with mpmath.workdps(60):
+        lam, mu = mpmath.mpf(1) / 1000, mpmath.mpf(1) / 10
+        q = mpmath.zeros(m, m)
+        for j in range(m):
+            q[j, j] = -((n - j) * lam + min(j, crews) * mu)
+            if j + 1 < m:
+                q[j, j + 1] = (n - j) * lam
+            if j:
+                q[j, j - 1] = min(j, crews) * mu
+        assert found.mttf_hours.value == pytest.approx(float(mpmath.lu_solve(-q, mpmath.ones(m, 1))[0]), rel=1e-12)
+    assert found.mttf_hours.bounds is None and "birth-death" in found.method

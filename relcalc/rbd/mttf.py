@@ -72,6 +72,13 @@ def _mttf_with_repair(system, seed: int) -> MttfWithRepair:
     identical = _identical_members(system, smallest=2)
     if identical is not None:  # a k-of-n of one component's instances: the count down is a birth-death chain
         return _identical_mttf(*identical)
+    if len(system.repair) == 1:  # the same on one group of crews: interchangeable members, repairs at min(j, c) mu
+        from dataclasses import replace
+
+        group = system.repair[0]
+        alone = _identical_members(replace(system, repair=()), smallest=2)
+        if alone is not None and tuple(group.members) == (alone[0].name,):
+            return _identical_mttf(*alone, crews=group.crews)
     compiled = compile_system(system)
     if not system.repair and compiled.root.kind in ("and", "var") and all(
             child.kind == "var" for child in getattr(compiled.root, "children", ())) and not _standby_blocks(system.root):
@@ -195,15 +202,17 @@ def _standby_blocks(block) -> dict:
     return found
 
 
-def _identical_mttf(comp, k: int) -> MttfWithRepair:
-    """MTTF with repair of k-of-n identical members with their own crews, by the birth-death chain of how many are down.
+def _identical_mttf(comp, k: int, crews: int | None = None) -> MttfWithRepair:
+    """MTTF with repair of k-of-n identical members, by the birth-death chain of how many are down.
 
     With ``j`` down the next failure comes at ``(n - j) lambda`` and a repair
-    at ``j mu``; the block fails on reaching ``m = n - k + 1`` down. The mean
-    time to step up from ``j`` is ``tau_j = (1 + j mu tau_{j-1}) / ((n - j)
-    lambda)`` (first-step analysis; Karlin & Taylor, *A First Course in
-    Stochastic Processes*, 1975, 4.7), and the MTTF is ``sum_{j<m} tau_j``:
-    sums and products of positive terms, n states instead of 2^n.
+    at ``r_j = j mu`` (own crews) or ``min(j, c) mu`` (``crews`` c shared: the
+    members are interchangeable, so FIFO order does not matter); the block
+    fails on reaching ``m = n - k + 1`` down. The mean time to step up from
+    ``j`` is ``tau_j = (1 + r_j tau_{j-1}) / ((n - j) lambda)`` (first-step
+    analysis; Karlin & Taylor, *A First Course in Stochastic Processes*, 1975,
+    4.7), and the MTTF is ``sum_{j<m} tau_j``: sums and products of positive
+    terms, n states instead of 2^n.
     """
     if comp.failure_rate is None:
         raise InputError(f"--mttf-with-repair: {comp.name!r} has only an availability; the chain needs MTBF and MTTR")
@@ -211,7 +220,7 @@ def _identical_mttf(comp, k: int) -> MttfWithRepair:
     m = n - k + 1
     tau = total = 0.0
     for j in range(m):
-        tau = (1.0 + j * mu * tau) / ((n - j) * lam)
+        tau = (1.0 + (j if crews is None else min(j, crews)) * mu * tau) / ((n - j) * lam)
         total += tau
         if not np.isfinite(total):
             raise InputError(f"--mttf-with-repair: the mean time to failure of {k}-of-{n} {comp.name!r} is beyond "

@@ -1,6 +1,5 @@
 """Shared repair crews and MTTF with repair, against textbook closed forms and a separately built chain."""
 
-import itertools
 import json
 
 import numpy as np
@@ -9,6 +8,8 @@ import pytest
 from relcalc.errors import InputError
 from relcalc.rbd import evaluate, load_spec_text, system_from_mapping
 from relcalc.rbd.mttf import mttf_with_repair
+
+from test_rbd_repair_groups import fifo_chain as fifo_chain_with_crews
 
 # The standard worked case: two identical units, MTBF 1,000 h (lambda = 1e-3/h), MTTR 10 h (mu = 0.1/h).
 LAM, MU = 1e-3, 0.1
@@ -70,23 +71,9 @@ system: {k_of_n: {k: 2, of: [a, b, c]}}
 
 
 def fifo_chain(lam, mu):
-    """A separately written FIFO one-crew chain: states are orderings of the failed; (states, index, pi) by least squares."""
-    n = len(lam)
-    states = [()]
-    for k in range(1, n + 1):
-        states += list(itertools.permutations(range(n), k))
-    where = {s: i for i, s in enumerate(states)}
-    q = np.zeros((len(states), len(states)))
-    for s in states:
-        for i in set(range(n)) - set(s):
-            q[where[s], where[s + (i,)]] += lam[i]
-        if s:
-            q[where[s], where[s[1:]]] += mu[s[0]]
-    np.fill_diagonal(q, -q.sum(axis=1))
-    a = np.vstack([q.T, np.ones(len(states))])
-    b = np.zeros(len(states) + 1)
-    b[-1] = 1.0
-    return states, where, np.linalg.lstsq(a, b, rcond=None)[0]
+    """The separately written FIFO chain of test_rbd_repair_groups with one crew: (states, index, pi)."""
+    states, pi = fifo_chain_with_crews(lam, mu, 1)
+    return states, {s: i for i, s in enumerate(states)}, pi
 
 
 #: 2-of-3 with one FIFO crew for the three (rates per hour as the spec gives them)

@@ -102,8 +102,7 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
         raise InputError(f"{option}: the file name is empty; give a path, or - for stdout")
     given = path
     path = os.path.realpath(path)
-    if os.path.isdir(path):
-        raise InputError(f"{option}: {path} is a directory; give a file name")
+    refuse_directory(path, option)
     # a device or pipe; /dev/stdout on a pipe resolves to 'pipe:[N]', which is no path, so the name as given
     device = next((p for p in (path, given) if os.path.exists(p) and not stat.S_ISREG(os.stat(p).st_mode)), None)
     if device is not None:
@@ -111,7 +110,7 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
         try:
             yield path
         except OSError as exc:
-            raise _named(exc, option, path) from None
+            raise unnamed_write_error(exc, f"{option}: cannot write {path}") from None
         return
     directory = check_directory_of(path, option)
     if os.path.exists(path) and not os.access(path, os.W_OK) and os.geteuid() != 0:
@@ -131,17 +130,24 @@ def atomic_path(path: str, *, option: str = "--output", suffix: str = ".tmp") ->
         os.replace(tmp, path)
     except OSError as exc:
         _drop(tmp)
-        raise _named(exc, option, path) from None
+        raise unnamed_write_error(exc, f"{option}: cannot write {path}") from None
     except BaseException:
         _drop(tmp)
         raise
 
 
-def _named(exc: OSError, option: str, path: str) -> OSError | InputError:
-    """A write's failure that names no file (a full disk, /dev/full) as an error naming the option and the path."""
-    if exc.filename is not None or isinstance(exc, BrokenPipeError):  # named already, or a reader that went away
+def refuse_directory(path: str, option: str) -> None:
+    """InputError when the output ``path`` is a directory (checked before any work, or as it is opened)."""
+    if os.path.isdir(path):
+        raise InputError(f"{option}: {path} is a directory; give a file name")
+
+
+def unnamed_write_error(exc: OSError, what: str) -> OSError | InputError:
+    """A write's failure that names no file (a full disk, /dev/full) as an InputError ``what: reason``; one that
+    names its file, or a reader that went away (a closed pipe, exit 0), as it was."""
+    if exc.filename is not None or isinstance(exc, BrokenPipeError):
         return exc
-    return InputError(f"{option}: cannot write {path}: {exc.strerror or exc}")
+    return InputError(f"{what}: {exc.strerror or exc}")
 
 
 def refuse_overwriting_inputs(output: str | None, inputs: dict) -> None:

@@ -15,8 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import IO, Iterator
 
-from ..errors import InputError
-from ..files import atomic_path
+from ..files import atomic_path, unnamed_write_error
 from .bad_rows import BadRows, exit_code
 from .output import OnError
 
@@ -49,9 +48,7 @@ def _output(output: str | None, hold: bool) -> Iterator[IO[bytes]]:
             yield sys.stdout.buffer
             sys.stdout.buffer.flush()
         except OSError as exc:
-            if exc.filename is not None or isinstance(exc, BrokenPipeError):  # a reader that went away: exit 0
-                raise
-            raise InputError(f"stdout: cannot write: {exc.strerror or exc}") from None
+            raise unnamed_write_error(exc, "stdout: cannot write") from None
         return
     with tempfile.TemporaryFile() as spool:  # --on-error fail: nothing on stdout unless every row is good
         yield spool

@@ -41,12 +41,10 @@ def check_held(frame, streamed_hint: str = "use -f csv (streamed, any size)"):
 
 def check_output_file(output: str | None) -> None:
     """Refuse an ``-o`` that is a directory before any work (the streamed path checks it as it opens)."""
-    import os
+    from ..files import refuse_directory
 
-    from ..errors import InputError
-
-    if output not in (None, "", "-") and os.path.isdir(output):
-        raise InputError(f"--output: {output} is a directory; give a file name")
+    if output not in (None, "", "-"):
+        refuse_directory(output, "--output")
 
 
 def more_rows_line(rows: int) -> str | None:

@@ -19,7 +19,7 @@ from typing import IO, Annotated, Any, Callable, Iterator, Optional
 import typer
 
 from ..errors import InputError
-from ..files import atomic_text, write_csv_records
+from ..files import atomic_text, unnamed_write_error, write_csv_records
 from ..results import plain
 
 
@@ -167,9 +167,7 @@ def open_output(output: str | None) -> Iterator[IO[str]]:
             yield sys.stdout
             sys.stdout.flush()
         except OSError as exc:
-            if exc.filename is not None or isinstance(exc, BrokenPipeError):  # a reader that went away: exit 0
-                raise
-            raise InputError(f"stdout: cannot write: {exc.strerror or exc}") from None
+            raise unnamed_write_error(exc, "stdout: cannot write") from None
         return
     with atomic_text(output, option="--output") as handle:
         yield handle

@@ -124,7 +124,7 @@ class _GroupJoints:
 
     def __init__(self, system: System, compiled):
         from .graded import weights_h
-        from .repair import MAX_GROUP_STATES, MAX_PRODUCT_FORM, _by_chain, _by_truncated, _group_members, group_states
+        from .repair import _by_chain, _by_truncated, _group_members, group_method
 
         by_component: dict[str, list[int]] = {}
         for var, unit in enumerate(compiled.units):
@@ -134,12 +134,11 @@ class _GroupJoints:
         for group, members, comps in _group_members(system, compiled, system.repair, by_component):
             for v in members:
                 self.group_of[v] = len(self.groups)
-            repair_rates = {c.repair_rate for c in comps}
-            if len(repair_rates) == 1 and len(members) <= MAX_PRODUCT_FORM:
-                mu = repair_rates.pop()
-                ratios = {v: c.failure_rate / mu for v, c in zip(members, comps)}
+            how = group_method(group, comps)  # as the diagram's U was found
+            if how == "product":
+                ratios = {v: c.failure_rate / c.repair_rate for v, c in zip(members, comps)}
                 self.groups.append(("product", ratios, weights_h(len(members), group.crews)))
-            elif group_states(len(members)) <= MAX_GROUP_STATES:
+            elif how == "chain":
                 self.groups.append(("sets", _by_chain(comps, members, group)[0]))
             else:  # the chain kept to the depth whose left-out probability is below 1e-12 (relcalc.rbd.truncated)
                 self.groups.append(("sets", _by_truncated(comps, members, group)[0]))

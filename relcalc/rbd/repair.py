@@ -171,6 +171,20 @@ MAX_PRODUCT_FORM = 64  #: members of a group with one repair rate, graded by mem
 MAX_TRUNCATED_MEMBERS = 24  #: members of a group with several repair rates, by the truncated chain
 
 
+def group_method(group, comps) -> str:
+    """How a group's steady state is found: "product" (one repair rate: the product form graded by the number
+    down), "chain" (its whole queue chain) or "truncated" (the chain kept to a depth, U bounded)."""
+    one_rate = len({c.repair_rate for c in comps}) == 1
+    if one_rate and len(comps) <= MAX_PRODUCT_FORM:
+        return "product"
+    if group_states(len(comps)) <= MAX_GROUP_STATES:
+        return "chain"
+    if one_rate:
+        raise InputError(f"{group.where}: {len(comps)} components share {group.crews} crew(s); give at most "
+                         f"{MAX_PRODUCT_FORM} components per group (split it into groups)")
+    return "truncated"
+
+
 def _by_chain(comps, members, group):
     """Failed sets and failure flows of a group from its queue chain (any repair rates)."""
     states, rates = group_chain([c.failure_rate for c in comps], [c.repair_rate for c in comps], group.crews,
@@ -240,18 +254,14 @@ def _evaluate_with_crews(system, compiled, groups, calendar):
     hs = []
     bounded = None  # the group solved by its truncated chain, if any: (index in chains, members, solver, rates)
     for group, members, comps in _group_members(system, compiled, groups, by_component):
-        repair_rates = {c.repair_rate for c in comps}
-        one_rate = len(repair_rates) == 1
-        if one_rate and len(members) > MAX_PRODUCT_FORM and group_states(len(members)) > MAX_GROUP_STATES:
-            raise InputError(f"{group.where}: {len(members)} components share {group.crews} crew(s); give at most "
-                             f"{MAX_PRODUCT_FORM} components per group (split it into groups)")
-        if one_rate and len(members) <= MAX_PRODUCT_FORM:
-            mu = repair_rates.pop()
+        how = group_method(group, comps)
+        if how == "product":
+            mu = comps[0].repair_rate
             for v, c in zip(members, comps):
                 graded_members[v] = (len(hs), c.failure_rate / mu)
                 rates_of[v] = c.failure_rate
             hs.append(weights_h(len(members), group.crews))
-        elif group_states(len(members)) <= MAX_GROUP_STATES:
+        elif how == "chain":
             chains.append((members, *_by_chain(comps, members, group)))
         else:
             if bounded is not None:
